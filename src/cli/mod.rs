@@ -1,0 +1,189 @@
+//! Command-line front end: flag parsing and dispatch. Each command lives in its own
+//! file and drives the same core as the language server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod auth_cmds;
+mod demo;
+mod run;
+mod show;
+
+/// Exit code for a usage or file error.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "httplens",
+    version,
+    about = "Send requests from .http files, with real OAuth sign-in",
+    after_help = "Examples:
+  httplens demo                          local provider + API, sign in, send
+  httplens show api.http --env dev       what would go on the wire (dry run)
+  httplens run api.http --env dev        send every request, check assertions
+  httplens run api.http --name login     send one request (and what it needs)
+  httplens login shop --env dev          sign in to the auth profile `shop`
+  httplens status                        which profiles are signed in
+  httplens lsp                           language server on stdin/stdout"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Language server on stdin/stdout (JSON-RPC, LSP 3.17)
+    Lsp,
+    /// Send one request (--name/--line) or all of them in order, and print responses
+    Run(RunArgs),
+    /// Resolve requests without sending them (a dry run)
+    Show(ShowArgs),
+    /// Sign in to an auth profile and store the tokens in the keychain
+    Login(LoginArgs),
+    /// Forget a profile's tokens (and revoke them where the provider can)
+    Logout(LogoutArgs),
+    /// List auth profiles, signed in or not (never a token)
+    Status(StatusArgs),
+    /// Start a local OAuth provider and API plus a ready workspace, sign in, send
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Send the request with this name (and the requests it depends on)
+    #[arg(long, conflicts_with = "line")]
+    pub name: Option<String>,
+    /// Send the request whose block holds this 1-based line
+    #[arg(long)]
+    pub line: Option<u32>,
+    /// Set a variable (highest precedence; answers @prompt)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Accept invalid TLS certificates (self-signed hosts)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Do not write response documents to the history
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Show secrets (tokens, Authorization) instead of masking them
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    pub profile: String,
+    #[arg(long)]
+    pub env: Option<String>,
+    /// A request file whose folder locates the env files (default: current folder)
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Do not open a browser: print the URL and read the redirected URL from stdin
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the browser's redirect, in seconds
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogoutArgs {
+    pub profile: String,
+    #[arg(long)]
+    pub env: Option<String>,
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    #[arg(long)]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where to write the demo workspace
+    #[arg(long, default_value = "httplens-demo")]
+    pub dir: PathBuf,
+    /// Do not open a browser: paste the redirected URL instead
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging();
+    install_crypto_provider();
+    let code = match cli.command {
+        Command::Lsp => crate::lsp::run_stdio(),
+        Command::Run(a) => run::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Login(a) => auth_cmds::login(a),
+        Command::Logout(a) => auth_cmds::logout(a),
+        Command::Status(a) => auth_cmds::status(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    ExitCode::from(code)
+}
+
+/// rustls needs a process-wide crypto provider before any client is built.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Logs go to stderr only (stdout belongs to the protocol or the output), filtered by
+/// `HTTPLENS_LOG` (`tracing` syntax), default `warn`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HTTPLENS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Print one clear sentence to stderr (the CLI's error channel).
+pub fn error_line(msg: impl std::fmt::Display) {
+    eprintln!("httplens: {msg}");
+}

@@ -1,0 +1,1 @@
+//! ide (being written)

@@ -1,0 +1,5 @@
+//! The `httplens` binary: flags, logging, dispatch to the CLI or the language server.
+
+fn main() -> std::process::ExitCode {
+    httplens::cli::main()
+}

@@ -1,0 +1,411 @@
+//! The syntax tree of a `.http` file: plain structs, every node with its byte range.
+//!
+//! The tree is lossless in the sense that every line of the input belongs to exactly
+//! one [`Line`] of exactly one [`Block`], in order, so the source can always be
+//! reconstructed from the ranges; the structured view (request, headers, body, ...)
+//! points into the same text.
+
+use crate::text::TextRange;
+
+/// A value together with the range of the text it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub range: TextRange,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, range: TextRange) -> Self {
+        Spanned { value, range }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+/// A problem found while parsing (or, elsewhere, resolving): data, not an exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub range: TextRange,
+    pub severity: Severity,
+    /// What went wrong and, where it helps, what to do about it. One sentence.
+    pub message: String,
+    /// A stable short code, e.g. `syntax`, `unknown-variable`, `unknown-metadata`.
+    pub code: &'static str,
+}
+
+impl Diagnostic {
+    pub fn error(range: TextRange, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            range,
+            severity: Severity::Error,
+            message: message.into(),
+            code,
+        }
+    }
+    pub fn warning(range: TextRange, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            range,
+            severity: Severity::Warning,
+            message: message.into(),
+            code,
+        }
+    }
+    pub fn hint(range: TextRange, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            range,
+            severity: Severity::Hint,
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+/// Result of parsing: always a tree, plus whatever was wrong with the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parse {
+    pub file: HttpFile,
+    pub errors: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpFile {
+    /// Blocks in file order. For a plain `.http` file they tile the whole text.
+    /// For Markdown, only the insides of ```` ```http ```` fences become blocks.
+    pub blocks: Vec<Block>,
+    pub range: TextRange,
+}
+
+/// One request block: from a `###` separator (or the file start) up to the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub range: TextRange,
+    pub separator: Option<Separator>,
+    /// Every line of the block, in order, classified.
+    pub lines: Vec<Line>,
+    /// `@name = value` lines in this block outside any body. In a block without a
+    /// request these are file-level (shared) variables; in a request block they are
+    /// the request's own variables (highest precedence).
+    pub variables: Vec<VarDef>,
+    /// `# @key value` / `// @key value` lines (metadata for the request below).
+    pub metadata: Vec<Meta>,
+    pub request: Option<Request>,
+}
+
+impl Block {
+    /// `# @name`, else the separator title.
+    pub fn name(&self) -> Option<&str> {
+        self.meta("name")
+            .and_then(|m| m.value.as_ref())
+            .map(|v| v.value.as_str())
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.title())
+    }
+    /// The text after `###`, trimmed, if any.
+    pub fn title(&self) -> Option<&str> {
+        self.separator
+            .as_ref()
+            .and_then(|s| s.title.as_ref())
+            .map(|t| t.value.as_str())
+            .filter(|t| !t.is_empty())
+    }
+    /// The `# @name` value only (what request variables refer to).
+    pub fn request_name(&self) -> Option<&str> {
+        self.meta("name")
+            .and_then(|m| m.value.as_ref())
+            .map(|v| v.value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+    pub fn meta(&self, key: &str) -> Option<&Meta> {
+        self.metadata
+            .iter()
+            .find(|m| m.key.value.eq_ignore_ascii_case(key))
+    }
+    pub fn has_meta(&self, key: &str) -> bool {
+        self.meta(key).is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Separator {
+    pub range: TextRange,
+    pub title: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Separator,
+    Comment,
+    Metadata,
+    Variable,
+    Blank,
+    RequestLine,
+    /// A continuation of the request target (indented, or starting with `?` / `&`).
+    TargetContinuation,
+    Header,
+    Body,
+    /// `< ./file` or `<@ ./file` inside a body.
+    BodyFile,
+    Handler,
+    Assertion,
+    OutputRedirect,
+    /// Text outside any ```http fence in Markdown.
+    Markdown,
+    /// A line the parser could not place; a diagnostic points at it.
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    /// The line without its terminator.
+    pub range: TextRange,
+    pub kind: LineKind,
+}
+
+/// `@name = value` (also `@name value` as JetBrains allows? no: `=` is required).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarDef {
+    pub range: TextRange,
+    pub name: Spanned<String>,
+    pub value: Template,
+}
+
+/// `# @key value`, `# @key = value`, `// @key value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    pub range: TextRange,
+    pub key: Spanned<String>,
+    pub value: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// From the request line to the end of its last part (body, handlers, ...).
+    pub range: TextRange,
+    /// The request line's first line (for lenses and `--line`).
+    pub line_range: TextRange,
+    /// `None` when the request line has no method (GET is implied).
+    pub method: Option<Spanned<String>>,
+    /// The target, with continuation lines joined (no separator between them).
+    pub target: Template,
+    pub version: Option<Spanned<String>>,
+    pub headers: Vec<Header>,
+    pub body: Option<Body>,
+    pub handlers: Vec<Handler>,
+    pub assertions: Vec<Assertion>,
+    pub output: Option<OutputRedirect>,
+}
+
+impl Request {
+    pub fn method_name(&self) -> &str {
+        self.method
+            .as_ref()
+            .map(|m| m.value.as_str())
+            .unwrap_or("GET")
+    }
+    pub fn header(&self, name: &str) -> Option<&Header> {
+        self.headers
+            .iter()
+            .find(|h| h.name.value.eq_ignore_ascii_case(name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub range: TextRange,
+    pub name: Spanned<String>,
+    pub value: Template,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// From the first body line to the last non-blank body line.
+    pub range: TextRange,
+    pub parts: Vec<BodyPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyPart {
+    /// Literal text (may contain `{{variables}}`), line terminators included between
+    /// lines as written (`\n` or `\r\n`), no trailing line terminator on the last part.
+    Text(Template),
+    /// `< path` (sent as is) or `<@[encoding] path` (variables substituted).
+    File(FileRef),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub range: TextRange,
+    pub path: Template,
+    /// `<@`: substitute variables in the file's content.
+    pub templated: bool,
+    /// `<@latin1 path`: the named encoding.
+    pub encoding: Option<String>,
+}
+
+/// `> {% script %}` or `> ./handler.js`: kept, shown, not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handler {
+    pub range: TextRange,
+    pub kind: HandlerKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerKind {
+    Script(String),
+    File(String),
+}
+
+/// `?? status == 200`, `?? header content-type includes json`, `?? body $.id exists`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assertion {
+    pub range: TextRange,
+    pub target: AssertTarget,
+    pub op: AssertOp,
+    /// The right-hand side, if the operator takes one.
+    pub expected: Option<Template>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssertTarget {
+    Status,
+    /// Response time in milliseconds.
+    Duration,
+    Header(String),
+    /// `body` alone (the whole body) or `body $.json.path`.
+    Body(Option<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssertOp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Includes,
+    NotIncludes,
+    StartsWith,
+    EndsWith,
+    Matches,
+    Exists,
+    NotExists,
+    IsTrue,
+    IsFalse,
+    IsNumber,
+    IsString,
+    IsBoolean,
+    IsArray,
+    IsNull,
+}
+
+/// `>> ./out.json` (new file) or `>>! ./out.json` (overwrite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRedirect {
+    pub range: TextRange,
+    pub path: Template,
+    pub overwrite: bool,
+}
+
+/// Text with `{{ }}` interpolations.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Template {
+    pub range: TextRange,
+    pub parts: Vec<TemplatePart>,
+}
+
+impl Template {
+    /// The literal text with every variable written back as `{{expr}}`.
+    pub fn as_written(&self) -> String {
+        let mut s = String::new();
+        for p in &self.parts {
+            match p {
+                TemplatePart::Text(t) => s.push_str(&t.value),
+                TemplatePart::Var(v) => {
+                    s.push_str("{{");
+                    s.push_str(&v.source);
+                    s.push_str("}}");
+                }
+            }
+        }
+        s
+    }
+    pub fn vars(&self) -> impl Iterator<Item = &VarRef> {
+        self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Var(v) => Some(v),
+            TemplatePart::Text(_) => None,
+        })
+    }
+    pub fn is_literal(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|p| matches!(p, TemplatePart::Text(_)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Text(Spanned<String>),
+    Var(VarRef),
+}
+
+/// A `{{ ... }}` reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarRef {
+    /// The whole `{{ ... }}`.
+    pub range: TextRange,
+    /// The trimmed expression inside the braces (after a leading `%`).
+    pub expr_range: TextRange,
+    /// The expression as written (trimmed, without the `%`).
+    pub source: String,
+    /// `{{%name}}`: percent-encode the value.
+    pub encode: bool,
+    pub expr: VarExpr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarExpr {
+    /// A file, request, environment or prompt variable.
+    Name(String),
+    /// `$guid`, `$randomInt 1 10`, `$datetime iso8601 1 d`, `$dotenv %NAME`, `$env.NAME`...
+    /// `name` keeps the `$` (`"$randomInt"`); `$env.NAME` is `name: "$env", args: ["NAME"]`.
+    /// Quoted arguments are unquoted.
+    System { name: String, args: Vec<String> },
+    /// `login.response.body.$.token`, `login.response.headers.Location`,
+    /// `login.request.body.*`.
+    RequestRef {
+        request: String,
+        source: RefSource,
+        part: RefPart,
+        /// JSONPath (`$.token`), XPath, `*` for the whole body, or a header name.
+        path: String,
+    },
+    /// `$auth.token("id")` / `$auth.idToken("id")`.
+    Auth { kind: TokenKind, profile: String },
+    /// Something that is not any of the above; the message says why.
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefSource {
+    Request,
+    Response,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefPart {
+    Body,
+    Headers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TokenKind {
+    Access,
+    Id,
+}

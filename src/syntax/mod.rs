@@ -1,0 +1,19 @@
+//! Parsing `.http` / `.rest` files (and ```` ```http ```` fences in Markdown) into a
+//! lossless tree with byte ranges. The parser is total: any input gives a tree plus
+//! diagnostics, never a panic.
+
+pub mod ast;
+mod parser;
+
+pub use ast::*;
+pub use parser::{parse, parse_markdown, parse_var_expr};
+
+/// Parse by file name: Markdown (`.md`, `.markdown`) reads only ```http fences.
+pub fn parse_path(path: &std::path::Path, text: &str) -> Parse {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown") => {
+            parse_markdown(text)
+        }
+        _ => parse(text),
+    }
+}
