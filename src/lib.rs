@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod demo;
 pub mod env;
 pub mod exec;
 pub mod ide;

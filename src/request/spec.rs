@@ -106,3 +106,65 @@ pub struct OutputTarget {
     pub path: PathBuf,
     pub overwrite: bool,
 }
+
+/// A request that was sent and its response, as request variables
+/// (`{{login.response.body.$.token}}`) read them. Recorded by `exec`, read by the
+/// resolver through [`ExchangeLookup`].
+#[derive(Debug, Clone, Default)]
+pub struct RecordedExchange {
+    pub request_headers: Vec<(String, String)>,
+    /// The request body as text (lossy UTF-8), if any.
+    pub request_body: Option<String>,
+    pub status: u16,
+    pub response_headers: Vec<(String, String)>,
+    /// The response body as text (lossy UTF-8; bounded in size by `exec`).
+    pub response_body: String,
+}
+
+/// Where the resolver finds earlier exchanges by `# @name`.
+pub trait ExchangeLookup {
+    fn exchange(&self, request_name: &str) -> Option<&RecordedExchange>;
+}
+
+impl ExchangeLookup for std::collections::HashMap<String, RecordedExchange> {
+    fn exchange(&self, request_name: &str) -> Option<&RecordedExchange> {
+        self.get(request_name)
+    }
+}
+
+/// Where the resolver finds tokens for `$auth.token("id")` / `$auth.idToken("id")`.
+/// The engine obtains them (signing in if needed) *before* the pure resolve step and
+/// hands them over through this trait; `None` means "not available" (a dry run shows
+/// the reference masked, a send reports that the profile is not signed in).
+pub trait TokenLookup {
+    fn token(
+        &self,
+        profile: &str,
+        kind: crate::syntax::ast::TokenKind,
+    ) -> Option<crate::secret::Secret>;
+}
+
+/// No tokens at all (dry runs).
+pub struct NoTokens;
+
+impl TokenLookup for NoTokens {
+    fn token(
+        &self,
+        _profile: &str,
+        _kind: crate::syntax::ast::TokenKind,
+    ) -> Option<crate::secret::Secret> {
+        None
+    }
+}
+
+impl TokenLookup
+    for std::collections::HashMap<(String, crate::syntax::ast::TokenKind), crate::secret::Secret>
+{
+    fn token(
+        &self,
+        profile: &str,
+        kind: crate::syntax::ast::TokenKind,
+    ) -> Option<crate::secret::Secret> {
+        self.get(&(profile.to_string(), kind)).cloned()
+    }
+}

@@ -1,0 +1,1 @@
+//! `httplens demo`: a local IMS-like OAuth provider and a small API (being written).
