@@ -1,1 +1,683 @@
-//! auth (being written)
+//! Sign-in: auth profiles, the OAuth 2.0 flows (authorization code with PKCE on a
+//! loopback listener, client credentials, device authorization), the token store
+//! (keychain, file, memory) and the [`crate::exec::TokenSource`] the engine asks.
+//!
+//! [`AuthSession`] is the one entry point front ends use: it owns the profiles of one
+//! environment, the store, and the coalescing (one refresh, one browser per entry,
+//! across threads through an async mutex and across processes through a file lock).
+
+pub mod flow;
+pub mod fsutil;
+pub mod oauth;
+pub mod profile;
+pub mod store;
+pub mod workspace;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::secret::{Secret, SecretSet};
+use crate::syntax::ast::TokenKind;
+pub use flow::{PendingSignIn, SignInHandle, SignInOptions};
+pub use oauth::Endpoints;
+pub use profile::{Grant, Profile, ProfileIssue, parse_profiles};
+pub use store::{StoreError, StoreKind, StoredToken, TokenStore, open_store};
+
+/// Refresh this long before expiry.
+pub const EXPIRY_SKEW_SECS: i64 = 60;
+
+/// Every failure of sign-in, as one sentence that never holds a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Provider(String),
+    #[error("{0}")]
+    Network(String),
+    #[error("the sign-in has expired or was revoked ({0}); sign in again")]
+    InvalidGrant(String),
+    #[error("the provider is still waiting for the user ({0})")]
+    Pending(String),
+    #[error("sign-in failed: {0}")]
+    Denied(String),
+    #[error("no redirect from the browser within {0} seconds; the sign-in listener is closed")]
+    Timeout(u64),
+    #[error("the sign-in was cancelled; the listener is closed")]
+    Cancelled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "auth profile `{profile}` is not signed in{reason}: run `httplens login {profile}`, or use a Client Credentials profile"
+    )]
+    NotSignedIn { profile: String, reason: String },
+    #[error("there is no auth profile `{0}` in the selected environment")]
+    UnknownProfile(String),
+}
+
+/// What the front end is told while a sign-in waits for the user.
+pub trait SignInObserver: Send + Sync {
+    /// The authorize URL (always show it; `browser_error` says why no browser opened).
+    fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>);
+    /// Device flow: where to go and which code to type.
+    fn device_code(&self, _profile: &str, _verification_uri: &str, _user_code: &str) {}
+    /// A one-time notice (a corrupted entry was discarded, ...).
+    fn notice(&self, _message: &str) {}
+}
+
+/// Observer that logs only (for tests and non-interactive use).
+pub struct LogObserver;
+
+impl SignInObserver for LogObserver {
+    fn authorize_url(&self, profile: &str, _url: &str, browser_error: Option<&str>) {
+        tracing::info!(profile, browser_error, "waiting for the browser");
+    }
+    fn notice(&self, message: &str) {
+        tracing::warn!("{message}");
+    }
+}
+
+/// A profile's state for `status`, lenses and `httplens/state` (never a token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileStatus {
+    pub profile: String,
+    pub grant: Grant,
+    pub signed_in: bool,
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// Outcome of a sign-out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOutReport {
+    pub had_entry: bool,
+    /// `None`: no revocation endpoint; `Some(Err)`: revocation failed (entry deleted anyway).
+    pub revoked: Option<Result<(), String>>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Sign-in for the profiles of one selected environment.
+pub struct AuthSession {
+    profiles: HashMap<String, Profile>,
+    store: Arc<dyn TokenStore>,
+    config_dir: PathBuf,
+    http: reqwest::Client,
+    interactive: bool,
+    open_browser: bool,
+    timeout: Duration,
+    observer: Arc<dyn SignInObserver>,
+    endpoints: tokio::sync::Mutex<HashMap<String, Endpoints>>,
+    pending: Mutex<HashMap<String, SignInHandle>>,
+}
+
+impl AuthSession {
+    /// A session over `profiles`, keeping tokens in `store`; not interactive until
+    /// [`AuthSession::interactive`] says so.
+    pub fn new(profiles: Vec<Profile>, store: Arc<dyn TokenStore>, config_dir: PathBuf) -> Self {
+        AuthSession {
+            profiles: profiles.into_iter().map(|p| (p.id.clone(), p)).collect(),
+            store,
+            config_dir,
+            http: oauth::http_client(),
+            interactive: false,
+            open_browser: true,
+            timeout: flow::DEFAULT_TIMEOUT,
+            observer: Arc::new(LogObserver),
+            endpoints: Default::default(),
+            pending: Default::default(),
+        }
+    }
+
+    /// May a token request sign in with a browser (profiles with `Acquire
+    /// Automatically`)? True for an editor and a CLI that can open a browser.
+    pub fn interactive(mut self, yes: bool) -> Self {
+        self.interactive = yes;
+        self
+    }
+
+    /// Launch a browser for sign-ins (false: the observer shows the URL and the user
+    /// pastes the redirect).
+    pub fn open_browser(mut self, yes: bool) -> Self {
+        self.open_browser = yes;
+        self
+    }
+
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    pub fn observer(mut self, o: Arc<dyn SignInObserver>) -> Self {
+        self.observer = o;
+        self
+    }
+
+    pub fn store_kind(&self) -> StoreKind {
+        self.store.kind()
+    }
+
+    pub fn profile(&self, id: &str) -> Result<&Profile, AuthError> {
+        self.profiles
+            .get(id)
+            .ok_or_else(|| AuthError::UnknownProfile(id.to_string()))
+    }
+
+    /// Profiles in name order.
+    pub fn profiles(&self) -> Vec<&Profile> {
+        let mut v: Vec<&Profile> = self.profiles.values().collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    async fn endpoints_for(&self, p: &Profile) -> Result<Endpoints, AuthError> {
+        let mut cache = self.endpoints.lock().await;
+        if let Some(e) = cache.get(&p.id) {
+            return Ok(e.clone());
+        }
+        let e = oauth::endpoints(&self.http, p).await?;
+        cache.insert(p.id.clone(), e.clone());
+        Ok(e)
+    }
+
+    /// Read an entry; a corrupted one is deleted with a notice and counts as absent.
+    async fn read_entry(&self, account: &str) -> Result<Option<StoredToken>, AuthError> {
+        match self.store.get(account).await? {
+            None => Ok(None),
+            Some(s) => match StoredToken::from_json(&s) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) => {
+                    self.observer.notice(&e.to_string());
+                    let _ = self.store.delete(account).await;
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// The state of one profile (reads the store; never signs in).
+    pub async fn status(&self, id: &str) -> Result<ProfileStatus, AuthError> {
+        let p = self.profile(id)?;
+        let t = self.read_entry(&p.store_account()).await?;
+        Ok(ProfileStatus {
+            profile: p.id.clone(),
+            grant: p.grant,
+            signed_in: t.is_some(),
+            account: t.as_ref().and_then(|t| t.account.clone()),
+            scopes: t.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
+            expires_at: t.as_ref().and_then(|t| t.expires_at),
+        })
+    }
+
+    /// A valid token set for the profile: stored, refreshed, fetched (client
+    /// credentials) or, when allowed, signed in.
+    pub async fn tokens(&self, id: &str) -> Result<StoredToken, AuthError> {
+        let p = self.profile(id)?.clone();
+        let account = p.store_account();
+        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let stored = self.read_entry(&account).await?;
+        let mut reason = String::new();
+        if let Some(t) = stored {
+            if t.valid_for(now(), EXPIRY_SKEW_SECS) {
+                return Ok(t);
+            }
+            if t.refresh_token.is_some() {
+                match self.refresh_locked(&p, &account, &t).await {
+                    Ok(t) => return Ok(t),
+                    Err(AuthError::InvalidGrant(m)) => {
+                        self.observer.notice(&format!(
+                            "the refresh token of `{}` was refused ({m}); signing in again",
+                            p.id
+                        ));
+                        reason = " (the sign-in expired or was revoked)".into();
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                reason = " (the token expired)".into();
+            }
+        }
+        self.acquire_locked(&p, &account, reason, false).await
+    }
+
+    /// Sign in now, whatever is stored (`httplens login`, `httplens.signIn`).
+    pub async fn sign_in(&self, id: &str) -> Result<StoredToken, AuthError> {
+        let p = self.profile(id)?.clone();
+        let account = p.store_account();
+        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        self.acquire_locked(&p, &account, String::new(), true).await
+    }
+
+    async fn acquire_locked(
+        &self,
+        p: &Profile,
+        account: &str,
+        reason: String,
+        forced: bool,
+    ) -> Result<StoredToken, AuthError> {
+        let token = match p.grant {
+            Grant::ClientCredentials => self.client_credentials(p).await?,
+            Grant::AuthorizationCode | Grant::DeviceAuthorization => {
+                let allowed = forced || (self.interactive && p.acquire_automatically);
+                if !allowed {
+                    return Err(AuthError::NotSignedIn {
+                        profile: p.id.clone(),
+                        reason,
+                    });
+                }
+                if p.grant == Grant::DeviceAuthorization {
+                    self.device_flow(p).await?
+                } else {
+                    self.browser_flow(p).await?
+                }
+            }
+        };
+        self.store.set(account, &token.to_json()).await?;
+        Ok(token)
+    }
+
+    fn to_stored(
+        &self,
+        p: &Profile,
+        t: oauth::TokenResponse,
+        account: Option<String>,
+        issuer: Option<String>,
+        previous_refresh: Option<String>,
+    ) -> StoredToken {
+        let scopes = match &t.scope {
+            Some(s) => s
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            None => p.scopes.clone(),
+        };
+        StoredToken {
+            version: 1,
+            access_token: t.access_token.expose().to_string(),
+            refresh_token: t
+                .refresh_token
+                .map(|r| r.expose().to_string())
+                .or(previous_refresh),
+            id_token: t.id_token.map(|r| r.expose().to_string()),
+            token_type: t.token_type,
+            expires_at: t.expires_in.map(|s| now() + s),
+            scopes,
+            account,
+            issuer,
+        }
+    }
+
+    async fn browser_flow(&self, p: &Profile) -> Result<StoredToken, AuthError> {
+        let e = self.endpoints_for(p).await?;
+        let opts = SignInOptions {
+            timeout: self.timeout,
+            open_browser: self.open_browser,
+            config_dir: self.config_dir.clone(),
+        };
+        let pending = flow::start(&self.http, p, &e, &opts).await?;
+        self.observer.authorize_url(
+            &p.id,
+            pending.authorize_url.as_str(),
+            pending.browser_error.as_deref(),
+        );
+        if let Ok(mut m) = self.pending.lock() {
+            m.insert(p.id.clone(), pending.handle.clone());
+        }
+        let r = pending.wait().await;
+        if let Ok(mut m) = self.pending.lock() {
+            m.remove(&p.id);
+        }
+        let r = r?;
+        Ok(self.to_stored(p, r.tokens, r.account, e.issuer.clone(), None))
+    }
+
+    /// Finish a waiting sign-in from a pasted redirect URL (`httplens.completeSignIn`).
+    pub fn complete_sign_in(&self, id: &str, redirect_url: &str) -> Result<(), AuthError> {
+        let h = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|m| m.get(id).cloned())
+            .ok_or_else(|| {
+                AuthError::Config(format!("no sign-in to `{id}` is waiting for a redirect"))
+            })?;
+        h.complete_with_url(redirect_url)
+    }
+
+    /// Cancel a waiting sign-in (closes its listener). False when none was waiting.
+    pub fn cancel_sign_in(&self, id: &str) -> bool {
+        match self.pending.lock().ok().and_then(|m| m.get(id).cloned()) {
+            Some(h) => {
+                h.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Is a sign-in of this profile waiting for its redirect?
+    pub fn sign_in_pending(&self, id: &str) -> bool {
+        self.pending
+            .lock()
+            .map(|m| m.contains_key(id))
+            .unwrap_or(false)
+    }
+
+    fn secrets_of(p: &Profile, extra: &[&str]) -> SecretSet {
+        let mut s = SecretSet::new();
+        if let Some(c) = &p.client_secret {
+            s.add_secret(c);
+        }
+        for x in extra {
+            s.add(x);
+        }
+        s
+    }
+
+    async fn token_url(&self, p: &Profile) -> Result<(Endpoints, url::Url), AuthError> {
+        let e = self.endpoints_for(p).await?;
+        let u = e.token_url.clone().ok_or_else(|| {
+            AuthError::Config(format!("auth profile `{}` has no `Token URL`", p.id))
+        })?;
+        Ok((e, u))
+    }
+
+    async fn client_credentials(&self, p: &Profile) -> Result<StoredToken, AuthError> {
+        let (e, url) = self.token_url(p).await?;
+        let mut form = vec![("grant_type".to_string(), "client_credentials".to_string())];
+        if !p.scopes.is_empty() {
+            form.push(("scope".into(), p.scope_param()));
+        }
+        let t = oauth::token_request(
+            &self.http,
+            p,
+            &url,
+            oauth::TokenRequestKind::ClientCredentials,
+            form,
+            &Self::secrets_of(p, &[]),
+        )
+        .await?;
+        Ok(self.to_stored(p, t, Some(p.client_id.clone()), e.issuer.clone(), None))
+    }
+
+    /// Refresh with the entry lock held; the rotated token is stored before it is
+    /// returned for use. `invalid_grant` deletes the entry.
+    async fn refresh_locked(
+        &self,
+        p: &Profile,
+        account: &str,
+        t: &StoredToken,
+    ) -> Result<StoredToken, AuthError> {
+        let Some(rt) = t.refresh_token.clone() else {
+            return Err(AuthError::NotSignedIn {
+                profile: p.id.clone(),
+                reason: " (no refresh token)".into(),
+            });
+        };
+        let (e, url) = self.token_url(p).await?;
+        let mut form = vec![
+            ("grant_type".to_string(), "refresh_token".to_string()),
+            ("refresh_token".to_string(), rt.clone()),
+        ];
+        if !p.scopes.is_empty() {
+            form.push(("scope".into(), p.scope_param()));
+        }
+        let r = oauth::token_request(
+            &self.http,
+            p,
+            &url,
+            oauth::TokenRequestKind::Refresh,
+            form,
+            &Self::secrets_of(p, &[&rt]),
+        )
+        .await;
+        match r {
+            Ok(resp) => {
+                let id_token_new = resp.id_token.is_some();
+                let mut nt = self.to_stored(
+                    p,
+                    resp,
+                    t.account.clone(),
+                    e.issuer.clone().or(t.issuer.clone()),
+                    Some(rt),
+                );
+                if !id_token_new {
+                    nt.id_token = t.id_token.clone();
+                }
+                self.store.set(account, &nt.to_json()).await?;
+                Ok(nt)
+            }
+            Err(AuthError::InvalidGrant(m)) => {
+                self.store.delete(account).await?;
+                Err(AuthError::InvalidGrant(m))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The server rejected `rejected`: refresh once (or, when another caller already
+    /// refreshed, hand out the newer token). Never loops: a second 401 is the caller's.
+    pub async fn refresh_after_401(
+        &self,
+        id: &str,
+        kind: TokenKind,
+        rejected: &Secret,
+    ) -> Result<StoredToken, AuthError> {
+        let p = self.profile(id)?.clone();
+        let account = p.store_account();
+        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let stored = self.read_entry(&account).await?;
+        let Some(t) = stored else {
+            return self
+                .acquire_locked(
+                    &p,
+                    &account,
+                    " (the server rejected the token)".into(),
+                    false,
+                )
+                .await;
+        };
+        let current = match kind {
+            TokenKind::Access => Some(t.access_token.as_str()),
+            TokenKind::Id => t.id_token.as_deref(),
+        };
+        if current.is_some_and(|c| c != rejected.expose()) && t.valid_for(now(), 0) {
+            return Ok(t);
+        }
+        if t.refresh_token.is_some() {
+            return match self.refresh_locked(&p, &account, &t).await {
+                Err(AuthError::InvalidGrant(_)) => {
+                    self.acquire_locked(&p, &account, " (the sign-in was revoked)".into(), false)
+                        .await
+                }
+                r => r,
+            };
+        }
+        self.store.delete(&account).await?;
+        self.acquire_locked(
+            &p,
+            &account,
+            " (the server rejected the token)".into(),
+            false,
+        )
+        .await
+    }
+
+    /// Forget the profile's tokens, revoking them where the provider can.
+    pub async fn sign_out(&self, id: &str) -> Result<SignOutReport, AuthError> {
+        let p = self.profile(id)?.clone();
+        let account = p.store_account();
+        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let t = self.read_entry(&account).await?;
+        self.store.delete(&account).await?;
+        let Some(t) = t else {
+            return Ok(SignOutReport {
+                had_entry: false,
+                revoked: None,
+            });
+        };
+        let revoke_url = match self.endpoints_for(&p).await {
+            Ok(e) => e.revoke_url,
+            Err(_) => p.revoke_url.clone(),
+        };
+        let revoked = match revoke_url {
+            None => None,
+            Some(u) => {
+                // The refresh token first: revoking it ends the grant at most providers.
+                let r = match &t.refresh_token {
+                    Some(rt) => oauth::revoke(&self.http, &p, &u, rt, "refresh_token").await,
+                    None => Ok(()),
+                };
+                let r2 = oauth::revoke(&self.http, &p, &u, &t.access_token, "access_token").await;
+                Some(r.and(r2).map_err(|e| e.to_string()))
+            }
+        };
+        Ok(SignOutReport {
+            had_entry: true,
+            revoked,
+        })
+    }
+
+    /// RFC 8628 device authorization: show the code, poll the token endpoint.
+    async fn device_flow(&self, p: &Profile) -> Result<StoredToken, AuthError> {
+        let (e, token_url) = self.token_url(p).await?;
+        let dev_url = e.device_auth_url.clone().ok_or_else(|| {
+            AuthError::Config(format!("auth profile `{}` has no `Device Auth URL`", p.id))
+        })?;
+        let mut form = vec![("client_id".to_string(), p.client_id.clone())];
+        if !p.scopes.is_empty() {
+            form.push(("scope".into(), p.scope_param()));
+        }
+        let resp = self
+            .http
+            .post(dev_url.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(oauth::form_body(&form))
+            .send()
+            .await
+            .map_err(|er| {
+                AuthError::Network(format!(
+                    "the device authorization endpoint {} could not be reached: {}",
+                    oauth::origin(&dev_url),
+                    oauth::network_reason(&er)
+                ))
+            })?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let (Some(device_code), Some(user_code)) = (get("device_code"), get("user_code")) else {
+            return Err(AuthError::Provider(
+                oauth::describe_failure(
+                    "device authorization",
+                    status,
+                    &headers,
+                    &text,
+                    &Self::secrets_of(p, &[]),
+                )
+                .0,
+            ));
+        };
+        let verification = get("verification_uri_complete")
+            .or_else(|| get("verification_uri"))
+            .unwrap_or_default();
+        self.observer.device_code(&p.id, &verification, &user_code);
+        if self.open_browser && !verification.is_empty() {
+            let _ = flow::open_browser(&verification).await;
+        }
+        let mut interval = v
+            .get("interval")
+            .and_then(|x| x.as_u64())
+            .unwrap_or(5)
+            .max(1);
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AuthError::Timeout(self.timeout.as_secs()));
+            }
+            tokio::time::sleep(Duration::from_secs(interval)).await;
+            let form = vec![
+                (
+                    "grant_type".to_string(),
+                    "urn:ietf:params:oauth:grant-type:device_code".to_string(),
+                ),
+                ("device_code".to_string(), device_code.clone()),
+            ];
+            match oauth::token_request(
+                &self.http,
+                p,
+                &token_url,
+                oauth::TokenRequestKind::Device,
+                form,
+                &Self::secrets_of(p, &[&device_code]),
+            )
+            .await
+            {
+                Ok(t) => {
+                    let account = oauth::account_name(
+                        &self.http,
+                        t.id_token.as_ref(),
+                        e.userinfo_url.as_ref(),
+                        &t.access_token,
+                    )
+                    .await;
+                    return Ok(self.to_stored(p, t, account, e.issuer.clone(), None));
+                }
+                Err(AuthError::Pending(code)) => {
+                    if code == "slow_down" {
+                        interval += 5;
+                    }
+                }
+                Err(er) => return Err(er),
+            }
+        }
+    }
+}
+
+fn pick(t: &StoredToken, kind: TokenKind, profile: &str) -> Result<Secret, String> {
+    match kind {
+        TokenKind::Access => Ok(Secret::new(t.access_token.clone())),
+        TokenKind::Id => t.id_token.clone().map(Secret::new).ok_or_else(|| {
+            format!("auth profile `{profile}` has no ID token (add the `openid` scope)")
+        }),
+    }
+}
+
+impl crate::exec::TokenSource for AuthSession {
+    fn token<'a>(
+        &'a self,
+        profile: &'a str,
+        kind: TokenKind,
+    ) -> BoxFuture<'a, Result<Secret, String>> {
+        Box::pin(async move {
+            let t = self.tokens(profile).await.map_err(|e| e.to_string())?;
+            pick(&t, kind, profile)
+        })
+    }
+
+    fn refresh_after_401<'a>(
+        &'a self,
+        profile: &'a str,
+        kind: TokenKind,
+        rejected: &'a Secret,
+    ) -> BoxFuture<'a, Result<Secret, String>> {
+        Box::pin(async move {
+            let t = AuthSession::refresh_after_401(self, profile, kind, rejected)
+                .await
+                .map_err(|e| e.to_string())?;
+            pick(&t, kind, profile)
+        })
+    }
+}

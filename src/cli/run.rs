@@ -1,6 +1,527 @@
-//! `httplens run` (being written).
+//! `httplens run`: send one request (`--name` / `--line`, with what it depends on) or
+//! all of them in order, print the response documents (text) or one JSON array, write
+//! a JUnit report if asked, and exit 0 (every request answered, every assertion held),
+//! 1 (otherwise) or 2 (usage or file error).
 
-pub fn run(_args: super::RunArgs) -> u8 {
-    super::error_line("`run` is not implemented yet");
-    1
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use super::{EXIT_USAGE, Format, RunArgs, error_line};
+use crate::env::Workspace;
+use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
+use crate::request;
+use crate::syntax::ast::Severity;
+
+/// THE place where sign-in plugs into `run`: the token source for the selected
+/// environment of this workspace. Until `auth` provides one here, every
+/// `$auth.token(...)` fails with a clear sentence.
+fn token_source_for(_workspace: &Workspace, _env: Option<&str>) -> Arc<dyn TokenSource> {
+    Arc::new(crate::exec::NoTokenSource(
+        "signing in is not available yet".into(),
+    ))
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error_line(format!("cannot start the async runtime: {e}"));
+            return 1;
+        }
+    };
+    rt.block_on(run_async(args))
+}
+
+fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for v in vars {
+        match v.split_once('=') {
+            Some((n, val)) if !n.trim().is_empty() => {
+                out.insert(n.trim().to_string(), val.to_string());
+            }
+            _ => return Err(format!("--var `{v}` is not NAME=VALUE")),
+        }
+    }
+    Ok(out)
+}
+
+async fn run_async(args: RunArgs) -> u8 {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => {
+            error_line(format!(
+                "{}: cannot read the file: {e}",
+                args.file.display()
+            ));
+            return EXIT_USAGE;
+        }
+    };
+    let mut overrides = match parse_vars(&args.vars) {
+        Ok(v) => v,
+        Err(e) => {
+            error_line(e);
+            return EXIT_USAGE;
+        }
+    };
+    let parsed = crate::syntax::parse_path(&args.file, &text);
+    let file = &parsed.file;
+    let index = crate::text::LineIndex::new(&text);
+    for d in parsed
+        .errors
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        // Columns in characters, as editors and compilers print them.
+        let start = d.range.start as usize;
+        let line = index.line_of(start);
+        let line_start = index.line_start(line);
+        let col = text.get(line_start..start).map_or(0, |p| p.chars().count());
+        eprintln!(
+            "{}:{}:{}: error: {}",
+            args.file.display(),
+            line + 1,
+            col + 1,
+            d.message
+        );
+    }
+    let workspace = match Workspace::load(&args.file, &[], args.env.as_deref()) {
+        Ok(w) => w,
+        Err(e) => {
+            error_line(e);
+            return EXIT_USAGE;
+        }
+    };
+    for d in workspace
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        eprintln!("{d}");
+    }
+    let target = if let Some(name) = &args.name {
+        match request::find_request(file, name) {
+            Some(b) => Some(b),
+            None => {
+                error_line(format!(
+                    "{}: no request is named `{name}` (# @name)",
+                    args.file.display()
+                ));
+                return EXIT_USAGE;
+            }
+        }
+    } else if let Some(line) = args.line {
+        match line
+            .checked_sub(1)
+            .and_then(|l| request::block_at_line(file, &text, l))
+        {
+            Some(b) => Some(b),
+            None => {
+                error_line(format!(
+                    "{}:{line}: no request holds this line",
+                    args.file.display()
+                ));
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        None
+    };
+    if !file.blocks.iter().any(|b| b.request.is_some()) {
+        error_line(format!(
+            "{}: the file holds no request",
+            args.file.display()
+        ));
+        return EXIT_USAGE;
+    }
+    ask_prompts(file, &text, &workspace, target, &mut overrides);
+
+    let mut config = EngineConfig::new(workspace.root.clone());
+    config.history = !args.no_history;
+    config.insecure = args.insecure;
+    let engine = Engine::new(config, token_source_for(&workspace, args.env.as_deref()));
+    let input = FileInput {
+        workspace: &workspace,
+        file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let cancel = CancellationToken::new();
+    {
+        // Ctrl-C stops what is in flight; the outcome says "cancelled".
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    let observer = Terminal {
+        progress: std::io::stderr().is_terminal(),
+        interactive: std::io::stdin().is_terminal(),
+    };
+    let outcomes = match target {
+        Some(b) => engine.send_block(&input, b, &cancel, &observer).await,
+        None => engine.send_all(&input, &cancel, &observer).await,
+    };
+    observer.clear();
+    let all_passed = outcomes.iter().all(Outcome::passed);
+    // `--name` prints the request asked for alone; its dependencies only count.
+    let shown: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| target.is_none() || !o.dependency)
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        Format::Json => write_json(&mut out, &shown),
+        Format::Text => write_text(&mut out, &shown, color_wanted()),
+    };
+    let summary = summary(&outcomes);
+    let _ = match args.format {
+        Format::Text => writeln!(out, "{summary}"),
+        Format::Json => {
+            eprintln!("{summary}");
+            Ok(())
+        }
+    };
+    drop(out);
+    if let Err(e) = written {
+        error_line(format!("cannot write the output: {e}"));
+        return 1;
+    }
+    if let Some(path) = &args.junit
+        && let Err(e) = write_junit(path, &args.file, &outcomes)
+    {
+        error_line(format!(
+            "cannot write the JUnit report {}: {e}",
+            path.display()
+        ));
+        return 1;
+    }
+    if all_passed { 0 } else { 1 }
+}
+
+/// `@prompt` variables of the requests to send: asked on the terminal when there is
+/// one; otherwise the engine reports them as missing `--var`s.
+fn ask_prompts(
+    file: &crate::syntax::ast::HttpFile,
+    text: &str,
+    workspace: &Workspace,
+    target: Option<usize>,
+    overrides: &mut BTreeMap<String, String>,
+) {
+    if !std::io::stdin().is_terminal() {
+        return;
+    }
+    let blocks: Vec<usize> = match target {
+        Some(b) => {
+            let ctx = crate::env::ResolveContext::dry_run(workspace);
+            let mut v: Vec<usize> = request::dependencies(file, text, b, &ctx)
+                .iter()
+                .filter_map(|n| request::find_request(file, n))
+                .collect();
+            v.push(b);
+            v
+        }
+        None => (0..file.blocks.len()).collect(),
+    };
+    for b in blocks {
+        let asks = {
+            let ctx = crate::env::ResolveContext {
+                workspace,
+                overrides,
+                exchanges: &crate::env::NoExchanges,
+                tokens: &crate::request::NoTokens,
+                dry_run: true,
+            };
+            request::prompts(file, b, &ctx)
+        };
+        for (name, desc) in asks {
+            if overrides.contains_key(&name) {
+                continue;
+            }
+            let label = if desc.is_empty() { name.clone() } else { desc };
+            eprint!("{label}: ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).is_ok() {
+                overrides.insert(name, line.trim_end_matches(['\r', '\n']).to_string());
+            }
+        }
+    }
+}
+
+/// Progress on stderr (one line, rewritten) and `@note` confirmations.
+struct Terminal {
+    progress: bool,
+    interactive: bool,
+}
+
+impl Terminal {
+    fn clear(&self) {
+        if self.progress {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl Observer for Terminal {
+    fn progress(&self, event: Progress) {
+        if !self.progress {
+            return;
+        }
+        if let Progress::Sending {
+            index,
+            total,
+            label,
+        } = event
+        {
+            eprint!("\r\x1b[2K[{index}/{total}] sending {label}...");
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn confirm<'a>(&'a self, request: &'a str, note: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            if !self.interactive {
+                eprintln!(
+                    "httplens: note for {request}: {note} (sent without asking: no terminal)"
+                );
+                return true;
+            }
+            self.clear();
+            let note = if note.is_empty() { "send it?" } else { note };
+            eprint!("{request}: {note} [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+            matches!(line.trim(), "y" | "Y" | "yes")
+        })
+    }
+}
+
+fn color_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn paint(on: bool, code: &str, text: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn write_text(out: &mut impl Write, shown: &[&Outcome], color: bool) -> std::io::Result<()> {
+    for (i, o) in shown.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let head = format!("### {}: {} {}", o.label(), o.method, o.url);
+        writeln!(out, "{}", paint(color, "1", &head))?;
+        match &o.result {
+            Err(e) => writeln!(out, "{}", paint(color, "31", &format!("error: {e}")))?,
+            Ok(sent) => {
+                for line in sent.document.lines() {
+                    let painted = if line.starts_with("HTTP/") {
+                        let code = match sent.response.status {
+                            200..=299 => "32",
+                            300..=399 => "36",
+                            _ => "31",
+                        };
+                        paint(color, code, line)
+                    } else if line.starts_with("# FAILED") {
+                        paint(color, "31", line)
+                    } else if line.starts_with("# passed") {
+                        paint(color, "32", line)
+                    } else if line.starts_with("# ") {
+                        paint(color, "2", line)
+                    } else {
+                        line.to_string()
+                    };
+                    writeln!(out, "{painted}")?;
+                }
+                if let Some(saved) = &sent.saved {
+                    writeln!(
+                        out,
+                        "{}",
+                        paint(
+                            color,
+                            "2",
+                            &format!("# saved to {}", saved.document.display())
+                        )
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `2 requests: 1 passed, 1 failed; assertions: 3 passed, 1 failed`.
+fn summary(outcomes: &[Outcome]) -> String {
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    let failed = outcomes.len() - passed;
+    let (mut ap, mut af) = (0, 0);
+    for o in outcomes {
+        if let Ok(s) = &o.result {
+            for a in &s.assertions {
+                if a.passed {
+                    ap += 1;
+                } else {
+                    af += 1;
+                }
+            }
+        }
+    }
+    let mut s = format!(
+        "{} request{}: {passed} passed, {failed} failed",
+        outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" }
+    );
+    if ap + af > 0 {
+        s.push_str(&format!("; assertions: {ap} passed, {af} failed"));
+    }
+    s
+}
+
+/// The first failed assertion as the JSON `error` (the contract's shape has no other
+/// place for it), or the send error.
+fn outcome_error(o: &Outcome) -> Option<String> {
+    match &o.result {
+        Err(e) => Some(e.clone()),
+        Ok(s) => s.assertions.iter().find(|a| !a.passed).map(|a| {
+            format!(
+                "assertion failed (line {}): {}: {}",
+                a.line,
+                a.text,
+                a.reason.as_deref().unwrap_or("")
+            )
+        }),
+    }
+}
+
+fn write_json(out: &mut impl Write, shown: &[&Outcome]) -> std::io::Result<()> {
+    let items: Vec<serde_json::Value> = shown
+        .iter()
+        .map(|o| {
+            let (status, headers, body, elapsed) = match &o.result {
+                Ok(s) => (
+                    Some(s.response.status),
+                    s.response
+                        .headers
+                        .iter()
+                        .map(|(n, v)| vec![n.clone(), s.secrets.mask(v)])
+                        .collect::<Vec<_>>(),
+                    s.secrets.mask(&s.response.body.text_lossy()),
+                    s.response.timings.total.as_millis() as u64,
+                ),
+                Err(_) => (None, Vec::new(), String::new(), 0),
+            };
+            serde_json::json!({
+                "name": o.name,
+                "line": o.line,
+                "method": o.method,
+                "url": o.url,
+                "status": status,
+                "headers": headers,
+                "body": body,
+                "elapsed_ms": elapsed,
+                "error": outcome_error(o),
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &items)?;
+    writeln!(out)
+}
+
+fn xml_escape(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&apos;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// JUnit XML: one testsuite for the file, one testcase per request sent; failed
+/// assertions are `<failure>`s, requests without a response `<error>`s.
+fn write_junit(path: &Path, file: &Path, outcomes: &[Outcome]) -> std::io::Result<()> {
+    let suite = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let failures = outcomes
+        .iter()
+        .filter(|o| matches!(&o.result, Ok(s) if s.assertions.iter().any(|a| !a.passed)))
+        .count();
+    let errors = outcomes.iter().filter(|o| o.result.is_err()).count();
+    let time: f64 = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .map(|s| s.response.timings.total.as_secs_f64())
+        .sum();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str(&format!(
+        "<testsuites tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">\n",
+        outcomes.len()
+    ));
+    x.push_str(&format!(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">\n",
+        xml_escape(&suite),
+        outcomes.len()
+    ));
+    for o in outcomes {
+        let t = o
+            .result
+            .as_ref()
+            .map(|s| s.response.timings.total.as_secs_f64())
+            .unwrap_or(0.0);
+        x.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{t:.3}\">\n",
+            xml_escape(&suite),
+            xml_escape(&format!("{}: {} {}", o.label(), o.method, o.url))
+        ));
+        match &o.result {
+            Err(e) => x.push_str(&format!("      <error message=\"{}\"/>\n", xml_escape(e))),
+            Ok(s) => {
+                for a in s.assertions.iter().filter(|a| !a.passed) {
+                    let msg = format!(
+                        "line {}: {}: {}",
+                        a.line,
+                        a.text,
+                        a.reason.as_deref().unwrap_or("")
+                    );
+                    x.push_str(&format!(
+                        "      <failure message=\"{}\">{}</failure>\n",
+                        xml_escape(&msg),
+                        xml_escape(&msg)
+                    ));
+                }
+                x.push_str(&format!(
+                    "      <system-out>{}</system-out>\n",
+                    xml_escape(&s.document)
+                ));
+            }
+        }
+        x.push_str("    </testcase>\n");
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, x)
 }

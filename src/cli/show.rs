@@ -1,6 +1,202 @@
-//! `httplens show` (being written).
+//! `httplens show FILE [--env E] [--format text|json] [--reveal]`: resolve every request
+//! without sending (a dry run) and print what would go on the wire. Diagnostics go to
+//! stderr as `path:line:col: severity: message` (1-based, column in characters); exit
+//! 0 without errors, 1 with error diagnostics (requests still printed, unresolved
+//! parts as written), 2 for a usage or file error.
 
-pub fn run(_args: super::ShowArgs) -> u8 {
-    super::error_line("`show` is not implemented yet");
-    1
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::env::{ResolveContext, Workspace};
+use crate::request::{self, BodySpec, RequestSpec, is_secret_header, mask_header_value};
+use crate::syntax::ast::{Diagnostic, Severity};
+
+use super::{EXIT_USAGE, Format, ShowArgs, error_line};
+
+pub fn run(args: ShowArgs) -> u8 {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => {
+            error_line(format!("cannot read {}: {e}", args.file.display()));
+            return EXIT_USAGE;
+        }
+    };
+    let ws = match Workspace::load(&args.file, &[], args.env.as_deref()) {
+        Ok(ws) => ws,
+        Err(e) => {
+            error_line(format!("{e}."));
+            return EXIT_USAGE;
+        }
+    };
+    let out = show(&args.file, &text, &ws, args.format, args.reveal);
+    let mut stderr = std::io::stderr().lock();
+    for line in &out.diagnostics {
+        let _ = writeln!(stderr, "{line}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.stdout.as_bytes());
+    let _ = stdout.flush();
+    if out.has_errors { 1 } else { 0 }
+}
+
+/// What `show` prints, computed without touching stdout/stderr (for tests and the
+/// editor).
+pub struct ShowOutput {
+    pub stdout: String,
+    /// `path:line:col: severity: message` lines, env-file problems first.
+    pub diagnostics: Vec<String>,
+    pub has_errors: bool,
+}
+
+pub fn show(path: &Path, text: &str, ws: &Workspace, format: Format, reveal: bool) -> ShowOutput {
+    let parse = crate::syntax::parse_path(path, text);
+    let ctx = ResolveContext::dry_run(ws);
+    let mut diags: Vec<Diagnostic> = parse.errors.clone();
+    let mut specs = Vec::new();
+    for i in 0..parse.file.blocks.len() {
+        let (spec, d) = request::build(&parse.file, text, i, &ctx);
+        diags.extend(d);
+        specs.extend(spec);
+    }
+    diags.sort_by_key(|d| (d.range.start, d.range.end));
+    diags.dedup_by(|a, b| a.range == b.range && a.message == b.message);
+
+    let mut has_errors = false;
+    let mut lines = Vec::new();
+    for d in &ws.diagnostics {
+        has_errors |= d.severity == Severity::Error;
+        lines.push(d.to_string());
+    }
+    for d in &diags {
+        has_errors |= d.severity == Severity::Error;
+        lines.push(format_diagnostic(path, text, d));
+    }
+
+    let stdout = match format {
+        Format::Json => {
+            let arr: Vec<Value> = specs.iter().map(|s| spec_json(s, reveal)).collect();
+            let mut s = serde_json::to_string_pretty(&Value::Array(arr)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Text => specs
+            .iter()
+            .map(|s| spec_text(s, reveal))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    ShowOutput {
+        stdout,
+        diagnostics: lines,
+        has_errors,
+    }
+}
+
+/// `path:line:col: severity: message`, 1-based, the column counted in characters.
+pub fn format_diagnostic(path: &Path, text: &str, d: &Diagnostic) -> String {
+    let idx = crate::text::LineIndex::new(text);
+    let mut offset = (d.range.start as usize).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line = idx.line_of(offset);
+    let col = text[idx.line_start(line)..offset].chars().count() + 1;
+    let sev = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Information => "info",
+        Severity::Hint => "hint",
+    };
+    format!(
+        "{}:{}:{}: {}: {}",
+        path.display(),
+        line + 1,
+        col,
+        sev,
+        d.message
+    )
+}
+
+/// Headers, URL and body as `show` prints them: masked unless `reveal`.
+pub fn shown_parts(
+    spec: &RequestSpec,
+    reveal: bool,
+) -> (String, Vec<(String, String)>, Option<String>) {
+    let hide = |s: &str| {
+        if reveal {
+            s.to_string()
+        } else {
+            spec.secrets.mask(s)
+        }
+    };
+    let headers = spec
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let v = if !reveal && is_secret_header(n) {
+                mask_header_value(v)
+            } else {
+                hide(v)
+            };
+            (n.clone(), v)
+        })
+        .collect();
+    let body = match &spec.body {
+        BodySpec::None => None,
+        BodySpec::Bytes(b) => Some(hide(&String::from_utf8_lossy(b))),
+        BodySpec::File(p) => Some(match std::fs::read(p) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => hide(&s),
+                Err(e) => format!(
+                    "<{} bytes of binary data from {}>",
+                    e.as_bytes().len(),
+                    p.display()
+                ),
+            },
+            Err(_) => format!("< {}", p.display()),
+        }),
+    };
+    (hide(&spec.url), headers, body)
+}
+
+fn spec_json(spec: &RequestSpec, reveal: bool) -> Value {
+    let (url, headers, body) = shown_parts(spec, reveal);
+    json!({
+        "name": spec.name,
+        "line": spec.line,
+        "method": spec.method,
+        "url": url,
+        "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        "body": body,
+    })
+}
+
+fn spec_text(spec: &RequestSpec, reveal: bool) -> String {
+    let (url, headers, body) = shown_parts(spec, reveal);
+    let mut s = match &spec.name {
+        Some(n) => format!("### {n} (line {})\n", spec.line),
+        None => format!("### line {}\n", spec.line),
+    };
+    s.push_str(&format!("{} {url}\n", spec.method));
+    for (n, v) in headers {
+        s.push_str(&format!("{n}: {v}\n"));
+    }
+    if let Some(d) = &spec.digest {
+        let pass = if reveal {
+            d.password.as_str()
+        } else {
+            crate::secret::MASK
+        };
+        s.push_str(&format!("# digest auth as {}:{pass}\n", d.user));
+    }
+    if let Some(b) = body {
+        s.push('\n');
+        s.push_str(&b);
+        if !b.ends_with('\n') {
+            s.push('\n');
+        }
+    }
+    s
 }

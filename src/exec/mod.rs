@@ -1,4 +1,17 @@
-//! Sending requests: the engine behind `httplens run` and "Send request" (being written).
+//! Sending requests: the engine behind `httplens run` and "Send request": the HTTP
+//! client, the response model, response documents and their history, assertions, and
+//! the orchestration that sends a request together with what it depends on.
+
+pub mod assert;
+pub mod client;
+pub mod engine;
+pub mod history;
+pub mod render;
+pub mod response;
+
+pub use client::{Client, ClientConfig, SendError, SendOptions};
+pub use engine::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, Sent, Silent};
+pub use response::{Response, ResponseBody, Timings};
 
 use futures_util::future::BoxFuture;
 

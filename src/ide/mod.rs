@@ -1,1 +1,255 @@
-//! ide (being written)
+//! Editor features without LSP: lenses, completion, hover, symbols, folding,
+//! diagnostics and go-to-definition over a parsed document. Everything here speaks byte
+//! ranges and plain structs; `lsp/` converts them to protocol types.
+
+pub mod completion;
+pub mod definition;
+pub mod diagnostics;
+pub mod folding;
+pub mod hover;
+pub mod lenses;
+pub mod response_doc;
+pub mod symbols;
+
+use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
+use crate::syntax::Parse;
+use crate::text::{LineIndex, TextRange};
+
+/// One open document as the editor features see it: the text, its line index and its
+/// tree, always consistent with each other.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub text: String,
+    pub index: LineIndex,
+    pub parse: Parse,
+}
+
+impl Analysis {
+    pub fn new(text: String) -> Self {
+        let index = LineIndex::new(&text);
+        let parse = crate::syntax::parse(&text);
+        Analysis { text, index, parse }
+    }
+
+    /// Parse by file name (Markdown reads only ```http fences).
+    pub fn for_path(path: Option<&std::path::Path>, text: String) -> Self {
+        let index = LineIndex::new(&text);
+        let parse = match path {
+            Some(p) => crate::syntax::parse_path(p, &text),
+            None => crate::syntax::parse(&text),
+        };
+        Analysis { text, index, parse }
+    }
+
+    /// The text and its line index only (response documents): an empty tree.
+    pub fn without_tree(text: String) -> Self {
+        let index = LineIndex::new(&text);
+        let parse = Parse {
+            file: HttpFile {
+                blocks: Vec::new(),
+                range: TextRange::new(0, text.len()),
+            },
+            errors: Vec::new(),
+        };
+        Analysis { text, index, parse }
+    }
+
+    pub fn file(&self) -> &HttpFile {
+        &self.parse.file
+    }
+
+    /// The block whose range holds `offset` (the last block for the end of the text).
+    pub fn block_at(&self, offset: usize) -> Option<&Block> {
+        block_at(&self.parse.file, offset)
+    }
+
+    /// The request block that holds the 0-based `line` (from its separator to its last
+    /// line), if that block has a request.
+    pub fn request_block_at_line(&self, line: u32) -> Option<&Block> {
+        let offset = self.index.line_start(line);
+        self.block_at(offset).filter(|b| b.request.is_some())
+    }
+}
+
+pub(crate) fn block_at(file: &HttpFile, offset: usize) -> Option<&Block> {
+    let i = file
+        .blocks
+        .partition_point(|b| (b.range.start as usize) <= offset);
+    let b = file.blocks.get(i.checked_sub(1)?)?;
+    (b.range.contains_inclusive(offset)).then_some(b)
+}
+
+/// Every template of a block (variable values, target, headers, body text, file paths,
+/// assertion values, output path), in source order.
+pub fn block_templates(block: &Block) -> Vec<&Template> {
+    let mut out: Vec<&Template> = block.variables.iter().map(|v| &v.value).collect();
+    if let Some(req) = &block.request {
+        out.push(&req.target);
+        out.extend(req.headers.iter().map(|h| &h.value));
+        if let Some(body) = &req.body {
+            for part in &body.parts {
+                match part {
+                    BodyPart::Text(t) => out.push(t),
+                    BodyPart::File(f) => out.push(&f.path),
+                }
+            }
+        }
+        out.extend(req.assertions.iter().filter_map(|a| a.expected.as_ref()));
+        if let Some(o) = &req.output {
+            out.push(&o.path);
+        }
+    }
+    out.sort_by_key(|t| t.range.start);
+    out
+}
+
+/// Every `{{ }}` reference of a block, in source order.
+pub fn block_var_refs(block: &Block) -> Vec<&VarRef> {
+    let mut refs: Vec<&VarRef> = block_templates(block)
+        .into_iter()
+        .flat_map(|t| t.vars())
+        .collect();
+    refs.sort_by_key(|r| r.range.start);
+    refs
+}
+
+/// The `{{ }}` reference under `offset`, if any.
+pub fn var_ref_at(file: &HttpFile, offset: usize) -> Option<&VarRef> {
+    let block = block_at(file, offset)?;
+    block_var_refs(block)
+        .into_iter()
+        .find(|r| r.range.contains_inclusive(offset))
+}
+
+/// The auth profiles a request block uses through `$auth.token("p")` /
+/// `$auth.idToken("p")`, first use first, each once.
+pub fn profiles_used(block: &Block) -> Vec<(String, TokenKind, TextRange)> {
+    let mut out: Vec<(String, TokenKind, TextRange)> = Vec::new();
+    for r in block_var_refs(block) {
+        if let VarExpr::Auth { kind, profile } = &r.expr
+            && !out.iter().any(|(p, _, _)| p == profile)
+        {
+            out.push((profile.clone(), *kind, r.range));
+        }
+    }
+    out
+}
+
+/// What the editor knows about the environments of a document's workspace, filled by
+/// the front end from the resolver. Values of private variables stay out of anything
+/// shown: `secret` marks them.
+#[derive(Debug, Clone, Default)]
+pub struct EnvView {
+    pub environments: Vec<String>,
+    pub selected: Option<String>,
+    /// The selected environment's variables (private merged over public, `$shared`).
+    pub variables: Vec<EnvVar>,
+    pub profiles: Vec<ProfileState>,
+}
+
+impl EnvView {
+    pub fn variable(&self, name: &str) -> Option<&EnvVar> {
+        self.variables.iter().find(|v| v.name == name)
+    }
+    pub fn profile(&self, id: &str) -> ProfileState {
+        self.profiles
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
+            .unwrap_or_else(|| ProfileState {
+                id: id.to_string(),
+                ..Default::default()
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    /// From the private env file (or otherwise secret): shown masked.
+    pub secret: bool,
+    /// Where it is defined, for hover and go-to-definition.
+    pub location: Option<SourceLocation>,
+    /// Human words for the origin, e.g. `environment "dev" (http-client.env.json)`.
+    pub origin: String,
+}
+
+/// A place in another file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub path: std::path::PathBuf,
+    pub range: TextRange,
+}
+
+/// What the editor knows about an auth profile, as shown in lenses and hovers. Never a
+/// token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfileState {
+    pub id: String,
+    pub grant: Option<String>,
+    pub signed_in: bool,
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+impl ProfileState {
+    /// `p: signed in as jane@example.com, 52 min left` / `p: sign in`.
+    pub fn summary(&self, now_unix: i64) -> String {
+        if !self.signed_in {
+            return format!("{}: sign in", self.id);
+        }
+        let mut s = format!("{}: signed in", self.id);
+        if let Some(a) = &self.account {
+            s.push_str(" as ");
+            s.push_str(a);
+        }
+        if let Some(exp) = self.expires_at {
+            s.push_str(", ");
+            s.push_str(&remaining(exp - now_unix));
+        }
+        s
+    }
+}
+
+/// `52 min left`, `3 h left`, `expired`.
+pub fn remaining(secs: i64) -> String {
+    if secs <= 0 {
+        "expired".to_string()
+    } else if secs < 60 {
+        format!("{secs} s left")
+    } else if secs < 2 * 3600 {
+        format!("{} min left", secs / 60)
+    } else if secs < 2 * 86400 {
+        format!("{} h left", secs / 3600)
+    } else {
+        format!("{} days left", secs / 86400)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_reads_naturally() {
+        assert_eq!(remaining(-5), "expired");
+        assert_eq!(remaining(52 * 60 + 10), "52 min left");
+        assert_eq!(remaining(5 * 3600), "5 h left");
+        let p = ProfileState {
+            id: "p".into(),
+            signed_in: true,
+            account: Some("jane@example.com".into()),
+            expires_at: Some(1000 + 52 * 60),
+            ..Default::default()
+        };
+        assert_eq!(p.summary(1000), "p: signed in as jane@example.com, 52 min left");
+        let q = ProfileState {
+            id: "q".into(),
+            ..Default::default()
+        };
+        assert_eq!(q.summary(0), "q: sign in");
+    }
+}

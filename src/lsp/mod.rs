@@ -1,6 +1,49 @@
-//! The language server (being written). Only this module knows about LSP.
+//! The language server (`httplens lsp`): JSON-RPC over stdio with `tower-lsp-server`.
+//! Only this module knows about LSP; the features live in `ide/`, the work in the core.
+//! Stdout belongs to the protocol: nothing here prints, logs go through `tracing` to
+//! stderr.
 
+#![deny(clippy::print_stdout, clippy::dbg_macro)]
+
+mod commands;
+mod convert;
+mod ext;
+mod guard;
+mod handlers;
+mod jobs;
+mod responses;
+mod send;
+mod server;
+mod session;
+mod settings;
+mod signin;
+mod workspace;
+
+use tower_lsp_server::{LspService, Server as Transport};
+
+/// Runs the server on stdin/stdout until the client exits; the process exit code.
 pub fn run_stdio() -> u8 {
-    crate::cli::error_line("`lsp` is not implemented yet");
-    1
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            crate::cli::error_line(format!("cannot start the language server's runtime: {e}"));
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let (service, socket) = LspService::build(server::Server::new)
+            .custom_method("httplens/state", server::Server::state)
+            .custom_method("window/workDoneProgress/cancel", server::Server::progress_cancel)
+            .finish();
+        Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    // The stdin reader sits in a blocking read: do not wait for it after `exit`.
+    rt.shutdown_background();
+    0
 }

@@ -1,23 +1,972 @@
-//! The total, line-oriented parser. (Being written: see issue 2.)
+//! The total, line-oriented parser: one pass over the lines of a `.http` file (or over
+//! the ```` ```http ```` fences of a Markdown file) that classifies every line and
+//! builds the tree of [`super::ast`]. Any input gives a tree; problems become
+//! diagnostics.
+//!
+//! Choices worth knowing (see `http-syntax.md` for the syntax itself):
+//! - A block's lines run from its `###` separator (or the file start) up to the next
+//!   separator; a file ending in `\n` has a last, empty line, as in an editor.
+//! - Inside a body, `#`, `//` and `@x = y` lines are body text (VS Code REST Client);
+//!   only a `###` separator ends a body.
+//! - The body's parts are slices of the source: concatenating them, with each file's
+//!   content in place of its `< path` line, gives the body exactly as written. So a
+//!   text part before a file line ends with that line's terminator and the text part
+//!   after it starts with the file line's terminator (what REST Client sends for
+//!   multipart bodies).
+//! - httpyac allows a new request without `###` after a request's body or assertions;
+//!   a line `METHOD /path` (a standard method and a URL-like target) in those places
+//!   starts a new block without separator.
+//! - JetBrains pre-request scripts (`< {% %}` / `< ./pre.js` before the request line),
+//!   httpyac `{{ }}` script blocks and `<> previous-response.json` lines are kept as
+//!   `Handler` / `Comment` lines; httplens does not run them.
+
+mod assertion;
+mod template;
 
 use super::ast::*;
 use crate::text::TextRange;
+pub use template::parse_var_expr;
+use template::template;
 
+/// Parse a `.http` / `.rest` file.
 pub fn parse(text: &str) -> Parse {
-    Parse {
-        file: HttpFile {
-            blocks: Vec::new(),
-            range: TextRange::new(0, text.len()),
-        },
-        errors: Vec::new(),
+    let mut p = Parser::new(text);
+    let mut first = true;
+    for l in lines(text, 0) {
+        if first {
+            p.begin_block(l.start, None);
+            first = false;
+        }
+        p.line(l);
     }
+    p.finish()
 }
 
+/// Parse a Markdown file: only the insides of ```` ```http ```` / ```` ```rest ````
+/// fences hold requests. Text outside the fences (fence lines included) forms blocks
+/// of [`LineKind::Markdown`] lines with no request, variables or metadata.
 pub fn parse_markdown(text: &str) -> Parse {
-    parse(text)
+    let mut p = Parser::new(text);
+    // (fence char, fence length, is an http fence) of the open fence.
+    let mut fence: Option<(u8, usize, bool)> = None;
+    let mut in_http = false;
+    let mut open_block = false;
+    for l in lines(text, 0) {
+        let s = &text[l.start..l.end];
+        let t = s.trim_start();
+        let fence_len = |c: u8| t.bytes().take_while(|&b| b == c).count();
+        match fence {
+            Some((c, n, http)) => {
+                let k = fence_len(c);
+                if k >= n && t[k..].trim().is_empty() {
+                    fence = None;
+                    if http {
+                        in_http = false;
+                        p.end_block(l.start);
+                        p.begin_block(l.start, None);
+                        open_block = true;
+                        p.markdown_line(l);
+                        continue;
+                    }
+                }
+            }
+            None => {
+                for c in [b'`', b'~'] {
+                    let k = fence_len(c);
+                    if k >= 3 {
+                        let info = t[k..].trim();
+                        let lang = info.split_whitespace().next().unwrap_or("");
+                        let http = lang.eq_ignore_ascii_case("http")
+                            || lang.eq_ignore_ascii_case("rest");
+                        fence = Some((c, k, http));
+                        if http {
+                            if !open_block {
+                                p.begin_block(l.start, None);
+                            }
+                            p.markdown_line(l);
+                            p.end_block(l.next);
+                            p.begin_block(l.next, None);
+                            open_block = true;
+                            in_http = true;
+                            break;
+                        }
+                    }
+                }
+                if in_http {
+                    continue;
+                }
+            }
+        }
+        if !open_block {
+            p.begin_block(l.start, None);
+            open_block = true;
+        }
+        if in_http {
+            p.line(l);
+        } else {
+            p.markdown_line(l);
+        }
+    }
+    let mut parse = p.finish();
+    // An empty fence gives an empty block: drop it (it has no lines to tile).
+    parse.file.blocks.retain(|b| !b.lines.is_empty());
+    parse
 }
 
-/// Classify the expression inside `{{ }}` (already trimmed, without a leading `%`).
-pub fn parse_var_expr(expr: &str) -> VarExpr {
-    VarExpr::Name(expr.to_string())
+/// One line of the input: `[start, end)` without its terminator, `next` where the
+/// following line starts (the text end for the last line).
+#[derive(Clone, Copy, Debug)]
+struct RawLine {
+    start: usize,
+    end: usize,
+    next: usize,
+}
+
+/// The lines of `text` from `from` on, as `LineIndex` sees them (a text ending in `\n`
+/// has a last, empty line).
+fn lines(text: &str, from: usize) -> impl Iterator<Item = RawLine> + '_ {
+    let bytes = text.as_bytes();
+    let mut pos = Some(from);
+    std::iter::from_fn(move || {
+        let start = pos?;
+        match bytes[start..].iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let nl = start + i;
+                let end = if nl > start && bytes[nl - 1] == b'\r' {
+                    nl - 1
+                } else {
+                    nl
+                };
+                pos = Some(nl + 1);
+                Some(RawLine {
+                    start,
+                    end,
+                    next: nl + 1,
+                })
+            }
+            None => {
+                pos = None;
+                Some(RawLine {
+                    start,
+                    end: bytes.len(),
+                    next: bytes.len(),
+                })
+            }
+        }
+    })
+}
+
+/// Where in a block the parser is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Before the request line: comments, metadata, variables.
+    Preamble,
+    /// Right after the request line: continuation lines may follow.
+    Target,
+    Headers,
+    /// After the blank line that ends the headers, before any body text.
+    PreBody,
+    Body,
+    /// After a handler, assertion or output redirect.
+    After,
+}
+
+/// A multi-line script still open (`> {%` without `%}` yet, or httpyac `{{`).
+struct OpenScript {
+    /// Where the `>` / `<` / `{{` is.
+    start: usize,
+    /// Where the script text starts (after `{%` / `{{`).
+    content_start: usize,
+    /// A response handler (kept in the request) rather than a pre-request or httpyac script.
+    response: bool,
+    /// `%}` for JetBrains scripts, `}}` for httpyac blocks.
+    close: &'static str,
+}
+
+struct BodyEntry {
+    line_idx: usize,
+    range: TextRange,
+    file: Option<FileRef>,
+}
+
+struct ReqBuilder {
+    line_range: TextRange,
+    method: Option<Spanned<String>>,
+    version: Option<Spanned<String>>,
+    target_range: TextRange,
+    target_parts: Vec<TemplatePart>,
+    headers: Vec<Header>,
+    body: Vec<BodyEntry>,
+    built_body: Option<Body>,
+    handlers: Vec<Handler>,
+    assertions: Vec<Assertion>,
+    output: Option<OutputRedirect>,
+}
+
+struct BlockBuilder {
+    start: usize,
+    separator: Option<Separator>,
+    lines: Vec<Line>,
+    variables: Vec<VarDef>,
+    metadata: Vec<Meta>,
+    req: Option<ReqBuilder>,
+    phase: Phase,
+    script: Option<OpenScript>,
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    blocks: Vec<Block>,
+    errors: Vec<Diagnostic>,
+    cur: Option<BlockBuilder>,
+}
+
+const KNOWN_META: &[&str] = &[
+    "name",
+    "no-redirect",
+    "no-cookie-jar",
+    "no-log",
+    "timeout",
+    "connection-timeout",
+    "prompt",
+    "note",
+];
+
+const STANDARD_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+];
+
+fn is_blank(s: &str) -> bool {
+    s.bytes().all(|b| b == b' ' || b == b'\t')
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// `Name:` at the start of `t` (an HTTP token then a colon): the name's length.
+fn header_name_len(t: &str) -> Option<usize> {
+    let n = t.bytes().take_while(|&b| is_tchar(b)).count();
+    (n > 0 && t.as_bytes().get(n) == Some(&b':')).then_some(n)
+}
+
+fn trim_range(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let s = &text[start..end];
+    let lead = s.len() - s.trim_start().len();
+    let trimmed = s.trim();
+    (start + lead, start + lead + trimmed.len())
+}
+
+/// `METHOD /path` with a standard method: a request line even where text could
+/// otherwise continue (used to start a request without `###`, as httpyac does).
+fn looks_like_request_line(t: &str) -> bool {
+    let mut words = t.split_whitespace();
+    let (Some(m), Some(target)) = (words.next(), words.next()) else {
+        return false;
+    };
+    STANDARD_METHODS.contains(&m)
+        && (target.starts_with('/')
+            || target.starts_with("http://")
+            || target.starts_with("https://")
+            || target.starts_with("{{"))
+        && words.next().is_none_or(|v| v.starts_with("HTTP/"))
+}
+
+impl<'t> Parser<'t> {
+    fn new(text: &'t str) -> Self {
+        Parser {
+            text,
+            blocks: Vec::new(),
+            errors: Vec::new(),
+            cur: None,
+        }
+    }
+
+    fn finish(mut self) -> Parse {
+        let end = self.text.len();
+        self.end_block(end);
+        if self.blocks.is_empty() {
+            // Only reachable for Markdown without lines; `parse` always has one line.
+        }
+        Parse {
+            file: HttpFile {
+                blocks: self.blocks,
+                range: TextRange::new(0, self.text.len()),
+            },
+            errors: self.errors,
+        }
+    }
+
+    fn begin_block(&mut self, start: usize, separator: Option<Separator>) {
+        self.end_block(start);
+        self.cur = Some(BlockBuilder {
+            start,
+            separator,
+            lines: Vec::new(),
+            variables: Vec::new(),
+            metadata: Vec::new(),
+            req: None,
+            phase: Phase::Preamble,
+            script: None,
+        });
+    }
+
+    fn block(&mut self) -> &mut BlockBuilder {
+        if self.cur.is_none() {
+            self.begin_block(0, None);
+        }
+        self.cur.as_mut().expect("a block was just begun")
+    }
+
+    fn push_line(&mut self, range: TextRange, kind: LineKind) -> usize {
+        let b = self.block();
+        b.lines.push(Line { range, kind });
+        b.lines.len() - 1
+    }
+
+    fn markdown_line(&mut self, l: RawLine) {
+        self.push_line(TextRange::new(l.start, l.end), LineKind::Markdown);
+    }
+
+    /// Close the current block at `end` (where the next one starts).
+    fn end_block(&mut self, end: usize) {
+        let Some(mut b) = self.cur.take() else {
+            return;
+        };
+        if let Some(s) = b.script.take() {
+            self.unterminated_script(&s, &b);
+        }
+        self.finish_body(&mut b);
+        let request = b.req.take().map(|r| {
+            let line_start = r.line_range.start;
+            let last = b
+                .lines
+                .iter()
+                .rev()
+                .find(|l| {
+                    l.range.start >= line_start
+                        && matches!(
+                            l.kind,
+                            LineKind::RequestLine
+                                | LineKind::TargetContinuation
+                                | LineKind::Header
+                                | LineKind::Body
+                                | LineKind::BodyFile
+                                | LineKind::Handler
+                                | LineKind::Assertion
+                                | LineKind::OutputRedirect
+                        )
+                })
+                .map(|l| l.range.end as usize)
+                .unwrap_or(r.line_range.end as usize);
+            Request {
+                range: TextRange::new(line_start as usize, last.max(line_start as usize)),
+                line_range: r.line_range,
+                method: r.method,
+                target: Template {
+                    range: r.target_range,
+                    parts: r.target_parts,
+                },
+                version: r.version,
+                headers: r.headers,
+                body: r.built_body,
+                handlers: r.handlers,
+                assertions: r.assertions,
+                output: r.output,
+            }
+        });
+        let end = end.max(b.start);
+        self.blocks.push(Block {
+            range: TextRange::new(b.start, end),
+            separator: b.separator,
+            lines: b.lines,
+            variables: b.variables,
+            metadata: b.metadata,
+            request,
+        });
+    }
+
+    fn unterminated_script(&mut self, s: &OpenScript, b: &BlockBuilder) {
+        let line_end = b
+            .lines
+            .iter()
+            .find(|l| l.range.contains_inclusive(s.start))
+            .map(|l| l.range.end as usize)
+            .unwrap_or(s.start);
+        self.errors.push(Diagnostic::error(
+            TextRange::new(s.start, line_end.max(s.start)),
+            "syntax",
+            format!(
+                "This script is never closed: end it with `{}` before the next `###`.",
+                s.close
+            ),
+        ));
+    }
+
+    /// Trim trailing blank lines off the body and build its parts.
+    fn finish_body(&mut self, b: &mut BlockBuilder) {
+        let Some(r) = b.req.as_mut() else {
+            return;
+        };
+        if r.body.is_empty() {
+            return;
+        }
+        let text = self.text;
+        while let Some(last) = r.body.last() {
+            if last.file.is_none() && is_blank(last.range.slice(text)) {
+                b.lines[last.line_idx].kind = LineKind::Blank;
+                r.body.pop();
+            } else {
+                break;
+            }
+        }
+        let entries = std::mem::take(&mut r.body);
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return;
+        };
+        let start = first.range.start as usize;
+        let end = last.range.end as usize;
+        let mut parts = Vec::new();
+        let mut cursor = start;
+        for e in entries {
+            if let Some(f) = e.file {
+                if cursor < e.range.start as usize {
+                    let t = template(
+                        text,
+                        TextRange::new(cursor, e.range.start as usize),
+                        &mut self.errors,
+                    );
+                    parts.push(BodyPart::Text(t));
+                }
+                parts.push(BodyPart::File(f));
+                cursor = e.range.end as usize;
+            }
+        }
+        if cursor < end {
+            parts.push(BodyPart::Text(template(
+                text,
+                TextRange::new(cursor, end),
+                &mut self.errors,
+            )));
+        }
+        r.built_body = Some(Body {
+            range: TextRange::new(start, end),
+            parts,
+        });
+    }
+
+    fn error_line(&mut self, range: TextRange, msg: impl Into<String>) {
+        self.push_line(range, LineKind::Error);
+        self.errors.push(Diagnostic::error(range, "syntax", msg));
+    }
+
+    /// Classify one line of an http region.
+    fn line(&mut self, l: RawLine) {
+        let text = self.text;
+        // A byte order mark is not part of the first line's content.
+        let cs = if l.start == 0 && text.starts_with('\u{feff}') {
+            3.min(l.end)
+        } else {
+            l.start
+        };
+        let s = &text[cs..l.end];
+        let range = TextRange::new(l.start, l.end);
+        let t = s.trim_start();
+        let ts = l.end - t.len();
+
+        if s.starts_with("###") {
+            self.separator(l, cs);
+            return;
+        }
+        if self.block().script.is_some() {
+            self.script_line(l, range);
+            return;
+        }
+        let phase = self.block().phase;
+        if is_blank(s) {
+            match phase {
+                Phase::Target | Phase::Headers => self.block().phase = Phase::PreBody,
+                Phase::Body => {
+                    self.body_line(range, None);
+                    return;
+                }
+                _ => {}
+            }
+            self.push_line(range, LineKind::Blank);
+            return;
+        }
+        match phase {
+            Phase::Preamble => self.preamble_line(l, range, t, ts),
+            Phase::Target | Phase::Headers => self.header_line(l, range, t, ts, phase),
+            Phase::PreBody | Phase::Body => self.body_or_after(l, range, t, ts, phase),
+            Phase::After => self.after_line(l, range, t, ts),
+        }
+    }
+
+    fn separator(&mut self, l: RawLine, cs: usize) {
+        let hashes = self.text[cs..l.end].bytes().take_while(|&b| b == b'#').count();
+        let (ts, te) = trim_range(self.text, cs + hashes, l.end);
+        let title = (te > ts).then(|| {
+            Spanned::new(self.text[ts..te].to_string(), TextRange::new(ts, te))
+        });
+        let range = TextRange::new(l.start, l.end);
+        self.begin_block(l.start, Some(Separator { range, title }));
+        self.push_line(range, LineKind::Separator);
+    }
+
+    fn preamble_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
+        if t.starts_with('#') || t.starts_with("//") {
+            self.comment_or_meta(range, t, ts, true);
+        } else if t.starts_with('@') {
+            self.variable(range, t, ts);
+        } else if let Some(after) = t.strip_prefix('<')
+            && !after.starts_with('>')
+        {
+            // JetBrains pre-request script: kept, not run.
+            let after_trim = after.trim_start();
+            if after_trim.starts_with("{%") {
+                let content_start = ts + 1 + (after.len() - after_trim.len()) + 2;
+                self.open_script(l, range, ts, content_start, false, "%}");
+            } else {
+                self.push_line(range, LineKind::Handler);
+            }
+        } else if t.starts_with("{{") && !t.contains("}}") {
+            self.open_script(l, range, ts, ts + 2, false, "}}");
+        } else if t.starts_with('>') || t.starts_with("??") {
+            self.error_line(
+                range,
+                "A response handler, assertion or output file must follow a request line.",
+            );
+        } else {
+            self.request_line(l, range, ts);
+        }
+    }
+
+    fn comment_or_meta(&mut self, range: TextRange, t: &str, ts: usize, allow_meta: bool) {
+        if allow_meta && self.metadata(range, t, ts) {
+            return;
+        }
+        self.push_line(range, LineKind::Comment);
+    }
+
+    /// `# @key value`: returns false when the comment is not metadata.
+    fn metadata(&mut self, range: TextRange, t: &str, ts: usize) -> bool {
+        let marker = if t.starts_with("//") { 2 } else { 1 };
+        let after = &t[marker..];
+        let after_t = after.trim_start();
+        let Some(key_etc) = after_t.strip_prefix('@') else {
+            return false;
+        };
+        if !key_etc.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return false;
+        }
+        let key_start = ts + marker + (after.len() - after_t.len()) + 1;
+        let key_len = key_etc
+            .find(|c: char| c.is_whitespace() || c == '=')
+            .unwrap_or(key_etc.len());
+        let key = &key_etc[..key_len];
+        let mut rest = key_etc[key_len..].trim_start();
+        if let Some(r) = rest.strip_prefix('=') {
+            rest = r;
+        }
+        let line_end = range.end as usize;
+        let (vs, ve) = trim_range(self.text, line_end - rest.len(), line_end);
+        let key_range = TextRange::new(key_start, key_start + key_len);
+        let value = (ve > vs)
+            .then(|| Spanned::new(self.text[vs..ve].to_string(), TextRange::new(vs, ve)));
+        if !KNOWN_META.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            self.errors.push(Diagnostic::hint(
+                key_range,
+                "unknown-metadata",
+                format!("`@{key}` is not metadata httplens knows; it is kept and ignored."),
+            ));
+        }
+        let meta_range = TextRange::new(ts, trim_range(self.text, ts, line_end).1);
+        self.block().metadata.push(Meta {
+            range: meta_range,
+            key: Spanned::new(key.to_string(), key_range),
+            value,
+        });
+        self.push_line(range, LineKind::Metadata);
+        true
+    }
+
+    /// `@name = value`.
+    fn variable(&mut self, range: TextRange, t: &str, ts: usize) {
+        let rest = &t[1..];
+        let name_len = rest
+            .find(|c: char| c.is_whitespace() || c == '=')
+            .unwrap_or(rest.len());
+        let name = &rest[..name_len];
+        let after = rest[name_len..].trim_start();
+        let line_end = range.end as usize;
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '$'));
+        let Some(value) = after.strip_prefix('=').filter(|_| valid_name) else {
+            self.error_line(
+                range,
+                "A variable line needs a name and `=`, as in `@host = example.com`.",
+            );
+            return;
+        };
+        let (vs, ve) = trim_range(self.text, line_end - value.len(), line_end);
+        let value = template(self.text, TextRange::new(vs, ve), &mut self.errors);
+        let name_range = TextRange::new(ts + 1, ts + 1 + name_len);
+        let def = VarDef {
+            range: TextRange::new(ts, trim_range(self.text, ts, line_end).1),
+            name: Spanned::new(name.to_string(), name_range),
+            value,
+        };
+        self.block().variables.push(def);
+        self.push_line(range, LineKind::Variable);
+    }
+
+    fn request_line(&mut self, l: RawLine, range: TextRange, ts: usize) {
+        let text = self.text;
+        let (ts, mut te) = trim_range(text, ts, l.end);
+        let t = &text[ts..te];
+        // `HTTP/x.y` as the last of at least two words.
+        let mut version = None;
+        if let Some(sp) = t.rfind(char::is_whitespace) {
+            let last = &t[sp + 1..];
+            if let Some(v) = last.strip_prefix("HTTP/")
+                && !v.is_empty()
+                && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            {
+                let vs = ts + sp + 1;
+                version = Some(Spanned::new(last.to_string(), TextRange::new(vs, te)));
+                te = trim_range(text, ts, ts + sp).1;
+            }
+        }
+        let t = &text[ts..te];
+        let mut method = None;
+        let mut target_start = ts;
+        if let Some(sp) = t.find(char::is_whitespace) {
+            let m = &t[..sp];
+            if m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
+                method = Some(Spanned::new(m.to_string(), TextRange::new(ts, ts + sp)));
+                target_start = trim_range(text, ts + sp, te).0;
+            }
+        }
+        let target_range = TextRange::new(target_start, te);
+        let target = template(text, target_range, &mut self.errors);
+        let b = self.block();
+        b.req = Some(ReqBuilder {
+            line_range: range,
+            method,
+            version,
+            target_range,
+            target_parts: target.parts,
+            headers: Vec::new(),
+            body: Vec::new(),
+            built_body: None,
+            handlers: Vec::new(),
+            assertions: Vec::new(),
+            output: None,
+        });
+        b.phase = Phase::Target;
+        self.push_line(range, LineKind::RequestLine);
+    }
+
+    fn header_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
+        let indented = ts > l.start;
+        if phase == Phase::Target
+            && (t.starts_with('?')
+                || t.starts_with('&')
+                || (indented && header_name_len(t).is_none() && !t.starts_with('#')))
+        {
+            let (s, e) = trim_range(self.text, ts, l.end);
+            let part = template(self.text, TextRange::new(s, e), &mut self.errors);
+            let r = self.block().req.as_mut().expect("a request in Target phase");
+            r.target_parts.extend(part.parts);
+            r.target_range = r.target_range.cover(TextRange::new(s, e));
+            self.push_line(range, LineKind::TargetContinuation);
+            return;
+        }
+        self.block().phase = Phase::Headers;
+        if t.starts_with('#') || t.starts_with("//") {
+            self.comment_or_meta(range, t, ts, true);
+            return;
+        }
+        if t.starts_with('@') {
+            self.variable(range, t, ts);
+            return;
+        }
+        if let Some(n) = header_name_len(t) {
+            let line_end = l.end;
+            let (vs, ve) = trim_range(self.text, ts + n + 1, line_end);
+            let value = template(self.text, TextRange::new(vs, ve), &mut self.errors);
+            let header = Header {
+                range: TextRange::new(ts, trim_range(self.text, ts, line_end).1),
+                name: Spanned::new(t[..n].to_string(), TextRange::new(ts, ts + n)),
+                value,
+            };
+            self.block()
+                .req
+                .as_mut()
+                .expect("a request in Headers phase")
+                .headers
+                .push(header);
+            self.push_line(range, LineKind::Header);
+            return;
+        }
+        // Not a header: the body starts without a blank line (REST Client allows it),
+        // unless the line is a handler, assertion or output redirect.
+        self.body_or_after(l, range, t, ts, Phase::PreBody);
+    }
+
+    /// A line in the body, or one that ends it (handler, assertion, `>>`, a new request).
+    fn body_or_after(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
+        if self.after_item(l, range, t, ts, phase == Phase::Body) {
+            return;
+        }
+        if phase == Phase::PreBody {
+            if looks_like_request_line(t) {
+                self.begin_block(l.start, None);
+                self.request_line(l, range, ts);
+                return;
+            }
+            if t.starts_with("{{") && !t.contains("}}") {
+                self.open_script(l, range, ts, ts + 2, false, "}}");
+                return;
+            }
+        }
+        if let Some(file) = self.file_ref(t, ts, l.end) {
+            self.body_line(range, Some(file));
+        } else {
+            self.body_line(range, None);
+        }
+    }
+
+    fn body_line(&mut self, range: TextRange, file: Option<FileRef>) {
+        let kind = if file.is_some() {
+            LineKind::BodyFile
+        } else {
+            LineKind::Body
+        };
+        let idx = self.push_line(range, kind);
+        let b = self.block();
+        b.phase = Phase::Body;
+        if let Some(r) = b.req.as_mut() {
+            r.body.push(BodyEntry {
+                line_idx: idx,
+                range,
+                file,
+            });
+        }
+    }
+
+    /// `< path`, `<@ path`, `<@latin1 path`.
+    fn file_ref(&mut self, t: &str, ts: usize, end: usize) -> Option<FileRef> {
+        let rest = t.strip_prefix('<')?;
+        let (templated, rest, off) = if let Some(r) = rest.strip_prefix('@') {
+            (true, r, 2)
+        } else if rest.starts_with([' ', '\t']) {
+            (false, rest, 1)
+        } else {
+            return None;
+        };
+        let mut encoding = None;
+        let mut path_start = ts + off;
+        if templated && !rest.starts_with([' ', '\t']) {
+            let w = rest.find([' ', '\t']).unwrap_or(rest.len());
+            if !rest[w..].trim().is_empty() {
+                encoding = Some(rest[..w].to_string());
+                path_start += w;
+            }
+        }
+        let (ps, pe) = trim_range(self.text, path_start, end);
+        if ps == pe {
+            return None;
+        }
+        let path = template(self.text, TextRange::new(ps, pe), &mut self.errors);
+        Some(FileRef {
+            range: TextRange::new(ts, pe),
+            path,
+            templated,
+            encoding,
+        })
+    }
+
+    /// Handler, assertion or output redirect: true when the line was one (and is done).
+    fn after_item(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, in_body: bool) -> bool {
+        let is_output = t.starts_with(">>");
+        let is_handler = !is_output
+            && t.strip_prefix('>').is_some_and(|a| {
+                let a = a.trim();
+                !a.is_empty()
+                    && (!in_body
+                        || a.starts_with("{%")
+                        || (!a.contains(char::is_whitespace)
+                            && (a.starts_with("./")
+                                || a.starts_with("../")
+                                || [".js", ".mjs", ".cjs", ".ts"].iter().any(|x| a.ends_with(x)))))
+            });
+        let is_assert = t.starts_with("??");
+        if !(is_output || is_handler || is_assert) {
+            return false;
+        }
+        self.end_body_phase();
+        if is_output {
+            self.output(range, t, ts, l.end);
+        } else if is_handler {
+            self.handler(l, range, t, ts);
+        } else {
+            self.assertion(range, ts, l.end);
+        }
+        true
+    }
+
+    /// The body (if any) is over: later lines cannot add to it.
+    fn end_body_phase(&mut self) {
+        let mut b = self.cur.take().expect("a block is open");
+        if b.phase != Phase::After {
+            self.finish_body(&mut b);
+            b.phase = Phase::After;
+        }
+        self.cur = Some(b);
+    }
+
+    fn after_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
+        if self.after_item(l, range, t, ts, false) {
+            return;
+        }
+        if t.starts_with('#') || t.starts_with("//") || t.starts_with("<>") {
+            self.push_line(range, LineKind::Comment);
+        } else if t.starts_with('@') {
+            self.variable(range, t, ts);
+        } else if looks_like_request_line(t) {
+            self.begin_block(l.start, None);
+            self.request_line(l, range, ts);
+        } else if t.starts_with("{{") && !t.contains("}}") {
+            self.open_script(l, range, ts, ts + 2, false, "}}");
+        } else {
+            self.error_line(
+                range,
+                "Only handlers (`>`), assertions (`??`), `>>` files, comments and variables may follow a response handler; start a new request with `###`.",
+            );
+        }
+    }
+
+    fn output(&mut self, range: TextRange, t: &str, ts: usize, end: usize) {
+        let overwrite = t.starts_with(">>!");
+        let off = if overwrite { 3 } else { 2 };
+        let (ps, pe) = trim_range(self.text, ts + off, end);
+        if ps == pe {
+            self.error_line(range, "`>>` needs a file to write the response body to.");
+            return;
+        }
+        let path = template(self.text, TextRange::new(ps, pe), &mut self.errors);
+        let out = OutputRedirect {
+            range: TextRange::new(ts, pe),
+            path,
+            overwrite,
+        };
+        let had = self.block().req.as_mut().map(|r| r.output.replace(out));
+        if let Some(Some(_)) = had {
+            self.errors.push(Diagnostic::warning(
+                range,
+                "syntax",
+                "A request writes its response to one file: this `>>` replaces the one above.",
+            ));
+        }
+        self.push_line(range, LineKind::OutputRedirect);
+    }
+
+    fn handler(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
+        let after = &t[1..];
+        let a = after.trim_start();
+        if a.starts_with("{%") {
+            let content_start = ts + 1 + (after.len() - a.len()) + 2;
+            self.open_script(l, range, ts, content_start, true, "%}");
+        } else {
+            let (ps, pe) = trim_range(self.text, ts + 1, l.end);
+            let h = Handler {
+                range: TextRange::new(ts, pe),
+                kind: HandlerKind::File(self.text[ps..pe].to_string()),
+            };
+            if let Some(r) = self.block().req.as_mut() {
+                r.handlers.push(h);
+            }
+            self.push_line(range, LineKind::Handler);
+        }
+    }
+
+    fn open_script(
+        &mut self,
+        l: RawLine,
+        range: TextRange,
+        start: usize,
+        content_start: usize,
+        response: bool,
+        close: &'static str,
+    ) {
+        self.push_line(range, LineKind::Handler);
+        let s = OpenScript {
+            start,
+            content_start,
+            response,
+            close,
+        };
+        // The script may close on its first line.
+        if let Some(p) = self.text[content_start.min(l.end)..l.end].find(close) {
+            self.close_script(s, content_start + p);
+        } else {
+            self.block().script = Some(s);
+        }
+    }
+
+    fn script_line(&mut self, l: RawLine, range: TextRange) {
+        self.push_line(range, LineKind::Handler);
+        let s = self.block().script.take().expect("an open script");
+        let close_at = if s.close == "}}" {
+            // httpyac blocks end at a line starting with `}}`.
+            let t = self.text[l.start..l.end].trim_start();
+            t.starts_with("}}").then(|| l.end - t.len())
+        } else {
+            self.text[l.start..l.end].find(s.close).map(|p| l.start + p)
+        };
+        match close_at {
+            Some(p) => self.close_script(s, p),
+            None => self.block().script = Some(s),
+        }
+    }
+
+    fn close_script(&mut self, s: OpenScript, close_at: usize) {
+        if !s.response {
+            return;
+        }
+        let script = self.text[s.content_start..close_at].to_string();
+        let h = Handler {
+            range: TextRange::new(s.start, close_at + s.close.len()),
+            kind: HandlerKind::Script(script),
+        };
+        if let Some(r) = self.block().req.as_mut() {
+            r.handlers.push(h);
+        }
+    }
+
+    fn assertion(&mut self, range: TextRange, ts: usize, end: usize) {
+        let (_, te) = trim_range(self.text, ts, end);
+        let arange = TextRange::new(ts, te);
+        match assertion::assertion(self.text, arange, &mut self.errors) {
+            assertion::Parsed::Ok(a) => {
+                if let Some(r) = self.block().req.as_mut() {
+                    r.assertions.push(a);
+                }
+                self.push_line(range, LineKind::Assertion);
+            }
+            assertion::Parsed::Unsupported(msg) => {
+                self.errors
+                    .push(Diagnostic::warning(arange, "unsupported-assertion", msg));
+                self.push_line(range, LineKind::Assertion);
+            }
+            assertion::Parsed::Invalid(msg) => {
+                self.errors.push(Diagnostic::error(arange, "syntax", msg));
+                self.push_line(range, LineKind::Assertion);
+            }
+        }
+    }
 }

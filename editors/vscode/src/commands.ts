@@ -1,0 +1,314 @@
+//! The palette and context-menu commands (`httplens.client.*`) and the one place that runs a
+//! server command and acts on its result, for the palette and for code lens clicks alike.
+
+import * as vscode from 'vscode';
+import { ExecuteCommandRequest, type LanguageClient, ResponseError } from 'vscode-languageclient/node';
+import { type HttplensState, type ProfileState, ServerCommand, type SignInResult, StateRequest } from './protocol';
+import { isResponseDocument } from './responses';
+import { expiryText } from './status';
+
+/** What the commands need from the extension: the running client and a status refresh. */
+export interface CommandHost {
+    client(): LanguageClient | undefined;
+    refreshState(): void;
+}
+
+export class Commands {
+    constructor(private readonly host: CommandHost) {}
+
+    register(context: vscode.ExtensionContext): void {
+        const add = (id: string, run: () => Promise<unknown>): void => {
+            context.subscriptions.push(
+                vscode.commands.registerCommand(`httplens.client.${id}`, async () => {
+                    try {
+                        await run();
+                    } catch (error) {
+                        showError(error);
+                    }
+                }),
+            );
+        };
+        add('send', () => this.send());
+        add('sendAll', () => this.sendAll());
+        add('signIn', () => this.signIn());
+        add('signOut', () => this.signOut());
+        add('completeSignIn', () => this.completeSignIn());
+        add('copyAsCurl', () => this.copyAsCurl());
+        add('selectEnvironment', () => this.selectEnvironment());
+        add('openRequest', () => this.openRequest());
+        add('compareWithPrevious', () => this.compareWithPrevious());
+    }
+
+    /**
+     * `executeCommand` middleware: a code lens click runs here instead of the languageclient's
+     * default, so results are acted on (clipboard, diff) and errors read as one message.
+     */
+    async fromLens(command: string, args: unknown[]): Promise<unknown> {
+        try {
+            return await this.run(command, args[0]);
+        } catch (error) {
+            showError(error);
+            return undefined;
+        }
+    }
+
+    /** Runs a server command with its one argument object and acts on the result. */
+    async run(command: string, arg: unknown, token?: vscode.CancellationToken): Promise<unknown> {
+        const client = this.requireClient();
+        const result: unknown = await client.sendRequest(
+            ExecuteCommandRequest.type,
+            { command, arguments: arg === undefined ? [] : [arg] },
+            token,
+        );
+        await this.afterCommand(command, arg, result);
+        return result;
+    }
+
+    private async afterCommand(command: string, arg: unknown, result: unknown): Promise<void> {
+        switch (command) {
+            case ServerCommand.copyAsCurl:
+                if (typeof result === 'string') {
+                    await vscode.env.clipboard.writeText(result);
+                    void vscode.window.showInformationMessage('httplens: copied the request as a curl command.');
+                }
+                break;
+            case ServerCommand.compareWithPrevious:
+                await this.openDiff(arg, result);
+                break;
+            case ServerCommand.signIn: {
+                const signedIn = result as SignInResult | null;
+                if (signedIn !== null && typeof signedIn === 'object') {
+                    const who = signedIn.account ? ` as ${signedIn.account}` : '';
+                    void vscode.window.showInformationMessage(
+                        `httplens: signed in${who}${expiryText(signedIn.expiresAt ?? null)}.`,
+                    );
+                }
+                this.host.refreshState();
+                break;
+            }
+            case ServerCommand.signOut:
+            case ServerCommand.completeSignIn:
+            case ServerCommand.selectEnvironment:
+                this.host.refreshState();
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async openDiff(arg: unknown, result: unknown): Promise<void> {
+        const current = (arg as { responseUri?: unknown } | undefined)?.responseUri;
+        const previous = previousUri(result);
+        if (previous === undefined) {
+            void vscode.window.showInformationMessage('httplens: there is no earlier response to this request.');
+            return;
+        }
+        if (typeof current !== 'string') {
+            return;
+        }
+        const currentUri = vscode.Uri.parse(current, true);
+        const name = (uri: vscode.Uri): string => uri.path.slice(uri.path.lastIndexOf('/') + 1);
+        await vscode.commands.executeCommand(
+            'vscode.diff',
+            previous,
+            currentUri,
+            `${name(previous)} ↔ ${name(currentUri)}`,
+            { viewColumn: vscode.ViewColumn.Active },
+        );
+    }
+
+    private requireClient(): LanguageClient {
+        const client = this.host.client();
+        if (client === undefined || !client.isRunning()) {
+            throw new Error('the httplens language server is not running: see the httplens output channel.');
+        }
+        return client;
+    }
+
+    /** The active editor when it shows an http document, else a clear error. */
+    private httpEditor(): vscode.TextEditor {
+        const editor = vscode.window.activeTextEditor;
+        if (editor === undefined || editor.document.languageId !== 'http') {
+            throw new Error('open a .http file first.');
+        }
+        return editor;
+    }
+
+    private protocolUri(uri: vscode.Uri): string {
+        return this.requireClient().code2ProtocolConverter.asUri(uri);
+    }
+
+    async state(uri: vscode.Uri): Promise<HttplensState> {
+        return this.requireClient().sendRequest(StateRequest, { uri: this.protocolUri(uri) });
+    }
+
+    private async send(): Promise<void> {
+        const editor = this.httpEditor();
+        const arg = { uri: this.protocolUri(editor.document.uri), line: editor.selection.active.line };
+        await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Window, title: 'httplens: sending' },
+            () => this.run(ServerCommand.send, arg),
+        );
+    }
+
+    private async sendAll(): Promise<void> {
+        const editor = this.httpEditor();
+        const arg = { uri: this.protocolUri(editor.document.uri) };
+        await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: 'httplens: sending all requests', cancellable: true },
+            (_progress, token) => this.run(ServerCommand.sendAll, arg, token),
+        );
+    }
+
+    private async copyAsCurl(): Promise<void> {
+        const editor = this.httpEditor();
+        await this.run(ServerCommand.copyAsCurl, {
+            uri: this.protocolUri(editor.document.uri),
+            line: editor.selection.active.line,
+        });
+    }
+
+    private async selectEnvironment(): Promise<void> {
+        const editor = this.httpEditor();
+        const uri = this.protocolUri(editor.document.uri);
+        const state = await this.state(editor.document.uri);
+        if (state.environments.length === 0) {
+            // The server explains (with window/showMessageRequest) that there is nothing to pick.
+            await this.run(ServerCommand.selectEnvironment, { uri });
+            return;
+        }
+        const picked = await vscode.window.showQuickPick(
+            state.environments.map((name) => ({
+                label: name,
+                description: name === state.environment ? 'selected' : undefined,
+            })),
+            { title: 'httplens: select environment', placeHolder: state.environment ?? 'no environment selected' },
+        );
+        if (picked !== undefined) {
+            await this.run(ServerCommand.selectEnvironment, { uri, name: picked.label });
+        }
+    }
+
+    /** Asks which profile; `filter` narrows the list; one candidate is taken without asking. */
+    private async pickProfile(
+        state: HttplensState,
+        title: string,
+        filter: (p: ProfileState) => boolean,
+    ): Promise<ProfileState | undefined> {
+        if (state.profiles.length === 0) {
+            const env = state.environment ?? 'no environment';
+            throw new Error(`there are no auth profiles (Security.Auth) in the selected environment (${env}).`);
+        }
+        const candidates = state.profiles.filter(filter);
+        const list = candidates.length > 0 ? candidates : state.profiles;
+        if (list.length === 1) {
+            return list[0];
+        }
+        const picked = await vscode.window.showQuickPick(
+            list.map((p) => ({
+                label: p.id,
+                description: p.signedIn ? `signed in${p.account ? ` as ${p.account}` : ''}` : 'not signed in',
+                profile: p,
+            })),
+            { title },
+        );
+        return picked?.profile;
+    }
+
+    private async signIn(): Promise<void> {
+        const editor = this.httpEditor();
+        const state = await this.state(editor.document.uri);
+        const profile = await this.pickProfile(state, 'httplens: sign in to', (p) => !p.signedIn);
+        if (profile !== undefined) {
+            await this.run(ServerCommand.signIn, { profile: profile.id, uri: this.protocolUri(editor.document.uri) });
+        }
+    }
+
+    private async signOut(): Promise<void> {
+        const editor = this.httpEditor();
+        const state = await this.state(editor.document.uri);
+        const profile = await this.pickProfile(state, 'httplens: sign out of', (p) => p.signedIn);
+        if (profile !== undefined) {
+            await this.run(ServerCommand.signOut, { profile: profile.id, uri: this.protocolUri(editor.document.uri) });
+            void vscode.window.showInformationMessage(`httplens: signed out of ${profile.id}.`);
+        }
+    }
+
+    private async completeSignIn(): Promise<void> {
+        const editor = this.httpEditor();
+        const state = await this.state(editor.document.uri);
+        const profile = await this.pickProfile(state, 'httplens: complete the sign-in of', (p) => !p.signedIn);
+        if (profile === undefined) {
+            return;
+        }
+        const redirectUrl = await vscode.window.showInputBox({
+            title: `httplens: complete the sign-in of ${profile.id}`,
+            prompt: 'Paste the URL the browser was redirected to after signing in (it holds code and state).',
+            placeHolder: 'http://127.0.0.1:PORT/callback?code=...&state=...',
+            ignoreFocusOut: true,
+            validateInput: (value) => {
+                try {
+                    new URL(value.trim());
+                    return undefined;
+                } catch {
+                    return 'This is not a URL: paste the whole address from the browser.';
+                }
+            },
+        });
+        if (redirectUrl !== undefined) {
+            await this.run(ServerCommand.completeSignIn, { profile: profile.id, redirectUrl: redirectUrl.trim() });
+        }
+    }
+
+    /** The response document in the active editor, as the server's `responseUri`. */
+    private responseUri(): string {
+        const editor = this.httpEditor();
+        if (!isResponseDocument(editor.document)) {
+            throw new Error('open a response document first (the one a sent request opened).');
+        }
+        return this.protocolUri(editor.document.uri);
+    }
+
+    private async openRequest(): Promise<void> {
+        await this.run(ServerCommand.openRequest, { responseUri: this.responseUri() });
+    }
+
+    private async compareWithPrevious(): Promise<void> {
+        await this.run(ServerCommand.compareWithPrevious, { responseUri: this.responseUri() });
+    }
+}
+
+/**
+ * The previous response from `httplens.compareWithPrevious`: the contract says a path; an
+ * object with `uri` or `path` is read too, so either shape of the server works.
+ */
+function previousUri(result: unknown): vscode.Uri | undefined {
+    const fromText = (text: unknown): vscode.Uri | undefined => {
+        if (typeof text !== 'string' || text === '') {
+            return undefined;
+        }
+        return /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? vscode.Uri.parse(text, true) : vscode.Uri.file(text);
+    };
+    if (result !== null && typeof result === 'object') {
+        const { uri, path } = result as { uri?: unknown; path?: unknown };
+        return fromText(uri) ?? fromText(path);
+    }
+    return fromText(result);
+}
+
+/** LSP `RequestCancelled`: the user stopped it, not a failure. */
+const REQUEST_CANCELLED = -32800;
+/** LSP `RequestFailed`: httplens has already shown its one-sentence reason (showMessage). */
+const REQUEST_FAILED = -32803;
+
+/** One notification per failure. */
+function showError(error: unknown): void {
+    if (error instanceof vscode.CancellationError) {
+        return;
+    }
+    if (error instanceof ResponseError && (error.code === REQUEST_CANCELLED || error.code === REQUEST_FAILED)) {
+        return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(`httplens: ${message}`);
+}

@@ -1,0 +1,55 @@
+//! The httplens protocol extensions the client uses (mirrors docs/lsp-extensions.md).
+
+import { NotificationType, RequestType } from 'vscode-languageclient/node';
+
+/** One auth profile as `httplens/state` reports it; never a token. */
+export interface ProfileState {
+    id: string;
+    grant: string;
+    signedIn: boolean;
+    account: string | null;
+    scopes: string[] | null;
+    expiresAt: number | null;
+}
+
+/** The answer to `httplens/state`: what the status bar and the pickers show. */
+export interface HttplensState {
+    version: string;
+    environments: string[];
+    environment: string | null;
+    profiles: ProfileState[];
+    tokenStore: string;
+}
+
+export interface UriParams {
+    uri: string;
+}
+
+export const StateRequest = new RequestType<UriParams, HttplensState, void>('httplens/state');
+export const StateChangedNotification = new NotificationType<UriParams>('httplens/stateChanged');
+
+/** Server command ids (`workspace/executeCommand`); the palette uses `httplens.client.*`. */
+export const ServerCommand = {
+    send: 'httplens.send',
+    sendAll: 'httplens.sendAll',
+    signIn: 'httplens.signIn',
+    signOut: 'httplens.signOut',
+    completeSignIn: 'httplens.completeSignIn',
+    copyAsCurl: 'httplens.copyAsCurl',
+    selectEnvironment: 'httplens.selectEnvironment',
+    openRequest: 'httplens.openRequest',
+    compareWithPrevious: 'httplens.compareWithPrevious',
+} as const;
+
+/** The result of `httplens.send` (and each element of `httplens.sendAll`'s). */
+export interface SendResult {
+    status: number | null;
+    elapsedMs: number;
+    responseUri: string;
+}
+
+/** The result of `httplens.signIn`. */
+export interface SignInResult {
+    account: string | null;
+    expiresAt: number | null;
+}

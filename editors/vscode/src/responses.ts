@@ -1,0 +1,73 @@
+//! Opens the response documents the server shows (`window/showDocument`) in a split beside
+//! the request, and keeps reusing that split so responses do not pile up in new columns.
+
+import * as vscode from 'vscode';
+import type { ShowDocumentParams, ShowDocumentResult } from 'vscode-languageclient/node';
+
+export class ResponseViewer {
+    /** The column the last response went to; reused while it still exists. */
+    private column: vscode.ViewColumn | undefined;
+
+    /** `window.showDocument` middleware: documents open beside, external links in the browser. */
+    async show(params: ShowDocumentParams): Promise<ShowDocumentResult> {
+        let uri: vscode.Uri;
+        try {
+            uri = vscode.Uri.parse(params.uri, true);
+        } catch {
+            return { success: false };
+        }
+        if (params.external === true) {
+            // The sign-in page: openExternal also works for remote sessions (code-server).
+            return { success: await vscode.env.openExternal(uri) };
+        }
+        const selection =
+            params.selection === undefined
+                ? undefined
+                : new vscode.Range(
+                      params.selection.start.line,
+                      params.selection.start.character,
+                      params.selection.end.line,
+                      params.selection.end.character,
+                  );
+        try {
+            const document = await vscode.workspace.openTextDocument(uri);
+            const editor = await vscode.window.showTextDocument(document, {
+                viewColumn: this.targetColumn(uri),
+                preserveFocus: params.takeFocus !== true,
+                preview: false,
+                selection,
+            });
+            this.column = editor.viewColumn;
+            return { success: true };
+        } catch {
+            return { success: false };
+        }
+    }
+
+    /**
+     * Where to open `uri`: where it already is when visible; else the remembered response
+     * column while it exists, unless the request being read sits in that very column (the
+     * user moved things around); else beside the active editor.
+     */
+    private targetColumn(uri: vscode.Uri): vscode.ViewColumn {
+        const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+        if (visible?.viewColumn !== undefined) {
+            return visible.viewColumn;
+        }
+        const active = vscode.window.activeTextEditor;
+        const columns = new Set(vscode.window.tabGroups.all.map((g) => g.viewColumn));
+        if (this.column !== undefined && columns.has(this.column)) {
+            const readingRequestThere =
+                active !== undefined && active.viewColumn === this.column && !isResponseDocument(active.document);
+            if (!readingRequestThere) {
+                return this.column;
+            }
+        }
+        return vscode.ViewColumn.Beside;
+    }
+}
+
+/** The server's own rule: a response document starts with a status line (`HTTP/1.1 200 OK`). */
+export function isResponseDocument(document: vscode.TextDocument): boolean {
+    return document.lineCount > 0 && document.lineAt(0).text.startsWith('HTTP/');
+}

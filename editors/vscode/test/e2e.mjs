@@ -1,0 +1,393 @@
+// End-to-end test of the httplens extension in a real VS Code (code-server) driven by
+// headless Chromium: open a .http file, click the "Send request" lens, see the response
+// open beside the request.
+//
+// Run by run.sh, which installs the peers, builds the .vsix and the server and passes:
+//   HTTPLENS_E2E_PEERS   folder with node_modules/{code-server,playwright-core} (setup.sh)
+//   HTTPLENS_E2E_DIR     an empty scratch folder (user data, extensions, workspace, HOME)
+//   HTTPLENS_E2E_SERVER  the httplens binary the extension must start
+//   HTTPLENS_E2E_ARTIFACTS  where screenshots and logs go
+// The .vsix is already installed into $HTTPLENS_E2E_DIR/exts by run.sh.
+//
+// Prints one line per check and a last line `N passed, N failed[, N skipped]`; exits 1
+// when any check failed. Every wait is bounded and polls for the state it needs.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+const env = (name) => {
+    const value = process.env[name];
+    if (!value) {
+        console.error(`e2e.mjs: ${name} is not set: run editors/vscode/test/run.sh instead.`);
+        process.exit(2);
+    }
+    return value;
+};
+const peers = env('HTTPLENS_E2E_PEERS');
+const dir = env('HTTPLENS_E2E_DIR');
+const serverBinary = env('HTTPLENS_E2E_SERVER');
+const artifacts = env('HTTPLENS_E2E_ARTIFACTS');
+
+const require = createRequire(path.join(peers, 'node_modules', 'noop.js'));
+const { chromium } = require('playwright-core');
+const codeServerBin = path.join(peers, 'node_modules', '.bin', 'code-server');
+
+const CHROMIUM_ARGS = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+];
+
+// ---------------------------------------------------------------------------------------
+// Reporting
+
+const results = { passed: 0, failed: 0, skipped: 0 };
+let blocked = null; // name of the first failed blocking check: later checks depend on it
+
+/** Runs one check; a failed check skips the later ones unless it is `{ blocking: false }`. */
+async function check(name, body, { blocking = true } = {}) {
+    if (blocked !== null) {
+        results.skipped += 1;
+        console.log(`skip - ${name} (needs: ${blocked})`);
+        return;
+    }
+    const started = Date.now();
+    try {
+        await body();
+        results.passed += 1;
+        console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+        results.failed += 1;
+        if (blocking) {
+            blocked = name;
+        }
+        console.log(`not ok - ${name}: ${error instanceof Error ? error.message : String(error)}`);
+        await screenshot(`failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    }
+}
+
+/** Polls `probe` until it returns a truthy value; throws `what` after `ms`. */
+async function waitFor(what, ms, probe) {
+    const deadline = Date.now() + ms;
+    let last;
+    for (;;) {
+        try {
+            const value = await probe();
+            if (value) {
+                return value;
+            }
+        } catch (error) {
+            last = error;
+        }
+        if (Date.now() > deadline) {
+            const why = last instanceof Error ? ` (last error: ${last.message.split('\n')[0]})` : '';
+            throw new Error(`${what} within ${ms / 1000} s${why}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Peers: the API under test, code-server, Chromium. All bound to 127.0.0.1.
+
+const cleanups = [];
+async function cleanup() {
+    while (cleanups.length > 0) {
+        const step = cleanups.pop();
+        try {
+            await step();
+        } catch (error) {
+            console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+        void cleanup().finally(() => process.exit(130));
+    });
+}
+
+const apiRequests = [];
+function startApi() {
+    const server = http.createServer((req, res) => {
+        apiRequests.push(`${req.method} ${req.url}`);
+        const body = JSON.stringify({ greeting: 'hello from the e2e api', path: req.url });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-e2e': 'yes' });
+        res.end(body);
+    });
+    return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            cleanups.push(() => new Promise((done) => server.close(() => done())));
+            resolve(server.address().port);
+        });
+    });
+}
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once('error', reject);
+        probe.listen(0, '127.0.0.1', () => {
+            const { port } = probe.address();
+            probe.close(() => resolve(port));
+        });
+    });
+}
+
+/** Kills a detached child's whole process group (code-server, its extension host, the LSP). */
+async function killGroup(child) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+        return;
+    }
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    try {
+        process.kill(-child.pid, 'SIGTERM');
+    } catch {
+        return;
+    }
+    const timer = setTimeout(() => {
+        try {
+            process.kill(-child.pid, 'SIGKILL');
+        } catch {
+            // already gone
+        }
+    }, 5000);
+    await gone;
+    clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------
+// The scene
+
+const ws = path.join(dir, 'workspace');
+const requestFile = path.join(ws, 'api.http');
+const invocationLog = path.join(dir, 'server-invocations.log');
+let page;
+let browser;
+
+async function screenshot(name) {
+    if (page === undefined) {
+        return undefined;
+    }
+    const file = path.join(artifacts, name);
+    try {
+        await page.screenshot({ path: file });
+        return file;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The text of the editor in group `group` (a Locator), spaces normalised. */
+async function editorText(group) {
+    const text = await group.locator('.monaco-editor .view-lines').first().innerText({ timeout: 1000 });
+    return text.replace(/\u00a0/g, ' ');
+}
+
+async function main() {
+    fs.mkdirSync(artifacts, { recursive: true });
+    const apiPort = await startApi();
+    const port = await freePort();
+
+    for (const sub of ['user/User', 'exts', 'home', 'config', 'data', 'cache', 'state', 'httplens-cache', 'httplens-config', 'bin']) {
+        fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    }
+    fs.mkdirSync(ws, { recursive: true });
+
+    // A transparent shim around the real server: it records that the extension started
+    // `httplens lsp` (the proof of activation) and keeps the protocol traffic and the
+    // server's stderr in the artifacts, to read when a check fails.
+    const shim = path.join(dir, 'bin', 'httplens');
+    const log = (name) => `'${path.join(artifacts, name)}'`;
+    fs.writeFileSync(
+        shim,
+        [
+            '#!/bin/sh',
+            `echo "$*" >> '${invocationLog}'`,
+            `tee -a ${log('lsp-in.log')} | '${serverBinary}' "$@" 2>> ${log('server-stderr.log')} | tee -a ${log('lsp-out.log')}`,
+            '',
+        ].join('\n'),
+        { mode: 0o755 },
+    );
+
+    fs.writeFileSync(
+        path.join(dir, 'user', 'User', 'settings.json'),
+        JSON.stringify(
+            {
+                'workbench.startupEditor': 'none',
+                'workbench.tips.enabled': false,
+                'workbench.enableExperiments': false,
+                'workbench.welcomePage.walkthroughs.openOnInstall': false,
+                'telemetry.telemetryLevel': 'off',
+                'update.mode': 'none',
+                'extensions.autoCheckUpdates': false,
+                'extensions.autoUpdate': false,
+                'extensions.ignoreRecommendations': true,
+                'security.workspace.trust.enabled': false,
+                'git.enabled': false,
+                'chat.commandCenter.enabled': false,
+                'workbench.secondarySideBar.defaultVisibility': 'hidden',
+                'editor.minimap.enabled': false,
+                'httplens.server.path': shim,
+                'httplens.tokenStore': 'memory',
+            },
+            null,
+            2,
+        ),
+    );
+    // One environment, so the server selects it without asking; the request needs it.
+    fs.writeFileSync(
+        path.join(ws, 'http-client.env.json'),
+        JSON.stringify({ local: { host: `http://127.0.0.1:${apiPort}` } }, null, 2),
+    );
+    fs.writeFileSync(
+        requestFile,
+        ['### Say hello', '# @name hello', 'GET {{host}}/hello?from=vscode', 'Accept: application/json', ''].join('\n'),
+    );
+
+    const childEnv = {
+        PATH: process.env.PATH,
+        LANG: 'C.UTF-8',
+        HOME: path.join(dir, 'home'),
+        XDG_CONFIG_HOME: path.join(dir, 'config'),
+        XDG_DATA_HOME: path.join(dir, 'data'),
+        XDG_CACHE_HOME: path.join(dir, 'cache'),
+        XDG_STATE_HOME: path.join(dir, 'state'),
+        HTTPLENS_CACHE_DIR: path.join(dir, 'httplens-cache'),
+        HTTPLENS_CONFIG_DIR: path.join(dir, 'httplens-config'),
+        HTTPLENS_TOKEN_STORE: 'memory',
+        HTTPLENS_LOG: process.env.HTTPLENS_LOG ?? 'info',
+    };
+
+    let codeServer;
+    await check('code-server starts on 127.0.0.1 and answers /healthz', async () => {
+        const log = fs.openSync(path.join(artifacts, 'code-server.log'), 'w');
+        codeServer = spawn(
+            codeServerBin,
+            [
+                '--bind-addr', `127.0.0.1:${port}`,
+                '--auth', 'none',
+                '--disable-telemetry',
+                '--disable-update-check',
+                '--disable-workspace-trust',
+                '--disable-getting-started-override',
+                '--user-data-dir', path.join(dir, 'user'),
+                '--extensions-dir', path.join(dir, 'exts'),
+                ws,
+            ],
+            { env: childEnv, detached: true, stdio: ['ignore', log, log] },
+        );
+        cleanups.push(() => killGroup(codeServer));
+        const exited = new Promise((resolve) => codeServer.once('exit', (code) => resolve(code)));
+        await waitFor('code-server did not answer /healthz', 60000, async () => {
+            if (codeServer.exitCode !== null) {
+                throw new Error(`code-server exited with ${await exited}; see code-server.log`);
+            }
+            const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+            return res.ok;
+        });
+    });
+
+    await check('the workbench loads in Chromium with the workspace', async () => {
+        browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+        cleanups.push(() => browser.close());
+        const context = await browser.newContext({ viewport: { width: 1440, height: 810 } });
+        page = await context.newPage();
+        await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
+        await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+        await waitFor('the explorer did not list api.http', 60000, () =>
+            page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'api.http' }).first().isVisible(),
+        );
+    });
+
+    let requestGroup;
+    await check('api.http opens as an http document', async () => {
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'api.http' }).first().click();
+        requestGroup = page.locator('.editor-group-container', {
+            has: page.locator('.tab.active', { hasText: 'api.http' }),
+        });
+        await waitFor('the editor did not show the request', 30000, async () =>
+            (await editorText(requestGroup)).includes('GET {{host}}/hello?from=vscode'),
+        );
+        // The language mode indicator shows the language this extension contributes.
+        await waitFor('the language mode is not HTTP', 30000, () =>
+            page.locator('.statusbar-item', { hasText: /^HTTP$/ }).first().isVisible(),
+        );
+    });
+
+    await check('the extension activates and starts `httplens lsp`', async () => {
+        await waitFor('the extension did not start the server (no line in server-invocations.log)', 30000, () =>
+            fs.existsSync(invocationLog) && fs.readFileSync(invocationLog, 'utf8').split('\n').includes('lsp'),
+        );
+    });
+
+    let lens;
+    await check('the "Send request" lens appears above the request', async () => {
+        lens = page.locator('.codelens-decoration a', { hasText: 'Send request' }).first();
+        await waitFor('no "Send request" lens', 45000, () => lens.isVisible());
+    });
+
+    await check(
+        'the status bar shows the environment from httplens/state',
+        async () => {
+            await waitFor('no status bar item reads "local"', 20000, () =>
+                page.locator('.statusbar-item', { hasText: /^\s*local\s*$/ }).first().isVisible(),
+            );
+        },
+        { blocking: false },
+    );
+
+    await check('clicking the lens shows the response beside the request', async () => {
+        await lens.click();
+        await waitFor('the API did not receive GET /hello', 30000, () =>
+            apiRequests.some((r) => r.startsWith('GET /hello?from=vscode')),
+        );
+        const responseGroup = page.locator('.editor-group-container', {
+            hasNot: page.locator('.tab.active', { hasText: 'api.http' }),
+        });
+        const text = await waitFor('no second editor group shows "HTTP/1.1 200"', 30000, async () => {
+            if ((await page.locator('.editor-group-container').count()) < 2) {
+                return false;
+            }
+            const t = await editorText(responseGroup.first());
+            return t.includes('HTTP/1.1 200') ? t : false;
+        });
+        if (!text.includes('hello from the e2e api')) {
+            throw new Error(`the response document lacks the body; it reads:\n${text}`);
+        }
+        // The request stays open in its own group.
+        if (!(await editorText(requestGroup)).includes('GET {{host}}/hello')) {
+            throw new Error('the request editor was replaced by the response');
+        }
+        const shot = await screenshot('vscode-send.png');
+        if (shot === undefined) {
+            throw new Error('could not take the screenshot');
+        }
+    });
+}
+
+let exitCode = 0;
+try {
+    await main();
+} catch (error) {
+    results.failed += 1;
+    console.log(`not ok - test harness: ${error instanceof Error ? error.stack : String(error)}`);
+} finally {
+    await cleanup();
+}
+if (results.failed > 0) {
+    exitCode = 1;
+}
+const skipped = results.skipped > 0 ? `, ${results.skipped} skipped` : '';
+console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
+process.exit(exitCode);

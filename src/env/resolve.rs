@@ -1,0 +1,654 @@
+//! The variable resolver: expands `{{ }}` references in a request block following the
+//! documented precedence, with recursion (values may reference variables), cycle
+//! detection, system variables, request variables (through [`ExchangeLookup`]) and
+//! `$auth` tokens (through [`TokenLookup`]). Problems become [`Diagnostic`]s at the
+//! range of the reference in the `.http` file; nothing here panics or does I/O other
+//! than reading the process environment.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::request::spec::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
+use crate::secret::SecretSet;
+use crate::syntax::ast::{
+    Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,
+};
+use crate::text::TextRange;
+
+use super::Workspace;
+use super::template::parse_template;
+
+/// No recorded exchanges (a dry run before anything was sent).
+pub struct NoExchanges;
+
+impl ExchangeLookup for NoExchanges {
+    fn exchange(&self, _request_name: &str) -> Option<&RecordedExchange> {
+        None
+    }
+}
+
+static NO_EXCHANGES: NoExchanges = NoExchanges;
+static NO_TOKENS: NoTokens = NoTokens;
+static NO_OVERRIDES: BTreeMap<String, String> = BTreeMap::new();
+
+/// Everything the pure resolve step reads besides the parsed file.
+pub struct ResolveContext<'a> {
+    pub workspace: &'a Workspace,
+    /// `--var NAME=VALUE`: highest precedence, literal (not expanded), answers `@prompt`.
+    pub overrides: &'a BTreeMap<String, String>,
+    /// Earlier responses by `# @name`.
+    pub exchanges: &'a dyn ExchangeLookup,
+    /// Tokens the engine obtained beforehand.
+    pub tokens: &'a dyn TokenLookup,
+    /// A dry run (`show`, editor previews): missing responses, tokens and prompt
+    /// answers are left as written without a diagnostic.
+    pub dry_run: bool,
+}
+
+impl<'a> ResolveContext<'a> {
+    /// A dry run: no overrides, no exchanges, no tokens.
+    pub fn dry_run(workspace: &'a Workspace) -> Self {
+        ResolveContext {
+            workspace,
+            overrides: &NO_OVERRIDES,
+            exchanges: &NO_EXCHANGES,
+            tokens: &NO_TOKENS,
+            dry_run: true,
+        }
+    }
+}
+
+/// URL component encoding for `{{%name}}`: everything but RFC 3986 unreserved.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Where a value comes from, as identity for cycle detection and caching.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Source {
+    /// `blocks[b].variables[i]`.
+    Def(usize, usize),
+    Env(String),
+    Shared(String),
+}
+
+/// The site a template is expanded for.
+#[derive(Debug, Clone, Copy)]
+struct Site {
+    /// Byte offset in the `.http` file that decides which file variables are "above".
+    offset: usize,
+    /// Report problems here instead of at the reference's own range (the reference is
+    /// in text that is not the `.http` file: an env value, a `<@` file).
+    report: Option<TextRange>,
+}
+
+/// Resolves the references of one request block. Collects diagnostics, secrets, the
+/// request names and auth profiles met on the way.
+pub struct Resolver<'a> {
+    file: &'a HttpFile,
+    block: usize,
+    ctx: &'a ResolveContext<'a>,
+    now: DateTime<Utc>,
+    stack: Vec<(Source, String)>,
+    cache: HashMap<Source, Option<String>>,
+    /// Every secret value substituted (private env values, tokens).
+    pub secrets: SecretSet,
+    pub diagnostics: Vec<Diagnostic>,
+    /// `# @name`s whose exchanges were referenced, in first-use order.
+    pub requests: Vec<String>,
+    /// Auth profiles referenced, in first-use order.
+    pub auth: Vec<(String, TokenKind)>,
+    /// Something was left as written (unresolved).
+    pub incomplete: bool,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(file: &'a HttpFile, block: usize, ctx: &'a ResolveContext<'a>) -> Self {
+        Resolver {
+            file,
+            block,
+            ctx,
+            now: Utc::now(),
+            stack: Vec::new(),
+            cache: HashMap::new(),
+            secrets: SecretSet::new(),
+            diagnostics: Vec::new(),
+            requests: Vec::new(),
+            auth: Vec::new(),
+            incomplete: false,
+        }
+    }
+
+    /// Expand a template from the `.http` file (its ranges are file offsets).
+    pub fn expand(&mut self, t: &Template) -> String {
+        self.expand_at(
+            t,
+            Site {
+                offset: t.range.start as usize,
+                report: None,
+            },
+        )
+    }
+
+    /// Expand a template from other text (a `<@` file), reporting problems at `report`
+    /// in the `.http` file.
+    pub fn expand_foreign(&mut self, t: &Template, report: TextRange) -> String {
+        self.expand_at(
+            t,
+            Site {
+                offset: report.start as usize,
+                report: Some(report),
+            },
+        )
+    }
+
+    /// The value of one reference in the `.http` file, `None` when it stays unresolved.
+    pub fn resolve_ref(&mut self, v: &VarRef) -> Option<String> {
+        self.var(
+            v,
+            Site {
+                offset: v.range.start as usize,
+                report: None,
+            },
+        )
+    }
+
+    /// The value of variable `name` as seen at `offset`, or `None` when nothing defines
+    /// it; no diagnostic for a missing definition (for optional conventions such as
+    /// httpyac's `host` base URL).
+    pub fn lookup_optional(&mut self, name: &str, offset: usize) -> Option<String> {
+        if !self.ctx.overrides.contains_key(name) && self.candidates(name, offset).is_empty() {
+            return None;
+        }
+        let site = Site {
+            offset,
+            report: None,
+        };
+        self.name(name, TextRange::empty(offset), site)
+    }
+
+    fn expand_at(&mut self, t: &Template, site: Site) -> String {
+        let mut out = String::new();
+        for part in &t.parts {
+            match part {
+                TemplatePart::Text(s) => out.push_str(&s.value),
+                TemplatePart::Var(v) => match self.var(v, site_for(v, site)) {
+                    Some(value) if v.encode => {
+                        out.extend(utf8_percent_encode(&value, COMPONENT));
+                    }
+                    Some(value) => out.push_str(&value),
+                    None => {
+                        self.incomplete = true;
+                        out.push_str(&written(v));
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    fn error(&mut self, range: TextRange, code: &'static str, msg: String) {
+        if !self
+            .diagnostics
+            .iter()
+            .any(|d| d.range == range && d.message == msg)
+        {
+            self.diagnostics.push(Diagnostic::error(range, code, msg));
+        }
+    }
+
+    fn warning(&mut self, range: TextRange, code: &'static str, msg: String) {
+        if !self
+            .diagnostics
+            .iter()
+            .any(|d| d.range == range && d.message == msg)
+        {
+            self.diagnostics.push(Diagnostic::warning(range, code, msg));
+        }
+    }
+
+    fn var(&mut self, v: &VarRef, site: Site) -> Option<String> {
+        let range = site.report.unwrap_or(v.range);
+        match &v.expr {
+            VarExpr::Name(n) => self.name(n, range, site),
+            VarExpr::System { name, args } => self.system(name, args, range, site),
+            VarExpr::RequestRef {
+                request,
+                source,
+                part,
+                path,
+            } => self.request_ref(request, *source, *part, path, range),
+            VarExpr::Auth { kind, profile } => self.auth_token(profile, *kind, range),
+            VarExpr::Invalid(msg) => {
+                self.error(range, "invalid-variable", msg.clone());
+                None
+            }
+        }
+    }
+
+    /// Candidate sources of `n` for a use at `offset`, highest precedence first.
+    fn candidates(&self, n: &str, offset: usize) -> Vec<Source> {
+        let mut out = Vec::new();
+        let own = &self.file.blocks[self.block];
+        if own.request.is_some()
+            && let Some(i) = own
+                .variables
+                .iter()
+                .rposition(|d| d.name.value == n && (d.range.start as usize) < offset)
+        {
+            out.push(Source::Def(self.block, i));
+        }
+        if self.ctx.workspace.env.get(n).is_some() {
+            out.push(Source::Env(n.to_string()));
+        }
+        let mut above = Vec::new();
+        let mut below = Vec::new();
+        for (b, block) in self.file.blocks.iter().enumerate() {
+            for (i, d) in block.variables.iter().enumerate() {
+                if d.name.value == n {
+                    if (d.range.start as usize) < offset {
+                        above.push(Source::Def(b, i));
+                    } else {
+                        below.push(Source::Def(b, i));
+                    }
+                }
+            }
+        }
+        out.extend(above.into_iter().rev());
+        out.extend(below);
+        out
+    }
+
+    fn is_prompt(&self, n: &str) -> bool {
+        let own = &self.file.blocks[self.block];
+        own.metadata.iter().any(|m| {
+            m.key.value.eq_ignore_ascii_case("prompt")
+                && m.value
+                    .as_ref()
+                    .and_then(|v| v.value.split_whitespace().next())
+                    == Some(n)
+        })
+    }
+
+    fn name(&mut self, n: &str, range: TextRange, site: Site) -> Option<String> {
+        if let Some(v) = self.ctx.overrides.get(n) {
+            return Some(v.clone());
+        }
+        if self.is_prompt(n) {
+            if !self.ctx.dry_run {
+                self.error(
+                    range,
+                    "prompt",
+                    format!("`{n}` is a @prompt variable: give its value with --var {n}=VALUE"),
+                );
+            }
+            return None;
+        }
+        let candidates = self.candidates(n, site.offset);
+        let chosen = candidates
+            .iter()
+            .find(|c| !self.stack.iter().any(|(s, _)| s == *c))
+            .cloned();
+        let Some(source) = chosen else {
+            if candidates.is_empty() {
+                let msg = self.unknown_message(n);
+                self.error(range, "unknown-variable", msg);
+            } else {
+                let mut chain: Vec<String> = self.stack.iter().map(|(_, n)| n.clone()).collect();
+                chain.push(n.to_string());
+                self.error(
+                    range,
+                    "variable-cycle",
+                    format!("variable `{n}` refers to itself ({})", chain.join(" -> ")),
+                );
+            }
+            return None;
+        };
+        self.eval_source(source, n, range, site)
+    }
+
+    fn unknown_message(&self, n: &str) -> String {
+        let env = &self.ctx.workspace.env;
+        let elsewhere = env.defined_elsewhere.get(n);
+        match (&env.name, elsewhere) {
+            (None, Some(list)) => format!(
+                "unknown variable `{n}`: only the environment{} {} define{} it; select an environment",
+                if list.len() == 1 { "" } else { "s" },
+                list.join(", "),
+                if list.len() == 1 { "s" } else { "" },
+            ),
+            (Some(sel), Some(list)) => format!(
+                "unknown variable `{n}`: the environment `{sel}` does not define it (only {} do{}), nor does any file variable above its use",
+                list.join(", "),
+                if list.len() == 1 { "es" } else { "" },
+            ),
+            (Some(sel), None) => format!(
+                "unknown variable `{n}`: not set by --var, the request, the environment `{sel}` or a file variable above its use"
+            ),
+            (None, None) => format!(
+                "unknown variable `{n}`: not set by --var, the request, an environment or a file variable above its use"
+            ),
+        }
+    }
+
+    fn eval_source(
+        &mut self,
+        source: Source,
+        n: &str,
+        range: TextRange,
+        site: Site,
+    ) -> Option<String> {
+        if let Some(v) = self.cache.get(&source) {
+            if v.is_none() {
+                self.incomplete = true;
+            }
+            return v.clone();
+        }
+        let file = self.file;
+        self.stack.push((source.clone(), n.to_string()));
+        let incomplete_before = std::mem::replace(&mut self.incomplete, false);
+        let value = match &source {
+            Source::Def(b, i) => {
+                let def = &file.blocks[*b].variables[*i];
+                let s = self.expand_at(
+                    &def.value,
+                    Site {
+                        offset: def.range.start as usize,
+                        report: None,
+                    },
+                );
+                Some(s)
+            }
+            Source::Env(name) | Source::Shared(name) => {
+                let env = &self.ctx.workspace.env;
+                let var = match &source {
+                    Source::Env(_) => env.vars.get(name),
+                    _ => env.shared.get(name),
+                };
+                var.cloned().map(|var| {
+                    let t = parse_template(&var.value, 0);
+                    let s = self.expand_at(
+                        &t,
+                        Site {
+                            offset: site.offset,
+                            report: Some(range),
+                        },
+                    );
+                    if var.secret {
+                        self.secrets.add(&s);
+                    }
+                    s
+                })
+            }
+        };
+        self.stack.pop();
+        let incomplete = self.incomplete;
+        self.incomplete = incomplete_before || incomplete;
+        // A value with unresolved parts is used as far as it goes (left partly as
+        // written), and remembered so a second use gives the same text.
+        self.cache.insert(source, value.clone());
+        value
+    }
+
+    fn system(
+        &mut self,
+        name: &str,
+        args: &[String],
+        range: TextRange,
+        site: Site,
+    ) -> Option<String> {
+        let ws = self.ctx.workspace;
+        match name {
+            "$processEnv" | "$env" | "$dotenv" => {
+                let Some(arg) = args.first() else {
+                    self.error(
+                        range,
+                        "invalid-variable",
+                        format!("`{name}` needs a variable name, like `{{{{{name} HOME}}}}`"),
+                    );
+                    return None;
+                };
+                // `%NAME`: NAME is looked up in the environment first, and its value
+                // names the process or .env variable (REST Client).
+                let key = if let Some(indirect) = arg.strip_prefix('%') {
+                    self.name(indirect, range, site)?
+                } else {
+                    arg.clone()
+                };
+                let value = if name == "$dotenv" {
+                    ws.dotenv.get(&key).map(str::to_string)
+                } else {
+                    ws.process_var(&key)
+                };
+                if value.is_none() {
+                    let msg = if name == "$dotenv" {
+                        match &ws.dotenv.path {
+                            Some(p) => format!("`{key}` is not set in {}", p.display()),
+                            None => format!(
+                                "`$dotenv {key}`: no .env file was found from the request file's folder up to the workspace root"
+                            ),
+                        }
+                    } else {
+                        format!("the process environment variable `{key}` is not set")
+                    };
+                    self.error(range, "unknown-variable", msg);
+                }
+                value
+            }
+            "$shared" => {
+                let Some(n) = args.first() else {
+                    self.error(
+                        range,
+                        "invalid-variable",
+                        "`$shared` needs a variable name, like `{{$shared host}}`".into(),
+                    );
+                    return None;
+                };
+                if ws.env.shared.contains_key(n) {
+                    let source = Source::Shared(n.clone());
+                    if self.stack.iter().any(|(s, _)| *s == source) {
+                        self.error(
+                            range,
+                            "variable-cycle",
+                            format!("`$shared {n}` refers to itself"),
+                        );
+                        return None;
+                    }
+                    self.eval_source(source, n, range, site)
+                } else {
+                    self.error(
+                        range,
+                        "unknown-variable",
+                        format!("unknown variable `$shared {n}`: the `$shared` environment does not define `{n}`"),
+                    );
+                    None
+                }
+            }
+            _ => match super::system::eval(name, args, self.now) {
+                Some(Ok(v)) => Some(v),
+                Some(Err(msg)) => {
+                    self.error(range, "invalid-variable", msg);
+                    None
+                }
+                None => {
+                    self.error(
+                        range,
+                        "unknown-variable",
+                        format!("unknown system variable `{name}`"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn request_ref(
+        &mut self,
+        request: &str,
+        source: RefSource,
+        part: RefPart,
+        path: &str,
+        range: TextRange,
+    ) -> Option<String> {
+        if !self.requests.iter().any(|r| r == request) {
+            self.requests.push(request.to_string());
+        }
+        let Some(ex) = self.ctx.exchanges.exchange(request) else {
+            let known = self
+                .file
+                .blocks
+                .iter()
+                .any(|b| b.request.is_some() && b.request_name() == Some(request));
+            if !known {
+                self.error(
+                    range,
+                    "unknown-request",
+                    format!(
+                        "there is no request named `{request}` in this file (name one with `# @name {request}`)"
+                    ),
+                );
+            } else if !self.ctx.dry_run {
+                self.error(
+                    range,
+                    "missing-response",
+                    format!("the response of `{request}` is not available: send `{request}` first"),
+                );
+            }
+            return None;
+        };
+        let (headers, body, what) = match source {
+            RefSource::Response => (
+                &ex.response_headers,
+                Some(ex.response_body.as_str()),
+                "response",
+            ),
+            RefSource::Request => (&ex.request_headers, ex.request_body.as_deref(), "request"),
+        };
+        match part {
+            RefPart::Headers => {
+                let values: Vec<&str> = headers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(path))
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                if values.is_empty() {
+                    self.warning(
+                        range,
+                        "missing-value",
+                        format!("the {what} of `{request}` has no header `{path}`"),
+                    );
+                    return None;
+                }
+                Some(values.join(", "))
+            }
+            RefPart::Body => {
+                let body = body.unwrap_or("");
+                if path == "*" || path.is_empty() {
+                    return Some(body.to_string());
+                }
+                if !path.starts_with('$') {
+                    self.warning(
+                        range,
+                        "unsupported",
+                        format!("`{path}`: only JSONPath (`$.field`) and `*` are supported in request variables"),
+                    );
+                    return None;
+                }
+                let json: serde_json::Value = match serde_json::from_str(body) {
+                    Ok(j) => j,
+                    Err(_) => {
+                        self.warning(
+                            range,
+                            "missing-value",
+                            format!("the {what} body of `{request}` is not JSON, so `{path}` cannot be read"),
+                        );
+                        return None;
+                    }
+                };
+                let jp = match serde_json_path::JsonPath::parse(path) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.error(
+                            range,
+                            "invalid-variable",
+                            format!("invalid JSONPath `{path}`: {e}"),
+                        );
+                        return None;
+                    }
+                };
+                match jp.query(&json).first() {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    Some(v) => Some(v.to_string()),
+                    None => {
+                        self.warning(
+                            range,
+                            "missing-value",
+                            format!("`{path}` matched nothing in the {what} body of `{request}`"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn auth_token(&mut self, profile: &str, kind: TokenKind, range: TextRange) -> Option<String> {
+        if !self.auth.iter().any(|(p, k)| p == profile && *k == kind) {
+            self.auth.push((profile.to_string(), kind));
+        }
+        let env = &self.ctx.workspace.env;
+        let known = env
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.profiles.get(profile).is_some());
+        if !known {
+            let msg = match &env.name {
+                None => format!(
+                    "unknown auth profile `{profile}`: no environment is selected; select one whose Security.Auth defines it"
+                ),
+                Some(e) => format!(
+                    "unknown auth profile `{profile}`: the environment `{e}` has no Security.Auth.{profile}"
+                ),
+            };
+            self.error(range, "unknown-profile", msg);
+            return None;
+        }
+        match self.ctx.tokens.token(profile, kind) {
+            Some(tok) => {
+                self.secrets.add_secret(&tok);
+                Some(tok.expose().to_string())
+            }
+            None => {
+                if !self.ctx.dry_run {
+                    self.error(
+                        range,
+                        "not-signed-in",
+                        format!("no token for the auth profile `{profile}`: sign in with `httplens login {profile}`"),
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Inside foreign text, keep reporting at the outer site; in the `.http` file, at the
+/// reference itself.
+fn site_for(v: &VarRef, site: Site) -> Site {
+    match site.report {
+        Some(_) => site,
+        None => Site {
+            offset: v.range.start as usize,
+            report: None,
+        },
+    }
+}
+
+/// A reference left as written (with its `%`).
+pub fn written(v: &VarRef) -> String {
+    format!("{{{{{}{}}}}}", if v.encode { "%" } else { "" }, v.source)
+}

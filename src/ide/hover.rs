@@ -1,0 +1,102 @@
+//! Hover: what a `{{ }}` reference stands for and where it comes from (secrets masked),
+//! what a system variable does, and an auth profile's state (never its token).
+
+use super::definition::{Origin, lookup};
+use super::{Analysis, EnvView, var_ref_at};
+use crate::secret::MASK;
+use crate::syntax::ast::{RefPart, RefSource, TokenKind, VarExpr};
+use crate::text::TextRange;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoverInfo {
+    pub range: TextRange,
+    /// Markdown.
+    pub markdown: String,
+}
+
+pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Option<HoverInfo> {
+    let r = var_ref_at(a.file(), offset)?;
+    let line_of = |off: u32| a.index.line_of(off as usize) + 1;
+    let markdown = match &r.expr {
+        VarExpr::Name(name) => match lookup(a, env, offset, name) {
+            Some(Origin::RequestVar(v)) => format!(
+                "`{name}` = `{}`\n\nrequest variable, line {}",
+                v.value.as_written(),
+                line_of(v.range.start)
+            ),
+            Some(Origin::FileVar(v)) => format!(
+                "`{name}` = `{}`\n\nfile variable, line {}",
+                v.value.as_written(),
+                line_of(v.range.start)
+            ),
+            Some(Origin::Env(v)) => {
+                let value = if v.secret { MASK } else { v.value.as_str() };
+                format!("`{name}` = `{value}`\n\n{}", v.origin)
+            }
+            None => match &env.selected {
+                Some(e) => format!("`{name}` is not defined in this file or in environment \"{e}\"."),
+                None => format!("`{name}` is not defined in this file; select an environment if it defines it."),
+            },
+        },
+        VarExpr::System { name, args } => {
+            let doc = super::completion::SYSTEM_VARIABLES
+                .iter()
+                .find(|(n, _)| n.trim_end_matches('.') == name)
+                .map(|(_, d)| *d)
+                .unwrap_or("system variable");
+            if args.is_empty() {
+                format!("`{name}`: {doc}")
+            } else {
+                format!("`{name} {}`: {doc}", args.join(" "))
+            }
+        }
+        VarExpr::RequestRef {
+            request,
+            source,
+            part,
+            path,
+        } => {
+            let src = match source {
+                RefSource::Request => "request",
+                RefSource::Response => "response",
+            };
+            let part = match part {
+                RefPart::Body => "body",
+                RefPart::Headers => "header",
+            };
+            format!("The {src} {part} `{path}` of request `{request}` (sent first when needed).")
+        }
+        VarExpr::Auth { kind, profile } => {
+            let p = env.profile(profile);
+            let what = match kind {
+                TokenKind::Access => "access token",
+                TokenKind::Id => "ID token",
+            };
+            let mut s = format!("The {what} of auth profile `{profile}`");
+            if let Some(g) = &p.grant {
+                s.push_str(&format!(" ({g})"));
+            }
+            s.push_str(".\n\n");
+            if p.signed_in {
+                s.push_str(&format!(
+                    "Signed in{}.",
+                    p.account.as_ref().map(|a| format!(" as {a}")).unwrap_or_default()
+                ));
+                if !p.scopes.is_empty() {
+                    s.push_str(&format!("\n\nScopes: {}", p.scopes.join(" ")));
+                }
+                if let Some(exp) = p.expires_at {
+                    s.push_str(&format!("\n\nExpires: {}", super::remaining(exp - now_unix)));
+                }
+            } else {
+                s.push_str("Not signed in: sending signs in first.");
+            }
+            s
+        }
+        VarExpr::Invalid(msg) => msg.clone(),
+    };
+    Some(HoverInfo {
+        range: r.range,
+        markdown,
+    })
+}

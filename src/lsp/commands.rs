@@ -1,0 +1,274 @@
+//! `workspace/executeCommand`: one JSON object argument per command (contract.md). Long
+//! work reports `$/progress` and stops on `$/cancelRequest` (the request future is
+//! dropped) or `window/workDoneProgress/cancel` (the job's cancellation token). Failures
+//! are shown with `window/showMessage` as one sentence and returned as the error.
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+
+use super::server::Server;
+use super::session::{self, path_to_uri, uri_to_path};
+use super::{ext, responses, workspace};
+
+/// A command's failure: one sentence for the user.
+pub type CmdResult<T> = std::result::Result<T, String>;
+
+pub async fn execute(server: &Server, params: ExecuteCommandParams) -> Result<Option<Value>> {
+    let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
+    let token = params.work_done_progress_params.work_done_token;
+    let result = match params.command.as_str() {
+        ext::SEND => match args(arg) {
+            Ok(a) => send(server, a, token).await,
+            Err(e) => Err(e),
+        },
+        ext::SEND_ALL => match args(arg) {
+            Ok(a) => send_all(server, a, token).await,
+            Err(e) => Err(e),
+        },
+        ext::SIGN_IN => match args(arg) {
+            Ok(a) => sign_in(server, a, token).await,
+            Err(e) => Err(e),
+        },
+        ext::SIGN_OUT => match args(arg) {
+            Ok(a) => sign_out(server, a).await,
+            Err(e) => Err(e),
+        },
+        ext::COMPLETE_SIGN_IN => match args(arg) {
+            Ok(a) => complete_sign_in(server, a).await,
+            Err(e) => Err(e),
+        },
+        ext::COPY_AS_CURL => match args(arg) {
+            Ok(a) => copy_as_curl(server, a).await,
+            Err(e) => Err(e),
+        },
+        ext::SELECT_ENVIRONMENT => match args(arg) {
+            Ok(a) => select_environment(server, a).await,
+            Err(e) => Err(e),
+        },
+        ext::OPEN_REQUEST => match args(arg) {
+            Ok(a) => open_request(server, a).await,
+            Err(e) => Err(e),
+        },
+        ext::COMPARE_WITH_PREVIOUS => match args(arg) {
+            Ok(a) => compare_with_previous(a),
+            Err(e) => Err(e),
+        },
+        "httplens.debugPanic" if std::env::var_os("HTTPLENS_LSP_TEST_HOOKS").is_some() => {
+            // Test hook (only with HTTPLENS_LSP_TEST_HOOKS set): proves that a panicking
+            // handler fails one request and leaves the server running.
+            panic!("debugPanic test hook")
+        }
+        other => {
+            return Err(Error::invalid_params(format!(
+                "Unknown command {other}; this server knows {}.",
+                ext::COMMANDS.join(", ")
+            )));
+        }
+    };
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(msg) => {
+            server.client.show_message(MessageType::ERROR, &msg).await;
+            Err(Error {
+                code: ErrorCode::ServerError(-32803),
+                message: msg.into(),
+                data: None,
+            })
+        }
+    }
+}
+
+fn args<T: DeserializeOwned>(v: Value) -> CmdResult<T> {
+    serde_json::from_value(v).map_err(|e| format!("The command's argument is not what it expects ({e})."))
+}
+
+/// Runs `work` with progress under `title` (when the client gave a token or supports
+/// creating one), stopping it when the client cancels the progress.
+pub async fn with_progress<T>(
+    server: &Server,
+    token: Option<ProgressToken>,
+    title: &str,
+    message: Option<String>,
+    work: impl Future<Output = CmdResult<T>>,
+) -> CmdResult<T> {
+    let token = match token {
+        Some(t) => Some(t),
+        None if session::read(&server.session.flags).work_done_progress => {
+            let t = NumberOrString::String(format!("httplens-{}", uuid::Uuid::new_v4()));
+            match server.client.create_work_done_progress(t.clone()).await {
+                Ok(()) => Some(t),
+                Err(e) => {
+                    tracing::debug!("window/workDoneProgress/create failed: {e}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let Some(token) = token else {
+        return work.await;
+    };
+    let job = server.jobs.start(&token);
+    let mut progress = server.client.progress(token, title).with_cancel_button();
+    if let Some(m) = message {
+        progress = progress.with_message(m);
+    }
+    let ongoing = progress.begin().await;
+    let result = tokio::select! {
+        r = work => r,
+        () = job.cancel.cancelled() => Err(format!("{title} was cancelled.")),
+    };
+    let end = match &result {
+        Ok(_) => "done".to_string(),
+        Err(e) => e.clone(),
+    };
+    ongoing.finish_with_message(end).await;
+    result
+}
+
+fn document(server: &Server, uri: &Uri) -> CmdResult<std::sync::Arc<session::Document>> {
+    server
+        .session
+        .get(uri)
+        .ok_or_else(|| format!("{} is not open in the editor; open it and try again.", uri.as_str()))
+}
+
+async fn send(server: &Server, a: ext::UriLine, token: Option<ProgressToken>) -> CmdResult<Value> {
+    let doc = document(server, &a.uri)?;
+    let block = doc
+        .analysis
+        .request_block_at_line(a.line)
+        .ok_or_else(|| format!("There is no request at line {} of this file.", a.line + 1))?;
+    let title = match block.name() {
+        Some(n) => format!("Sending {n}"),
+        None => "Sending request".to_string(),
+    };
+    let r = with_progress(server, token, &title, None, super::send::send_one(server, &doc, a.line)).await?;
+    Ok(serde_json::to_value(r).unwrap_or(Value::Null))
+}
+
+async fn send_all(server: &Server, a: ext::UriOnly, token: Option<ProgressToken>) -> CmdResult<Value> {
+    let doc = document(server, &a.uri)?;
+    let lines: Vec<u32> = doc
+        .analysis
+        .file()
+        .blocks
+        .iter()
+        .filter_map(|b| b.request.as_ref())
+        .map(|r| doc.analysis.index.line_of(r.line_range.start as usize))
+        .collect();
+    if lines.is_empty() {
+        return Err("This file has no requests to send.".into());
+    }
+    let work = async {
+        let mut out = Vec::new();
+        for line in lines {
+            out.push(super::send::send_one(server, &doc, line).await?);
+        }
+        Ok(out)
+    };
+    let r = with_progress(server, token, "Sending all requests", None, work).await?;
+    Ok(serde_json::to_value(r).unwrap_or(Value::Null))
+}
+
+async fn sign_in(server: &Server, a: ext::ProfileArgs, token: Option<ProgressToken>) -> CmdResult<Value> {
+    let r = super::signin::sign_in(server, a, token).await?;
+    server.state_changed_all().await;
+    Ok(r)
+}
+
+async fn sign_out(server: &Server, a: ext::ProfileArgs) -> CmdResult<Value> {
+    super::signin::sign_out(server, a).await?;
+    server.state_changed_all().await;
+    Ok(Value::Null)
+}
+
+async fn complete_sign_in(server: &Server, a: ext::CompleteSignInArgs) -> CmdResult<Value> {
+    let r = super::signin::complete(server, a).await?;
+    server.state_changed_all().await;
+    Ok(r)
+}
+
+async fn copy_as_curl(server: &Server, a: ext::UriLine) -> CmdResult<Value> {
+    let doc = document(server, &a.uri)?;
+    let s = super::send::curl(server, &doc, a.line, a.reveal).await?;
+    Ok(Value::String(s))
+}
+
+async fn select_environment(server: &Server, a: ext::SelectEnvironmentArgs) -> CmdResult<Value> {
+    let doc = document(server, &a.uri)?;
+    let view = workspace::env_view(server, &doc);
+    let root = workspace::root_of(server, &doc)
+        .ok_or("This document has no folder on disk, so there is no workspace to select an environment for.")?;
+    let name = match a.name {
+        Some(n) => n,
+        None => {
+            if view.environments.is_empty() {
+                return Err("No environments are defined: add http-client.env.json next to the request file or above it.".into());
+            }
+            let actions = view
+                .environments
+                .iter()
+                .map(|e| MessageActionItem {
+                    title: e.clone(),
+                    properties: Default::default(),
+                })
+                .collect();
+            let picked = server
+                .client
+                .show_message_request(MessageType::INFO, "Select the httplens environment", Some(actions))
+                .await
+                .map_err(|e| format!("The environment picker failed ({e})."))?;
+            match picked {
+                Some(item) => item.title,
+                None => return Ok(Value::Null),
+            }
+        }
+    };
+    if !view.environments.is_empty() && !view.environments.contains(&name) {
+        return Err(format!(
+            "There is no environment \"{name}\"; the env files define {}.",
+            view.environments.join(", ")
+        ));
+    }
+    workspace::remember(&root, Some(&name))?;
+    server.state_changed_all().await;
+    Ok(json!({ "environment": name }))
+}
+
+async fn open_request(server: &Server, a: ext::ResponseArgs) -> CmdResult<Value> {
+    let doc = server.session.get(&a.response_uri);
+    let origin = match doc {
+        Some(d) => responses::origin_of(server, &d),
+        // Not open: read the history record straight from disk.
+        None => uri_to_path(&a.response_uri)
+            .and_then(|p| crate::exec::history::document_origin(&p))
+            .and_then(|o| Some((path_to_uri(&o.file)?, o.line.saturating_sub(1)))),
+    }
+    .ok_or("httplens does not know which request this response came from.")?;
+    let (uri, line) = origin;
+    let shown = server
+        .client
+        .show_document(ShowDocumentParams {
+            uri: uri.clone(),
+            external: None,
+            take_focus: Some(true),
+            selection: Some(Range::new(Position::new(line, 0), Position::new(line, 0))),
+        })
+        .await
+        .unwrap_or(false);
+    Ok(json!({ "uri": uri, "line": line, "shown": shown }))
+}
+
+fn compare_with_previous(a: ext::ResponseArgs) -> CmdResult<Value> {
+    let path = uri_to_path(&a.response_uri).ok_or("This response is not a file on disk.")?;
+    let prev = responses::previous_of(&path).ok_or("There is no earlier response to this request to compare with.")?;
+    Ok(json!({
+        "path": prev.to_string_lossy(),
+        "uri": path_to_uri(&prev),
+    }))
+}

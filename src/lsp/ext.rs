@@ -1,0 +1,116 @@
+//! httplens's own protocol messages (documented in `docs/lsp-extensions.md`): the
+//! `httplens/state` request and the `httplens/stateChanged` notification, plus the
+//! command names and their arguments.
+
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::ls_types::notification::Notification;
+
+pub const SEND: &str = "httplens.send";
+pub const SEND_ALL: &str = "httplens.sendAll";
+pub const SIGN_IN: &str = "httplens.signIn";
+pub const SIGN_OUT: &str = "httplens.signOut";
+pub const COMPLETE_SIGN_IN: &str = "httplens.completeSignIn";
+pub const COPY_AS_CURL: &str = "httplens.copyAsCurl";
+pub const SELECT_ENVIRONMENT: &str = "httplens.selectEnvironment";
+pub const OPEN_REQUEST: &str = "httplens.openRequest";
+pub const COMPARE_WITH_PREVIOUS: &str = "httplens.compareWithPrevious";
+
+pub const COMMANDS: &[&str] = &[
+    SEND,
+    SEND_ALL,
+    SIGN_IN,
+    SIGN_OUT,
+    COMPLETE_SIGN_IN,
+    COPY_AS_CURL,
+    SELECT_ENVIRONMENT,
+    OPEN_REQUEST,
+    COMPARE_WITH_PREVIOUS,
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StateParams {
+    pub uri: Uri,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StateResult {
+    /// The server's version.
+    pub version: String,
+    pub environments: Vec<String>,
+    pub environment: Option<String>,
+    pub profiles: Vec<ProfileInfo>,
+    pub token_store: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileInfo {
+    pub id: String,
+    pub grant: Option<String>,
+    pub signed_in: bool,
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+pub enum StateChanged {}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StateChangedParams {
+    pub uri: Uri,
+}
+
+impl Notification for StateChanged {
+    type Params = StateChangedParams;
+    const METHOD: &'static str = "httplens/stateChanged";
+}
+
+/// `{uri, line}` of `httplens.send` and `httplens.copyAsCurl`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UriLine {
+    pub uri: Uri,
+    pub line: u32,
+    #[serde(default)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UriOnly {
+    pub uri: Uri,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileArgs {
+    pub profile: String,
+    pub uri: Option<Uri>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteSignInArgs {
+    pub profile: String,
+    pub redirect_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SelectEnvironmentArgs {
+    pub uri: Uri,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseArgs {
+    pub response_uri: Uri,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendResult {
+    pub status: Option<u16>,
+    pub elapsed_ms: u64,
+    pub response_uri: Option<Uri>,
+}

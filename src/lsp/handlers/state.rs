@@ -1,0 +1,32 @@
+//! `httplens/state`: what the clients' status bar, pickers and health check show.
+
+use tower_lsp_server::jsonrpc::{Error, Result};
+
+use crate::lsp::ext::{ProfileInfo, StateParams, StateResult};
+use crate::lsp::server::Server;
+use crate::lsp::workspace;
+
+pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> {
+    let doc = server.session.get(&params.uri).ok_or_else(|| {
+        Error::invalid_params(format!("{} is not open; open it before asking for its state.", params.uri.as_str()))
+    })?;
+    let view = workspace::env_view_with_profiles(server, &doc).await;
+    Ok(StateResult {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        environments: view.environments.clone(),
+        environment: view.selected.clone(),
+        profiles: view
+            .profiles
+            .iter()
+            .map(|p| ProfileInfo {
+                id: p.id.clone(),
+                grant: p.grant.clone(),
+                signed_in: p.signed_in,
+                account: p.account.clone(),
+                scopes: p.scopes.clone(),
+                expires_at: p.expires_at,
+            })
+            .collect(),
+        token_store: workspace::token_store_name(server),
+    })
+}

@@ -1,0 +1,352 @@
+//! The `LanguageServer` implementation: it negotiates, keeps documents in sync, and
+//! delegates every feature to `handlers/` and every command to `commands`. Each handler
+//! body runs inside `guard`, so a panic fails one request, never the server.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::jobs::Jobs;
+use super::session::{self, ClientFlags, Session};
+use super::settings::Settings;
+use super::{commands, ext, guard, handlers};
+
+pub struct Server {
+    pub client: Client,
+    pub session: Arc<Session>,
+    pub jobs: Arc<Jobs>,
+    pub send_state: super::send::SendState,
+    pub store: std::sync::Mutex<Option<Arc<dyn crate::auth::TokenStore>>>,
+    /// Sign-ins waiting for the browser, by profile id (for `completeSignIn`).
+    pub pending_sign_ins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
+}
+
+impl Server {
+    pub fn new(client: Client) -> Self {
+        Server {
+            client,
+            session: Arc::new(Session::default()),
+            jobs: Arc::new(Jobs::default()),
+            send_state: Default::default(),
+            store: Default::default(),
+            pending_sign_ins: Default::default(),
+        }
+    }
+
+    /// `httplens/state`.
+    pub async fn state(&self, params: ext::StateParams) -> Result<ext::StateResult> {
+        guard::request("httplens/state", handlers::state::state(self, params)).await
+    }
+
+    /// `window/workDoneProgress/cancel`: stop the work behind that token.
+    pub async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        self.jobs.cancel(&params.token);
+    }
+
+    /// Reads `workspace/configuration` when the client has it.
+    async fn pull_settings(&self) {
+        if !session::read(&self.session.flags).configuration {
+            return;
+        }
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("httplens".into()),
+        }];
+        match self.client.configuration(items).await {
+            Ok(values) => {
+                if let Some(v) = values.first() {
+                    self.apply_settings(v).await;
+                }
+            }
+            Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
+        }
+    }
+
+    async fn apply_settings(&self, v: &serde_json::Value) {
+        match Settings::from_value(v) {
+            Ok(s) => {
+                let changed = session::read(&self.session.settings) != s;
+                session::write(&self.session.settings, s);
+                if changed {
+                    self.state_changed_all().await;
+                }
+            }
+            Err(msg) => self.client.show_message(MessageType::WARNING, msg).await,
+        }
+    }
+
+    /// Something the lenses and `httplens/state` show changed: refresh lenses,
+    /// re-publish diagnostics, and tell the client.
+    pub async fn state_changed_all(&self) {
+        let docs = self.session.all();
+        for doc in &docs {
+            handlers::diagnostics::publish(self, doc).await;
+        }
+        if session::read(&self.session.flags).code_lens_refresh {
+            let _ = self.client.code_lens_refresh().await;
+        }
+        for doc in docs {
+            self.client
+                .send_notification::<ext::StateChanged>(ext::StateChangedParams {
+                    uri: doc.uri.clone(),
+                })
+                .await;
+        }
+    }
+}
+
+fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
+    let window = caps.window.as_ref();
+    let ws = caps.workspace.as_ref();
+    ClientFlags {
+        show_document: window
+            .and_then(|w| w.show_document.as_ref())
+            .is_some_and(|s| s.support),
+        work_done_progress: window.and_then(|w| w.work_done_progress).unwrap_or(false),
+        code_lens_refresh: ws
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false),
+        configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
+    }
+}
+
+/// UTF-8 when the client offers it (no conversion at all), else UTF-16, the default
+/// every client must support.
+fn negotiate_encoding(caps: &ClientCapabilities) -> crate::text::PositionEncoding {
+    let offered = caps
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    match offered {
+        Some(list) if list.contains(&PositionEncodingKind::UTF8) => crate::text::PositionEncoding::Utf8,
+        _ => crate::text::PositionEncoding::Utf16,
+    }
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        guard::request("initialize", async {
+            let enc = negotiate_encoding(&params.capabilities);
+            session::write(&self.session.encoding, enc);
+            session::write(&self.session.flags, client_flags(&params.capabilities));
+            let mut folders: Vec<PathBuf> = params
+                .workspace_folders
+                .iter()
+                .flatten()
+                .filter_map(|f| session::uri_to_path(&f.uri))
+                .collect();
+            #[allow(deprecated)]
+            if folders.is_empty()
+                && let Some(root) = params.root_uri.as_ref().and_then(session::uri_to_path)
+            {
+                folders.push(root);
+            }
+            session::write(&self.session.folders, folders);
+            if let Some(opts) = &params.initialization_options {
+                match Settings::from_value(opts) {
+                    Ok(s) => session::write(&self.session.settings, s),
+                    Err(msg) => tracing::warn!("{msg}"),
+                }
+            }
+            Ok(InitializeResult {
+                capabilities: capabilities(enc),
+                server_info: Some(ServerInfo {
+                    name: "httplens".into(),
+                    version: Some(env!("CARGO_PKG_VERSION").into()),
+                }),
+                offset_encoding: None,
+            })
+        })
+        .await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        guard::notification("initialized", async {
+            tracing::info!("httplens language server ready");
+            self.pull_settings().await;
+        })
+        .await
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.jobs.cancel_all();
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        guard::notification("textDocument/didOpen", async {
+            let d = params.text_document;
+            let doc = self.session.open(d.uri, d.version, d.text);
+            handlers::diagnostics::publish(self, &doc).await;
+        })
+        .await
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        guard::notification("textDocument/didChange", async {
+            // Applied synchronously, before the first `.await`.
+            let doc = self.session.change(
+                &params.text_document.uri,
+                params.text_document.version,
+                params.content_changes,
+            );
+            match doc {
+                Some(doc) => handlers::diagnostics::publish(self, &doc).await,
+                None => tracing::warn!(
+                    "didChange for a document that is not open: {}",
+                    params.text_document.uri.as_str()
+                ),
+            }
+        })
+        .await
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        guard::notification("textDocument/didSave", async {
+            // An env file saved in the editor changes variables, profiles, diagnostics.
+            let name = params.text_document.uri.path().as_str().to_string();
+            if name.ends_with(".env.json") || name.ends_with("/.env") || name.ends_with("settings.json") {
+                self.state_changed_all().await;
+            }
+        })
+        .await
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        guard::notification("textDocument/didClose", async {
+            self.session.close(&params.text_document.uri);
+            self.client
+                .publish_diagnostics(params.text_document.uri, Vec::new(), None)
+                .await;
+        })
+        .await
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        guard::notification("workspace/didChangeConfiguration", async {
+            if session::read(&self.session.flags).configuration {
+                self.pull_settings().await;
+            } else {
+                self.apply_settings(&params.settings).await;
+            }
+        })
+        .await
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        guard::notification("workspace/didChangeWorkspaceFolders", async {
+            let mut folders = session::read(&self.session.folders);
+            let removed: Vec<PathBuf> = params
+                .event
+                .removed
+                .iter()
+                .filter_map(|f| session::uri_to_path(&f.uri))
+                .collect();
+            folders.retain(|f| !removed.contains(f));
+            folders.extend(params.event.added.iter().filter_map(|f| session::uri_to_path(&f.uri)));
+            session::write(&self.session.folders, folders);
+        })
+        .await
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        guard::notification("workspace/didChangeWatchedFiles", self.state_changed_all()).await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        guard::request("textDocument/codeLens", async {
+            Ok(handlers::lenses::code_lens(self, &params.text_document.uri).await)
+        })
+        .await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        guard::request("textDocument/completion", async {
+            Ok(handlers::completion::completion(self, params.text_document_position).await)
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        guard::request("textDocument/hover", async {
+            Ok(handlers::hover::hover(self, params.text_document_position_params).await)
+        })
+        .await
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        guard::request("textDocument/documentSymbol", async {
+            Ok(handlers::symbols::document_symbol(self, &params.text_document.uri))
+        })
+        .await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        guard::request("textDocument/foldingRange", async {
+            Ok(handlers::folding::folding_range(self, &params.text_document.uri))
+        })
+        .await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        guard::request("textDocument/definition", async {
+            Ok(handlers::definition::definition(self, params.text_document_position_params))
+        })
+        .await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let what = format!("the command {}", params.command);
+        guard::request(&what, commands::execute(self, params)).await
+    }
+}
+
+fn capabilities(enc: crate::text::PositionEncoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(match enc {
+            crate::text::PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+            crate::text::PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::INCREMENTAL),
+            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+            ..Default::default()
+        })),
+        code_lens_provider: Some(CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: ext::COMMANDS.iter().map(|c| c.to_string()).collect(),
+            work_done_progress_options: WorkDoneProgressOptions {
+                work_done_progress: Some(true),
+            },
+        }),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(["{", "$", "@", "\"", ":", "."].iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        }),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,122 @@
+//! Sign-in and sign-out from the editor: progress "waiting for the browser", the
+//! authorize URL in `window/showMessage`, the browser opened with
+//! `window/showDocument {external: true}` when the client can (else `HTTPLENS_BROWSER`
+//! or the system browser, through `auth`), and paste completion.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{MessageType, ProgressToken, ShowDocumentParams, Uri};
+
+use super::commands::{CmdResult, with_progress};
+use super::server::Server;
+use super::{ext, session, workspace};
+use crate::auth::{AuthSession, SignInObserver};
+
+/// Shows the authorize URL and opens it through the client.
+struct LspObserver {
+    client: Client,
+    open_via_client: bool,
+}
+
+impl SignInObserver for LspObserver {
+    fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
+        let client = self.client.clone();
+        let mut msg = format!(
+            "Sign in to \"{profile}\" in your browser: {url} (if the browser cannot come back here, run \"Complete sign-in\" and paste the address it ends on)."
+        );
+        if let Some(e) = browser_error {
+            msg.push_str(&format!(" The browser did not open: {e}."));
+        }
+        let open = self.open_via_client;
+        let url = url.to_string();
+        tokio::spawn(async move {
+            client.show_message(MessageType::INFO, msg).await;
+            if open && let Ok(uri) = url.parse::<Uri>() {
+                let _ = client
+                    .show_document(ShowDocumentParams {
+                        uri,
+                        external: Some(true),
+                        take_focus: Some(true),
+                        selection: None,
+                    })
+                    .await;
+            }
+        });
+    }
+
+    fn device_code(&self, profile: &str, verification_uri: &str, user_code: &str) {
+        let client = self.client.clone();
+        let msg = format!("Sign in to \"{profile}\": open {verification_uri} and enter the code {user_code}.");
+        tokio::spawn(async move { client.show_message(MessageType::INFO, msg).await });
+    }
+
+    fn notice(&self, message: &str) {
+        let client = self.client.clone();
+        let msg = message.to_string();
+        tokio::spawn(async move { client.show_message(MessageType::WARNING, msg).await });
+    }
+}
+
+pub async fn auth_session(server: &Server, uri: Option<&Uri>, interactive: bool) -> CmdResult<Arc<AuthSession>> {
+    let uri = uri.ok_or("Say which request file the profile belongs to (the uri argument).")?;
+    let doc = server
+        .session
+        .get(uri)
+        .ok_or_else(|| format!("{} is not open in the editor; open it and try again.", uri.as_str()))?;
+    let ws = workspace::load(server, &doc).ok_or("This document is not a file on disk, so it has no auth profiles.")?;
+    let (profiles, _) = crate::auth::workspace::profiles(&ws);
+    let store = workspace::token_store(server)?;
+    let via_client = session::read(&server.session.flags).show_document
+        && std::env::var_os("HTTPLENS_BROWSER").is_none_or(|v| v.is_empty());
+    let s = AuthSession::new(profiles, store, crate::auth::fsutil::config_dir())
+        .interactive(interactive)
+        .open_browser(!via_client)
+        .observer(Arc::new(LspObserver {
+            client: server.client.clone(),
+            open_via_client: via_client,
+        }));
+    Ok(Arc::new(s))
+}
+
+pub async fn sign_in(server: &Server, a: ext::ProfileArgs, token: Option<ProgressToken>) -> CmdResult<Value> {
+    let auth = auth_session(server, a.uri.as_ref(), true).await?;
+    auth.profile(&a.profile).map_err(|e| e.to_string())?;
+    server.pending_sign_ins.lock().unwrap_or_else(|e| e.into_inner()).insert(a.profile.clone(), auth.clone());
+    let title = format!("Signing in to {}", a.profile);
+    let result = with_progress(server, token, &title, Some("waiting for the browser".into()), async {
+        auth.sign_in(&a.profile).await.map_err(|e| e.to_string())
+    })
+    .await;
+    server.pending_sign_ins.lock().unwrap_or_else(|e| e.into_inner()).remove(&a.profile);
+    if result.is_err() {
+        auth.cancel_sign_in(&a.profile);
+    }
+    let t = result?;
+    Ok(json!({ "account": t.account, "expiresAt": t.expires_at }))
+}
+
+pub async fn sign_out(server: &Server, a: ext::ProfileArgs) -> CmdResult<()> {
+    let auth = auth_session(server, a.uri.as_ref(), false).await?;
+    let report = auth.sign_out(&a.profile).await.map_err(|e| e.to_string())?;
+    if let Some(Err(e)) = report.revoked {
+        server
+            .client
+            .show_message(MessageType::WARNING, format!("Signed out of \"{}\", but revoking the token failed: {e}.", a.profile))
+            .await;
+    }
+    Ok(())
+}
+
+pub async fn complete(server: &Server, a: ext::CompleteSignInArgs) -> CmdResult<Value> {
+    let auth = server
+        .pending_sign_ins
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&a.profile)
+        .cloned()
+        .ok_or_else(|| format!("No sign-in to \"{}\" is waiting; start one with Sign in first.", a.profile))?;
+    auth.complete_sign_in(&a.profile, &a.redirect_url).map_err(|e| e.to_string())?;
+    Ok(json!({ "profile": a.profile }))
+}

@@ -1,0 +1,576 @@
+//! The pure step: a parsed request block plus variables -> [`RequestSpec`]. Reads only
+//! the files the request names (`< file`, `<@ file`); sends nothing.
+//!
+//! Choices (what REST Client and the JetBrains client do, written down):
+//! - A target with a scheme is used as is. A target without a host (`/path`, `?q`)
+//!   takes the `Host` header: `https://` when the host ends in `:443`, else `http://`
+//!   (REST Client); without a `Host` header, the variable `host` is the base URL
+//!   (httpyac). A target with a host but no scheme (`example.com/x`,
+//!   `localhost:8080/x`) gets `http://`, as both clients do.
+//! - `Authorization: Basic user pass` and `Basic user:pass` are base64-encoded; a single
+//!   word after `Basic` is taken as already encoded. `Authorization: Digest user pass`
+//!   becomes [`RequestSpec::digest`] and the header is dropped (the engine answers the
+//!   challenge).
+//! - `multipart/form-data` text is sent with CRLF line ends (REST Client), whatever the
+//!   file uses; embedded `< ./file` parts are read in as bytes.
+//! - `application/x-www-form-urlencoded` bodies: lines are joined without separator,
+//!   so continuation lines start with `&`.
+//! - GraphQL (`X-Request-Type: GraphQL`, consumed, or method `GRAPHQL`, sent as POST):
+//!   the body up to the first blank line is the query, the rest (if any) the
+//!   variables JSON; sent as `{"query": ..., "variables": ...}` with
+//!   `Content-Type: application/json` unless the file sets one.
+//! - `@timeout` / `@connection-timeout` take `ms`, `s` or `m`; a bare number is
+//!   milliseconds (JetBrains, httpyac).
+//! - `<@latin1 file` decodes the file as ISO-8859-1; the substituted text is sent as
+//!   UTF-8.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use crate::env::resolve::{ResolveContext, Resolver};
+use crate::env::template::parse_template;
+use crate::secret::SecretSet;
+use crate::syntax::ast::{Block, BodyPart, Diagnostic, HttpFile, Request, TokenKind};
+use crate::text::{LineIndex, TextRange};
+
+use super::spec::{
+    BodySpec, DigestCredentials, OutputTarget, RequestOptions, RequestSpec, ResolvedAssertion,
+};
+
+/// Resolve block `block` of `file` (parsed from `text`) into a [`RequestSpec`].
+///
+/// `None` when the block has no request (a shared block) or does not exist. In a dry
+/// run ([`ResolveContext::dry_run`]) the spec is always produced when there is a
+/// request, with unresolved parts left as written; otherwise the caller should not
+/// send when any diagnostic is an error.
+pub fn build(
+    file: &HttpFile,
+    text: &str,
+    block: usize,
+    ctx: &ResolveContext<'_>,
+) -> (Option<RequestSpec>, Vec<Diagnostic>) {
+    let Some(b) = file.blocks.get(block) else {
+        return (None, Vec::new());
+    };
+    let Some(req) = &b.request else {
+        return (None, Vec::new());
+    };
+    let mut r = Resolver::new(file, block, ctx);
+    let mut extra: Vec<Diagnostic> = Vec::new();
+    let spec = build_spec(b, req, text, ctx, &mut r, &mut extra);
+    let mut diags = r.diagnostics;
+    diags.extend(extra);
+    diags.sort_by_key(|d| (d.range.start, d.range.end));
+    (Some(spec), diags)
+}
+
+fn build_spec(
+    b: &Block,
+    req: &Request,
+    text: &str,
+    ctx: &ResolveContext<'_>,
+    r: &mut Resolver<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> RequestSpec {
+    let line_index = LineIndex::new(text);
+    let line_of = |range: TextRange| line_index.line_of(range.start as usize) + 1;
+    let dir = ctx.workspace.file_dir().to_path_buf();
+
+    let mut method = req.method_name().to_string();
+    let mut graphql = false;
+    if method.eq_ignore_ascii_case("GRAPHQL") {
+        method = "POST".into();
+        graphql = true;
+    }
+
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut digest = None;
+    let mut header_secrets = SecretSet::new();
+    for h in &req.headers {
+        let name = h.name.value.clone();
+        let value = r.expand(&h.value).trim().to_string();
+        if name.eq_ignore_ascii_case("X-Request-Type") && value.eq_ignore_ascii_case("GraphQL") {
+            graphql = true;
+            continue;
+        }
+        if name.eq_ignore_ascii_case("Authorization") {
+            if let Some(d) = digest_credentials(&value) {
+                header_secrets.add(&d.password);
+                digest = Some(d);
+                continue;
+            }
+            let value = basic_shorthand(&value);
+            header_secrets.add(credential(&value));
+            headers.push((name, value));
+            continue;
+        }
+        if is_secret_header(&name) {
+            header_secrets.add(credential(&value));
+        }
+        headers.push((name, value));
+    }
+
+    let target = r.expand(&req.target);
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("Host"))
+        .map(|(_, v)| v.as_str());
+    let mut url = absolute_url(target.trim(), host);
+    // httpyac: a target without host takes the variable `host` as its base URL.
+    if (url.starts_with('/') || url.is_empty())
+        && let Some(base) = r.lookup_optional("host", req.target.range.start as usize)
+    {
+        url = absolute_url(&format!("{}{url}", base.trim().trim_end_matches('/')), None);
+    }
+    if !url.contains("://") && !url.starts_with("{{") {
+        diags.push(Diagnostic::error(
+            req.target.range,
+            "no-host",
+            format!("the target `{url}` has no host: write the full URL or add a Host header"),
+        ));
+    }
+
+    let content_type = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut body = match &req.body {
+        None => BodySpec::None,
+        Some(body) => build_body(&body.parts, &content_type, &dir, r, diags),
+    };
+    if graphql && let BodySpec::Bytes(bytes) = &body {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let range = req.body.as_ref().map(|b| b.range).unwrap_or(req.line_range);
+        body = BodySpec::Bytes(graphql_body(&text, range, diags).into_bytes());
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
+        {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+    }
+
+    let options = options(b, diags);
+    let assertions = req
+        .assertions
+        .iter()
+        .map(|a| ResolvedAssertion {
+            line: line_of(a.range),
+            text: a.range.slice(text).trim().to_string(),
+            target: a.target.clone(),
+            op: a.op,
+            expected: a.expected.as_ref().map(|t| r.expand(t)),
+        })
+        .collect();
+    let output = req.output.as_ref().map(|o| OutputTarget {
+        path: dir.join(r.expand(&o.path).trim()),
+        overwrite: o.overwrite,
+    });
+
+    let mut secrets = r.secrets.clone();
+    secrets.extend(&header_secrets);
+    RequestSpec {
+        name: b.name().map(str::to_string),
+        line: line_of(req.line_range),
+        method,
+        url,
+        headers,
+        body,
+        options,
+        digest,
+        secrets,
+        assertions,
+        output,
+        handlers: req.handlers.iter().map(|h| h.kind.clone()).collect(),
+    }
+}
+
+/// The absolute URL for a target (see the module docs for the rules).
+pub fn absolute_url(target: &str, host: Option<&str>) -> String {
+    // A target that starts with an unresolved `{{var}}` (a dry run) stays as written:
+    // the variable may well hold the scheme.
+    if target.contains("://") || target.starts_with("{{") {
+        return target.to_string();
+    }
+    if target.is_empty() || target.starts_with('/') || target.starts_with('?') {
+        return match host {
+            Some(h) if h.contains("://") => format!("{}{target}", h.trim_end_matches('/')),
+            Some(h) if h.ends_with(":443") => format!("https://{h}{target}"),
+            Some(h) => format!("http://{h}{target}"),
+            None => target.to_string(),
+        };
+    }
+    format!("http://{target}")
+}
+
+/// `Basic user pass` / `Basic user:pass` -> `Basic base64(user:pass)`.
+fn basic_shorthand(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once(char::is_whitespace) else {
+        return value.to_string();
+    };
+    if !scheme.eq_ignore_ascii_case("Basic") {
+        return value.to_string();
+    }
+    let rest = rest.trim();
+    let pair = if rest.contains(':') {
+        rest.to_string()
+    } else if let Some((user, pass)) = rest.split_once(char::is_whitespace) {
+        format!("{}:{}", user, pass.trim())
+    } else {
+        return value.to_string();
+    };
+    format!(
+        "{scheme} {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// `Digest user pass` -> credentials; anything else (a full digest header) -> `None`.
+fn digest_credentials(value: &str) -> Option<DigestCredentials> {
+    let (scheme, rest) = value.split_once(char::is_whitespace)?;
+    if !scheme.eq_ignore_ascii_case("Digest") {
+        return None;
+    }
+    let rest = rest.trim();
+    if rest.contains('=') {
+        return None;
+    }
+    let (user, pass) = rest
+        .split_once(char::is_whitespace)
+        .or_else(|| rest.split_once(':'))?;
+    Some(DigestCredentials {
+        user: user.to_string(),
+        password: pass.trim().to_string(),
+    })
+}
+
+/// Headers whose values are credentials (contract.md): Authorization, Cookie,
+/// `*-Key`, `*Token*`, `*Secret*` (case-insensitive).
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization"
+        || n == "proxy-authorization"
+        || n == "cookie"
+        || n.ends_with("-key")
+        || n.contains("token")
+        || n.contains("secret")
+}
+
+/// The credential part of a header value: after an auth scheme word (`Bearer x`),
+/// else the whole value.
+pub fn credential(value: &str) -> &str {
+    match value.split_once(' ') {
+        Some((scheme, rest))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            rest.trim()
+        }
+        _ => value,
+    }
+}
+
+/// A header value with its credential masked: `Bearer ***`, or `***`.
+pub fn mask_header_value(value: &str) -> String {
+    let cred = credential(value);
+    if cred.len() == value.len() {
+        crate::secret::MASK.to_string()
+    } else {
+        format!(
+            "{} {}",
+            &value[..value.len() - cred.len()].trim_end(),
+            crate::secret::MASK
+        )
+    }
+}
+
+fn build_body(
+    parts: &[BodyPart],
+    content_type: &str,
+    dir: &Path,
+    r: &mut Resolver<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> BodySpec {
+    let multipart = content_type.starts_with("multipart/");
+    if let [BodyPart::File(f)] = parts
+        && !f.templated
+        && !multipart
+    {
+        let path = resolve_path(dir, &r.expand(&f.path));
+        if !path.is_file() {
+            diags.push(Diagnostic::error(
+                f.range,
+                "missing-file",
+                format!("the body file {} does not exist", path.display()),
+            ));
+        }
+        return BodySpec::File(path);
+    }
+    let mut out: Vec<u8> = Vec::new();
+    for part in parts {
+        match part {
+            BodyPart::Text(t) => {
+                let s = r.expand(t);
+                if multipart {
+                    out.extend_from_slice(crlf(&s).as_bytes());
+                } else {
+                    out.extend_from_slice(s.as_bytes());
+                }
+            }
+            BodyPart::File(f) => {
+                let path = resolve_path(dir, &r.expand(&f.path));
+                let bytes = match std::fs::read(&path) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        diags.push(Diagnostic::error(
+                            f.range,
+                            "missing-file",
+                            format!("cannot read the body file {}: {e}", path.display()),
+                        ));
+                        continue;
+                    }
+                };
+                if f.templated {
+                    let latin1 = f.encoding.as_deref().is_some_and(|e| {
+                        e.eq_ignore_ascii_case("latin1") || e.eq_ignore_ascii_case("iso-8859-1")
+                    });
+                    let content: String = if latin1 {
+                        bytes.iter().map(|&b| b as char).collect()
+                    } else {
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    };
+                    let t = parse_template(&content, 0);
+                    out.extend_from_slice(r.expand_foreign(&t, f.range).as_bytes());
+                } else {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+        }
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let joined: String = String::from_utf8_lossy(&out)
+            .lines()
+            .map(str::trim)
+            .collect();
+        out = joined.into_bytes();
+    }
+    BodySpec::Bytes(out)
+}
+
+fn crlf(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut prev = '\0';
+    for c in s.chars() {
+        if c == '\n' && prev != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+fn resolve_path(dir: &Path, p: &str) -> PathBuf {
+    let p = p.trim();
+    let expanded = match p.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().map(|h| h.join(rest)),
+        None => None,
+    };
+    expanded.unwrap_or_else(|| dir.join(p))
+}
+
+fn graphql_body(text: &str, range: TextRange, diags: &mut Vec<Diagnostic>) -> String {
+    let normalized = text.replace("\r\n", "\n");
+    let (query, vars) = match normalized.find("\n\n") {
+        Some(i) => (&normalized[..i], normalized[i..].trim()),
+        None => (normalized.as_str(), ""),
+    };
+    let mut obj = serde_json::Map::new();
+    obj.insert(
+        "query".into(),
+        serde_json::Value::String(query.trim().to_string()),
+    );
+    if !vars.is_empty() {
+        match serde_json::from_str::<serde_json::Value>(vars) {
+            Ok(v) => {
+                obj.insert("variables".into(), v);
+            }
+            Err(e) => diags.push(Diagnostic::error(
+                range,
+                "graphql",
+                format!("the GraphQL variables after the blank line are not valid JSON: {e}"),
+            )),
+        }
+    }
+    serde_json::Value::Object(obj).to_string()
+}
+
+fn options(b: &Block, diags: &mut Vec<Diagnostic>) -> RequestOptions {
+    let mut o = RequestOptions::default();
+    for m in &b.metadata {
+        let value = m.value.as_ref().map(|v| v.value.trim()).unwrap_or("");
+        match m.key.value.to_ascii_lowercase().as_str() {
+            "timeout" | "connection-timeout" => match parse_duration(value) {
+                Some(d) if m.key.value.eq_ignore_ascii_case("timeout") => o.timeout = Some(d),
+                Some(d) => o.connect_timeout = Some(d),
+                None => diags.push(Diagnostic::warning(
+                    m.range,
+                    "invalid-metadata",
+                    format!(
+                        "`@{} {value}` is not a duration: write a number with ms, s or m, like `5 s`",
+                        m.key.value
+                    ),
+                )),
+            },
+            "no-redirect" => o.follow_redirects = false,
+            "no-cookie-jar" => o.cookie_jar = false,
+            "no-log" => o.no_log = true,
+            "note" => o.confirm = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    o
+}
+
+/// `5 s`, `500 ms`, `2m`, `1500` (milliseconds).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => n,
+        "s" | "sec" | "seconds" => n * 1000.0,
+        "m" | "min" | "minutes" => n * 60_000.0,
+        _ => return None,
+    };
+    if !ms.is_finite() || !(0.0..=1e12).contains(&ms) {
+        return None;
+    }
+    Some(Duration::from_millis(ms as u64))
+}
+
+/// The `# @name`s block `block` depends on, transitively (through variables, env
+/// values and the requests those name), in the order they should be sent: every
+/// dependency before the requests that use it. Never contains `block`'s own name;
+/// unknown names and cycles are left out (the build reports them).
+pub fn dependencies(
+    file: &HttpFile,
+    text: &str,
+    block: usize,
+    ctx: &ResolveContext<'_>,
+) -> Vec<String> {
+    let mut order = Vec::new();
+    let mut visiting = Vec::new();
+    visit_deps(file, text, block, ctx, &mut visiting, &mut order);
+    let own = file.blocks.get(block).and_then(|b| b.request_name());
+    order.retain(|n| Some(n.as_str()) != own);
+    order
+}
+
+fn visit_deps(
+    file: &HttpFile,
+    text: &str,
+    block: usize,
+    ctx: &ResolveContext<'_>,
+    visiting: &mut Vec<usize>,
+    order: &mut Vec<String>,
+) {
+    if visiting.contains(&block) {
+        return;
+    }
+    visiting.push(block);
+    for name in uses(file, text, block, ctx).0 {
+        if let Some(dep) = find_request(file, &name)
+            && !visiting.contains(&dep)
+        {
+            visit_deps(file, text, dep, ctx, visiting, order);
+            if !order.contains(&name) {
+                order.push(name);
+            }
+        }
+    }
+    visiting.pop();
+}
+
+/// The auth profiles (and token kinds) block `block` uses through `$auth.token(...)` /
+/// `$auth.idToken(...)`, directly or through variables, in first-use order.
+pub fn auth_profiles(
+    file: &HttpFile,
+    text: &str,
+    block: usize,
+    ctx: &ResolveContext<'_>,
+) -> Vec<(String, TokenKind)> {
+    uses(file, text, block, ctx).1
+}
+
+/// `@prompt` variables of a block that `--var` does not answer: `(name, description)`.
+pub fn prompts(file: &HttpFile, block: usize, ctx: &ResolveContext<'_>) -> Vec<(String, String)> {
+    let Some(b) = file.blocks.get(block) else {
+        return Vec::new();
+    };
+    b.metadata
+        .iter()
+        .filter(|m| m.key.value.eq_ignore_ascii_case("prompt"))
+        .filter_map(|m| {
+            let v = m.value.as_ref()?.value.trim();
+            let (name, desc) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+            (!name.is_empty() && !ctx.overrides.contains_key(name))
+                .then(|| (name.to_string(), desc.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Index of the request block named `name` (`# @name`).
+pub fn find_request(file: &HttpFile, name: &str) -> Option<usize> {
+    file.blocks
+        .iter()
+        .position(|b| b.request.is_some() && b.request_name() == Some(name))
+}
+
+/// Index of the request block holding 0-based `line` (from its separator to its last
+/// line), for `--line` and the editor.
+pub fn block_at_line(file: &HttpFile, text: &str, line: u32) -> Option<usize> {
+    let idx = LineIndex::new(text);
+    let offset = idx.line_start(line);
+    file.blocks.iter().position(|b| {
+        b.request.is_some()
+            && (b.range.contains(offset)
+                || (b.range.end as usize == offset && offset == text.len()))
+    })
+}
+
+/// Request names and auth profiles met while resolving a block as a dry run.
+fn uses(
+    file: &HttpFile,
+    text: &str,
+    block: usize,
+    ctx: &ResolveContext<'_>,
+) -> (Vec<String>, Vec<(String, TokenKind)>) {
+    let Some(b) = file.blocks.get(block) else {
+        return (Vec::new(), Vec::new());
+    };
+    let Some(req) = &b.request else {
+        return (Vec::new(), Vec::new());
+    };
+    // Resolve as a dry run without exchanges or tokens: every reference is visited,
+    // none needs to be available.
+    let dry = ResolveContext {
+        workspace: ctx.workspace,
+        overrides: ctx.overrides,
+        exchanges: &crate::env::NoExchanges,
+        tokens: &super::spec::NoTokens,
+        dry_run: true,
+    };
+    let mut r = Resolver::new(file, block, &dry);
+    let mut scratch = Vec::new();
+    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch);
+    (r.requests, r.auth)
+}

@@ -1,0 +1,440 @@
+//! `{{ }}` templates: splitting a value into literal text and variable references, and
+//! classifying the expression inside the braces ([`parse_var_expr`]).
+
+use crate::syntax::ast::*;
+use crate::text::TextRange;
+
+/// Split `text[range]` into literal and `{{ }}` parts. A `{{` with no `}}` later on the
+/// same line stays literal and adds one Error diagnostic (one per line, so that a line
+/// full of `{{` is still scanned in linear time).
+pub(crate) fn template(text: &str, range: TextRange, errors: &mut Vec<Diagnostic>) -> Template {
+    let start = range.start as usize;
+    let end = range.end as usize;
+    let s = &text[start..end];
+    let bytes = s.as_bytes();
+    let mut parts = Vec::new();
+    // Start of the literal text not yet pushed.
+    let mut lit = 0usize;
+    let mut i = 0usize;
+    while let Some(found) = find2(bytes, i, b'{', b'{') {
+        let open = found;
+        let line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
+        let Some(close) = find2(&bytes[..line_end], open + 2, b'}', b'}') else {
+            errors.push(Diagnostic::error(
+                TextRange::new(start + open, start + open + 2),
+                "syntax",
+                "This `{{` has no closing `}}` on its line, so it is sent as literal text.",
+            ));
+            i = line_end;
+            continue;
+        };
+        if open > lit {
+            parts.push(text_part(s, start, lit, open));
+        }
+        parts.push(TemplatePart::Var(var_ref(
+            text,
+            start + open,
+            start + close + 2,
+            errors,
+        )));
+        i = close + 2;
+        lit = i;
+    }
+    if lit < bytes.len() {
+        parts.push(text_part(s, start, lit, bytes.len()));
+    }
+    Template { range, parts }
+}
+
+fn text_part(s: &str, base: usize, from: usize, to: usize) -> TemplatePart {
+    TemplatePart::Text(Spanned::new(
+        s[from..to].to_string(),
+        TextRange::new(base + from, base + to),
+    ))
+}
+
+/// Build the reference for `text[open..close_end]`, which starts with `{{` and ends with `}}`.
+fn var_ref(text: &str, open: usize, close_end: usize, errors: &mut Vec<Diagnostic>) -> VarRef {
+    let inner_start = open + 2;
+    let inner_end = close_end - 2;
+    let inner = &text[inner_start..inner_end];
+    let lead = inner.len() - inner.trim_start().len();
+    let mut expr_start = inner_start + lead;
+    let expr_end = inner_start + inner.trim_end().len().max(lead);
+    let mut encode = false;
+    if text.as_bytes().get(expr_start) == Some(&b'%') && expr_start < expr_end {
+        encode = true;
+        expr_start += 1;
+        let rest = &text[expr_start..expr_end];
+        expr_start += rest.len() - rest.trim_start().len();
+    }
+    let source = text[expr_start..expr_end].to_string();
+    let expr = parse_var_expr(&source);
+    let range = TextRange::new(open, close_end);
+    if let VarExpr::Invalid(msg) = &expr {
+        errors.push(Diagnostic::error(range, "invalid-variable", msg.clone()));
+    }
+    VarRef {
+        range,
+        expr_range: TextRange::new(expr_start, expr_end),
+        source,
+        encode,
+        expr,
+    }
+}
+
+fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?
+        .iter()
+        .position(|&b| b == needle)
+        .map(|p| p + from)
+}
+
+/// First index `>= from` where `hay[i] == a && hay[i + 1] == b`.
+fn find2(hay: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
+    let mut i = from;
+    while let Some(p) = memchr(a, hay, i) {
+        if hay.get(p + 1) == Some(&b) {
+            return Some(p);
+        }
+        i = p + 1;
+    }
+    None
+}
+
+/// Classify the expression inside `{{ }}` (already trimmed, without a leading `%`).
+pub fn parse_var_expr(expr: &str) -> VarExpr {
+    let expr = expr.trim();
+    if expr.is_empty() {
+        return VarExpr::Invalid("This `{{}}` is empty: write a variable name inside the braces.".into());
+    }
+    if let Some(rest) = expr.strip_prefix('$') {
+        return system_var(expr, rest);
+    }
+    if expr.chars().any(char::is_whitespace) {
+        return VarExpr::Invalid(format!(
+            "`{expr}` is not a variable name (names have no spaces; script expressions are not supported)."
+        ));
+    }
+    if let Some(r) = request_ref(expr) {
+        return r;
+    }
+    if !expr.chars().all(is_name_char) {
+        return VarExpr::Invalid(format!(
+            "`{expr}` is not a variable name (use letters, digits, `_`, `-` and `.`)."
+        ));
+    }
+    VarExpr::Name(expr.to_string())
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// `name.response.body.$.x`, `name.request.headers.X`: `None` when `expr` does not
+/// have the `.response.` / `.request.` shape at all.
+fn request_ref(expr: &str) -> Option<VarExpr> {
+    let (request, source, rest) = ["response", "request"].iter().find_map(|kw| {
+        let pat = format!(".{kw}");
+        let at = expr.find(&pat)?;
+        let after = &expr[at + pat.len()..];
+        if !(after.is_empty() || after.starts_with('.')) {
+            return None;
+        }
+        let source = if *kw == "response" {
+            RefSource::Response
+        } else {
+            RefSource::Request
+        };
+        Some((&expr[..at], source, after.strip_prefix('.').unwrap_or("")))
+    })?;
+    if request.is_empty() || !request.chars().all(is_name_char) {
+        return Some(VarExpr::Invalid(format!(
+            "`{expr}` does not start with a request name (`# @name`)."
+        )));
+    }
+    let (part, path) = if let Some(p) = rest.strip_prefix("body") {
+        (RefPart::Body, p)
+    } else if let Some(p) = rest.strip_prefix("headers") {
+        (RefPart::Headers, p)
+    } else {
+        return Some(VarExpr::Invalid(format!(
+            "`{expr}` must continue with `.body.` or `.headers.` after `.{}`.",
+            if source == RefSource::Response { "response" } else { "request" }
+        )));
+    };
+    let path = match path.strip_prefix('.') {
+        Some(p) if !p.is_empty() => p,
+        _ => {
+            let hint = if part == RefPart::Body {
+                "a JSONPath like `$.id`, an XPath, or `*` for the whole body"
+            } else {
+                "a header name"
+            };
+            return Some(VarExpr::Invalid(format!("`{expr}` needs {hint} at the end.")));
+        }
+    };
+    Some(VarExpr::RequestRef {
+        request: request.to_string(),
+        source,
+        part,
+        path: path.to_string(),
+    })
+}
+
+/// `$name args...`, `$env.NAME`, `$auth.token("id")`, `$random.integer(1, 9)`.
+fn system_var(expr: &str, rest: &str) -> VarExpr {
+    if let Some(call) = rest.strip_prefix("auth.") {
+        return auth_call(expr, call);
+    }
+    if let Some(name) = rest.strip_prefix("env.") {
+        let name = name.trim();
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return VarExpr::Invalid(format!(
+                "`{expr}` needs one environment variable name after `$env.`."
+            ));
+        }
+        return VarExpr::System {
+            name: "$env".into(),
+            args: vec![name.to_string()],
+        };
+    }
+    let name_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    let tail = &rest[name_len..];
+    if name.is_empty() || name.starts_with('.') || name.ends_with('.') {
+        return VarExpr::Invalid(format!("`{expr}` is not a system variable name."));
+    }
+    let full = format!("${name}");
+    // JetBrains style `$random.integer(1, 10)`.
+    if let Some(inner) = tail.strip_prefix('(') {
+        let Some(inner) = inner.trim_end().strip_suffix(')') else {
+            return VarExpr::Invalid(format!("`{expr}` has no closing `)`."));
+        };
+        let args = if inner.trim().is_empty() {
+            Vec::new()
+        } else {
+            inner.split(',').map(|a| unquote(a.trim()).to_string()).collect()
+        };
+        return VarExpr::System { name: full, args };
+    }
+    if !tail.is_empty() && !tail.starts_with(char::is_whitespace) {
+        return VarExpr::Invalid(format!(
+            "`{expr}` is not a system variable (unexpected `{}` after `{full}`).",
+            tail.chars().next().unwrap_or(' ')
+        ));
+    }
+    match split_args(tail) {
+        Ok(args) => VarExpr::System { name: full, args },
+        Err(msg) => VarExpr::Invalid(format!("`{expr}`: {msg}")),
+    }
+}
+
+fn unquote(s: &str) -> &str {
+    for q in ['"', '\''] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            return &s[1..s.len() - 1];
+        }
+    }
+    s
+}
+
+/// Whitespace-separated arguments; `"..."` and `'...'` group and are unquoted.
+fn split_args(s: &str) -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some(&(_, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut arg = String::new();
+        while let Some(&(_, c)) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            if c == '"' || c == '\'' {
+                let mut closed = false;
+                for (_, d) in chars.by_ref() {
+                    if d == c {
+                        closed = true;
+                        break;
+                    }
+                    arg.push(d);
+                }
+                if !closed {
+                    return Err(format!("the quote {c} is never closed."));
+                }
+            } else {
+                arg.push(c);
+            }
+        }
+        args.push(arg);
+    }
+    Ok(args)
+}
+
+/// `token("id")` / `idToken('id')` after `$auth.`.
+fn auth_call(expr: &str, call: &str) -> VarExpr {
+    let bad = || {
+        VarExpr::Invalid(format!(
+            "`{expr}` is not an auth token reference: write `$auth.token(\"profile\")` or `$auth.idToken(\"profile\")`."
+        ))
+    };
+    let Some(open) = call.find('(') else {
+        return bad();
+    };
+    let kind = match call[..open].trim() {
+        "token" => TokenKind::Access,
+        "idToken" => TokenKind::Id,
+        _ => return bad(),
+    };
+    let Some(inner) = call[open + 1..].trim_end().strip_suffix(')') else {
+        return bad();
+    };
+    let inner = inner.trim();
+    let unq = unquote(inner);
+    if unq.len() + 2 != inner.len() || unq.is_empty() {
+        return bad();
+    }
+    VarExpr::Auth {
+        kind,
+        profile: unq.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sys(name: &str, args: &[&str]) -> VarExpr {
+        VarExpr::System {
+            name: name.into(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn names_and_system_variables() {
+        assert_eq!(parse_var_expr("host"), VarExpr::Name("host".into()));
+        assert_eq!(
+            parse_var_expr("Catalog.API_HostAddress"),
+            VarExpr::Name("Catalog.API_HostAddress".into())
+        );
+        assert_eq!(parse_var_expr("$guid"), sys("$guid", &[]));
+        assert_eq!(
+            parse_var_expr("$randomInt 1 10"),
+            sys("$randomInt", &["1", "10"])
+        );
+        assert_eq!(
+            parse_var_expr("$datetime \"DD-MM-YYYY\" 1 d"),
+            sys("$datetime", &["DD-MM-YYYY", "1", "d"])
+        );
+        assert_eq!(
+            parse_var_expr("$datetime 'YYYY MM' -1 h"),
+            sys("$datetime", &["YYYY MM", "-1", "h"])
+        );
+        assert_eq!(parse_var_expr("$env.HOME"), sys("$env", &["HOME"]));
+        assert_eq!(
+            parse_var_expr("$processEnv %KEY"),
+            sys("$processEnv", &["%KEY"])
+        );
+        assert_eq!(parse_var_expr("$dotenv KEY"), sys("$dotenv", &["KEY"]));
+        assert_eq!(
+            parse_var_expr("$random.integer(1, 10)"),
+            sys("$random.integer", &["1", "10"])
+        );
+        assert_eq!(parse_var_expr("$random.uuid"), sys("$random.uuid", &[]));
+    }
+
+    #[test]
+    fn request_references() {
+        assert_eq!(
+            parse_var_expr("login.response.body.$.token"),
+            VarExpr::RequestRef {
+                request: "login".into(),
+                source: RefSource::Response,
+                part: RefPart::Body,
+                path: "$.token".into()
+            }
+        );
+        assert_eq!(
+            parse_var_expr("login.response.headers.X-Trace-Id"),
+            VarExpr::RequestRef {
+                request: "login".into(),
+                source: RefSource::Response,
+                part: RefPart::Headers,
+                path: "X-Trace-Id".into()
+            }
+        );
+        assert_eq!(
+            parse_var_expr("create.request.body.*"),
+            VarExpr::RequestRef {
+                request: "create".into(),
+                source: RefSource::Request,
+                part: RefPart::Body,
+                path: "*".into()
+            }
+        );
+        assert!(matches!(
+            parse_var_expr("login.response.body"),
+            VarExpr::Invalid(_)
+        ));
+        assert!(matches!(
+            parse_var_expr("login.response.status"),
+            VarExpr::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn auth_tokens() {
+        assert_eq!(
+            parse_var_expr("$auth.token(\"kc\")"),
+            VarExpr::Auth {
+                kind: TokenKind::Access,
+                profile: "kc".into()
+            }
+        );
+        assert_eq!(
+            parse_var_expr("$auth.idToken( 'my id' )"),
+            VarExpr::Auth {
+                kind: TokenKind::Id,
+                profile: "my id".into()
+            }
+        );
+        for bad in [
+            "$auth.token(kc)",
+            "$auth.token(\"kc\"",
+            "$auth.secret(\"kc\")",
+            "$auth.token(\"\")",
+        ] {
+            assert!(matches!(parse_var_expr(bad), VarExpr::Invalid(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invalid_expressions() {
+        for bad in ["", "a b", "JSON.stringify(x)", "$timestamp]", "$datetime \"x", "{x"] {
+            assert!(matches!(parse_var_expr(bad), VarExpr::Invalid(_)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn template_parts_and_ranges() {
+        let text = "a{{ host }}/{{%q}}b{{x";
+        let mut errs = Vec::new();
+        let t = template(text, TextRange::new(0, text.len()), &mut errs);
+        assert_eq!(t.as_written(), "a{{host}}/{{q}}b{{x");
+        let vars: Vec<_> = t.vars().collect();
+        assert_eq!(vars.len(), 2);
+        assert_eq!(vars[0].range.slice(text), "{{ host }}");
+        assert_eq!(vars[0].expr_range.slice(text), "host");
+        assert!(vars[1].encode);
+        assert_eq!(vars[1].expr_range.slice(text), "q");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].range.slice(text), "{{");
+    }
+}
