@@ -127,7 +127,7 @@ step_clippy() { cargo clippy --locked --all-targets -- -D warnings; }
 # `--all-targets` builds and runs the library, binary and integration tests and runs the
 # criterion benches once each in test mode (so they at least compile and do not panic);
 # doctests are not part of it, hence the separate step.
-step_test() { with_keyring cargo test --locked --all-targets -- --include-ignored; }
+step_test() { with_keyring cargo test --locked --no-fail-fast --all-targets -- --include-ignored; }
 
 step_doctest() { cargo test --locked --doc; }
 

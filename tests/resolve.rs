@@ -522,3 +522,90 @@ fn unknown_variables_say_where_they_looked() {
     );
     assert_eq!(d[1].range.slice(&text), "{{nowhere}}");
 }
+
+#[test]
+fn prompts_overrides_and_block_lookup() {
+    let ws = workspace_with(&[(
+        "p.http",
+        "### first\nGET http://127.0.0.1/a\n\n### ask\n# @prompt otp one-time code\nPOST http://127.0.0.1/otp?code={{otp}}\n",
+    )]);
+    let l = load(&ws.path().join("p.http"), ws.path(), None);
+    let b = l.block("ask");
+    let dry = ResolveContext::dry_run(&l.ws);
+    assert_eq!(
+        request::prompts(&l.parse.file, b, &dry),
+        vec![("otp".to_string(), "one-time code".to_string())]
+    );
+    // Dry run: left as written, no diagnostic.
+    let (s, d) = l.dry("ask");
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(s.url, "http://127.0.0.1/otp?code={{otp}}");
+    // Sending without an answer: an error that says how to give one.
+    let send = ResolveContext {
+        dry_run: false,
+        ..ResolveContext::dry_run(&l.ws)
+    };
+    assert_eq!(
+        errors(&l.build("ask", &send).1),
+        vec!["`otp` is a @prompt variable: give its value with --var otp=VALUE"]
+    );
+    let answers = BTreeMap::from([("otp".to_string(), "123 456".to_string())]);
+    let send = ResolveContext {
+        overrides: &answers,
+        dry_run: false,
+        ..ResolveContext::dry_run(&l.ws)
+    };
+    assert!(request::prompts(&l.parse.file, b, &send).is_empty());
+    assert_eq!(
+        l.build("ask", &send).0.url,
+        "http://127.0.0.1/otp?code=123 456"
+    );
+    // `--line`: 0-based line 3 is the `### ask` separator, line 1 the first request.
+    assert_eq!(request::block_at_line(&l.parse.file, &l.text, 3), Some(b));
+    assert_eq!(
+        request::block_at_line(&l.parse.file, &l.text, 1),
+        Some(l.block("first"))
+    );
+    assert_eq!(request::find_request(&l.parse.file, "nope"), None);
+}
+
+#[test]
+fn bundled_example_shows_cleanly() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/basic");
+    for env in ["dev", "prod"] {
+        let (out, err, code) = httplens(
+            &example,
+            &["show", "api.http", "--env", env, "--format", "json"],
+            &[],
+        );
+        assert_eq!((err.as_str(), code), ("", 0), "env {env}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 3);
+        assert_eq!(v[1]["name"], "login");
+    }
+}
+
+#[test]
+fn deep_chains_are_bounded_not_a_stack_overflow() {
+    let mut text = String::from("@v0 = end\n");
+    for i in 1..5000 {
+        text.push_str(&format!("@v{i} = {{{{v{}}}}}\n", i - 1));
+    }
+    text.push_str(
+        "\n### deep\nGET http://127.0.0.1/{{v4999}}\n\n### ok\nGET http://127.0.0.1/{{v40}}\n",
+    );
+    let ws = workspace_with(&[("d.http", &text)]);
+    let l = load(&ws.path().join("d.http"), ws.path(), None);
+    let (s, d) = l.dry("deep");
+    // Resolved as far as the limit allows; the rest stays as written.
+    assert!(s.url.starts_with("http://127.0.0.1/{{v49"), "{}", s.url);
+    assert!(
+        errors(&d)
+            .iter()
+            .any(|m| m.contains("nested more than 64 levels")),
+        "{d:?}"
+    );
+    let (s, d) = l.dry("ok");
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(s.url, "http://127.0.0.1/end");
+}

@@ -75,7 +75,13 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
         .get("authorization_response_iss_parameter_supported")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    for (name, u) in [("authorization", &e.auth_url), ("token", &e.token_url)] {
+    for (name, u) in [
+        ("authorization", &e.auth_url),
+        ("token", &e.token_url),
+        ("revocation", &e.revoke_url),
+        ("userinfo", &e.userinfo_url),
+        ("device authorization", &e.device_auth_url),
+    ] {
         if let Some(u) = u
             && u.scheme() == "http"
             && !super::profile::is_loopback_url(u)

@@ -51,15 +51,18 @@ pub struct ShowOutput {
 }
 
 pub fn show(path: &Path, text: &str, ws: &Workspace, format: Format, reveal: bool) -> ShowOutput {
-    let parse = crate::syntax::parse_path(path, text);
+    let analysis = crate::ide::Analysis::for_path(Some(path), text.to_string());
+    let parse = &analysis.parse;
     let ctx = ResolveContext::dry_run(ws);
-    let mut diags: Vec<Diagnostic> = parse.errors.clone();
+    let mut resolver: Vec<Diagnostic> = Vec::new();
     let mut specs = Vec::new();
     for i in 0..parse.file.blocks.len() {
         let (spec, d) = request::build(&parse.file, text, i, &ctx);
-        diags.extend(d);
+        resolver.extend(d);
         specs.extend(spec);
     }
+    // The same list the editor shows: parse errors, resolver findings, editor hints.
+    let mut diags = crate::ide::diagnostics::diagnostics(&analysis, &resolver);
     diags.sort_by_key(|d| (d.range.start, d.range.end));
     diags.dedup_by(|a, b| a.range == b.range && a.message == b.message);
 

@@ -19,6 +19,13 @@
 //! defaults, an environment overrides them, and a request pins a value for itself.
 //! This differs from JetBrains (environment over everything) and REST Client (file
 //! variables over the environment) on purpose: see `http-syntax.md`.
+//!
+//! `@vars` written in a request block are that request's own (top precedence there)
+//! and also count as file-level definitions for the other blocks, as in REST Client
+//! and JetBrains where `@x = 1` above the first request is visible in the whole file.
+//! A name whose every definition is already being resolved is a cycle (a diagnostic);
+//! otherwise a value may refer to the same name at a lower level
+//! (`@baseUrl = {{baseUrl}}/v2` builds on the environment's `baseUrl`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

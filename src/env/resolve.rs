@@ -67,6 +67,9 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// How many variables may be in the middle of resolving at once.
+const MAX_DEPTH: usize = 64;
+
 /// Where a value comes from, as identity for cycle detection and caching.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Source {
@@ -293,6 +296,16 @@ impl<'a> Resolver<'a> {
             .iter()
             .find(|c| !self.stack.iter().any(|(s, _)| s == *c))
             .cloned();
+        // Bound the recursion: a chain of hundreds of variables is a mistake (or a
+        // fuzzer), and must not exhaust the stack.
+        if self.stack.len() >= MAX_DEPTH {
+            self.error(
+                range,
+                "variable-depth",
+                format!("variable `{n}` is nested more than {MAX_DEPTH} levels deep"),
+            );
+            return None;
+        }
         let Some(source) = chosen else {
             if candidates.is_empty() {
                 let msg = self.unknown_message(n);

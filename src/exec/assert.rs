@@ -136,7 +136,10 @@ fn equal(actual: &Value, expected: &str) -> bool {
             // Compare JSON structurally when the expectation is JSON itself.
             match serde_json::from_str::<Value>(expected.trim()) {
                 Ok(e) => &e == other,
-                Err(_) => *other == Value::String(exp.to_string()) || other.to_string() == exp,
+                Err(_) => {
+                    let compact = serde_json::to_string(other).unwrap_or_default();
+                    compact == exp
+                }
             }
         }
     }
@@ -349,6 +352,10 @@ mod tests {
             (a(body("$.nope"), AssertOp::Exists, None), false),
             (
                 a(AssertTarget::Body(None), AssertOp::Includes, Some("Ada")),
+                true,
+            ),
+            (
+                a(AssertTarget::Body(None), AssertOp::Includes, Some("Bob")),
                 false,
             ),
         ];

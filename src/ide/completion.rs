@@ -47,30 +47,54 @@ pub const SYSTEM_VARIABLES: &[(&str, &str)] = &[
     ("$guid", "a random UUID v4"),
     ("$uuid", "a random UUID v4"),
     ("$randomInt", "$randomInt MIN MAX: a random integer"),
-    ("$timestamp", "Unix seconds, optionally offset: $timestamp -1 d"),
+    (
+        "$timestamp",
+        "Unix seconds, optionally offset: $timestamp -1 d",
+    ),
     ("$isoTimestamp", "the current time in ISO 8601"),
-    ("$datetime", "$datetime rfc1123|iso8601|\"format\" [offset unit]"),
+    (
+        "$datetime",
+        "$datetime rfc1123|iso8601|\"format\" [offset unit]",
+    ),
     ("$localDatetime", "like $datetime, in local time"),
-    ("$processEnv", "$processEnv NAME: a process environment variable"),
+    (
+        "$processEnv",
+        "$processEnv NAME: a process environment variable",
+    ),
     ("$dotenv", "$dotenv NAME: a variable from .env"),
     ("$env.", "$env.NAME: a process environment variable"),
 ];
 
 const HEADERS: &[(&str, &[&str])] = &[
-    ("Accept", &["application/json", "*/*", "text/html", "application/xml", "text/plain"]),
-    ("Accept-Encoding", &["gzip, deflate, br", "gzip", "identity"]),
+    (
+        "Accept",
+        &[
+            "application/json",
+            "*/*",
+            "text/html",
+            "application/xml",
+            "text/plain",
+        ],
+    ),
+    (
+        "Accept-Encoding",
+        &["gzip, deflate, br", "gzip", "identity"],
+    ),
     ("Accept-Language", &["en-US,en;q=0.9", "en"]),
     ("Authorization", &["Bearer ", "Basic ", "Digest "]),
     ("Cache-Control", &["no-cache", "no-store", "max-age=0"]),
     ("Connection", &["keep-alive", "close"]),
-    ("Content-Type", &[
-        "application/json",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=boundary",
-        "text/plain",
-        "application/xml",
-        "application/graphql",
-    ]),
+    (
+        "Content-Type",
+        &[
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=boundary",
+            "text/plain",
+            "application/xml",
+            "application/graphql",
+        ],
+    ),
     ("Cookie", &[]),
     ("Host", &[]),
     ("If-Match", &[]),
@@ -107,7 +131,9 @@ pub fn complete(a: &Analysis, offset: usize, env: &EnvView) -> Vec<CompletionIte
     if (trimmed.starts_with('#') || trimmed.starts_with("//"))
         && let Some(at) = prefix.rfind('@')
         && !prefix[at..].contains(char::is_whitespace)
-        && prefix[..at].trim_start_matches([' ', '\t', '#', '/']).is_empty()
+        && prefix[..at]
+            .trim_start_matches([' ', '\t', '#', '/'])
+            .is_empty()
     {
         let start = line_start + at + 1;
         return METADATA_KEYS
@@ -262,10 +288,20 @@ fn complete_in_braces(
             Some(e) => format!("environment \"{e}\""),
             None => "environment".to_string(),
         };
-        push(v.name.clone(), ItemKind::Variable, Some(detail), v.name.clone());
+        push(
+            v.name.clone(),
+            ItemKind::Variable,
+            Some(detail),
+            v.name.clone(),
+        );
     }
     for (name, doc) in SYSTEM_VARIABLES {
-        push(name.to_string(), ItemKind::SystemVariable, Some(doc.to_string()), name.to_string());
+        push(
+            name.to_string(),
+            ItemKind::SystemVariable,
+            Some(doc.to_string()),
+            name.to_string(),
+        );
     }
     for call in ["$auth.token", "$auth.idToken"] {
         push(
@@ -282,7 +318,12 @@ fn complete_in_braces(
                 ("response.headers.", "a response header"),
             ] {
                 let label = format!("{name}.{suffix}");
-                push(label.clone(), ItemKind::RequestVariable, Some(what.into()), label);
+                push(
+                    label.clone(),
+                    ItemKind::RequestVariable,
+                    Some(what.into()),
+                    label,
+                );
             }
         }
     }

@@ -16,7 +16,12 @@ pub enum Origin<'a> {
 }
 
 /// Where the value of `name`, used at `offset`, comes from.
-pub fn lookup<'a>(a: &'a Analysis, env: &'a EnvView, offset: usize, name: &str) -> Option<Origin<'a>> {
+pub fn lookup<'a>(
+    a: &'a Analysis,
+    env: &'a EnvView,
+    offset: usize,
+    name: &str,
+) -> Option<Origin<'a>> {
     let file = a.file();
     if let Some(block) = block_at(file, offset)
         && block.request.is_some()

@@ -34,8 +34,12 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
                 format!("`{name}` = `{value}`\n\n{}", v.origin)
             }
             None => match &env.selected {
-                Some(e) => format!("`{name}` is not defined in this file or in environment \"{e}\"."),
-                None => format!("`{name}` is not defined in this file; select an environment if it defines it."),
+                Some(e) => {
+                    format!("`{name}` is not defined in this file or in environment \"{e}\".")
+                }
+                None => format!(
+                    "`{name}` is not defined in this file; select an environment if it defines it."
+                ),
             },
         },
         VarExpr::System { name, args } => {
@@ -80,13 +84,19 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
             if p.signed_in {
                 s.push_str(&format!(
                     "Signed in{}.",
-                    p.account.as_ref().map(|a| format!(" as {a}")).unwrap_or_default()
+                    p.account
+                        .as_ref()
+                        .map(|a| format!(" as {a}"))
+                        .unwrap_or_default()
                 ));
                 if !p.scopes.is_empty() {
                     s.push_str(&format!("\n\nScopes: {}", p.scopes.join(" ")));
                 }
                 if let Some(exp) = p.expires_at {
-                    s.push_str(&format!("\n\nExpires: {}", super::remaining(exp - now_unix)));
+                    s.push_str(&format!(
+                        "\n\nExpires: {}",
+                        super::remaining(exp - now_unix)
+                    ));
                 }
             } else {
                 s.push_str("Not signed in: sending signs in first.");

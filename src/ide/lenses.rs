@@ -8,9 +8,15 @@ use crate::text::TextRange;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LensAction {
     /// Send the request whose request line is on this 0-based line.
-    Send { line: u32 },
-    SignIn { profile: String },
-    SignOut { profile: String },
+    Send {
+        line: u32,
+    },
+    SignIn {
+        profile: String,
+    },
+    SignOut {
+        profile: String,
+    },
     SelectEnvironment,
     /// In a response document: send the originating request again.
     SendAgain,

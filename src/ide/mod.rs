@@ -11,8 +11,8 @@ pub mod lenses;
 pub mod response_doc;
 pub mod symbols;
 
-use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
 use crate::syntax::Parse;
+use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
 use crate::text::{LineIndex, TextRange};
 
 /// One open document as the editor features see it: the text, its line index and its
@@ -245,7 +245,10 @@ mod tests {
             expires_at: Some(1000 + 52 * 60),
             ..Default::default()
         };
-        assert_eq!(p.summary(1000), "p: signed in as jane@example.com, 52 min left");
+        assert_eq!(
+            p.summary(1000),
+            "p: signed in as jane@example.com, 52 min left"
+        );
         let q = ProfileState {
             id: "q".into(),
             ..Default::default()

@@ -83,7 +83,8 @@ pub async fn execute(server: &Server, params: ExecuteCommandParams) -> Result<Op
 }
 
 fn args<T: DeserializeOwned>(v: Value) -> CmdResult<T> {
-    serde_json::from_value(v).map_err(|e| format!("The command's argument is not what it expects ({e})."))
+    serde_json::from_value(v)
+        .map_err(|e| format!("The command's argument is not what it expects ({e})."))
 }
 
 /// Runs `work` with progress under `title` (when the client gave a token or supports
@@ -131,10 +132,12 @@ pub async fn with_progress<T>(
 }
 
 fn document(server: &Server, uri: &Uri) -> CmdResult<std::sync::Arc<session::Document>> {
-    server
-        .session
-        .get(uri)
-        .ok_or_else(|| format!("{} is not open in the editor; open it and try again.", uri.as_str()))
+    server.session.get(uri).ok_or_else(|| {
+        format!(
+            "{} is not open in the editor; open it and try again.",
+            uri.as_str()
+        )
+    })
 }
 
 async fn send(server: &Server, a: ext::UriLine, token: Option<ProgressToken>) -> CmdResult<Value> {
@@ -147,11 +150,22 @@ async fn send(server: &Server, a: ext::UriLine, token: Option<ProgressToken>) ->
         Some(n) => format!("Sending {n}"),
         None => "Sending request".to_string(),
     };
-    let r = with_progress(server, token, &title, None, super::send::send_one(server, &doc, a.line)).await?;
+    let r = with_progress(
+        server,
+        token,
+        &title,
+        None,
+        super::send::send_one(server, &doc, a.line),
+    )
+    .await?;
     Ok(serde_json::to_value(r).unwrap_or(Value::Null))
 }
 
-async fn send_all(server: &Server, a: ext::UriOnly, token: Option<ProgressToken>) -> CmdResult<Value> {
+async fn send_all(
+    server: &Server,
+    a: ext::UriOnly,
+    token: Option<ProgressToken>,
+) -> CmdResult<Value> {
     let doc = document(server, &a.uri)?;
     let lines: Vec<u32> = doc
         .analysis
@@ -175,7 +189,11 @@ async fn send_all(server: &Server, a: ext::UriOnly, token: Option<ProgressToken>
     Ok(serde_json::to_value(r).unwrap_or(Value::Null))
 }
 
-async fn sign_in(server: &Server, a: ext::ProfileArgs, token: Option<ProgressToken>) -> CmdResult<Value> {
+async fn sign_in(
+    server: &Server,
+    a: ext::ProfileArgs,
+    token: Option<ProgressToken>,
+) -> CmdResult<Value> {
     let r = super::signin::sign_in(server, a, token).await?;
     server.state_changed_all().await;
     Ok(r)
@@ -220,7 +238,11 @@ async fn select_environment(server: &Server, a: ext::SelectEnvironmentArgs) -> C
                 .collect();
             let picked = server
                 .client
-                .show_message_request(MessageType::INFO, "Select the httplens environment", Some(actions))
+                .show_message_request(
+                    MessageType::INFO,
+                    "Select the httplens environment",
+                    Some(actions),
+                )
                 .await
                 .map_err(|e| format!("The environment picker failed ({e})."))?;
             match picked {
@@ -266,7 +288,8 @@ async fn open_request(server: &Server, a: ext::ResponseArgs) -> CmdResult<Value>
 
 fn compare_with_previous(a: ext::ResponseArgs) -> CmdResult<Value> {
     let path = uri_to_path(&a.response_uri).ok_or("This response is not a file on disk.")?;
-    let prev = responses::previous_of(&path).ok_or("There is no earlier response to this request to compare with.")?;
+    let prev = responses::previous_of(&path)
+        .ok_or("There is no earlier response to this request to compare with.")?;
     Ok(json!({
         "path": prev.to_string_lossy(),
         "uri": path_to_uri(&prev),

@@ -23,7 +23,10 @@ pub fn position(a: &Analysis, offset: usize, enc: PositionEncoding) -> Position 
 }
 
 pub fn range(a: &Analysis, r: TextRange, enc: PositionEncoding) -> Range {
-    Range::new(position(a, r.start as usize, enc), position(a, r.end as usize, enc))
+    Range::new(
+        position(a, r.start as usize, enc),
+        position(a, r.end as usize, enc),
+    )
 }
 
 pub fn to_offset(a: &Analysis, pos: Position, enc: PositionEncoding) -> usize {

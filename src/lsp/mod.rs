@@ -37,7 +37,10 @@ pub fn run_stdio() -> u8 {
     rt.block_on(async {
         let (service, socket) = LspService::build(server::Server::new)
             .custom_method("httplens/state", server::Server::state)
-            .custom_method("window/workDoneProgress/cancel", server::Server::progress_cancel)
+            .custom_method(
+                "window/workDoneProgress/cancel",
+                server::Server::progress_cancel,
+            )
             .finish();
         Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket)
             .serve(service)

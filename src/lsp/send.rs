@@ -31,7 +31,11 @@ pub struct SendState {
 }
 
 fn client_for(server: &Server, ws: &Workspace) -> Arc<Client> {
-    let mut clients = server.send_state.clients.lock().unwrap_or_else(|e| e.into_inner());
+    let mut clients = server
+        .send_state
+        .clients
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     clients
         .entry(ws.root.clone())
         .or_insert_with(|| {
@@ -71,7 +75,8 @@ fn load(server: &Server, doc: &Document) -> CmdResult<Workspace> {
     if doc.path.is_none() {
         return Err("Save this file first: requests are sent from files on disk (relative paths and env files are found from there).".into());
     }
-    workspace::load(server, doc).ok_or_else(|| "The env files of this workspace could not be read.".into())
+    workspace::load(server, doc)
+        .ok_or_else(|| "The env files of this workspace could not be read.".into())
 }
 
 pub async fn send_one(server: &Server, doc: &Document, line: u32) -> CmdResult<SendResult> {
@@ -96,7 +101,13 @@ pub async fn send_one(server: &Server, doc: &Document, line: u32) -> CmdResult<S
     send_block(server, doc, &ws, block, true).await
 }
 
-async fn send_block(server: &Server, doc: &Document, ws: &Workspace, block: usize, show: bool) -> CmdResult<SendResult> {
+async fn send_block(
+    server: &Server,
+    doc: &Document,
+    ws: &Workspace,
+    block: usize,
+    show: bool,
+) -> CmdResult<SendResult> {
     let a = &doc.analysis;
     let file = a.file();
     let profiles = {
@@ -113,7 +124,9 @@ async fn send_block(server: &Server, doc: &Document, ws: &Workspace, block: usiz
                 TokenKind::Access => Some(t.access_token.clone()),
                 TokenKind::Id => t.id_token.clone(),
             }
-            .ok_or_else(|| format!("The profile \"{p}\" has no ID token; sign in again with the openid scope."))?;
+            .ok_or_else(|| {
+                format!("The profile \"{p}\" has no ID token; sign in again with the openid scope.")
+            })?;
             tokens.insert((p.clone(), *kind), Secret::new(value));
         }
     }
@@ -176,7 +189,9 @@ async fn send_block(server: &Server, doc: &Document, ws: &Workspace, block: usiz
                     },
                 )
             })
-            .map_err(|e| format!("The response arrived but could not be saved in the cache folder ({e})."))?;
+            .map_err(|e| {
+                format!("The response arrived but could not be saved in the cache folder ({e}).")
+            })?;
         response_uri = path_to_uri(&saved.document);
     }
     if show && let Some(uri) = &response_uri {

@@ -21,7 +21,8 @@ pub struct Server {
     pub send_state: super::send::SendState,
     pub store: std::sync::Mutex<Option<Arc<dyn crate::auth::TokenStore>>>,
     /// Sign-ins waiting for the browser, by profile id (for `completeSignIn`).
-    pub pending_sign_ins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
+    pub pending_sign_ins:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
 }
 
 impl Server {
@@ -122,7 +123,9 @@ fn negotiate_encoding(caps: &ClientCapabilities) -> crate::text::PositionEncodin
         .as_ref()
         .and_then(|g| g.position_encodings.as_ref());
     match offered {
-        Some(list) if list.contains(&PositionEncodingKind::UTF8) => crate::text::PositionEncoding::Utf8,
+        Some(list) if list.contains(&PositionEncodingKind::UTF8) => {
+            crate::text::PositionEncoding::Utf8
+        }
         _ => crate::text::PositionEncoding::Utf16,
     }
 }
@@ -209,7 +212,10 @@ impl LanguageServer for Server {
         guard::notification("textDocument/didSave", async {
             // An env file saved in the editor changes variables, profiles, diagnostics.
             let name = params.text_document.uri.path().as_str().to_string();
-            if name.ends_with(".env.json") || name.ends_with("/.env") || name.ends_with("settings.json") {
+            if name.ends_with(".env.json")
+                || name.ends_with("/.env")
+                || name.ends_with("settings.json")
+            {
                 self.state_changed_all().await;
             }
         })
@@ -247,7 +253,13 @@ impl LanguageServer for Server {
                 .filter_map(|f| session::uri_to_path(&f.uri))
                 .collect();
             folders.retain(|f| !removed.contains(f));
-            folders.extend(params.event.added.iter().filter_map(|f| session::uri_to_path(&f.uri)));
+            folders.extend(
+                params
+                    .event
+                    .added
+                    .iter()
+                    .filter_map(|f| session::uri_to_path(&f.uri)),
+            );
             session::write(&self.session.folders, folders);
         })
         .await
@@ -283,14 +295,20 @@ impl LanguageServer for Server {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         guard::request("textDocument/documentSymbol", async {
-            Ok(handlers::symbols::document_symbol(self, &params.text_document.uri))
+            Ok(handlers::symbols::document_symbol(
+                self,
+                &params.text_document.uri,
+            ))
         })
         .await
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         guard::request("textDocument/foldingRange", async {
-            Ok(handlers::folding::folding_range(self, &params.text_document.uri))
+            Ok(handlers::folding::folding_range(
+                self,
+                &params.text_document.uri,
+            ))
         })
         .await
     }
@@ -300,7 +318,10 @@ impl LanguageServer for Server {
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
         guard::request("textDocument/definition", async {
-            Ok(handlers::definition::definition(self, params.text_document_position_params))
+            Ok(handlers::definition::definition(
+                self,
+                params.text_document_position_params,
+            ))
         })
         .await
     }
@@ -317,12 +338,14 @@ fn capabilities(enc: crate::text::PositionEncoding) -> ServerCapabilities {
             crate::text::PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
             crate::text::PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
         }),
-        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-            open_close: Some(true),
-            change: Some(TextDocumentSyncKind::INCREMENTAL),
-            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-            ..Default::default()
-        })),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
         code_lens_provider: Some(CodeLensOptions {
             resolve_provider: Some(false),
         }),
@@ -333,7 +356,12 @@ fn capabilities(enc: crate::text::PositionEncoding) -> ServerCapabilities {
             },
         }),
         completion_provider: Some(CompletionOptions {
-            trigger_characters: Some(["{", "$", "@", "\"", ":", "."].iter().map(|s| s.to_string()).collect()),
+            trigger_characters: Some(
+                ["{", "$", "@", "\"", ":", "."]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
             ..Default::default()
         }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),

@@ -101,7 +101,9 @@ impl Session {
                     index = None;
                 }
                 Some(range) => {
-                    let idx = index.take().unwrap_or_else(|| crate::text::LineIndex::new(&text));
+                    let idx = index
+                        .take()
+                        .unwrap_or_else(|| crate::text::LineIndex::new(&text));
                     let start = convert::offset(&idx, &text, range.start, enc);
                     let end = convert::offset(&idx, &text, range.end, enc).max(start);
                     text.replace_range(start..end, &change.text);
@@ -112,7 +114,6 @@ impl Session {
         docs.insert(uri.as_str().to_string(), doc.clone());
         Some(doc)
     }
-
 }
 
 fn make_doc(uri: Uri, version: i32, text: String) -> Document {

@@ -34,7 +34,8 @@ impl Settings {
         {
             obj.insert("trace".into(), serde_json::json!({ "server": ts }));
         }
-        serde_json::from_value(section).map_err(|e| format!("the httplens settings are not valid ({e}); using defaults"))
+        serde_json::from_value(section)
+            .map_err(|e| format!("the httplens settings are not valid ({e}); using defaults"))
     }
 }
 
@@ -48,7 +49,10 @@ mod tests {
         assert_eq!(s.environment.as_deref(), Some("dev"));
         assert_eq!(s.history_size, Some(5));
         assert_eq!(s.trace.server.as_deref(), Some("verbose"));
-        let s = Settings::from_value(&serde_json::json!({"tokenStore": "memory", "trace.server": "off"})).unwrap();
+        let s = Settings::from_value(
+            &serde_json::json!({"tokenStore": "memory", "trace.server": "off"}),
+        )
+        .unwrap();
         assert_eq!(s.token_store.as_deref(), Some("memory"));
         assert_eq!(s.trace.server.as_deref(), Some("off"));
         assert!(Settings::from_value(&serde_json::json!({"historySize": "x"})).is_err());

@@ -48,7 +48,9 @@ impl SignInObserver for LspObserver {
 
     fn device_code(&self, profile: &str, verification_uri: &str, user_code: &str) {
         let client = self.client.clone();
-        let msg = format!("Sign in to \"{profile}\": open {verification_uri} and enter the code {user_code}.");
+        let msg = format!(
+            "Sign in to \"{profile}\": open {verification_uri} and enter the code {user_code}."
+        );
         tokio::spawn(async move { client.show_message(MessageType::INFO, msg).await });
     }
 
@@ -59,13 +61,20 @@ impl SignInObserver for LspObserver {
     }
 }
 
-pub async fn auth_session(server: &Server, uri: Option<&Uri>, interactive: bool) -> CmdResult<Arc<AuthSession>> {
+pub async fn auth_session(
+    server: &Server,
+    uri: Option<&Uri>,
+    interactive: bool,
+) -> CmdResult<Arc<AuthSession>> {
     let uri = uri.ok_or("Say which request file the profile belongs to (the uri argument).")?;
-    let doc = server
-        .session
-        .get(uri)
-        .ok_or_else(|| format!("{} is not open in the editor; open it and try again.", uri.as_str()))?;
-    let ws = workspace::load(server, &doc).ok_or("This document is not a file on disk, so it has no auth profiles.")?;
+    let doc = server.session.get(uri).ok_or_else(|| {
+        format!(
+            "{} is not open in the editor; open it and try again.",
+            uri.as_str()
+        )
+    })?;
+    let ws = workspace::load(server, &doc)
+        .ok_or("This document is not a file on disk, so it has no auth profiles.")?;
     let (profiles, _) = crate::auth::workspace::profiles(&ws);
     let store = workspace::token_store(server)?;
     let via_client = session::read(&server.session.flags).show_document
@@ -80,16 +89,32 @@ pub async fn auth_session(server: &Server, uri: Option<&Uri>, interactive: bool)
     Ok(Arc::new(s))
 }
 
-pub async fn sign_in(server: &Server, a: ext::ProfileArgs, token: Option<ProgressToken>) -> CmdResult<Value> {
+pub async fn sign_in(
+    server: &Server,
+    a: ext::ProfileArgs,
+    token: Option<ProgressToken>,
+) -> CmdResult<Value> {
     let auth = auth_session(server, a.uri.as_ref(), true).await?;
     auth.profile(&a.profile).map_err(|e| e.to_string())?;
-    server.pending_sign_ins.lock().unwrap_or_else(|e| e.into_inner()).insert(a.profile.clone(), auth.clone());
+    server
+        .pending_sign_ins
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(a.profile.clone(), auth.clone());
     let title = format!("Signing in to {}", a.profile);
-    let result = with_progress(server, token, &title, Some("waiting for the browser".into()), async {
-        auth.sign_in(&a.profile).await.map_err(|e| e.to_string())
-    })
+    let result = with_progress(
+        server,
+        token,
+        &title,
+        Some("waiting for the browser".into()),
+        async { auth.sign_in(&a.profile).await.map_err(|e| e.to_string()) },
+    )
     .await;
-    server.pending_sign_ins.lock().unwrap_or_else(|e| e.into_inner()).remove(&a.profile);
+    server
+        .pending_sign_ins
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&a.profile);
     if result.is_err() {
         auth.cancel_sign_in(&a.profile);
     }
@@ -103,7 +128,13 @@ pub async fn sign_out(server: &Server, a: ext::ProfileArgs) -> CmdResult<()> {
     if let Some(Err(e)) = report.revoked {
         server
             .client
-            .show_message(MessageType::WARNING, format!("Signed out of \"{}\", but revoking the token failed: {e}.", a.profile))
+            .show_message(
+                MessageType::WARNING,
+                format!(
+                    "Signed out of \"{}\", but revoking the token failed: {e}.",
+                    a.profile
+                ),
+            )
             .await;
     }
     Ok(())
@@ -116,7 +147,13 @@ pub async fn complete(server: &Server, a: ext::CompleteSignInArgs) -> CmdResult<
         .unwrap_or_else(|e| e.into_inner())
         .get(&a.profile)
         .cloned()
-        .ok_or_else(|| format!("No sign-in to \"{}\" is waiting; start one with Sign in first.", a.profile))?;
-    auth.complete_sign_in(&a.profile, &a.redirect_url).map_err(|e| e.to_string())?;
+        .ok_or_else(|| {
+            format!(
+                "No sign-in to \"{}\" is waiting; start one with Sign in first.",
+                a.profile
+            )
+        })?;
+    auth.complete_sign_in(&a.profile, &a.redirect_url)
+        .map_err(|e| e.to_string())?;
     Ok(json!({ "profile": a.profile }))
 }

@@ -37,7 +37,8 @@ pub fn remembered(root: &Path) -> Option<String> {
 /// Remembers the choice for `root` (`None` forgets it). Written to a temporary file
 /// and renamed, so two servers never leave a torn file.
 pub fn remember(root: &Path, name: Option<&str>) -> Result<(), String> {
-    let file = remembered_file().ok_or("there is no cache folder to remember the environment in; set HTTPLENS_CACHE_DIR")?;
+    let file = remembered_file()
+        .ok_or("there is no cache folder to remember the environment in; set HTTPLENS_CACHE_DIR")?;
     let mut all = remembered_all();
     let key = root.to_string_lossy().into_owned();
     match name {
@@ -117,10 +118,12 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             .files
             .iter()
             .find(|f| f.path == v.source)
-            .and_then(|f| key_range(&f.text, name).map(|range| SourceLocation {
-                path: f.path.clone(),
-                range,
-            }));
+            .and_then(|f| {
+                key_range(&f.text, name).map(|range| SourceLocation {
+                    path: f.path.clone(),
+                    range,
+                })
+            });
         let var = EnvVar {
             name: name.clone(),
             value: v.value.clone(),
@@ -145,7 +148,11 @@ fn key_range(text: &str, key: &str) -> Option<TextRange> {
     let (line, column) = crate::env::files::locate_key(text, key)?;
     let idx = crate::text::LineIndex::new(text);
     let start = idx.line_start(line - 1);
-    let col: usize = text[start..].chars().take(column as usize - 1).map(char::len_utf8).sum();
+    let col: usize = text[start..]
+        .chars()
+        .take(column as usize - 1)
+        .map(char::len_utf8)
+        .sum();
     let at = start + col;
     let needle = serde_json::to_string(key).ok()?;
     Some(TextRange::new(at, at + needle.len()))

@@ -134,7 +134,7 @@ mod tests {
             to_curl(&s, false),
             "curl -X POST 'http://127.0.0.1:8080/a?q=it'\\''s' \\\n  \
              -H 'Authorization: Bearer ***' \\\n  -H 'X-Echo: ***' \\\n  \
-             --digest -u u:*** \\\n  --data-binary '{\"a\": \"it'\\''s ***\"}' \\\n  \
+             --digest -u 'u:***' \\\n  --data-binary '{\"a\": \"it'\\''s ***\"}' \\\n  \
              --location \\\n  --max-time 1.5"
         );
         let revealed = to_curl(&s, true);

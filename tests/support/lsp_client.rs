@@ -172,9 +172,9 @@ impl LspClient {
         } else {
             json!({"positionEncodings": ["utf-16"]})
         };
-        let folders = opts.root.map(|r| {
-            json!([{"uri": file_uri(r), "name": "root"}])
-        });
+        let folders = opts
+            .root
+            .map(|r| json!([{"uri": file_uri(r), "name": "root"}]));
         let init = c.request(
             "initialize",
             json!({
@@ -226,7 +226,11 @@ impl LspClient {
             .unwrap_or_else(|| panic!("timed out waiting for a message from the server"))
     }
 
-    pub fn try_wait_for(&mut self, pred: &impl Fn(&Value) -> bool, timeout: Duration) -> Option<Value> {
+    pub fn try_wait_for(
+        &mut self,
+        pred: &impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Option<Value> {
         if let Some(i) = self.backlog.iter().position(pred) {
             return Some(self.backlog.remove(i));
         }
@@ -249,7 +253,10 @@ impl LspClient {
                 && m["params"]["uri"] == uri
                 && m["params"]["version"] == version
         });
-        m["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
+        m["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn open(&self, uri: &str, text: &str) {
@@ -301,7 +308,9 @@ pub fn file_uri(p: &Path) -> String {
     let mut out = String::from("file://");
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -53,13 +53,12 @@ export class Commands {
     }
 
     /** Runs a server command with its one argument object and acts on the result. */
-    async run(command: string, arg: unknown, token?: vscode.CancellationToken): Promise<unknown> {
+    async run(command: string, arg: unknown): Promise<unknown> {
         const client = this.requireClient();
-        const result: unknown = await client.sendRequest(
-            ExecuteCommandRequest.type,
-            { command, arguments: arg === undefined ? [] : [arg] },
-            token,
-        );
+        const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
+            command,
+            arguments: arg === undefined ? [] : [arg],
+        });
         await this.afterCommand(command, arg, result);
         return result;
     }
@@ -142,22 +141,19 @@ export class Commands {
         return this.requireClient().sendRequest(StateRequest, { uri: this.protocolUri(uri) });
     }
 
+    // No progress UI of our own for sending: the server reports work-done progress (with
+    // a cancel button) itself, and the response opens through window/showDocument.
     private async send(): Promise<void> {
         const editor = this.httpEditor();
-        const arg = { uri: this.protocolUri(editor.document.uri), line: editor.selection.active.line };
-        await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Window, title: 'httplens: sending' },
-            () => this.run(ServerCommand.send, arg),
-        );
+        await this.run(ServerCommand.send, {
+            uri: this.protocolUri(editor.document.uri),
+            line: editor.selection.active.line,
+        });
     }
 
     private async sendAll(): Promise<void> {
         const editor = this.httpEditor();
-        const arg = { uri: this.protocolUri(editor.document.uri) };
-        await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: 'httplens: sending all requests', cancellable: true },
-            (_progress, token) => this.run(ServerCommand.sendAll, arg, token),
-        );
+        await this.run(ServerCommand.sendAll, { uri: this.protocolUri(editor.document.uri) });
     }
 
     private async copyAsCurl(): Promise<void> {

@@ -43,7 +43,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         const seq = ++refreshSeq;
         const editor = vscode.window.activeTextEditor;
         if (editor === undefined || editor.document.languageId !== 'http') {
-            // Keep showing the last state while the focus is elsewhere (output, settings).
+            // Another language's editor: hide. No text editor at all (the focus is in a
+            // panel or a webview): keep showing the last state.
             if (editor !== undefined) {
                 status.update(undefined);
             }

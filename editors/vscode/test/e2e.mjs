@@ -166,6 +166,34 @@ async function killGroup(child) {
     clearTimeout(timer);
 }
 
+/**
+ * Starts `httplens demo` (its own OAuth provider and API on 127.0.0.1) writing its
+ * workspace into `folder`; resolves once it serves. It signs itself in within its own
+ * process (memory token store), so the editor's server starts signed out.
+ */
+async function startDemo(folder, childEnv) {
+    const logFile = path.join(artifacts, 'demo.log');
+    const demo = spawn(serverBinary, ['demo', '--dir', folder], {
+        env: { ...childEnv, HTTPLENS_CACHE_DIR: path.join(dir, 'demo-cache') },
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => killGroup(demo));
+    let out = '';
+    const collect = (chunk) => {
+        out += chunk.toString();
+        fs.writeFileSync(logFile, out);
+    };
+    demo.stdout.on('data', collect);
+    demo.stderr.on('data', collect);
+    await waitFor('the demo did not start serving', 60000, () => {
+        if (demo.exitCode !== null) {
+            throw new Error(`httplens demo exited with ${demo.exitCode}; see demo.log`);
+        }
+        return out.includes('Serving until Ctrl-C');
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // The scene
 
@@ -174,6 +202,7 @@ const requestFile = path.join(ws, 'api.http');
 const invocationLog = path.join(dir, 'server-invocations.log');
 let page;
 let browser;
+let context;
 
 async function screenshot(name) {
     if (page === undefined) {
@@ -186,6 +215,18 @@ async function screenshot(name) {
     } catch {
         return undefined;
     }
+}
+
+/** Runs a command from the palette (F1) by its title, as a user would. */
+async function runPaletteCommand(title) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: 10000 });
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden', timeout: 10000 });
 }
 
 /** The text of the editor in group `group` (a Locator), spaces normalised. */
@@ -212,9 +253,10 @@ async function main() {
     fs.writeFileSync(
         shim,
         [
-            '#!/bin/sh',
+            '#!/bin/bash',
             `echo "$*" >> '${invocationLog}'`,
-            `tee -a ${log('lsp-in.log')} | '${serverBinary}' "$@" 2>> ${log('server-stderr.log')} | tee -a ${log('lsp-out.log')}`,
+            // exec: the client must see the server itself exit, not a pipeline that waits.
+            `exec '${serverBinary}' "$@" < <(tee -a ${log('lsp-in.log')}) > >(tee -a ${log('lsp-out.log')}) 2>> ${log('server-stderr.log')}`,
             '',
         ].join('\n'),
         { mode: 0o755 },
@@ -301,7 +343,9 @@ async function main() {
     await check('the workbench loads in Chromium with the workspace', async () => {
         browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
         cleanups.push(() => browser.close());
-        const context = await browser.newContext({ viewport: { width: 1440, height: 810 } });
+        context = await browser.newContext({ viewport: { width: 1440, height: 810 } });
+        // Copy as curl writes the clipboard; the test reads it back.
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${port}` });
         page = await context.newPage();
         await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
         await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
@@ -347,12 +391,13 @@ async function main() {
         { blocking: false },
     );
 
+    let responseGroup;
     await check('clicking the lens shows the response beside the request', async () => {
         await lens.click();
         await waitFor('the API did not receive GET /hello', 30000, () =>
             apiRequests.some((r) => r.startsWith('GET /hello?from=vscode')),
         );
-        const responseGroup = page.locator('.editor-group-container', {
+        responseGroup = page.locator('.editor-group-container', {
             hasNot: page.locator('.tab.active', { hasText: 'api.http' }),
         });
         const text = await waitFor('no second editor group shows "HTTP/1.1 200"', 30000, async () => {
@@ -374,6 +419,147 @@ async function main() {
             throw new Error('could not take the screenshot');
         }
     });
+
+    await check(
+        'sending again reuses the response column',
+        async () => {
+            const firstTab = await responseGroup.first().locator('.tab.active').innerText();
+            await lens.click();
+            await waitFor('the API did not receive the second GET /hello', 30000, () => apiRequests.length >= 2);
+            await waitFor('the second response did not open', 30000, async () => {
+                const tab = await responseGroup.first().locator('.tab.active').innerText({ timeout: 1000 });
+                return tab !== firstTab && (await editorText(responseGroup.first())).includes('HTTP/1.1 200');
+            });
+            const groups = await page.locator('.editor-group-container').count();
+            if (groups !== 2) {
+                throw new Error(`expected the request and one response column, found ${groups} editor groups`);
+            }
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'Compare Response with Previous opens a diff of the two responses',
+        async () => {
+            await responseGroup.first().locator('.monaco-editor .view-lines').first().click();
+            await runPaletteCommand('httplens: Compare Response with Previous');
+            await waitFor('no diff editor opened', 20000, () => page.locator('.monaco-diff-editor').first().isVisible());
+            const title = await page.locator('.tab.active', { hasText: '↔' }).first().innerText({ timeout: 5000 });
+            if (!title.includes('-200.http')) {
+                throw new Error(`the diff is not of two response documents: "${title}"`);
+            }
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'Copy Request as curl puts the curl command on the clipboard',
+        async () => {
+            await requestGroup.locator('.monaco-editor .view-lines').first().click();
+            await page.evaluate(() => navigator.clipboard.writeText('(empty)'));
+            await runPaletteCommand('httplens: Copy Request as curl');
+            const copied = await waitFor('the clipboard did not receive a curl command', 20000, async () => {
+                const text = await page.evaluate(() => navigator.clipboard.readText());
+                return text.startsWith('curl') ? text : false;
+            });
+            if (!copied.includes(`127.0.0.1:${apiPort}/hello?from=vscode`)) {
+                throw new Error(`the curl command lacks the resolved URL: ${copied}`);
+            }
+        },
+        { blocking: false },
+    );
+
+    // Sign-in in the real browser: the lens asks the server to sign in, the server asks the
+    // editor to open the authorize page (window/showDocument external), code-server opens it
+    // in a new Chromium tab, the user approves, the provider redirects to the server's
+    // loopback listener, and the signed request goes out with the token.
+    let signInLens;
+    await check(
+        'the demo workspace shows a sign-in lens',
+        async () => {
+            await startDemo(path.join(ws, 'demo'), childEnv);
+            await page.keyboard.press('Control+P');
+            const input = page.locator('.quick-input-widget input').first();
+            await input.waitFor({ state: 'visible', timeout: 10000 });
+            await input.fill('demo.http');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.http' }).first().waitFor({ timeout: 15000 });
+            await page.keyboard.press('Enter');
+            signInLens = page.locator('.codelens-decoration a', { hasText: /^demo: sign in$/ }).first();
+            await waitFor('no "demo: sign in" lens in demo.http', 45000, () => signInLens.isVisible());
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'signing in through the browser tab the editor opens, then a signed request',
+        async () => {
+            if (signInLens === undefined || !(await signInLens.isVisible())) {
+                throw new Error('needs the sign-in lens of the previous check');
+            }
+            const popup = context.waitForEvent('page', { timeout: 30000 });
+            await signInLens.click();
+            const signInPage = await popup;
+            try {
+                await signInPage.locator('#approve').click({ timeout: 30000 });
+            } catch (error) {
+                await signInPage.screenshot({ path: path.join(artifacts, 'signin-browser.png') }).catch(() => {});
+                throw new Error(`the tab at ${signInPage.url()} shows no approve button (${error.message.split('\n')[0]})`);
+            }
+            await waitFor('the browser did not land on the sign-in result page', 30000, async () =>
+                /signed in|you can close/i.test(await signInPage.locator('body').innerText({ timeout: 1000 })),
+            );
+            await signInPage.screenshot({ path: path.join(artifacts, 'signin-browser.png') });
+            await signInPage.close();
+            const signedIn = page.locator('.codelens-decoration a', { hasText: /^demo: signed in as demo\.user@example\.test/ });
+            await waitFor('the lens does not say "demo: signed in as demo.user@example.test"', 30000, () =>
+                signedIn.first().isVisible(),
+            );
+            const sends = page.locator('.codelens-decoration a', { hasText: 'Send request' });
+            await sends.first().click();
+            const demoGroup = page.locator('.editor-group-container', {
+                hasNot: page.locator('.tab.active', { hasText: 'demo.http' }),
+            });
+            const text = await waitFor('the signed request\'s response did not open beside', 30000, async () => {
+                const t = await editorText(demoGroup.first());
+                return t.includes('demo.user@example.test') ? t : false;
+            });
+            if (!text.startsWith('HTTP/1.1 200')) {
+                throw new Error(`the signed request did not get a 200: ${text.split('\n')[0]}`);
+            }
+            await screenshot('vscode-signed-in.png');
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'a wrong httplens.server.path is reported with what to do',
+        async () => {
+            // Through the settings editor, as a user would (code-server does not notice a
+            // settings file changed behind its back).
+            const settingsFile = path.join(dir, 'user', 'User', 'settings.json');
+            const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+            settings['httplens.server.path'] = path.join(dir, 'no-such-httplens');
+            await runPaletteCommand('Preferences: Open User Settings (JSON)');
+            const settingsEditor = page.locator('.editor-group-container', {
+                has: page.locator('.tab.active', { hasText: 'settings.json' }),
+            });
+            await settingsEditor.locator('.monaco-editor .view-lines').first().click();
+            await page.keyboard.press('Control+A');
+            await page.keyboard.press('Delete');
+            await page.keyboard.insertText(JSON.stringify(settings));
+            await page.keyboard.press('Control+S');
+            await waitFor('settings.json was not saved with the new path', 10000, () =>
+                fs.readFileSync(settingsFile, 'utf8').includes('no-such-httplens'),
+            );
+            const toast = page.locator('.notification-toast', { hasText: 'httplens.server.path' }).first();
+            await waitFor('no notification names the setting', 30000, () => toast.isVisible());
+            const text = (await toast.innerText()).replace(/\s+/g, ' ');
+            if (!text.includes('no-such-httplens') || !text.includes('Open Settings')) {
+                throw new Error(`the notification does not say what to do: ${text}`);
+            }
+        },
+        { blocking: false },
+    );
 }
 
 let exitCode = 0;

@@ -1,14 +1,18 @@
 //! `textDocument/completion`.
 
 use tower_lsp_server::ls_types::{
-    CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit, TextDocumentPositionParams, TextEdit,
+    CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit,
+    TextDocumentPositionParams, TextEdit,
 };
 
 use crate::ide::completion::{self, ItemKind};
 use crate::lsp::server::Server;
 use crate::lsp::{convert, workspace};
 
-pub async fn completion(server: &Server, p: TextDocumentPositionParams) -> Option<CompletionResponse> {
+pub async fn completion(
+    server: &Server,
+    p: TextDocumentPositionParams,
+) -> Option<CompletionResponse> {
     let doc = server.session.get(&p.text_document.uri)?;
     if doc.is_response {
         return None;

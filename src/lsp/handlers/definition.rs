@@ -1,14 +1,19 @@
 //! `textDocument/definition`: variables to their `@x =` line or env file key, request
 //! names to their `# @name` line.
 
-use tower_lsp_server::ls_types::{GotoDefinitionResponse, Location, Range, TextDocumentPositionParams};
+use tower_lsp_server::ls_types::{
+    GotoDefinitionResponse, Location, Range, TextDocumentPositionParams,
+};
 
 use crate::ide::Analysis;
 use crate::ide::definition::{self, Target};
 use crate::lsp::server::Server;
 use crate::lsp::{convert, session, workspace};
 
-pub fn definition(server: &Server, p: TextDocumentPositionParams) -> Option<GotoDefinitionResponse> {
+pub fn definition(
+    server: &Server,
+    p: TextDocumentPositionParams,
+) -> Option<GotoDefinitionResponse> {
     let doc = server.session.get(&p.text_document.uri)?;
     if doc.is_response {
         return None;

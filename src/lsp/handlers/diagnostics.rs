@@ -24,7 +24,11 @@ pub fn compute(server: &Server, doc: &Document) -> Vec<Diagnostic> {
         .collect()
 }
 
-fn to_proto(a: &Analysis, d: crate::syntax::ast::Diagnostic, enc: crate::text::PositionEncoding) -> Diagnostic {
+fn to_proto(
+    a: &Analysis,
+    d: crate::syntax::ast::Diagnostic,
+    enc: crate::text::PositionEncoding,
+) -> Diagnostic {
     Diagnostic {
         range: convert::range(a, d.range, enc),
         severity: Some(match d.severity {
@@ -50,7 +54,10 @@ fn resolver_diagnostics(server: &Server, doc: &Document) -> Vec<crate::syntax::a
 
 /// A dry run of every request block: unknown variables and profiles, missing files,
 /// bad metadata.
-pub fn resolve_all(ws: &crate::env::Workspace, a: &Analysis) -> Vec<crate::syntax::ast::Diagnostic> {
+pub fn resolve_all(
+    ws: &crate::env::Workspace,
+    a: &Analysis,
+) -> Vec<crate::syntax::ast::Diagnostic> {
     let ctx = crate::env::ResolveContext::dry_run(ws);
     let file = a.file();
     let mut out = Vec::new();

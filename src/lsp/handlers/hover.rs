@@ -1,6 +1,8 @@
 //! `textDocument/hover` over `{{ }}` references.
 
-use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind, TextDocumentPositionParams};
+use tower_lsp_server::ls_types::{
+    Hover, HoverContents, MarkupContent, MarkupKind, TextDocumentPositionParams,
+};
 
 use crate::ide::hover;
 use crate::lsp::server::Server;

@@ -36,8 +36,12 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
         .map(|(lens, origin)| {
             let (command, args) = match &lens.action {
                 LensAction::Send { line } => (ext::SEND, json!({"uri": uri, "line": line})),
-                LensAction::SignIn { profile } => (ext::SIGN_IN, json!({"profile": profile, "uri": uri})),
-                LensAction::SignOut { profile } => (ext::SIGN_OUT, json!({"profile": profile, "uri": uri})),
+                LensAction::SignIn { profile } => {
+                    (ext::SIGN_IN, json!({"profile": profile, "uri": uri}))
+                }
+                LensAction::SignOut { profile } => {
+                    (ext::SIGN_OUT, json!({"profile": profile, "uri": uri}))
+                }
                 LensAction::SelectEnvironment => (ext::SELECT_ENVIRONMENT, json!({"uri": uri})),
                 LensAction::SendAgain => {
                     // Only offered when the origin is known.
@@ -48,7 +52,9 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
                     (ext::SEND, json!({"uri": u, "line": line}))
                 }
                 LensAction::OpenRequest => (ext::OPEN_REQUEST, json!({"responseUri": uri})),
-                LensAction::CompareWithPrevious => (ext::COMPARE_WITH_PREVIOUS, json!({"responseUri": uri})),
+                LensAction::CompareWithPrevious => {
+                    (ext::COMPARE_WITH_PREVIOUS, json!({"responseUri": uri}))
+                }
             };
             CodeLens {
                 range: convert::range(a, lens.range, enc),

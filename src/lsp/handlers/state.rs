@@ -8,7 +8,10 @@ use crate::lsp::workspace;
 
 pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> {
     let doc = server.session.get(&params.uri).ok_or_else(|| {
-        Error::invalid_params(format!("{} is not open; open it before asking for its state.", params.uri.as_str()))
+        Error::invalid_params(format!(
+            "{} is not open; open it before asking for its state.",
+            params.uri.as_str()
+        ))
     })?;
     let view = workspace::env_view_with_profiles(server, &doc).await;
     Ok(StateResult {
