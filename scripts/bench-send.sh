@@ -29,9 +29,13 @@ if ! cmp -s "$ROOT/scripts/bench/package-lock.json" "$PEERS/package-lock.json" \
 fi
 HTTPYAC="$PEERS/node_modules/.bin/httpyac"
 
-# 2. httplens, optimised.
-(cd "$ROOT" && cargo build --release --bin httplens --quiet)
-HTTPLENS="$ROOT/target/release/httplens"
+# 2. httplens, optimised (HTTPLENS_BIN to measure another build).
+if [ -n "${HTTPLENS_BIN:-}" ]; then
+  HTTPLENS="$HTTPLENS_BIN"
+else
+  (cd "$ROOT" && cargo build --release --bin httplens --quiet)
+  HTTPLENS="$ROOT/target/release/httplens"
+fi
 
 # 3. The server and the request file.
 python3 "$ROOT/scripts/bench/server.py" > "$WORK/port" &

@@ -961,3 +961,57 @@ async fn cli_usage_errors_and_non_interactive_failures() {
     assert!(err.contains("within 1 seconds"), "{err}");
     ims.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ims_login_page_approve_and_cancel() {
+    // The demo's real page: the demo user prefilled, one button to continue.
+    let ims = ims::start(ImsConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let c = no_follow();
+    for (action, ok) in [("approve", true), ("deny", false)] {
+        let (f, _) = manual_flow(&ims, dir.path(), Duration::from_secs(20)).await;
+        let page = c.get(f.authorize_url.as_str()).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("demo.user@example.test") && html.contains("Continue as Demo User"));
+        let pending = html
+            .split("name=\"pending\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        let r = c
+            .post(format!("{}/ims/authorize/v2/approve", ims.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("pending={pending}&action={action}"))
+            .send()
+            .await
+            .unwrap();
+        let cb = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        f.handle.complete_with_url(cb.as_str()).unwrap();
+        let r = f.wait().await;
+        assert_eq!(r.is_ok(), ok);
+        if !ok {
+            assert!(r.err().unwrap().to_string().contains("access_denied"));
+        }
+    }
+    // An http redirect to a non-loopback host, or any http one when not allowed: refused.
+    let strict = ims::start(ImsConfig {
+        allow_http_loopback: false,
+        ..ImsConfig::default()
+    })
+    .await
+    .unwrap();
+    let r = c
+        .get(format!(
+            "{}/ims/authorize/v2?client_id=demo-native&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A5%2Fcallback",
+            strict.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.headers().contains_key("x-debug-id"));
+    ims.shutdown().await;
+    strict.shutdown().await;
+}

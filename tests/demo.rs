@@ -310,12 +310,43 @@ fn walk_login_without_following(url: &str) -> String {
     })
 }
 
+/// The process variables the examples' READMEs tell the user to set (secrets stay out
+/// of the files).
+const DOCUMENTED_VARS: &[(&str, &str)] = &[
+    ("ADOBE_CLIENT_SECRET", "example-secret"),
+    ("GITHUB_CLIENT_SECRET", "example-secret"),
+    ("OIDC_CLIENT_SECRET", "example-secret"),
+    ("STAGING_PASSWORD", "example-password"),
+    ("REPORTING_SECRET", "example-secret"),
+];
+
+/// The auth profiles of one environment parse without an error (what an editor shows
+/// as diagnostics on the env file).
+fn profile_errors(file: &Path, env: Option<&str>) -> Vec<String> {
+    let mut ws = httplens::env::Workspace::load(file, &[], env).expect("environment loads");
+    ws.process_env = Some(
+        DOCUMENTED_VARS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    let (_, issues) = httplens::auth::workspace::profiles(&ws);
+    issues
+        .into_iter()
+        .filter(|i| i.severity == httplens::auth::profile::IssueSeverity::Error)
+        .map(|i| format!("{} --env {env:?}: {}", file.display(), i.message))
+        .collect()
+}
+
 /// `httplens show FILE [--env E]`: (no error diagnostics and exit 0, stderr).
 fn show_ok(file: &Path, env: Option<&str>) -> (bool, String) {
     let mut c = Command::new(BIN);
     c.arg("show").arg(file);
     if let Some(e) = env {
         c.args(["--env", e]);
+    }
+    for (k, v) in DOCUMENTED_VARS {
+        c.env(k, v);
     }
     let o = c
         .env_remove("HTTPLENS_LOG")
@@ -410,6 +441,7 @@ fn every_example_resolves_without_errors() {
             if !ok {
                 failures.push(report);
             }
+            failures.extend(profile_errors(&file, env.as_deref()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -481,4 +513,106 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
         std::net::TcpStream::connect(&addr).is_err(),
         "the API still listens on {addr} after the demo stopped"
     );
+}
+
+/// When `HTTPLENS_BROWSER` cannot be started the demo says why and still signs in,
+/// walking the redirects itself.
+#[test]
+fn demo_falls_back_to_signing_in_itself_when_the_browser_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let child = demo_cmd(tmp.path())
+        .env("HTTPLENS_BROWSER", tmp.path().join("no-such-browser"))
+        .args(["demo", "--dir"])
+        .arg(&ws)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (code, stdout, stderr) = wait_bounded(child, Duration::from_secs(90));
+    assert!(
+        stdout.contains("could not be started")
+            && stdout.contains("the demo signs in as the demo user itself"),
+        "{stdout}"
+    );
+    assert_demo_succeeded(code, &stdout, &stderr, &ws);
+}
+
+/// The demo API as a resource server: it wants a provider-issued Bearer token and an
+/// `x-api-key`, tells a user token from a service token, and honours `Store`.
+#[tokio::test]
+async fn demo_api_checks_tokens_with_the_provider() {
+    httplens::cli::install_crypto_provider();
+    let servers = httplens::demo::start_servers(0, 0).await.unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let api = servers.api_url().to_string();
+    // A service token from the provider (client credentials, HTTP Basic).
+    let tok: serde_json::Value = http
+        .post(servers.ims.token_url())
+        .basic_auth("demo-web", Some("demo-web-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=AdobeID,commerce.accs")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tok["access_token"].as_str().unwrap().to_string();
+    let get = |path: &str, token: Option<&str>, key: Option<&str>, store: Option<&str>| {
+        let mut r = http.get(format!("{api}{path}"));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            r = r.header("x-api-key", k);
+        }
+        if let Some(s) = store {
+            r = r.header("Store", s);
+        }
+        r.send()
+    };
+    let r = get("/V1/products", None, Some("demo-web"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let r = get("/V1/products", Some("forged"), Some("demo-web"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = get("/V1/products", Some(&token), None, None).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = get("/V1/products", Some(&token), Some("someone-else"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = get(
+        "/V1/products/MH01",
+        Some(&token),
+        Some("demo-web"),
+        Some("de"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["name"], "Chaz Kapuzenpulli");
+    let r = get("/V1/products", Some(&token), Some("demo-web"), Some("xx"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // A service token is not a customer.
+    let r = get("/V1/customers/me", Some(&token), Some("demo-web"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // An expired token is refused.
+    servers.ims.expire_access_tokens();
+    let r = get("/V1/orders", Some(&token), Some("demo-web"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(servers.api.counts().0, 3, "authorized calls");
+    servers.shutdown().await;
 }

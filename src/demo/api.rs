@@ -126,7 +126,8 @@ struct Caller {
 }
 
 /// Check `Authorization: Bearer` with the provider and `x-api-key`; the error is the
-/// response to send.
+/// response to send (a large `Err` is fine: it is built at most once per request).
+#[allow(clippy::result_large_err)]
 async fn authorize(st: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
     let reject = |status, msg: &str| {
         st.rejected.fetch_add(1, Ordering::Relaxed);
@@ -193,6 +194,7 @@ async fn authorize(st: &Shared, headers: &HeaderMap) -> Result<Caller, Response>
 }
 
 /// The store view from the `Store` header (`default` when absent).
+#[allow(clippy::result_large_err)]
 fn store_view(headers: &HeaderMap) -> Result<&'static str, Response> {
     match headers
         .get("store")

@@ -143,11 +143,7 @@ pub struct DocumentExtras<'a> {
 }
 
 /// The response document, secrets masked.
-pub fn render_document(
-    spec: &RequestSpec,
-    resp: &Response,
-    extras: DocumentExtras<'_>,
-) -> String {
+pub fn render_document(spec: &RequestSpec, resp: &Response, extras: DocumentExtras<'_>) -> String {
     render_document_with_notes(spec, resp, extras, &[])
 }
 

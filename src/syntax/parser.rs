@@ -76,8 +76,8 @@ pub fn parse_markdown(text: &str) -> Parse {
                     if k >= 3 {
                         let info = t[k..].trim();
                         let lang = info.split_whitespace().next().unwrap_or("");
-                        let http = lang.eq_ignore_ascii_case("http")
-                            || lang.eq_ignore_ascii_case("rest");
+                        let http =
+                            lang.eq_ignore_ascii_case("http") || lang.eq_ignore_ascii_case("rest");
                         fence = Some((c, k, http));
                         if http {
                             if !open_block {
@@ -237,7 +237,7 @@ const STANDARD_METHODS: &[&str] = &[
 ];
 
 fn is_blank(s: &str) -> bool {
-    s.bytes().all(|b| b == b' ' || b == b'\t')
+    s.trim().is_empty()
 }
 
 fn is_tchar(b: u8) -> bool {
@@ -333,6 +333,11 @@ impl<'t> Parser<'t> {
         let Some(mut b) = self.cur.take() else {
             return;
         };
+        if b.lines.is_empty() {
+            // A block begun where another one immediately begins (a separator on the
+            // first line): nothing to keep.
+            return;
+        }
         if let Some(s) = b.script.take() {
             self.unterminated_script(&s, &b);
         }
@@ -504,11 +509,13 @@ impl<'t> Parser<'t> {
     }
 
     fn separator(&mut self, l: RawLine, cs: usize) {
-        let hashes = self.text[cs..l.end].bytes().take_while(|&b| b == b'#').count();
+        let hashes = self.text[cs..l.end]
+            .bytes()
+            .take_while(|&b| b == b'#')
+            .count();
         let (ts, te) = trim_range(self.text, cs + hashes, l.end);
-        let title = (te > ts).then(|| {
-            Spanned::new(self.text[ts..te].to_string(), TextRange::new(ts, te))
-        });
+        let title =
+            (te > ts).then(|| Spanned::new(self.text[ts..te].to_string(), TextRange::new(ts, te)));
         let range = TextRange::new(l.start, l.end);
         self.begin_block(l.start, Some(Separator { range, title }));
         self.push_line(range, LineKind::Separator);
@@ -572,8 +579,8 @@ impl<'t> Parser<'t> {
         let line_end = range.end as usize;
         let (vs, ve) = trim_range(self.text, line_end - rest.len(), line_end);
         let key_range = TextRange::new(key_start, key_start + key_len);
-        let value = (ve > vs)
-            .then(|| Spanned::new(self.text[vs..ve].to_string(), TextRange::new(vs, ve)));
+        let value =
+            (ve > vs).then(|| Spanned::new(self.text[vs..ve].to_string(), TextRange::new(vs, ve)));
         if !KNOWN_META.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             self.errors.push(Diagnostic::hint(
                 key_range,
@@ -630,12 +637,13 @@ impl<'t> Parser<'t> {
         // `HTTP/x.y` as the last of at least two words.
         let mut version = None;
         if let Some(sp) = t.rfind(char::is_whitespace) {
-            let last = &t[sp + 1..];
+            let sp_len = t[sp..].chars().next().map_or(1, char::len_utf8);
+            let last = &t[sp + sp_len..];
             if let Some(v) = last.strip_prefix("HTTP/")
                 && !v.is_empty()
                 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
             {
-                let vs = ts + sp + 1;
+                let vs = ts + sp + sp_len;
                 version = Some(Spanned::new(last.to_string(), TextRange::new(vs, te)));
                 te = trim_range(text, ts, ts + sp).1;
             }
@@ -645,7 +653,9 @@ impl<'t> Parser<'t> {
         let mut target_start = ts;
         if let Some(sp) = t.find(char::is_whitespace) {
             let m = &t[..sp];
-            if m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
+            if m.bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+            {
                 method = Some(Spanned::new(m.to_string(), TextRange::new(ts, ts + sp)));
                 target_start = trim_range(text, ts + sp, te).0;
             }
@@ -673,13 +683,17 @@ impl<'t> Parser<'t> {
     fn header_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
         let indented = ts > l.start;
         if phase == Phase::Target
-            && (t.starts_with('?')
+            && ((t.starts_with('?') && !t.starts_with("??"))
                 || t.starts_with('&')
                 || (indented && header_name_len(t).is_none() && !t.starts_with('#')))
         {
             let (s, e) = trim_range(self.text, ts, l.end);
             let part = template(self.text, TextRange::new(s, e), &mut self.errors);
-            let r = self.block().req.as_mut().expect("a request in Target phase");
+            let r = self
+                .block()
+                .req
+                .as_mut()
+                .expect("a request in Target phase");
             r.target_parts.extend(part.parts);
             r.target_range = r.target_range.cover(TextRange::new(s, e));
             self.push_line(range, LineKind::TargetContinuation);
@@ -791,7 +805,14 @@ impl<'t> Parser<'t> {
     }
 
     /// Handler, assertion or output redirect: true when the line was one (and is done).
-    fn after_item(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, in_body: bool) -> bool {
+    fn after_item(
+        &mut self,
+        l: RawLine,
+        range: TextRange,
+        t: &str,
+        ts: usize,
+        in_body: bool,
+    ) -> bool {
         let is_output = t.starts_with(">>");
         let is_handler = !is_output
             && t.strip_prefix('>').is_some_and(|a| {
@@ -802,9 +823,18 @@ impl<'t> Parser<'t> {
                         || (!a.contains(char::is_whitespace)
                             && (a.starts_with("./")
                                 || a.starts_with("../")
-                                || [".js", ".mjs", ".cjs", ".ts"].iter().any(|x| a.ends_with(x)))))
+                                || [".js", ".mjs", ".cjs", ".ts"]
+                                    .iter()
+                                    .any(|x| a.ends_with(x)))))
             });
         let is_assert = t.starts_with("??");
+        if t.trim_end() == "{{" {
+            // An httpyac script block (`{{` alone on its line, up to a line starting
+            // with `}}`): kept, not run.
+            self.end_body_phase();
+            self.open_script(l, range, ts, ts + 2, false, "}}");
+            return true;
+        }
         if !(is_output || is_handler || is_assert) {
             return false;
         }

@@ -17,7 +17,9 @@ export class ResponseViewer {
             return { success: false };
         }
         if (params.external === true) {
-            // The sign-in page: openExternal also works for remote sessions (code-server).
+            // The sign-in page. In a remote window VS Code forwards a localhost URL (so a
+            // provider on the remote machine is reachable); code-server's proxy drops the
+            // path of such a URL, which is why the server also shows the URL in a message.
             return { success: await vscode.env.openExternal(uri) };
         }
         const selection =

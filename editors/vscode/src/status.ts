@@ -74,5 +74,5 @@ export function expiryText(expiresAt: number | null): string {
     if (minutes <= 0) {
         return ', expired';
     }
-    return minutes >= 120 ? `, ${Math.round(minutes / 60)} h left` : `, ${minutes} min left`;
+    return minutes >= 120 ? `, ${Math.floor(minutes / 60)} h left` : `, ${minutes} min left`;
 }

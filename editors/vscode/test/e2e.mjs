@@ -469,10 +469,11 @@ async function main() {
         { blocking: false },
     );
 
-    // Sign-in in the real browser: the lens asks the server to sign in, the server asks the
-    // editor to open the authorize page (window/showDocument external), code-server opens it
-    // in a new Chromium tab, the user approves, the provider redirects to the server's
-    // loopback listener, and the signed request goes out with the token.
+    // Sign-in in the real browser: the lens asks the server to sign in; the server shows the
+    // authorize URL in a message and asks the editor to open it (window/showDocument
+    // external). code-server rewrites a localhost URL to its port proxy and drops the path,
+    // so, as a code-server user would, the test opens the URL from the message in a tab,
+    // approves, and the provider redirects to the server's loopback listener.
     let signInLens;
     await check(
         'the demo workspace shows a sign-in lens',
@@ -491,14 +492,27 @@ async function main() {
     );
 
     await check(
-        'signing in through the browser tab the editor opens, then a signed request',
+        'signing in with the authorize URL in a real browser tab, then a signed request',
         async () => {
             if (signInLens === undefined || !(await signInLens.isVisible())) {
                 throw new Error('needs the sign-in lens of the previous check');
             }
-            const popup = context.waitForEvent('page', { timeout: 30000 });
             await signInLens.click();
-            const signInPage = await popup;
+            const toast = page.locator('.notification-toast', { hasText: 'Sign in to "demo"' }).first();
+            await waitFor('no notification with the authorize URL', 30000, () => toast.isVisible());
+            const message = await toast.innerText();
+            const authorizeUrl = message.match(/http:\/\/127\.0\.0\.1:\d+\/\S*?(?=\s|$)/)?.[0];
+            if (authorizeUrl === undefined) {
+                throw new Error(`the message holds no authorize URL: ${message}`);
+            }
+            // The tab code-server opened on its own (its proxy of the provider) is not used.
+            for (const other of context.pages()) {
+                if (other !== page) {
+                    await other.close();
+                }
+            }
+            const signInPage = await context.newPage();
+            await signInPage.goto(authorizeUrl);
             try {
                 await signInPage.locator('#approve').click({ timeout: 30000 });
             } catch (error) {
@@ -513,6 +527,10 @@ async function main() {
             const signedIn = page.locator('.codelens-decoration a', { hasText: /^demo: signed in as demo\.user@example\.test/ });
             await waitFor('the lens does not say "demo: signed in as demo.user@example.test"', 30000, () =>
                 signedIn.first().isVisible(),
+            );
+            // The status bar follows httplens/stateChanged: one of the demo's two profiles.
+            await waitFor('the status bar does not say "1/2 signed in"', 15000, () =>
+                page.locator('.statusbar-item', { hasText: '1/2 signed in' }).first().isVisible(),
             );
             const sends = page.locator('.codelens-decoration a', { hasText: 'Send request' });
             await sends.first().click();

@@ -18,9 +18,7 @@ pub(crate) fn assertion(text: &str, range: TextRange, errors: &mut Vec<Diagnosti
     let line = &text[base..range.end as usize];
     let mut words = Words { s: line, pos: 0 };
     let Some((_, kind)) = words.next() else {
-        return Parsed::Invalid(
-            "This assertion is empty: write e.g. `?? status == 200`.".into(),
-        );
+        return Parsed::Invalid("This assertion is empty: write e.g. `?? status == 200`.".into());
     };
     let target = match kind.to_ascii_lowercase().as_str() {
         "status" => AssertTarget::Status,

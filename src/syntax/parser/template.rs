@@ -16,9 +16,14 @@ pub(crate) fn template(text: &str, range: TextRange, errors: &mut Vec<Diagnostic
     // Start of the literal text not yet pushed.
     let mut lit = 0usize;
     let mut i = 0usize;
+    // End of the line holding the current `{{`, cached so that a long line with many
+    // references is scanned once.
+    let mut line_end = 0usize;
     while let Some(found) = find2(bytes, i, b'{', b'{') {
         let open = found;
-        let line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
+        if open >= line_end {
+            line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
+        }
         let Some(close) = find2(&bytes[..line_end], open + 2, b'}', b'}') else {
             errors.push(Diagnostic::error(
                 TextRange::new(start + open, start + open + 2),
@@ -106,18 +111,20 @@ fn find2(hay: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
 pub fn parse_var_expr(expr: &str) -> VarExpr {
     let expr = expr.trim();
     if expr.is_empty() {
-        return VarExpr::Invalid("This `{{}}` is empty: write a variable name inside the braces.".into());
+        return VarExpr::Invalid(
+            "This `{{}}` is empty: write a variable name inside the braces.".into(),
+        );
     }
     if let Some(rest) = expr.strip_prefix('$') {
         return system_var(expr, rest);
+    }
+    if let Some(r) = request_ref(expr) {
+        return r;
     }
     if expr.chars().any(char::is_whitespace) {
         return VarExpr::Invalid(format!(
             "`{expr}` is not a variable name (names have no spaces; script expressions are not supported)."
         ));
-    }
-    if let Some(r) = request_ref(expr) {
-        return r;
     }
     if !expr.chars().all(is_name_char) {
         return VarExpr::Invalid(format!(
@@ -160,10 +167,20 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
     } else {
         return Some(VarExpr::Invalid(format!(
             "`{expr}` must continue with `.body.` or `.headers.` after `.{}`.",
-            if source == RefSource::Response { "response" } else { "request" }
+            if source == RefSource::Response {
+                "response"
+            } else {
+                "request"
+            }
         )));
     };
-    let path = match path.strip_prefix('.') {
+    // kulala writes `headers['Date']` / `headers["Date"]`.
+    let bracketed = path
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .map(|p| unquote(p.trim()))
+        .filter(|p| part == RefPart::Headers && !p.is_empty());
+    let path = match path.strip_prefix('.').or(bracketed) {
         Some(p) if !p.is_empty() => p,
         _ => {
             let hint = if part == RefPart::Body {
@@ -171,7 +188,9 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
             } else {
                 "a header name"
             };
-            return Some(VarExpr::Invalid(format!("`{expr}` needs {hint} at the end.")));
+            return Some(VarExpr::Invalid(format!(
+                "`{expr}` needs {hint} at the end."
+            )));
         }
     };
     Some(VarExpr::RequestRef {
@@ -216,7 +235,10 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
         let args = if inner.trim().is_empty() {
             Vec::new()
         } else {
-            inner.split(',').map(|a| unquote(a.trim()).to_string()).collect()
+            inner
+                .split(',')
+                .map(|a| unquote(a.trim()).to_string())
+                .collect()
         };
         return VarExpr::System { name: full, args };
     }
@@ -379,6 +401,24 @@ mod tests {
                 path: "*".into()
             }
         );
+        assert_eq!(
+            parse_var_expr("r.response.headers['Content-Type']"),
+            VarExpr::RequestRef {
+                request: "r".into(),
+                source: RefSource::Response,
+                part: RefPart::Headers,
+                path: "Content-Type".into()
+            }
+        );
+        assert_eq!(
+            parse_var_expr("r.response.body.$.items[?(@.a == 'x')]"),
+            VarExpr::RequestRef {
+                request: "r".into(),
+                source: RefSource::Response,
+                part: RefPart::Body,
+                path: "$.items[?(@.a == 'x')]".into()
+            }
+        );
         assert!(matches!(
             parse_var_expr("login.response.body"),
             VarExpr::Invalid(_)
@@ -417,8 +457,18 @@ mod tests {
 
     #[test]
     fn invalid_expressions() {
-        for bad in ["", "a b", "JSON.stringify(x)", "$timestamp]", "$datetime \"x", "{x"] {
-            assert!(matches!(parse_var_expr(bad), VarExpr::Invalid(_)), "{bad:?}");
+        for bad in [
+            "",
+            "a b",
+            "JSON.stringify(x)",
+            "$timestamp]",
+            "$datetime \"x",
+            "{x",
+        ] {
+            assert!(
+                matches!(parse_var_expr(bad), VarExpr::Invalid(_)),
+                "{bad:?}"
+            );
         }
     }
 
