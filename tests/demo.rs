@@ -448,7 +448,9 @@ fn every_example_resolves_without_errors() {
 }
 
 /// Without the exit switch the demo keeps serving (an editor can use it) until SIGTERM
-/// or Ctrl-C, then stops cleanly: exit 0, the API's port closed.
+/// or Ctrl-C, then stops cleanly (exit 0). The servers live in the process, so its
+/// exit closes their ports; the ports are not probed afterwards, since a parallel test
+/// may legitimately bind the same default port at once.
 #[cfg(unix)]
 #[test]
 fn demo_serves_until_sigterm_then_stops_cleanly() {
@@ -509,10 +511,6 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
     };
     assert_eq!(status.code(), Some(0), "{rest}");
     assert!(rest.contains("Stopping the demo servers"), "{rest}");
-    assert!(
-        std::net::TcpStream::connect(&addr).is_err(),
-        "the API still listens on {addr} after the demo stopped"
-    );
 }
 
 /// When `HTTPLENS_BROWSER` cannot be started the demo says why and still signs in,

@@ -341,7 +341,13 @@ async function main() {
     });
 
     await check('the workbench loads in Chromium with the workspace', async () => {
-        browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+        browser = await chromium.launch({
+            executablePath: '/usr/bin/chromium',
+            args: CHROMIUM_ARGS,
+            headless: true,
+            // Chromium writes into ~/.config and ~/.cache even with a temporary profile.
+            env: { ...process.env, HOME: childEnv.HOME, XDG_CONFIG_HOME: childEnv.XDG_CONFIG_HOME, XDG_CACHE_HOME: childEnv.XDG_CACHE_HOME },
+        });
         cleanups.push(() => browser.close());
         context = await browser.newContext({ viewport: { width: 1440, height: 810 } });
         // Copy as curl writes the clipboard; the test reads it back.
