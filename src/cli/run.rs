@@ -17,13 +17,50 @@ use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, 
 use crate::request;
 use crate::syntax::ast::Severity;
 
-/// THE place where sign-in plugs into `run`: the token source for the selected
-/// environment of this workspace. Until `auth` provides one here, every
-/// `$auth.token(...)` fails with a clear sentence.
-fn token_source_for(_workspace: &Workspace, _env: Option<&str>) -> Arc<dyn TokenSource> {
-    Arc::new(crate::exec::NoTokenSource(
-        "signing in is not available yet".into(),
-    ))
+/// The token source for the selected environment of this workspace: the same store as
+/// `httplens login` and the editor. A profile that needs an interactive sign-in is
+/// signed in only when a browser can be opened (`HTTPLENS_BROWSER` or a desktop
+/// session); otherwise the token request fails at once, saying to run `httplens login`
+/// or to use a client-credentials profile.
+fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
+    let config = crate::auth::fsutil::config_dir();
+    let store = match crate::auth::open_store(None, &config) {
+        Ok(s) => s,
+        Err(m) => return Arc::new(crate::exec::NoTokenSource(m)),
+    };
+    let (session, issues) = crate::auth::workspace::session(workspace, store, &config);
+    for i in issues {
+        if i.severity == crate::auth::profile::IssueSeverity::Warning {
+            error_line(format!("warning: {}", i.message));
+        }
+    }
+    Arc::new(
+        session
+            .interactive(crate::auth::workspace::browser_available())
+            .observer(Arc::new(SignInNotes)),
+    )
+}
+
+/// What a sign-in started by `run` tells the user (on stderr: stdout is the output).
+struct SignInNotes;
+
+impl crate::auth::SignInObserver for SignInNotes {
+    fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
+        if let Some(err) = browser_error {
+            error_line(format!("{err}."));
+        }
+        eprintln!(
+            "Waiting for the browser to finish signing in to `{profile}` (Ctrl-C cancels). If no browser opened, visit:\n\n  {url}\n"
+        );
+    }
+    fn device_code(&self, profile: &str, verification_uri: &str, user_code: &str) {
+        eprintln!(
+            "To sign in to `{profile}`, visit {verification_uri} and enter the code {user_code}"
+        );
+    }
+    fn notice(&self, message: &str) {
+        error_line(message);
+    }
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -147,7 +184,7 @@ async fn run_async(args: RunArgs) -> u8 {
     let mut config = EngineConfig::new(workspace.root.clone());
     config.history = !args.no_history;
     config.insecure = args.insecure;
-    let engine = Engine::new(config, token_source_for(&workspace, args.env.as_deref()));
+    let engine = Engine::new(config, token_source_for(&workspace));
     let input = FileInput {
         workspace: &workspace,
         file,
