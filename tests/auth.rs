@@ -1015,3 +1015,96 @@ async fn ims_login_page_approve_and_cancel() {
     ims.shutdown().await;
     strict.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn use_id_token_hands_out_the_id_token() {
+    let ims = ims(ImsConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = native_profile(&ims);
+    p.use_id_token = true;
+    let (s, _) = session(p, Arc::new(MemoryStore::new()), dir.path());
+    let src: &dyn httplens::exec::TokenSource = &s;
+    let tok = src.token("p", TokenKind::Access).await.unwrap();
+    let stored = s.tokens("p").await.unwrap();
+    assert_eq!(Some(tok.expose()), stored.id_token.as_deref());
+    assert_ne!(tok.expose(), stored.access_token);
+    ims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_token_signatures_are_checked_against_published_keys() {
+    use base64::Engine;
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k1", "use": "sig",
+        "x": b64(key.public_key().as_ref())}]});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let j = jwks.clone();
+            async move { axum::Json(j) }
+        }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let jwks_uri = url::Url::parse(&format!("http://127.0.0.1:{port}/jwks")).unwrap();
+    let sign = |claims: serde_json::Value| {
+        let input = format!(
+            "{}.{}",
+            b64(json!({"alg": "EdDSA", "kid": "k1"}).to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let sig = key.sign(input.as_bytes());
+        format!("{input}.{}", b64(sig.as_ref()))
+    };
+    let exp = chrono::Utc::now().timestamp() + 600;
+    let good = sign(json!({"iss": "https://id.test", "aud": "c", "exp": exp, "sub": "1"}));
+    let http = httplens::auth::oauth::http_client();
+    let v = |t: String| {
+        let (http, jwks_uri) = (http.clone(), jwks_uri.clone());
+        async move {
+            httplens::auth::idtoken::verify(&http, &jwks_uri, &t, "https://id.test", "c").await
+        }
+    };
+    v(good.clone()).await.unwrap();
+    // Tampered claims, another audience, another issuer, expired, unsigned: refused.
+    let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
+    parts[1] = b64(
+        json!({"iss": "https://id.test", "aud": "c", "exp": exp, "sub": "2"})
+            .to_string()
+            .as_bytes(),
+    );
+    let e = v(parts.join(".")).await.err().unwrap().to_string();
+    assert!(e.contains("does not verify"), "{e}");
+    let e = v(sign(
+        json!({"iss": "https://id.test", "aud": "x", "exp": exp}),
+    ))
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("another client"), "{e}");
+    let e = v(sign(
+        json!({"iss": "https://evil.test", "aud": "c", "exp": exp}),
+    ))
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("another issuer"), "{e}");
+    let e = v(sign(
+        json!({"iss": "https://id.test", "aud": "c", "exp": 1000}),
+    ))
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("expired"), "{e}");
+    let unsigned = format!("{}.{}.", b64(br#"{"alg":"none"}"#), parts[1]);
+    assert!(v(unsigned).await.is_err());
+    server.abort();
+}

@@ -136,7 +136,17 @@ async fn child_refresh() {
     let store: Arc<dyn TokenStore> = Arc::new(httplens::auth::store::FileStore::new(&config));
     httplens::cli::install_crypto_provider();
     // Not interactive: a refresh failure must show as an error, not as a new sign-in.
-    let s = AuthSession::new(vec![p], store, config);
+    let s = AuthSession::new(vec![p], store, config.clone());
+    // Start together with the other child: say ready, wait for the parent's go.
+    std::fs::write(config.join(format!("ready-{}", std::process::id())), "").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !config.join("go").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no go from the parent"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let t = s
         .tokens("oidc")
         .await
@@ -174,7 +184,26 @@ async fn two_processes_refresh_at_once_keep_the_grant() {
             .kill_on_drop(true)
             .output()
     };
-    let (a, b) = tokio::join!(spawn(), spawn());
+    let go = async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready = std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("ready-"))
+                .count();
+            if ready == 2 {
+                std::fs::write(dir.path().join("go"), "").unwrap();
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the children did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let (a, b, ()) = tokio::join!(spawn(), spawn(), go);
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stdout));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stdout));
@@ -279,7 +308,10 @@ async fn mock_server_faults_are_clear_and_store_nothing() {
         let store = Arc::new(MemoryStore::new());
         let account = p.store_account();
         let (s, b) = session(vec![p], store.clone(), dir.path());
-        let e = s.tokens("m").await.err().expect(fault).to_string();
+        let e = match s.tokens("m").await {
+            Ok(_) => panic!("{fault}: the sign-in should have failed"),
+            Err(e) => e.to_string(),
+        };
         assert!(e.contains(want), "{fault}: {e}");
         assert!(!e.contains('\n'), "{e}");
         assert_eq!(
@@ -410,5 +442,88 @@ fn keyutils_fallback_without_a_secret_service() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    rt.block_on(ims.shutdown());
+}
+
+#[test]
+#[ignore = "needs peers: run scripts/test-all.sh"]
+fn real_browser_chromium_signs_in_through_the_https_listener() {
+    // Headless Chromium is the browser: it opens the authorize URL, follows the IMS
+    // double's redirect to the https loopback listener (self-signed certificate) and
+    // dumps the page it lands on, which must be the success page without the code.
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("chromium is installed (scripts/apt-packages.txt)");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ims = rt
+        .block_on(httplens::demo::ims::start(httplens::demo::ims::ImsConfig {
+            auto_approve: true,
+            allow_http_loopback: false,
+            ..Default::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("http-client.env.json"),
+        json!({"dev": {"Security": {"Auth": {"ims": {"Preset": "adobe-ims",
+            "Grant Type": "Authorization Code", "Issuer": ims.base_url,
+            "Client ID": "demo-web", "Scope": "openid,AdobeID,email"}}}}})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("http-client.private.env.json"),
+        json!({"dev": {"Security": {"Auth": {"ims": {"Client Secret": "demo-web-secret"}}}}})
+            .to_string(),
+    )
+    .unwrap();
+    std::fs::write(d.join("api.http"), "GET http://127.0.0.1/\n").unwrap();
+    let script = d.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec timeout 60 {chromium} --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --ignore-certificate-errors --user-data-dir='{ud}' --dump-dom \"$1\" > '{page}' 2>/dev/null\n",
+            ud = d.join("ud").display(),
+            page = d.join("page.html").display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["login", "ims", "--env", "dev", "--timeout", "60", "--file"])
+        .arg(d.join("api.http"))
+        .env("HTTPLENS_BROWSER", &script)
+        .env("HTTPLENS_TOKEN_STORE", "file")
+        .env("HTTPLENS_CONFIG_DIR", d.join("config"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("as demo.user@example.test"), "{out}");
+    // Chromium writes the page when it has rendered it; wait for that.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let page = loop {
+        let p = std::fs::read_to_string(d.join("page.html")).unwrap_or_default();
+        if p.contains("</html>") {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "chromium wrote no page"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(page.contains("httplens received the sign-in"), "{page}");
+    assert!(!page.contains("ims-code-"), "the page shows no code");
     rt.block_on(ims.shutdown());
 }

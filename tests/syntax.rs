@@ -1008,22 +1008,29 @@ fn generated_file(target_len: usize, body_lines: usize) -> String {
 #[test]
 fn fifty_megabytes_in_linear_time() {
     // Big bodies keep the tree (and the memory it needs) modest.
-    let small = generated_file(1_000_000, 200);
+    let small = generated_file(5_000_000, 200);
     let big = generated_file(50_000_000, 200);
-    let t0 = Instant::now();
-    let p = parse(&small);
-    let t_small = t0.elapsed();
-    assert!(p.errors.is_empty());
+    // The best of a few runs: the machine is shared, timings are noisy.
+    let t_small = (0..3)
+        .map(|_| {
+            let t0 = Instant::now();
+            let p = parse(&small);
+            let took = t0.elapsed();
+            assert!(p.errors.is_empty());
+            took
+        })
+        .min()
+        .unwrap();
     let t0 = Instant::now();
     let p = parse(&big);
     let t_big = t0.elapsed();
     let n = p.file.blocks.iter().filter(|b| b.request.is_some()).count();
     assert!(n > 4_000, "{n} requests");
-    // 50x the input may take at most ~50x the time (plus slack for noise), never quadratic.
+    // 10x the input: linear is ~10x the time, quadratic ~100x. Allow noise, not that.
     let ratio = t_big.as_secs_f64() / t_small.as_secs_f64().max(1e-4);
     assert!(
-        ratio < 150.0,
-        "1 MB: {t_small:?}, 50 MB: {t_big:?} (ratio {ratio:.0})"
+        ratio < 40.0,
+        "5 MB: {t_small:?}, 50 MB: {t_big:?} (ratio {ratio:.0})"
     );
 }
 

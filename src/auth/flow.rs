@@ -370,6 +370,20 @@ impl PendingSignIn {
             &secrets,
         )
         .await?;
+        if let (Some(id), Some(jwks), Some(issuer)) = (
+            tokens.id_token.as_ref(),
+            self.endpoints.jwks_uri.as_ref(),
+            self.endpoints.issuer.as_deref(),
+        ) {
+            super::idtoken::verify(
+                &self.http,
+                jwks,
+                id.expose(),
+                issuer,
+                &self.profile.client_id,
+            )
+            .await?;
+        }
         let account = oauth::account_name(
             &self.http,
             tokens.id_token.as_ref(),

@@ -8,6 +8,7 @@
 
 pub mod flow;
 pub mod fsutil;
+pub mod idtoken;
 pub mod oauth;
 pub mod profile;
 pub mod store;
@@ -655,6 +656,16 @@ fn pick(t: &StoredToken, kind: TokenKind, profile: &str) -> Result<Secret, Strin
     }
 }
 
+impl AuthSession {
+    /// `Use ID Token` makes `$auth.token` hand out the ID token.
+    fn effective_kind(&self, profile: &str, kind: TokenKind) -> TokenKind {
+        match self.profiles.get(profile) {
+            Some(p) if p.use_id_token && kind == TokenKind::Access => TokenKind::Id,
+            _ => kind,
+        }
+    }
+}
+
 impl crate::exec::TokenSource for AuthSession {
     fn token<'a>(
         &'a self,
@@ -662,6 +673,7 @@ impl crate::exec::TokenSource for AuthSession {
         kind: TokenKind,
     ) -> BoxFuture<'a, Result<Secret, String>> {
         Box::pin(async move {
+            let kind = self.effective_kind(profile, kind);
             let t = self.tokens(profile).await.map_err(|e| e.to_string())?;
             pick(&t, kind, profile)
         })
@@ -674,6 +686,7 @@ impl crate::exec::TokenSource for AuthSession {
         rejected: &'a Secret,
     ) -> BoxFuture<'a, Result<Secret, String>> {
         Box::pin(async move {
+            let kind = self.effective_kind(profile, kind);
             let t = AuthSession::refresh_after_401(self, profile, kind, rejected)
                 .await
                 .map_err(|e| e.to_string())?;

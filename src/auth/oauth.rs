@@ -28,6 +28,8 @@ pub struct Endpoints {
     pub issuer: Option<String>,
     /// The metadata says the provider sends `iss` in authorization responses (RFC 9207).
     pub iss_supported: bool,
+    /// Published signing keys: ID tokens are verified against them.
+    pub jwks_uri: Option<Url>,
 }
 
 /// The client used for every provider call: no redirects (a token endpoint that
@@ -53,6 +55,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
         device_auth_url: p.device_auth_url.clone(),
         issuer: p.issuer.clone(),
         iss_supported: false,
+        jwks_uri: None,
     };
     if !p.discover {
         return Ok(e);
@@ -71,6 +74,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
     e.device_auth_url = e
         .device_auth_url
         .or_else(|| get("device_authorization_endpoint"));
+    e.jwks_uri = get("jwks_uri");
     e.iss_supported = md
         .get("authorization_response_iss_parameter_supported")
         .and_then(Value::as_bool)

@@ -19,7 +19,16 @@ mod settings;
 mod signin;
 mod workspace;
 
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 use tower_lsp_server::{LspService, Server as Transport};
+
+/// Cancelled by `shutdown`. tower-lsp keeps serving until every in-flight handler is
+/// done, and a handler waiting for a client answer that never comes would keep the
+/// process alive after `exit`: so stop at the latest a few seconds after `shutdown`.
+static SHUTDOWN: LazyLock<CancellationToken> = LazyLock::new(CancellationToken::new);
 
 /// Runs the server on stdin/stdout until the client exits; the process exit code.
 pub fn run_stdio() -> u8 {
@@ -42,9 +51,14 @@ pub fn run_stdio() -> u8 {
                 server::Server::progress_cancel,
             )
             .finish();
-        Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        let serve = Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service);
+        tokio::select! {
+            () = serve => {}
+            () = async {
+                SHUTDOWN.cancelled().await;
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            } => tracing::info!("stopping 3 s after shutdown"),
+        }
     });
     // The stdin reader sits in a blocking read: do not wait for it after `exit`.
     rt.shutdown_background();

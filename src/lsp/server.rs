@@ -21,6 +21,9 @@ pub struct Server {
     pub send_state: super::send::SendState,
     pub store: std::sync::Mutex<Option<Arc<dyn crate::auth::TokenStore>>>,
     /// Sign-ins waiting for the browser, by profile id (for `completeSignIn`).
+    /// Resolver diagnostics per document and block (see `handlers::diagnostics`).
+    pub diag_cache:
+        std::sync::Mutex<std::collections::HashMap<String, handlers::diagnostics::BlockCache>>,
     pub pending_sign_ins:
         std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
 }
@@ -34,6 +37,7 @@ impl Server {
             send_state: Default::default(),
             store: Default::default(),
             pending_sign_ins: Default::default(),
+            diag_cache: Default::default(),
         }
     }
 
@@ -168,15 +172,38 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        guard::notification("initialized", async {
-            tracing::info!("httplens language server ready");
-            self.pull_settings().await;
-        })
-        .await
+        tracing::info!("httplens language server ready");
+        // Detached: a handler still waiting for the client's answer when `exit` comes
+        // would keep the server from stopping.
+        if session::read(&self.session.flags).configuration {
+            let client = self.client.clone();
+            let session = self.session.clone();
+            tokio::spawn(guard::notification("workspace/configuration", async move {
+                let items = vec![ConfigurationItem {
+                    scope_uri: None,
+                    section: Some("httplens".into()),
+                }];
+                let Ok(values) = client.configuration(items).await else {
+                    return;
+                };
+                let Some(v) = values.first() else { return };
+                match Settings::from_value(v) {
+                    Ok(s) => {
+                        let changed = session::read(&session.settings) != s;
+                        session::write(&session.settings, s);
+                        if changed && session::read(&session.flags).code_lens_refresh {
+                            let _ = client.code_lens_refresh().await;
+                        }
+                    }
+                    Err(msg) => client.show_message(MessageType::WARNING, msg).await,
+                }
+            }));
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
         self.jobs.cancel_all();
+        super::SHUTDOWN.cancel();
         Ok(())
     }
 
@@ -225,6 +252,10 @@ impl LanguageServer for Server {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         guard::notification("textDocument/didClose", async {
             self.session.close(&params.text_document.uri);
+            self.diag_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(params.text_document.uri.as_str());
             self.client
                 .publish_diagnostics(params.text_document.uri, Vec::new(), None)
                 .await;

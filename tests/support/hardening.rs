@@ -256,7 +256,8 @@ impl RawLsp {
         let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = channel();
-        let writer = stdin.clone();
+        // Weak: closing stdin (dropping the test's handle) must really close the pipe.
+        let writer = Arc::downgrade(&stdin);
         std::thread::spawn(move || {
             let mut r = BufReader::new(stdout);
             while let Some(bytes) = read_frame(&mut r) {
@@ -274,7 +275,9 @@ impl RawLsp {
                     };
                     let reply = json!({"jsonrpc": "2.0", "id": v["id"], "result": result});
                     let body = serde_json::to_vec(&reply).unwrap();
-                    if let Ok(mut w) = writer.lock() {
+                    if let Some(w) = writer.upgrade()
+                        && let Ok(mut w) = w.lock()
+                    {
                         let _ = w.write_all(&frame(&body));
                         let _ = w.flush();
                     }

@@ -1,6 +1,10 @@
 // End-to-end test of the httplens extension in a real VS Code (code-server) driven by
-// headless Chromium: open a .http file, click the "Send request" lens, see the response
-// open beside the request.
+// headless Chromium, against the real `httplens lsp` and real local servers: open a .http
+// file, click the "Send request" lens, see the response open beside the request; then the
+// response column is reused, Compare with Previous opens a diff, Copy as curl fills the
+// clipboard, the status bar follows httplens/state, sign-in to `httplens demo`'s provider
+// in a real browser tab (and through Complete Sign-in with a pasted redirect URL), and a
+// wrong server path gives a message that says what to do.
 //
 // Run by run.sh, which installs the peers, builds the .vsix and the server and passes:
 //   HTTPLENS_E2E_PEERS   folder with node_modules/{code-server,playwright-core} (setup.sh)
@@ -217,16 +221,32 @@ async function screenshot(name) {
     }
 }
 
-/** Runs a command from the palette (F1) by its title, as a user would. */
+/**
+ * Runs a command from the palette (F1) by its title, as a user would. The palette can
+ * close again when the focus moves right after it opened (a tab switch, a notification),
+ * so opening and typing are retried a few times.
+ */
 async function runPaletteCommand(title) {
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input').first();
-    await input.waitFor({ state: 'visible', timeout: 10000 });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 10000 });
-    await page.keyboard.press('Enter');
-    await input.waitFor({ state: 'hidden', timeout: 10000 });
+    let lastError;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+        try {
+            await page.keyboard.press('F1');
+            await input.waitFor({ state: 'visible', timeout: 10000 });
+            await input.fill(`>${title}`, { timeout: 3000 });
+            const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+            await row.waitFor({ state: 'visible', timeout: 10000 });
+        } catch (error) {
+            lastError = error;
+            await page.keyboard.press('Escape');
+            continue;
+        }
+        // Not retried from here on: the command may have started (and may open its own
+        // quick pick in the same widget).
+        await page.keyboard.press('Enter');
+        return;
+    }
+    throw new Error(`could not run "${title}" from the palette: ${lastError.message.split('\n')[0]}`);
 }
 
 /** The text of the editor in group `group` (a Locator), spaces normalised. */
@@ -551,6 +571,70 @@ async function main() {
                 throw new Error(`the signed request did not get a 200: ${text.split('\n')[0]}`);
             }
             await screenshot('vscode-signed-in.png');
+        },
+        { blocking: false },
+    );
+
+    // The remote case: the browser's redirect cannot reach the server's listener, so the
+    // user pastes the address it ended on into "Complete Sign-in". Sign out first.
+    await check(
+        'Sign Out, then Complete Sign-in with the pasted redirect URL',
+        async () => {
+            if (signInLens === undefined) {
+                throw new Error('needs the demo workspace of the previous checks');
+            }
+            await page.locator('.tab', { hasText: 'demo.http' }).first().click();
+            await runPaletteCommand('httplens: Sign Out…');
+            await waitFor('the lens did not return to "demo: sign in" after signing out', 20000, () =>
+                signInLens.isVisible(),
+            );
+            await runPaletteCommand('Notifications: Clear All Notifications');
+            await signInLens.click();
+            const toast = page.locator('.notification-toast', { hasText: 'Sign in to "demo"' }).first();
+            await waitFor('no notification with the authorize URL', 30000, () => toast.isVisible());
+            const authorizeUrl = (await toast.innerText()).match(/http:\/\/127\.0\.0\.1:\d+\/\S*?(?=\s|$)/)?.[0];
+            const redirect = new URL(new URL(authorizeUrl).searchParams.get('redirect_uri'));
+            for (const other of context.pages()) {
+                if (other !== page) {
+                    await other.close();
+                }
+            }
+            const signInPage = await context.newPage();
+            let landedOn;
+            // The redirect goes nowhere, as on a machine the listener cannot be reached from:
+            // the provider's answer to the approval is fetched without following its
+            // redirect, and the tab shows an error instead. (A route does not see redirects.)
+            await signInPage.route('**/*approve*', async (route) => {
+                const answer = await route.fetch({ maxRedirects: 0 });
+                const location = answer.headers()['location'];
+                if (location?.startsWith(redirect.origin)) {
+                    landedOn = location;
+                    await route.fulfill({ status: 502, contentType: 'text/plain', body: 'unreachable (blocked by the test)' });
+                } else {
+                    await route.fulfill({ response: answer });
+                }
+            });
+            await signInPage.goto(authorizeUrl);
+            await signInPage.locator('#approve').click({ timeout: 30000 });
+            await waitFor('the browser was not redirected to the listener', 30000, () => landedOn !== undefined);
+            await signInPage.close();
+
+            await runPaletteCommand('httplens: Complete Sign-in with Redirect URL…');
+            // Two profiles are signed out (demo, demo-service): pick demo.
+            const pick = page.locator('.quick-input-widget input').first();
+            await pick.waitFor({ state: 'visible', timeout: 10000 });
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo-service' }).first().waitFor({ timeout: 10000 });
+            await page.locator('.quick-input-widget .monaco-list-row').filter({ hasNotText: 'demo-service' }).first().click();
+            const box = page.locator('.quick-input-widget input').first();
+            await waitFor('no input box for the redirect URL', 10000, async () =>
+                (await page.locator('.quick-input-widget', { hasText: 'complete the sign-in of demo' }).count()) > 0,
+            );
+            await box.fill(landedOn);
+            await page.keyboard.press('Enter');
+            const signedIn = page.locator('.codelens-decoration a', { hasText: /^demo: signed in as demo\.user@example\.test/ });
+            await waitFor('the lens does not say "demo: signed in as ..." after Complete Sign-in', 30000, () =>
+                signedIn.first().isVisible(),
+            );
         },
         { blocking: false },
     );

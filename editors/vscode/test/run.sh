@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The VS Code end-to-end test: builds the .vsix and the httplens binary, installs the
-# extension into a fresh code-server user/extensions folder, and runs e2e.mjs (which
-# starts code-server on a free 127.0.0.1 port, drives it with headless Chromium and kills
-# everything it started). Exits non-zero on failure; the last line is `N passed, N failed`.
+# The VS Code tests: builds the .vsix and the httplens binary, checks the grammar on the
+# shared corpus (grammar.mjs), installs the extension into a fresh code-server
+# user/extensions folder, and runs e2e.mjs (which starts code-server on a free 127.0.0.1
+# port, drives it with headless Chromium and kills everything it started). Exits non-zero
+# on failure; the last line is `N passed, N failed`.
 #
 #   test/run.sh [--update-docs-image]
 #
 # --update-docs-image copies the screenshot of a passing run to docs/images/vscode-send.png.
 # HTTPLENS_BIN=/path/to/httplens skips building the server binary.
+# HTTPLENS_CORPUS overrides where the real .http files are (default ../shared/corpus/http).
 set -euo pipefail
 
 update_docs_image=false
@@ -66,13 +68,35 @@ HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOME="$scr
 ls -d "$scratch/exts"/httplens.httplens-* >/dev/null 2>&1 \
     || fail_early "the extension is not in the extensions folder after --install-extension."
 
+# Two scripts, one summary: the grammar check (no editor needed) and the editor test.
+corpus="${HTTPLENS_CORPUS:-$repo/../shared/corpus/http}"
 status=0
+HTTPLENS_E2E_PEERS="$peers" HTTPLENS_CORPUS="$corpus" \
+    node "$here/grammar.mjs" | tee "$artifacts/grammar.log" || status=$?
+e2e_status=0
 HTTPLENS_E2E_PEERS="$peers" HTTPLENS_E2E_DIR="$scratch" HTTPLENS_E2E_SERVER="$server" \
-    HTTPLENS_E2E_ARTIFACTS="$artifacts" node "$here/e2e.mjs" | tee "$artifacts/e2e.log" || status=$?
-# A crash before e2e.mjs could count still ends with the summary line.
-if ! tail -n 1 "$artifacts/e2e.log" | grep -Eq '^[0-9]+ passed, [0-9]+ failed'; then
-    [[ "$status" -ne 0 ]] || status=1
-    echo "0 passed, 1 failed"
+    HTTPLENS_E2E_ARTIFACTS="$artifacts" node "$here/e2e.mjs" | tee "$artifacts/e2e.log" || e2e_status=$?
+[[ "$e2e_status" -eq 0 ]] || status=$e2e_status
+
+# Add up the two `N passed, N failed[, N skipped]` lines; a script that crashed before
+# printing its line counts as one failure.
+passed=0 failed=0 skipped=0
+for log in "$artifacts/grammar.log" "$artifacts/e2e.log"; do
+    line="$(tail -n 1 "$log")"
+    if [[ "$line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+    else
+        failed=$((failed + 1))
+        [[ "$status" -ne 0 ]] || status=1
+    fi
+done
+echo
+if [[ "$skipped" -gt 0 ]]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
 fi
 
 if [[ "$status" -eq 0 && "$update_docs_image" == true ]]; then

@@ -1,6 +1,7 @@
 //! Push diagnostics, tagged with the document version they were computed for. Response
 //! documents get none.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, NumberOrString};
@@ -49,24 +50,86 @@ fn resolver_diagnostics(server: &Server, doc: &Document) -> Vec<crate::syntax::a
     let Some(ws) = workspace::load(server, doc) else {
         return Vec::new();
     };
-    resolve_all(&ws, &doc.analysis)
+    let mut cache = server.diag_cache.lock().unwrap_or_else(|e| e.into_inner());
+    let old = cache.remove(doc.uri.as_str()).unwrap_or_default();
+    let (diags, new) = resolve_all_cached(&ws, &doc.analysis, &old);
+    cache.insert(doc.uri.as_str().to_string(), new);
+    diags
 }
 
-/// A dry run of every request block: unknown variables and profiles, missing files,
-/// bad metadata.
-pub fn resolve_all(
+/// Resolver diagnostics of one block, relative to the block's start, by a hash of what
+/// they depend on: the block's text, the file-level variables, the request names and
+/// the selected environment. An edit re-resolves only the blocks it touched.
+pub type BlockCache = HashMap<u64, Vec<crate::syntax::ast::Diagnostic>>;
+
+fn hash_of(parts: &[&str]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
+}
+
+pub fn resolve_all_cached(
     ws: &crate::env::Workspace,
     a: &Analysis,
-) -> Vec<crate::syntax::ast::Diagnostic> {
+    old: &BlockCache,
+) -> (Vec<crate::syntax::ast::Diagnostic>, BlockCache) {
     let ctx = crate::env::ResolveContext::dry_run(ws);
     let file = a.file();
-    let mut out = Vec::new();
-    for (i, b) in file.blocks.iter().enumerate() {
-        if b.request.is_some() {
-            out.extend(crate::request::build(file, &a.text, i, &ctx).1);
+    // What every block's resolution may read besides its own text.
+    let mut shared = String::new();
+    for b in &file.blocks {
+        match &b.request {
+            None => shared.push_str(b.range.slice(&a.text)),
+            Some(_) => {
+                shared.push_str(b.request_name().unwrap_or(""));
+                shared.push('\n');
+            }
         }
     }
-    out
+    for f in &ws.environments.files {
+        shared.push_str(&f.text);
+    }
+    shared.push_str(ws.env.name.as_deref().unwrap_or(""));
+    let shared_hash = hash_of(&[&shared]);
+    let mut out = Vec::new();
+    let mut new = BlockCache::new();
+    for (i, b) in file.blocks.iter().enumerate() {
+        if b.request.is_none() {
+            continue;
+        }
+        let start = b.range.start as usize;
+        let key = hash_of(&[b.range.slice(&a.text), &shared_hash.to_string()]);
+        let rel = match old.get(&key).or_else(|| new.get(&key)) {
+            Some(r) => r.clone(),
+            None => {
+                let diags = crate::request::build(file, &a.text, i, &ctx).1;
+                if diags.iter().any(|d| (d.range.start as usize) < start) {
+                    // Points outside its block: not cacheable, use as is.
+                    out.extend(diags);
+                    continue;
+                }
+                diags
+                    .into_iter()
+                    .map(|mut d| {
+                        d.range = crate::text::TextRange::new(
+                            d.range.start as usize - start,
+                            d.range.end as usize - start,
+                        );
+                        d
+                    })
+                    .collect()
+            }
+        };
+        out.extend(rel.iter().cloned().map(|mut d| {
+            d.range = d.range.shift(start);
+            d
+        }));
+        new.insert(key, rel);
+    }
+    (out, new)
 }
 
 /// Computes and publishes, unless a newer version has arrived meanwhile (its own

@@ -141,19 +141,26 @@ fn is_name_char(c: char) -> bool {
 /// `name.response.body.$.x`, `name.request.headers.X`: `None` when `expr` does not
 /// have the `.response.` / `.request.` shape at all.
 fn request_ref(expr: &str) -> Option<VarExpr> {
-    let (request, source, rest) = ["response", "request"].iter().find_map(|kw| {
-        let pat = format!(".{kw}");
-        let at = expr.find(&pat)?;
+    // Cheap pre-check: most names have no `.request` / `.response` at all.
+    if !expr.contains(".re") {
+        return None;
+    }
+    let (request, source, rest) = [
+        (".response", RefSource::Response),
+        (".request", RefSource::Request),
+    ]
+    .iter()
+    .find_map(|&(pat, source)| {
+        let at = expr.find(pat)?;
         let after = &expr[at + pat.len()..];
-        if !(after.is_empty() || after.starts_with('.')) {
+        if !(after.is_empty() || after.starts_with('.') || after.starts_with('[')) {
             return None;
         }
-        let source = if *kw == "response" {
-            RefSource::Response
-        } else {
-            RefSource::Request
-        };
-        Some((&expr[..at], source, after.strip_prefix('.').unwrap_or("")))
+        Some((
+            &expr[..at],
+            source,
+            after.strip_prefix('.').unwrap_or(after),
+        ))
     })?;
     if request.is_empty() || !request.chars().all(is_name_char) {
         return Some(VarExpr::Invalid(format!(
