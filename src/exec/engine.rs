@@ -299,12 +299,10 @@ impl Engine {
     fn blank_outcome(&self, input: &FileInput<'_>, block: usize) -> Outcome {
         let b = &input.file.blocks[block];
         let req = b.request.as_ref();
-        // Counting newlines is cheaper than a LineIndex per request (run-all of a
-        // file with 1,000 requests would otherwise be quadratic here).
+        // Counted within the block: run-all of a big file stays linear.
         let line = req
-            .and_then(|r| input.text.as_bytes().get(..r.line_range.start as usize))
-            .map(|before| before.iter().filter(|&&c| c == b'\n').count() as u32 + 1)
-            .unwrap_or(1);
+            .map(|r| b.line_of(input.text, r.line_range.start as usize) + 1)
+            .unwrap_or(b.first_line + 1);
         Outcome {
             block,
             name: b.name().map(str::to_string),
@@ -363,7 +361,12 @@ impl Engine {
         let ctx = self.context(input, &exchanges, &tokens, false);
         let (spec, diags) = request::build(input.file, input.text, block, &ctx);
         if let Some(d) = diags.iter().find(|d| d.severity == Severity::Error) {
-            let line = LineIndex::new(input.text).line_of(d.range.start as usize) + 1;
+            let b = &input.file.blocks[block];
+            let line = if b.range.contains_inclusive(d.range.start as usize) {
+                b.line_of(input.text, d.range.start as usize) + 1
+            } else {
+                LineIndex::new(input.text).line_of(d.range.start as usize) + 1
+            };
             return Err(format!("line {line}: {}", d.message));
         }
         let spec = spec.ok_or_else(|| "this block has no request to send".to_string())?;

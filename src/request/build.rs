@@ -74,8 +74,9 @@ fn build_spec(
     r: &mut Resolver<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> RequestSpec {
-    let line_index = LineIndex::new(text);
-    let line_of = |range: TextRange| line_index.line_of(range.start as usize) + 1;
+    // Lines counted within the block only: building every request of a big file
+    // stays linear in its size.
+    let line_of = |range: TextRange| b.line_of(text, range.start as usize) + 1;
     let dir = ctx.workspace.file_dir().to_path_buf();
 
     let mut method = req.method_name().to_string();

@@ -85,6 +85,9 @@ pub struct HttpFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     pub range: TextRange,
+    /// 0-based line number of the block's first line (blocks tile the text, so this
+    /// is the number of lines in the blocks before it).
+    pub first_line: u32,
     pub separator: Option<Separator>,
     /// Every line of the block, in order, classified.
     pub lines: Vec<Line>,
@@ -98,6 +101,21 @@ pub struct Block {
 }
 
 impl Block {
+    /// 0-based line number of `offset`, which must lie inside this block. Counts only
+    /// within the block, so asking for every request of a file stays linear.
+    pub fn line_of(&self, text: &str, offset: usize) -> u32 {
+        let start = (self.range.start as usize).min(text.len());
+        let end = offset.clamp(start, text.len());
+        let newlines = text.as_bytes()[start..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.first_line + newlines as u32
+    }
+    /// 0-based line number of the block's last line.
+    pub fn last_line(&self) -> u32 {
+        self.first_line + (self.lines.len() as u32).saturating_sub(1)
+    }
     /// `# @name`, else the separator title.
     pub fn name(&self) -> Option<&str> {
         self.meta("name")

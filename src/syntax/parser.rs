@@ -220,6 +220,8 @@ struct Parser<'t> {
     cur: Option<BlockBuilder>,
     /// The body lines of the open block's request, reused between blocks.
     body: Vec<BodyEntry>,
+    /// Lines in the blocks pushed so far (the next block's `first_line`).
+    lines_so_far: u32,
 }
 
 const KNOWN_META: &[&str] = &[
@@ -283,6 +285,7 @@ impl<'t> Parser<'t> {
             errors: Vec::new(),
             cur: None,
             body: Vec::new(),
+            lines_so_far: 0,
         }
     }
 
@@ -386,8 +389,11 @@ impl<'t> Parser<'t> {
             }
         });
         let end = end.max(b.start);
+        let first_line = self.lines_so_far;
+        self.lines_so_far += b.lines.len() as u32;
         self.blocks.push(Block {
             range: TextRange::new(b.start, end),
+            first_line,
             separator: b.separator,
             lines: b.lines,
             variables: b.variables,
