@@ -98,10 +98,6 @@ pub struct Resolver<'a> {
     now: DateTime<Utc>,
     stack: Vec<(Source, String)>,
     cache: HashMap<Source, Option<String>>,
-    /// File-level definitions by name, `(block, index)` in file order; built on the
-    /// first lookup so that a lookup costs the definitions of one name, not a walk
-    /// over every block (which made resolving every request of a file quadratic).
-    defs: std::cell::OnceCell<HashMap<&'a str, Vec<(usize, usize)>>>,
     /// Every secret value substituted (private env values, tokens).
     pub secrets: SecretSet,
     pub diagnostics: Vec<Diagnostic>,
@@ -122,7 +118,6 @@ impl<'a> Resolver<'a> {
             now: Utc::now(),
             stack: Vec::new(),
             cache: HashMap::new(),
-            defs: std::cell::OnceCell::new(),
             secrets: SecretSet::new(),
             diagnostics: Vec::new(),
             requests: Vec::new(),
@@ -253,19 +248,11 @@ impl<'a> Resolver<'a> {
         if self.ctx.workspace.env.get(n).is_some() {
             out.push(Source::Env(n.to_string()));
         }
-        let file = self.file;
-        let defs = self.defs.get_or_init(|| {
-            let mut m: HashMap<&'a str, Vec<(usize, usize)>> = HashMap::new();
-            for (b, block) in file.blocks.iter().enumerate() {
-                for (i, d) in block.variables.iter().enumerate() {
-                    m.entry(d.name.value.as_str()).or_default().push((b, i));
-                }
-            }
-            m
-        });
         let mut above = Vec::new();
         let mut below = Vec::new();
-        for &(b, i) in defs.get(n).map(Vec::as_slice).unwrap_or(&[]) {
+        // The file's index of definitions: a lookup costs the definitions of one name,
+        // not a walk over every block (resolving every request stays linear).
+        for &(b, i) in self.file.definitions_of(n) {
             let d = &self.file.blocks[b].variables[i];
             if (d.range.start as usize) < offset {
                 above.push(Source::Def(b, i));

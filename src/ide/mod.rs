@@ -48,6 +48,7 @@ impl Analysis {
             file: HttpFile {
                 blocks: Vec::new(),
                 range: TextRange::new(0, text.len()),
+                definitions: Default::default(),
             },
             errors: Vec::new(),
         };

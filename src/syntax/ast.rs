@@ -73,13 +73,49 @@ pub struct Parse {
     pub errors: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpFile {
     /// Blocks in file order. For a plain `.http` file they tile the whole text.
     /// For Markdown, only the insides of ```` ```http ```` fences become blocks.
     pub blocks: Vec<Block>,
     pub range: TextRange,
+    /// `@name = value` definitions by name, built on first use.
+    pub definitions: DefinitionIndex,
 }
+
+impl HttpFile {
+    /// Every `@name = value` definition of `name` in file order, as
+    /// `(block index, index in that block's variables)`. The index is built once per
+    /// tree, so resolving every request of a big file stays linear.
+    pub fn definitions_of(&self, name: &str) -> &[(usize, usize)] {
+        let index = self.definitions.0.get_or_init(|| {
+            let mut m: std::collections::HashMap<String, Vec<(usize, usize)>> =
+                std::collections::HashMap::new();
+            for (b, block) in self.blocks.iter().enumerate() {
+                for (i, d) in block.variables.iter().enumerate() {
+                    m.entry(d.name.value.clone()).or_default().push((b, i));
+                }
+            }
+            m
+        });
+        index.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// A lazily built index of variable definitions; it compares equal to any other (it is
+/// derived data) and is reset by nothing: build a new tree after changing one.
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionIndex(
+    std::sync::OnceLock<std::collections::HashMap<String, Vec<(usize, usize)>>>,
+);
+
+impl PartialEq for DefinitionIndex {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for DefinitionIndex {}
 
 /// One request block: from a `###` separator (or the file start) up to the next one.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -299,6 +299,7 @@ impl<'t> Parser<'t> {
             file: HttpFile {
                 blocks: self.blocks,
                 range: TextRange::new(0, self.text.len()),
+                definitions: Default::default(),
             },
             errors: self.errors,
         }
