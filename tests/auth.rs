@@ -1108,3 +1108,43 @@ async fn id_token_signatures_are_checked_against_published_keys() {
     assert!(v(unsigned).await.is_err());
     server.abort();
 }
+
+/// Device flow: the "user" opens the verification URL the observer is given.
+struct DeviceUser;
+
+impl SignInObserver for DeviceUser {
+    fn authorize_url(&self, _p: &str, _u: &str, _e: Option<&str>) {
+        panic!("the device flow opens no authorize URL");
+    }
+    fn device_code(&self, _profile: &str, uri: &str, user_code: &str) {
+        assert!(uri.contains(user_code));
+        let uri = uri.to_string();
+        tokio::spawn(async move {
+            let _ = browser().get(uri).send().await;
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_authorization_grant() {
+    let ims = ims(ImsConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(json!({
+        "Type": "OAuth2", "Grant Type": "Device Authorization",
+        "Token URL": ims.token_url(), "Device Auth URL": format!("{}/ims/device", ims.base_url),
+        "Client ID": "demo-native", "Scope": "openid"
+    }));
+    let s = AuthSession::new(
+        vec![p],
+        Arc::new(MemoryStore::new()),
+        dir.path().to_path_buf(),
+    )
+    .interactive(true)
+    .open_browser(false)
+    .timeout(Duration::from_secs(20))
+    .observer(Arc::new(DeviceUser));
+    let t = s.tokens("p").await.unwrap();
+    assert!(ims.access_token_valid(&t.access_token));
+    assert_eq!(t.account.as_deref(), Some("demo.user@example.test"));
+    ims.shutdown().await;
+}

@@ -320,18 +320,25 @@ impl PendingSignIn {
     pub async fn wait(mut self) -> Result<SignInResult, AuthError> {
         let timeout = self.timeout;
         let mut cancel_rx = self.cancel_rx.clone();
-        let q = tokio::select! {
-            q = self.rx.recv() => q,
-            _ = tokio::time::sleep(timeout) => {
-                self.listener.abort();
-                return Err(AuthError::Timeout(timeout.as_secs()));
-            }
-            _ = cancel_rx.wait_for(|c| *c) => {
-                self.listener.abort();
-                return Err(AuthError::Cancelled);
-            }
+        enum Ended {
+            Got(Option<Vec<(String, String)>>),
+            TimedOut,
+            Cancelled,
+        }
+        let ended = tokio::select! {
+            q = self.rx.recv() => Ended::Got(q),
+            _ = tokio::time::sleep(timeout) => Ended::TimedOut,
+            _ = cancel_rx.wait_for(|c| *c) => Ended::Cancelled,
         };
+        // Close the port before saying anything: abort the listener task and wait until
+        // it is gone (abort alone only schedules the drop of the socket).
         self.listener.abort();
+        let _ = (&mut self.listener).await;
+        let q = match ended {
+            Ended::Got(q) => q,
+            Ended::TimedOut => return Err(AuthError::Timeout(timeout.as_secs())),
+            Ended::Cancelled => return Err(AuthError::Cancelled),
+        };
         let Some(q) = q else {
             return Err(AuthError::Cancelled);
         };

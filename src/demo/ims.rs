@@ -170,6 +170,15 @@ struct Inner {
     pending: HashMap<String, PendingAuth>,
     stats: ImsStats,
     faults: Vec<TokenFault>,
+    /// Device flow (RFC 8628): device code -> (client id, scope, user code, approved).
+    devices: HashMap<String, DeviceGrant>,
+}
+
+struct DeviceGrant {
+    client_id: String,
+    scope: String,
+    user_code: String,
+    approved: bool,
 }
 
 struct Shared {
@@ -282,6 +291,10 @@ fn router(st: St) -> Router {
         .route("/ims/token/v3", post(token))
         .route("/ims/revoke", post(revoke))
         .route("/ims/userinfo/v2", get(userinfo))
+        // Not an IMS endpoint: RFC 8628 device authorization, so httplens's device
+        // flow has a local peer too.
+        .route("/ims/device", post(device_authorize))
+        .route("/ims/device/verify", get(device_verify))
         .with_state(st)
 }
 
@@ -759,6 +772,36 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
             i.rotated.insert(rt.clone());
             issue(st, &mut i, &client.client_id, &info.scope, true)
         }
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            let Some(dc) = f.get("device_code") else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "device_code is required",
+                );
+            };
+            match i.devices.get(dc) {
+                None => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "expired_token",
+                    "the device code is unknown or expired",
+                ),
+                Some(d) if d.client_id != client.client_id => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "the device code belongs to another client",
+                ),
+                Some(d) if !d.approved => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "authorization_pending",
+                    "the user has not approved yet",
+                ),
+                Some(_) => {
+                    let d = i.devices.remove(dc).expect("present");
+                    issue(st, &mut i, &client.client_id, &d.scope, true)
+                }
+            }
+        }
         Some("client_credentials") => {
             i.stats.client_credentials += 1;
             if client.client_secret.is_none() || !client.client_credentials {
@@ -776,6 +819,60 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
             "unsupported_grant_type",
             "grant_type is not supported",
         ),
+    }
+}
+
+async fn device_authorize(
+    State(st): State<St>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let client = match authenticate(&st.cfg, &headers, &f) {
+        Ok(c) => c.client_id.clone(),
+        Err(r) => return r,
+    };
+    let device_code = random("ims-dc-");
+    let user_code: String = random("")
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .take(8)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if let Ok(mut i) = st.inner.lock() {
+        i.devices.insert(
+            device_code.clone(),
+            DeviceGrant {
+                client_id: client,
+                scope: f.get("scope").cloned().unwrap_or_default(),
+                user_code: user_code.clone(),
+                approved: false,
+            },
+        );
+    }
+    let verify = format!("{}/ims/device/verify", st.base);
+    Json(json!({
+        "device_code": device_code, "user_code": user_code,
+        "verification_uri": verify,
+        "verification_uri_complete": format!("{verify}?user_code={user_code}"),
+        "expires_in": 600, "interval": 1
+    }))
+    .into_response()
+}
+
+/// The user "types" the code: approves the matching device grant.
+async fn device_verify(State(st): State<St>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let code = q.get("user_code").cloned().unwrap_or_default();
+    let found = st.inner.lock().ok().is_some_and(|mut i| {
+        i.devices
+            .values_mut()
+            .find(|d| d.user_code == code)
+            .map(|d| d.approved = true)
+            .is_some()
+    });
+    if found {
+        Html("<!doctype html><html><body><h1>Device approved</h1><p>Return to your device.</p></body></html>").into_response()
+    } else {
+        html_error(StatusCode::BAD_REQUEST, "Unknown code.")
     }
 }
 

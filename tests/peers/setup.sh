@@ -7,6 +7,8 @@
 # Idempotent: each part is redone only when its pinned inputs changed (a stamp file
 # holds their hash), so a warm run takes well under a second and prints one line.
 set -euo pipefail
+# Keep the clone clean: no __pycache__ next to the django peer.
+export PYTHONDONTWRITEBYTECODE=1
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${HTTPLENS_CI_CACHE:-$HOME/.cache/httplens-ci}/peers"
