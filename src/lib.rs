@@ -6,6 +6,12 @@
 //! [`exec`] sends and renders responses. [`ide`] answers editor questions without
 //! knowing LSP; [`lsp`] and [`cli`] are thin front ends over the same core.
 
+/// Every binary that links this crate (httplens, tests, benches, fuzz targets) uses
+/// mimalloc: the syntax tree is many small allocations, and the system allocator made
+/// parsing a 10,000-request file about 3x slower.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod auth;
 pub mod cli;
 pub mod demo;
