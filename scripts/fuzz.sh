@@ -52,7 +52,11 @@ if [ "${HTTPLENS_FUZZ_ASAN:-0}" = "1" ]; then
     export RUSTC_BOOTSTRAP=1
 fi
 dict=()
-[ -f fuzz/http.dict ] && dict=("-dict=fuzz/http.dict")
+if [ -f "fuzz/$target.dict" ]; then
+    dict=("-dict=fuzz/$target.dict")
+elif [ -f fuzz/http.dict ]; then
+    dict=("-dict=fuzz/http.dict")
+fi
 
 # Several processes on bigger machines, leaving one core to the rest of the machine.
 fork=()

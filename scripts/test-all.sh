@@ -149,13 +149,18 @@ step_fuzz() {
     for target in $targets; do
         seed_corpus "$work/$target" "$target"
         local dict=() log="$work/$target.log" rc=0
-        [ -f fuzz/http.dict ] && dict=("-dict=fuzz/http.dict")
+        # A target's own dictionary when it has one (fuzz/TARGET.dict), else the .http one.
+        if [ -f "fuzz/$target.dict" ]; then
+            dict=("-dict=fuzz/$target.dict")
+        elif [ -f fuzz/http.dict ]; then
+            dict=("-dict=fuzz/http.dict")
+        fi
         echo "--- fuzz $target for ${FUZZ_SECONDS}s ($(find "$work/$target" -type f | wc -l) seeds)"
         cargo fuzz run -s none "$target" "$work/$target" -- \
             -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=10 "${dict[@]}" \
             >"$log" 2>&1 || rc=$?
         # libFuzzer is chatty: keep the lines that say how much ran and what it found.
-        grep -E '^#[0-9]+ +(INITED|DONE)|^Done [0-9]+ runs|^SUMMARY|panicked|Test unit written' "$log" || true
+        grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^SUMMARY|panicked|Test unit written' "$log" || true
         if [ "$rc" -ne 0 ]; then
             tail -n 40 "$log"
             echo "fuzz target $target FAILED (exit $rc; the input is in fuzz/artifacts/$target/)" >&2

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hardening::{RawLsp, Ran, Ws, file_uri, run_bounded, signal};
+use hardening::{Ran, RawLsp, Ws, file_uri, run_bounded, signal};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -398,13 +398,16 @@ fn redirect_loop_and_endless_redirect_chain() {
                 "/b" => "/a".to_string(),
                 p => {
                     // /n/<k> -> /n/<k+1>, forever.
-                    let k: u64 = p.rsplit('/').next().and_then(|k| k.parse().ok()).unwrap_or(0);
+                    let k: u64 = p
+                        .rsplit('/')
+                        .next()
+                        .and_then(|k| k.parse().ok())
+                        .unwrap_or(0);
                     format!("/n/{}", k + 1)
                 }
             };
-            let msg = format!(
-                "HTTP/1.1 302 Found\r\nLocation: {next}\r\nContent-Length: 0\r\n\r\n"
-            );
+            let msg =
+                format!("HTTP/1.1 302 Found\r\nLocation: {next}\r\nContent-Length: 0\r\n\r\n");
             if s.write_all(msg.as_bytes()).await.is_err() {
                 return;
             }
@@ -607,7 +610,9 @@ fn a_large_finished_body_keeps_memory_bounded() {
         if read_head(&mut s).await.is_none() {
             return;
         }
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {SIZE}\r\n\r\n");
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {SIZE}\r\n\r\n"
+        );
         let _ = s.write_all(head.as_bytes()).await;
         let chunk = vec![b'a'; 64 * 1024];
         for _ in 0..SIZE / chunk.len() as u64 {
@@ -676,7 +681,13 @@ fn a_thousand_sequential_requests() {
     let stats = peer.stats.clone();
     let mut marks: Vec<(usize, hardening::Sample)> = Vec::new();
     let r = run_bounded(
-        ws.command(&["run", p.to_str().unwrap(), "--format", "json", "--no-history"]),
+        ws.command(&[
+            "run",
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-history",
+        ]),
         Duration::from_secs(120),
         |_, s| marks.push((stats.requests.load(Ordering::SeqCst), *s)),
     );
@@ -696,7 +707,12 @@ fn a_thousand_sequential_requests() {
     };
     let (early, late) = (at(0.1), at(0.9));
     if let (Some(e), Some(l)) = (early, late) {
-        assert!(l.fds <= e.fds + 2, "descriptors grew: {} -> {}", e.fds, l.fds);
+        assert!(
+            l.fds <= e.fds + 2,
+            "descriptors grew: {} -> {}",
+            e.fds,
+            l.fds
+        );
         assert!(
             l.rss_kb < e.rss_kb + 32 * 1024,
             "memory grew: {} -> {} KiB",
@@ -764,7 +780,11 @@ fn a_hundred_concurrent_lsp_sends() {
     assert!(
         statuses.iter().all(|s| *s == 200),
         "{:?}",
-        statuses.iter().filter(|s| **s != 200).take(3).collect::<Vec<_>>()
+        statuses
+            .iter()
+            .filter(|s| **s != 200)
+            .take(3)
+            .collect::<Vec<_>>()
     );
     assert_eq!(peer.stats.requests.load(Ordering::SeqCst), N);
     // Idle again: the descriptors of the finished sends are closed (pooled

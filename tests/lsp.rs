@@ -487,9 +487,13 @@ fn send_writes_a_response_document_and_shows_it() {
         "httplens.compareWithPrevious",
         json!({"responseUri": second}),
     );
+    // A plain path (contract.md), to an earlier document of the same request.
+    let prev = r["result"].as_str().unwrap_or_else(|| panic!("{r}"));
+    assert!(prev != second.trim_start_matches("file://"), "{r}");
     assert!(
-        r["result"]["path"].as_str().unwrap() != second.trim_start_matches("file://"),
-        "{r}"
+        std::fs::read_to_string(prev)
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
     );
     let r = c.execute("httplens.openRequest", json!({"responseUri": second}));
     assert_eq!(r["result"]["line"], 2, "{r}");
@@ -783,4 +787,365 @@ fn auth_profiles_in_lenses_and_state() {
         "{r}"
     );
     c.shutdown();
+}
+
+#[test]
+fn send_all_goes_through_the_engine_with_outputs_notes_and_progress() {
+    let port = start_http();
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        &format!(r#"{{"dev": {{"host": "http://127.0.0.1:{port}"}}}}"#),
+    );
+    let text = "### users\n# @name users\nGET {{host}}/users\n\n>>! ./out/users.json\n\n### careful\n# @note this deletes everything\nGET {{host}}/users?who={{users.response.body.$[0].name}}\n";
+    let uri = ws.write("all.http", text);
+    let (mut c, _) = ws.start(false);
+    c.open(&uri, text);
+    // The editor dismisses the @note question: the first is sent, the second is not.
+    *c.picker.lock().unwrap() = None;
+    let id = c.request_async(
+        "workspace/executeCommand",
+        json!({"command": "httplens.sendAll", "arguments": [{"uri": uri}], "workDoneToken": "all-1"}),
+    );
+    let r = c.response(id);
+    let res = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(res.len(), 2, "{r}");
+    assert_eq!(res[0]["status"], 200, "{r}");
+    assert!(res[1]["status"].is_null(), "{r}");
+    assert!(
+        res[1]["error"].as_str().unwrap().contains("declined"),
+        "{r}"
+    );
+    // `>>` wrote the body beside the request file, as `run` does.
+    let out = std::fs::read_to_string(ws.root().join("out/users.json")).unwrap();
+    assert!(out.contains("jane"), "{out}");
+    let asked = c.server_requests.lock().unwrap().iter().any(|m| {
+        m["method"] == "window/showMessageRequest"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.contains("this deletes everything"))
+    });
+    assert!(asked, "the @note was asked with window/showMessageRequest");
+    // Progress reports name each request.
+    c.wait_for(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["token"] == "all-1"
+            && m["params"]["value"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("2/2"))
+    });
+    // Confirmed this time; the dependency's response is kept for the session.
+    *c.picker.lock().unwrap() = Some("Send".into());
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 8}));
+    assert_eq!(r["result"]["status"], 200, "{r}");
+    let doc = std::fs::read_to_string(
+        r["result"]["responseUri"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("file://"),
+    )
+    .unwrap();
+    assert!(doc.contains("who=jane"), "{doc}");
+    c.shutdown();
+}
+
+#[test]
+fn auth_profile_and_env_file_problems_are_diagnostics_and_stdio_is_accepted() {
+    let ws = Ws::new();
+    // `shop` lacks its Token URL; `nope` is not defined at all.
+    let env_uri = ws.write(
+        "http-client.env.json",
+        "{\n  \"dev\": {\n    \"Security\": {\"Auth\": {\n      \"shop\": {\"Type\": \"OAuth2\", \"Grant Type\": \"Client Credentials\", \"Client ID\": \"cli\", \"Client Secret\": \"x\"}\n    }}\n  }\n}\n",
+    );
+    let text = "GET http://127.0.0.1:9/a\nAuthorization: Bearer {{$auth.token(\"shop\")}}\n\n###\nGET http://127.0.0.1:9/b\nAuthorization: Bearer {{$auth.token(\"shop\")}}\nX-Other: {{$auth.token(\"nope\")}}\n";
+    let uri = ws.write("p.http", text);
+    let root = ws.root();
+    // `--stdio` (what many clients append) is accepted and ignored; "" settings are unset.
+    let (mut c, _) = LspClient::start(&Options {
+        root: Some(&root),
+        env: ws.env(),
+        args: vec!["--stdio".into()],
+        init_options: json!({"environment": "", "tokenStore": ""}),
+        ..Default::default()
+    });
+    c.open(&uri, text);
+    let st = c.request("httplens/state", json!({"uri": uri}));
+    assert_eq!(st["tokenStore"], "memory", "{st}");
+    assert_eq!(st["environment"], "dev", "{st}");
+    let d = c.diagnostics(&uri, 1);
+    let missing: Vec<&Value> = d
+        .iter()
+        .filter(|x| x["code"] == "auth-profile" && x["severity"] == 1)
+        .collect();
+    assert_eq!(missing.len(), 2, "an error at each use of shop: {d:?}");
+    assert!(
+        missing
+            .iter()
+            .all(|x| x["message"].as_str().unwrap().contains("Token URL")),
+        "{d:?}"
+    );
+    assert_eq!(missing[0]["range"]["start"]["line"], 1);
+    assert_eq!(missing[1]["range"]["start"]["line"], 5);
+    assert!(
+        d.iter().any(|x| x["severity"] == 1
+            && x["range"]["start"]["line"] == 6
+            && x["message"].as_str().unwrap().contains("nope")),
+        "{d:?}"
+    );
+    // ... and on the env file, at the profile's key.
+    let m = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == env_uri.as_str()
+    });
+    let ed = m["params"]["diagnostics"].as_array().unwrap();
+    assert_eq!(ed.len(), 1, "{m}");
+    assert_eq!(ed[0]["range"]["start"]["line"], 3, "{m}");
+    assert!(ed[0]["message"].as_str().unwrap().contains("Token URL"));
+    // A malformed private env file: a diagnostic on that file's URI.
+    let private_uri = ws.write("http-client.private.env.json", "{\"dev\": {\"k\": 1,}\n");
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": private_uri, "type": 1}]}),
+    );
+    let m = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == private_uri.as_str()
+    });
+    let pd = m["params"]["diagnostics"].as_array().unwrap();
+    assert!(
+        pd.iter().any(|x| x["severity"] == 1
+            && x["message"].as_str().unwrap().contains("JSON")
+            && x["range"]["start"]["line"] == 0),
+        "{m}"
+    );
+    c.shutdown();
+    // `httplens show` reports the same profile errors.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["show", "--env", "dev"])
+        .arg(ws.root().join("p.http"))
+        .envs(ws.env())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("Token URL").count(), 2, "{err}");
+    assert!(err.contains("p.http:2:23: error"), "{err}");
+}
+
+/// The demo's IMS-like provider (auto-approving: the "browser" is curl) and its API on
+/// 127.0.0.1, on a runtime that lives as long as the returned value.
+fn start_ims_and_api() -> (tokio::runtime::Runtime, String, String) {
+    use httplens::demo::{api, ims};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (provider, api_url) = rt.block_on(async {
+        httplens::cli::install_crypto_provider();
+        let ims = ims::start(ims::ImsConfig {
+            auto_approve: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = api::serve(
+            listener,
+            api::ApiConfig {
+                port: 0,
+                provider: ims.base_url.clone(),
+                api_keys: vec!["demo-web".into()],
+            },
+        )
+        .unwrap();
+        let urls = (ims.base_url.clone(), api.base_url.clone());
+        // Kept running until the runtime is dropped.
+        std::mem::forget(ims);
+        std::mem::forget(api);
+        urls
+    });
+    (rt, provider, api_url)
+}
+
+fn script(path: &std::path::Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
+    let (_rt, provider, api) = start_ims_and_api();
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        &httplens::demo::workspace::env_json(&provider, &api).to_string(),
+    );
+    ws.write(
+        "http-client.private.env.json",
+        &httplens::demo::workspace::private_env_json().to_string(),
+    );
+    let text = "### me\n# @name me\nGET {{baseUrl}}/V1/customers/me\nAuthorization: Bearer {{$auth.token(\"demo\")}}\nx-api-key: {{clientId}}\n";
+    let uri = ws.write("me.http", text);
+    let browser = ws.dir.path().join("browser.sh");
+    script(
+        &browser,
+        "exec curl -sSL --noproxy '*' --max-time 15 -o /dev/null \"$1\"",
+    );
+    let mut env = ws.env();
+    env.push(("HTTPLENS_TOKEN_STORE".into(), "file".into()));
+    env.push(("HTTPLENS_BROWSER".into(), browser.to_string_lossy().into()));
+    let root = ws.root();
+    let (mut c, _) = LspClient::start(&Options {
+        root: Some(&root),
+        env: env.clone(),
+        ..Default::default()
+    });
+    c.open(&uri, text);
+    let lenses = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        lens_titles(&lenses).contains(&"demo: sign in".to_string()),
+        "{lenses}"
+    );
+    let r = c.execute("httplens.signIn", json!({"profile": "demo", "uri": uri}));
+    assert_eq!(r["result"]["account"], "demo.user@example.test", "{r}");
+    assert!(r["result"]["expiresAt"].as_i64().unwrap() > 0, "{r}");
+    c.wait_for(|m| m["method"] == "httplens/stateChanged" && m["params"]["uri"] == uri.as_str());
+    let lenses = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let titles = lens_titles(&lenses);
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("demo: signed in as demo.user@example.test")),
+        "{titles:?}"
+    );
+    let st = c.request("httplens/state", json!({"uri": uri}));
+    assert_eq!(st["profiles"][0]["signedIn"], true, "{st}");
+    // A signed request to the protected endpoint.
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 2}));
+    assert_eq!(r["result"]["status"], 200, "{r}");
+    let doc = std::fs::read_to_string(
+        r["result"]["responseUri"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("file://"),
+    )
+    .unwrap();
+    assert!(doc.contains("demo.user@example.test"), "{doc}");
+    // Sign out, then sign in with a browser that never comes back: the pasted
+    // redirect URL completes it.
+    let tokens_file = ws.dir.path().join("config/tokens.json");
+    let mut secrets = stored_secrets(&tokens_file);
+    assert!(
+        secrets.len() >= 2,
+        "a real access and refresh token: {secrets:?}"
+    );
+    let r = c.execute("httplens.signOut", json!({"profile": "demo", "uri": uri}));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    let all = c.all_output();
+    for s in &secrets {
+        assert!(
+            !all.contains(s.as_str()),
+            "a token leaked into the protocol"
+        );
+    }
+    c.shutdown();
+
+    let seen = ws.dir.path().join("authorize-url.txt");
+    script(
+        &ws.dir.path().join("browser.sh"),
+        &format!("printf '%s' \"$1\" > '{}'", seen.display()),
+    );
+    let (mut c, _) = LspClient::start(&Options {
+        root: Some(&root),
+        env,
+        ..Default::default()
+    });
+    c.open(&uri, text);
+    let id = c.request_async(
+        "workspace/executeCommand",
+        json!({"command": "httplens.signIn", "arguments": [{"profile": "demo", "uri": uri}]}),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !seen.exists() || std::fs::read_to_string(&seen).unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser was not opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let authorize = std::fs::read_to_string(&seen).unwrap();
+    // The provider approves and redirects; the redirect is not followed (the user
+    // copies it from the address bar instead).
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--noproxy",
+            "*",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+        ])
+        .arg(&authorize)
+        .output()
+        .expect("curl");
+    let redirect = String::from_utf8(out.stdout).unwrap();
+    assert!(redirect.contains("code="), "{redirect}");
+    let r = c.execute(
+        "httplens.completeSignIn",
+        json!({"profile": "demo", "redirectUrl": redirect}),
+    );
+    assert_eq!(r["result"]["profile"], "demo", "{r}");
+    let r = c.response(id);
+    assert_eq!(r["result"]["account"], "demo.user@example.test", "{r}");
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 2}));
+    assert_eq!(r["result"]["status"], 200, "{r}");
+    c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": pos(3, 30)}),
+    );
+    c.request("httplens/state", json!({"uri": uri}));
+    let r = c.execute("httplens.copyAsCurl", json!({"uri": uri, "line": 2}));
+    assert!(r["result"].as_str().is_some(), "{r}");
+    // No token (nor the client secret) ever reached the protocol.
+    secrets.extend(stored_secrets(&tokens_file));
+    secrets.push(httplens::demo::workspace::CLIENT_SECRET.to_string());
+    assert!(secrets.len() >= 5, "{secrets:?}");
+    let all = c.all_output();
+    for s in &secrets {
+        assert!(
+            !all.contains(s.as_str()),
+            "a secret leaked into the protocol"
+        );
+    }
+    c.shutdown();
+}
+
+/// Every token in the file store.
+fn stored_secrets(file: &std::path::Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for (_, e) in v.as_object().unwrap() {
+        // Entries may hold the token JSON as a string.
+        let e: Value = match e.as_str() {
+            Some(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+            None => e.clone(),
+        };
+        for k in ["access_token", "refresh_token", "id_token"] {
+            if let Some(s) = e[k].as_str() {
+                out.push(s.to_string());
+            }
+        }
+    }
+    out
 }

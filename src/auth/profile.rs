@@ -509,9 +509,20 @@ pub fn parse_profile(
             }
         },
     };
+    // Real IMS refuses http redirect URIs; a local IMS double (a loopback `Issuer`,
+    // as in `httplens demo`) does not, so no warning there.
+    let local_issuer = issuer
+        .as_deref()
+        .and_then(|i| Url::parse(i).ok())
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| matches!(h, "127.0.0.1" | "localhost" | "[::1]"))
+        })
+        .unwrap_or(false);
     if preset == Some(Preset::AdobeIms)
         && redirect_url.scheme() != "https"
         && grant == Grant::AuthorizationCode
+        && !local_issuer
     {
         c.issue(
             Some("Redirect URL"),

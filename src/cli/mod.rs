@@ -43,7 +43,11 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Language server on stdin/stdout (JSON-RPC, LSP 3.17)
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (many clients pass it)
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Send one request (--name/--line) or all of them in order, and print responses
     Run(RunArgs),
     /// Resolve requests without sending them (a dry run)
@@ -155,7 +159,7 @@ pub fn main() -> ExitCode {
     init_logging();
     install_crypto_provider();
     let code = match cli.command {
-        Command::Lsp => crate::lsp::run_stdio(),
+        Command::Lsp { .. } => crate::lsp::run_stdio(),
         Command::Run(a) => run::run(a),
         Command::Show(a) => show::run(a),
         Command::Login(a) => auth_cmds::login(a),

@@ -61,6 +61,12 @@ pub fn show(path: &Path, text: &str, ws: &Workspace, format: Format, reveal: boo
         resolver.extend(d);
         specs.extend(spec);
     }
+    // Auth profiles that cannot be used, at each use (as the editor shows them).
+    let (_, issues) = crate::auth::workspace::profiles(ws);
+    resolver.extend(crate::ide::diagnostics::profile_use_diagnostics(
+        &parse.file,
+        &issues,
+    ));
     // The same list the editor shows: parse errors, resolver findings, editor hints.
     let mut diags = crate::ide::diagnostics::diagnostics(&analysis, &resolver);
     diags.sort_by_key(|d| (d.range.start, d.range.end));

@@ -35,3 +35,181 @@ pub fn diagnostics(a: &Analysis, resolver: &[Diagnostic]) -> Vec<Diagnostic> {
     out.dedup();
     out
 }
+
+/// Code of an auth profile that cannot be used (a required key missing, a bad value).
+pub const AUTH_PROFILE: &str = "auth-profile";
+/// Code of a problem in an env file (malformed JSON, a bad profile).
+pub const ENV_FILE: &str = "env-file";
+
+/// The auth profiles of the workspace's selected environment that cannot be used: an
+/// error at every `$auth.token("id")` / `$auth.idToken("id")` of such a profile.
+/// (An unknown profile is the resolver's finding.)
+pub fn profile_use_diagnostics(
+    file: &crate::syntax::ast::HttpFile,
+    issues: &[crate::auth::profile::ProfileIssue],
+) -> Vec<Diagnostic> {
+    use crate::auth::profile::IssueSeverity;
+    use crate::syntax::ast::VarExpr;
+    let mut out = Vec::new();
+    if !issues.iter().any(|i| i.severity == IssueSeverity::Error) {
+        return out;
+    }
+    for block in &file.blocks {
+        for r in super::block_var_refs(block) {
+            let VarExpr::Auth { profile, .. } = &r.expr else {
+                continue;
+            };
+            for i in issues
+                .iter()
+                .filter(|i| &i.profile == profile && i.severity == IssueSeverity::Error)
+            {
+                out.push(Diagnostic {
+                    range: r.range,
+                    severity: Severity::Error,
+                    message: i.message.trim_end_matches('.').to_string(),
+                    code: AUTH_PROFILE,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A diagnostic in an env file (`http-client.env.json` and friends): byte range in
+/// `text`, the file's text as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFileDiagnostics {
+    pub path: std::path::PathBuf,
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The problems of every env file the workspace read (malformed JSON, unknown keys:
+/// from `env`) and of the selected environment's auth profiles (at the profile's key in
+/// the file that defines it), one entry per env file, also those without problems (so
+/// a client's old diagnostics are cleared).
+pub fn env_file_diagnostics(
+    ws: &crate::env::Workspace,
+    issues: &[crate::auth::profile::ProfileIssue],
+) -> Vec<EnvFileDiagnostics> {
+    use crate::auth::profile::IssueSeverity;
+    let mut out: Vec<EnvFileDiagnostics> = ws
+        .environments
+        .files
+        .iter()
+        .map(|f| EnvFileDiagnostics {
+            path: f.path.clone(),
+            text: f.text.clone(),
+            diagnostics: Vec::new(),
+        })
+        .collect();
+    for d in &ws.diagnostics {
+        let i = match out.iter().position(|e| e.path == d.path) {
+            Some(i) => i,
+            None => {
+                // A file that did not parse is not among the loaded ones.
+                let text = std::fs::read_to_string(&d.path).unwrap_or_default();
+                out.push(EnvFileDiagnostics {
+                    path: d.path.clone(),
+                    text,
+                    diagnostics: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let e = &mut out[i];
+        let at = offset_of(&e.text, d.line, d.column);
+        let end = e.text[at..].find('\n').map_or(e.text.len(), |n| at + n);
+        e.diagnostics.push(Diagnostic {
+            range: TextRange::new(at, end.max(at)),
+            severity: d.severity,
+            message: d.message.clone(),
+            code: ENV_FILE,
+        });
+    }
+    let sources: Vec<std::path::PathBuf> = ws
+        .env
+        .auth
+        .as_ref()
+        .map(|a| a.sources.clone())
+        .unwrap_or_default();
+    for issue in issues {
+        let severity = match issue.severity {
+            IssueSeverity::Error => Severity::Error,
+            IssueSeverity::Warning => Severity::Warning,
+            IssueSeverity::Hint => Severity::Hint,
+        };
+        let profile_key = serde_json::to_string(&issue.profile).unwrap_or_default();
+        // The file that defines the profile (the public file first), else the first
+        // that contributed to the auth section.
+        let target = sources
+            .iter()
+            .filter_map(|s| out.iter().position(|e| &e.path == s))
+            .find(|&i| out[i].text.contains(&profile_key))
+            .or_else(|| {
+                sources
+                    .iter()
+                    .find_map(|s| out.iter().position(|e| &e.path == s))
+            });
+        let Some(i) = target else { continue };
+        let e = &mut out[i];
+        let key = issue
+            .key
+            .as_deref()
+            .and_then(|k| key_range(&e.text, k))
+            .or_else(|| key_range(&e.text, &issue.profile))
+            .unwrap_or(TextRange::empty(0));
+        e.diagnostics.push(Diagnostic {
+            range: key,
+            severity,
+            message: issue.message.trim_end_matches('.').to_string(),
+            code: AUTH_PROFILE,
+        });
+    }
+    for e in &mut out {
+        e.diagnostics.sort_by_key(|d| (d.range.start, d.severity));
+        e.diagnostics.dedup();
+    }
+    out
+}
+
+/// Byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let mut start = 0;
+    for _ in 1..line.max(1) {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => return text.len(),
+        }
+    }
+    let col: usize = text[start..]
+        .chars()
+        .take_while(|c| *c != '\n')
+        .take(column.saturating_sub(1) as usize)
+        .map(char::len_utf8)
+        .sum();
+    start + col
+}
+
+/// The range of `"key"` (followed by `:`) in an env file.
+fn key_range(text: &str, key: &str) -> Option<TextRange> {
+    let (line, column) = crate::env::files::locate_key(text, key)?;
+    let at = offset_of(text, line, column);
+    let len = serde_json::to_string(key).ok()?.len();
+    Some(TextRange::new(at, (at + len).min(text.len())))
+}
+
+#[cfg(test)]
+mod env_tests {
+    use super::*;
+
+    #[test]
+    fn offsets_of_lines_and_columns() {
+        let t = "{\n  \"é\": {\"a\": 1}\n}";
+        assert_eq!(offset_of(t, 1, 1), 0);
+        assert_eq!(offset_of(t, 2, 3), 4);
+        let r = key_range(t, "a").unwrap();
+        assert_eq!(r.slice(t), "\"a\"");
+        assert_eq!(offset_of(t, 9, 1), t.len());
+    }
+}

@@ -7,6 +7,7 @@ use std::future::Future;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
@@ -96,6 +97,19 @@ pub async fn with_progress<T>(
     message: Option<String>,
     work: impl Future<Output = CmdResult<T>>,
 ) -> CmdResult<T> {
+    with_progress_reports(server, token, title, message, None, work).await
+}
+
+/// [`with_progress`], also forwarding the messages sent on `reports` as progress
+/// reports ("2/5: create (line 8)").
+pub async fn with_progress_reports<T>(
+    server: &Server,
+    token: Option<ProgressToken>,
+    title: &str,
+    message: Option<String>,
+    mut reports: Option<UnboundedReceiver<String>>,
+    work: impl Future<Output = CmdResult<T>>,
+) -> CmdResult<T> {
     let token = match token {
         Some(t) => Some(t),
         None if session::read(&server.session.flags).work_done_progress => {
@@ -119,9 +133,23 @@ pub async fn with_progress<T>(
         progress = progress.with_message(m);
     }
     let ongoing = progress.begin().await;
-    let result = tokio::select! {
-        r = work => r,
-        () = job.cancel.cancelled() => Err(format!("{title} was cancelled.")),
+    tokio::pin!(work);
+    let result = loop {
+        let next_report = async {
+            match reports.as_mut() {
+                Some(r) => r.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = &mut work => break r,
+            () = job.cancel.cancelled() => break Err(format!("{title} was cancelled.")),
+            m = next_report => match m {
+                Some(m) => ongoing.report_with_message(m, None).await,
+                // The sender is gone: the work is about to finish.
+                None => reports = None,
+            },
+        }
     };
     let end = match &result {
         Ok(_) => "done".to_string(),
@@ -150,15 +178,11 @@ async fn send(server: &Server, a: ext::UriLine, token: Option<ProgressToken>) ->
         Some(n) => format!("Sending {n}"),
         None => "Sending request".to_string(),
     };
-    let r = with_progress(
-        server,
-        token,
-        &title,
-        None,
-        super::send::send_one(server, &doc, a.line),
-    )
-    .await?;
-    Ok(serde_json::to_value(r).unwrap_or(Value::Null))
+    let (tx, rx) = unbounded_channel();
+    let work = super::send::send(server, &doc, Some(a.line), tx);
+    let mut r = with_progress_reports(server, token, &title, None, Some(rx), work).await?;
+    let last = r.pop().ok_or("There is no request here to send.")?;
+    Ok(serde_json::to_value(last).unwrap_or(Value::Null))
 }
 
 async fn send_all(
@@ -167,25 +191,19 @@ async fn send_all(
     token: Option<ProgressToken>,
 ) -> CmdResult<Value> {
     let doc = document(server, &a.uri)?;
-    let lines: Vec<u32> = doc
+    if !doc
         .analysis
         .file()
         .blocks
         .iter()
-        .filter_map(|b| b.request.as_ref())
-        .map(|r| doc.analysis.index.line_of(r.line_range.start as usize))
-        .collect();
-    if lines.is_empty() {
+        .any(|b| b.request.is_some())
+    {
         return Err("This file has no requests to send.".into());
     }
-    let work = async {
-        let mut out = Vec::new();
-        for line in lines {
-            out.push(super::send::send_one(server, &doc, line).await?);
-        }
-        Ok(out)
-    };
-    let r = with_progress(server, token, "Sending all requests", None, work).await?;
+    let (tx, rx) = unbounded_channel();
+    let work = super::send::send(server, &doc, None, tx);
+    let r =
+        with_progress_reports(server, token, "Sending all requests", None, Some(rx), work).await?;
     Ok(serde_json::to_value(r).unwrap_or(Value::Null))
 }
 
@@ -290,8 +308,6 @@ fn compare_with_previous(a: ext::ResponseArgs) -> CmdResult<Value> {
     let path = uri_to_path(&a.response_uri).ok_or("This response is not a file on disk.")?;
     let prev = responses::previous_of(&path)
         .ok_or("There is no earlier response to this request to compare with.")?;
-    Ok(json!({
-        "path": prev.to_string_lossy(),
-        "uri": path_to_uri(&prev),
-    }))
+    // The contract's shape: a plain path (both clients open a diff from it).
+    Ok(Value::String(prev.to_string_lossy().into_owned()))
 }

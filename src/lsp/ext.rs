@@ -113,4 +113,7 @@ pub struct SendResult {
     pub status: Option<u16>,
     pub elapsed_ms: u64,
     pub response_uri: Option<Uri>,
+    /// `sendAll` only: why this request got no response (one sentence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -1,14 +1,19 @@
-//! Sending from the editor: resolve the request under a line (sending the requests it
-//! depends on first, once per session), send it, write the response document into the
-//! history, show it with `window/showDocument`, and the curl copy.
+//! Sending from the editor through the same engine as `httplens run` (`exec::Engine`):
+//! dependencies sent first once per session, tokens from the sign-in session (refresh
+//! once on 401), `>>` outputs, `# @note` confirmations (asked with
+//! `window/showMessageRequest`), the history; then the response document is shown with
+//! `window/showDocument`. Also the curl copy.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
-use tower_lsp_server::ls_types::{ShowDocumentParams, Uri};
+use tower_lsp_server::Client as LspClient;
+use tower_lsp_server::ls_types::{MessageActionItem, MessageType, ShowDocumentParams, Uri};
 
 use super::commands::CmdResult;
 use super::ext::SendResult;
@@ -16,59 +21,140 @@ use super::server::Server;
 use super::session::{self, Document, path_to_uri};
 use super::workspace;
 use crate::env::{ResolveContext, Workspace};
-use crate::exec::history::{self, History, RequestOrigin};
-use crate::exec::{Client, ClientConfig, SendOptions};
-use crate::request::{self, NoTokens, RecordedExchange};
+use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
+use crate::request::{self, NoTokens};
 use crate::secret::Secret;
-use crate::syntax::ast::{Severity, TokenKind};
+use crate::syntax::ast::TokenKind;
 
-/// What sending keeps between commands: one HTTP client (connections, cookie jar) per
-/// workspace root, and the exchanges of named requests per request file.
+/// One engine per workspace root (the cookie jar and the session's named responses are
+/// per root), rebuilt when the settings it was made with change.
 #[derive(Default)]
 pub struct SendState {
-    clients: Mutex<HashMap<PathBuf, Arc<Client>>>,
-    exchanges: Mutex<HashMap<PathBuf, HashMap<String, RecordedExchange>>>,
+    engines: Mutex<HashMap<PathBuf, EngineSlot>>,
 }
 
-fn client_for(server: &Server, ws: &Workspace) -> Arc<Client> {
-    let mut clients = server
+struct EngineSlot {
+    engine: Arc<Engine>,
+    tokens: Arc<SwapTokens>,
+    timeout: Option<u64>,
+    history_size: Option<usize>,
+}
+
+/// The engine's token source: the sign-in session of the environment selected when a
+/// send starts. Environments and env files change while the server runs, the engine
+/// (with its session responses) should not, so the session is swapped in per send.
+#[derive(Default)]
+struct SwapTokens {
+    current: Mutex<Option<Arc<dyn TokenSource>>>,
+}
+
+impl SwapTokens {
+    fn set(&self, t: Arc<dyn TokenSource>) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
+    }
+    fn get(&self) -> Result<Arc<dyn TokenSource>, String> {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| "no sign-in session is available".to_string())
+    }
+}
+
+impl TokenSource for SwapTokens {
+    fn token<'a>(
+        &'a self,
+        profile: &'a str,
+        kind: TokenKind,
+    ) -> BoxFuture<'a, Result<Secret, String>> {
+        Box::pin(async move { self.get()?.token(profile, kind).await })
+    }
+    fn refresh_after_401<'a>(
+        &'a self,
+        profile: &'a str,
+        kind: TokenKind,
+        rejected: &'a Secret,
+    ) -> BoxFuture<'a, Result<Secret, String>> {
+        Box::pin(async move { self.get()?.refresh_after_401(profile, kind, rejected).await })
+    }
+}
+
+fn engine_for(server: &Server, ws: &Workspace) -> (Arc<Engine>, Arc<SwapTokens>) {
+    let settings = session::read(&server.session.settings);
+    let mut engines = server
         .send_state
-        .clients
+        .engines
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    clients
-        .entry(ws.root.clone())
-        .or_insert_with(|| {
-            let timeout = session::read(&server.session.settings).timeout_seconds;
-            Arc::new(Client::new(ClientConfig {
-                cookie_file: Some(history::cookie_file(&history::cache_dir(), &ws.root)),
-                insecure: false,
-                default_timeout: timeout.map(Duration::from_secs),
-            }))
+    if let Some(s) = engines.get(&ws.root)
+        && s.timeout == settings.timeout_seconds
+        && s.history_size == settings.history_size
+    {
+        return (s.engine.clone(), s.tokens.clone());
+    }
+    let mut config = EngineConfig::new(ws.root.clone());
+    config.default_timeout = settings.timeout_seconds.map(Duration::from_secs);
+    if let Some(n) = settings.history_size {
+        config.history_size = n.max(1);
+    }
+    let tokens = Arc::new(SwapTokens::default());
+    let engine = Arc::new(Engine::new(config, tokens.clone()));
+    engines.insert(
+        ws.root.clone(),
+        EngineSlot {
+            engine: engine.clone(),
+            tokens: tokens.clone(),
+            timeout: settings.timeout_seconds,
+            history_size: settings.history_size,
+        },
+    );
+    (engine, tokens)
+}
+
+/// What the engine reports while sending: progress messages (shown in `$/progress`
+/// by `commands::with_progress_reports`) and `# @note` confirmations.
+struct EditorObserver {
+    client: LspClient,
+    reports: UnboundedSender<String>,
+}
+
+impl Observer for EditorObserver {
+    fn progress(&self, event: Progress) {
+        let msg = match event {
+            Progress::Sending {
+                index,
+                total,
+                label,
+            } if total > 1 => format!("{index}/{total}: {label}"),
+            Progress::Sending { label, .. } => label,
+            Progress::Done { .. } => return,
+        };
+        let _ = self.reports.send(msg);
+    }
+
+    fn confirm<'a>(&'a self, request: &'a str, note: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let actions = vec![
+                MessageActionItem {
+                    title: "Send".into(),
+                    properties: Default::default(),
+                },
+                MessageActionItem {
+                    title: "Cancel".into(),
+                    properties: Default::default(),
+                },
+            ];
+            let picked = self
+                .client
+                .show_message_request(
+                    MessageType::WARNING,
+                    format!("{request}: {note}"),
+                    Some(actions),
+                )
+                .await;
+            matches!(picked, Ok(Some(item)) if item.title == "Send")
         })
-        .clone()
-}
-
-fn exchanges_of(server: &Server, file: &Path) -> HashMap<String, RecordedExchange> {
-    server
-        .send_state
-        .exchanges
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(file)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn record(server: &Server, file: &Path, name: &str, ex: RecordedExchange) {
-    server
-        .send_state
-        .exchanges
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(file.to_path_buf())
-        .or_default()
-        .insert(name.to_string(), ex);
+    }
 }
 
 fn load(server: &Server, doc: &Document) -> CmdResult<Workspace> {
@@ -79,140 +165,96 @@ fn load(server: &Server, doc: &Document) -> CmdResult<Workspace> {
         .ok_or_else(|| "The env files of this workspace could not be read.".into())
 }
 
-pub async fn send_one(server: &Server, doc: &Document, line: u32) -> CmdResult<SendResult> {
+/// Sends the request at `line` (with its dependencies), or every request of the file
+/// (`line: None`), and shows the response documents of the requests asked for.
+pub async fn send(
+    server: &Server,
+    doc: &Document,
+    line: Option<u32>,
+    reports: UnboundedSender<String>,
+) -> CmdResult<Vec<SendResult>> {
     let ws = load(server, doc)?;
     let a = &doc.analysis;
     let file = a.file();
-    let block = request::block_at_line(file, &a.text, line)
-        .ok_or_else(|| format!("There is no request at line {} of this file.", line + 1))?;
-    // The requests this one reads responses from, once per session.
-    let deps = {
-        let ctx = ResolveContext::dry_run(&ws);
-        request::dependencies(file, &a.text, block, &ctx)
+    let block = match line {
+        Some(l) => Some(
+            request::block_at_line(file, &a.text, l)
+                .ok_or_else(|| format!("There is no request at line {} of this file.", l + 1))?,
+        ),
+        None => None,
     };
-    for name in deps {
-        if exchanges_of(server, &ws.file).contains_key(&name) {
-            continue;
-        }
-        if let Some(dep) = request::find_request(file, &name) {
-            send_block(server, doc, &ws, dep, false).await?;
-        }
+    let (engine, tokens) = engine_for(server, &ws);
+    // The profiles of the environment selected now (the engine asks only for the
+    // profiles a request uses; a store that cannot open fails those requests alone).
+    match super::signin::auth_session(server, Some(&doc.uri), true).await {
+        Ok(s) => tokens.set(s),
+        Err(e) => tokens.set(Arc::new(crate::exec::NoTokenSource(e))),
     }
-    send_block(server, doc, &ws, block, true).await
-}
-
-async fn send_block(
-    server: &Server,
-    doc: &Document,
-    ws: &Workspace,
-    block: usize,
-    show: bool,
-) -> CmdResult<SendResult> {
-    let a = &doc.analysis;
-    let file = a.file();
-    let profiles = {
-        let ctx = ResolveContext::dry_run(ws);
-        request::auth_profiles(file, &a.text, block, &ctx)
+    let observer = EditorObserver {
+        client: server.client.clone(),
+        reports,
     };
-    // Tokens first (refreshing or signing in as needed), then the pure resolve step.
-    let mut tokens: HashMap<(String, TokenKind), Secret> = HashMap::new();
-    if !profiles.is_empty() {
-        let auth = super::signin::auth_session(server, Some(&doc.uri), true).await?;
-        for (p, kind) in &profiles {
-            let t = auth.tokens(p).await.map_err(|e| e.to_string())?;
-            let value = match kind {
-                TokenKind::Access => Some(t.access_token.clone()),
-                TokenKind::Id => t.id_token.clone(),
-            }
-            .ok_or_else(|| {
-                format!("The profile \"{p}\" has no ID token; sign in again with the openid scope.")
-            })?;
-            tokens.insert((p.clone(), *kind), Secret::new(value));
-        }
-    }
-    // The resolve context is not `Send`: keep it out of the awaits below.
-    let (spec, diags) = {
-        let exchanges = exchanges_of(server, &ws.file);
-        let overrides = Default::default();
-        let ctx = ResolveContext {
-            workspace: ws,
-            overrides: &overrides,
-            exchanges: &exchanges,
-            tokens: &tokens,
-            dry_run: false,
-        };
-        request::build(file, &a.text, block, &ctx)
-    };
-    if let Some(d) = diags.iter().find(|d| d.severity == Severity::Error) {
-        let line = a.index.line_of(d.range.start as usize) + 1;
-        return Err(format!("Not sent: line {line}: {}", d.message));
-    }
-    let spec = spec.ok_or("There is no request here to send.")?;
-    let client = client_for(server, ws);
-    let cache = history::cache_dir();
-    let opts = SendOptions {
-        cancel: CancellationToken::new(),
-        spill_dir: history::spill_dir(&cache),
-        carries_token: !profiles.is_empty(),
-        base_dir: Some(ws.file_dir().to_path_buf()),
+    let overrides = BTreeMap::new();
+    let input = FileInput {
+        workspace: &ws,
+        file,
+        text: &a.text,
+        overrides: &overrides,
     };
     // Dropping this future ($/cancelRequest, progress cancel) drops the exchange.
-    let mut resp = client
-        .send(&spec, &opts)
-        .await
-        .map_err(|e| e.masked(&spec.secrets).to_string())
-        .map_err(|e| sentence(&e))?;
-    let elapsed_ms = resp.timings.total.as_millis() as u64;
-    if let Some(name) = file.blocks[block].request_name() {
-        record(server, &ws.file, name, resp.to_recorded(&spec));
-    }
-    let mut response_uri: Option<Uri> = None;
-    if !spec.options.no_log {
-        let mut hist = History::new(cache);
-        if let Some(n) = session::read(&server.session.settings).history_size {
-            hist.keep = n.max(1);
-        }
-        let origin = RequestOrigin {
-            file: ws.file.clone(),
-            name: spec.name.clone(),
-            line: spec.line,
-        };
-        let results = crate::exec::assert::check_all(&spec.assertions, &resp);
-        let saved = hist
-            .save(&origin, &mut resp, |r, body_file| {
-                crate::exec::render::render_document(
-                    &spec,
-                    r,
-                    crate::exec::render::DocumentExtras {
-                        assertions: &results,
-                        body_file,
-                    },
-                )
-            })
-            .map_err(|e| {
-                format!("The response arrived but could not be saved in the cache folder ({e}).")
-            })?;
-        response_uri = path_to_uri(&saved.document);
-    }
-    if show && let Some(uri) = &response_uri {
-        let shown = server
-            .client
-            .show_document(ShowDocumentParams {
-                uri: uri.clone(),
-                external: Some(false),
-                take_focus: Some(false),
-                selection: None,
-            })
-            .await;
-        if let Err(e) = shown {
-            tracing::warn!("window/showDocument failed: {e}");
+    let cancel = CancellationToken::new();
+    let outcomes = match block {
+        Some(b) => engine.send_block(&input, b, &cancel, &observer).await,
+        None => engine.send_all(&input, &cancel, &observer).await,
+    };
+    let asked: Vec<&Outcome> = outcomes.iter().filter(|o| !o.dependency).collect();
+    let mut results = Vec::new();
+    for o in &asked {
+        match &o.result {
+            Ok(sent) => results.push(SendResult {
+                status: Some(sent.response.status),
+                elapsed_ms: sent.response.timings.total.as_millis() as u64,
+                response_uri: sent.saved.as_ref().and_then(|s| path_to_uri(&s.document)),
+                error: None,
+            }),
+            // One request asked for: its failure is the command's failure.
+            Err(e) if block.is_some() => return Err(sentence(e)),
+            Err(e) => results.push(SendResult {
+                status: None,
+                elapsed_ms: 0,
+                response_uri: None,
+                error: Some(format!("{}: {}", o.label(), sentence(e))),
+            }),
         }
     }
-    Ok(SendResult {
-        status: Some(resp.status),
-        elapsed_ms,
-        response_uri,
-    })
+    // Show the response of the request asked for (the last one for "send all").
+    if let Some(uri) = results.iter().rev().find_map(|r| r.response_uri.clone()) {
+        show(server, uri).await;
+        // VS Code (code-server 1.100) opens the shown document as `http` and syncs it,
+        // but did not always ask for its lenses ("Send again", "Open request"); a
+        // refresh makes every client ask again for the documents it shows.
+        if session::read(&server.session.flags).code_lens_refresh
+            && let Err(e) = server.client.code_lens_refresh().await
+        {
+            tracing::debug!("workspace/codeLens/refresh failed: {e}");
+        }
+    }
+    Ok(results)
+}
+
+async fn show(server: &Server, uri: Uri) {
+    let shown = server
+        .client
+        .show_document(ShowDocumentParams {
+            uri,
+            external: Some(false),
+            take_focus: Some(false),
+            selection: None,
+        })
+        .await;
+    if let Err(e) = shown {
+        tracing::warn!("window/showDocument failed: {e}");
+    }
 }
 
 /// Errors from below are sentences without the capital and the stop.
@@ -234,7 +276,7 @@ pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> C
     let file = a.file();
     let block = request::block_at_line(file, &a.text, line)
         .ok_or_else(|| format!("There is no request at line {} of this file.", line + 1))?;
-    let exchanges = exchanges_of(server, &ws.file);
+    let exchanges = engine_for(server, &ws).0.exchanges();
     let overrides = Default::default();
     let ctx = ResolveContext {
         workspace: &ws,

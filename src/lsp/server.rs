@@ -26,6 +26,8 @@ pub struct Server {
         std::sync::Mutex<std::collections::HashMap<String, handlers::diagnostics::BlockCache>>,
     pub pending_sign_ins:
         std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
+    /// The env-file diagnostics last published, by file (published again on change only).
+    pub env_diagnostics: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<Diagnostic>>>,
 }
 
 impl Server {
@@ -38,6 +40,7 @@ impl Server {
             store: Default::default(),
             pending_sign_ins: Default::default(),
             diag_cache: Default::default(),
+            env_diagnostics: Default::default(),
         }
     }
 

@@ -34,8 +34,15 @@ impl Settings {
         {
             obj.insert("trace".into(), serde_json::json!({ "server": ts }));
         }
-        serde_json::from_value(section)
-            .map_err(|e| format!("the httplens settings are not valid ({e}); using defaults"))
+        let mut s: Settings = serde_json::from_value(section)
+            .map_err(|e| format!("the httplens settings are not valid ({e}); using defaults"))?;
+        // Clients write "" for a cleared text setting: that means unset.
+        for v in [&mut s.environment, &mut s.token_store, &mut s.trace.server] {
+            if v.as_deref().is_some_and(|x| x.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        Ok(s)
     }
 }
 
@@ -56,5 +63,8 @@ mod tests {
         assert_eq!(s.token_store.as_deref(), Some("memory"));
         assert_eq!(s.trace.server.as_deref(), Some("off"));
         assert!(Settings::from_value(&serde_json::json!({"historySize": "x"})).is_err());
+        let s = Settings::from_value(&serde_json::json!({"environment": "", "tokenStore": " "}))
+            .unwrap();
+        assert_eq!(s, Settings::default());
     }
 }

@@ -143,11 +143,7 @@ fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
 
 /// Runs the command, sampling it every 20 ms; `tick` sees each sample with the pid (to
 /// send a signal, say). Killed after `limit` (then `killed` is true).
-pub fn run_bounded(
-    mut cmd: Command,
-    limit: Duration,
-    mut tick: impl FnMut(u32, &Sample),
-) -> Ran {
+pub fn run_bounded(mut cmd: Command, limit: Duration, mut tick: impl FnMut(u32, &Sample)) -> Ran {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

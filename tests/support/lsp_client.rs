@@ -70,6 +70,8 @@ pub struct Options<'a> {
     pub show_document: bool,
     pub root: Option<&'a Path>,
     pub env: Vec<(String, String)>,
+    /// Extra arguments after `lsp` (clients pass `--stdio`).
+    pub args: Vec<String>,
 }
 
 impl Default for Options<'_> {
@@ -82,6 +84,7 @@ impl Default for Options<'_> {
             show_document: true,
             root: None,
             env: Vec::new(),
+            args: Vec::new(),
         }
     }
 }
@@ -91,6 +94,7 @@ impl LspClient {
     pub fn spawn(opts: &Options) -> LspClient {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_httplens"));
         cmd.arg("lsp")
+            .args(&opts.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -6,23 +6,54 @@ use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, NumberOrString};
 
+use crate::ide::diagnostics::EnvFileDiagnostics;
 use crate::ide::{self, Analysis};
 use crate::lsp::server::Server;
 use crate::lsp::session::Document;
 use crate::lsp::{convert, workspace};
 use crate::syntax::ast::Severity;
 
-pub fn compute(server: &Server, doc: &Document) -> Vec<Diagnostic> {
+/// The document's diagnostics, and those of the env files of its workspace.
+fn compute_all(server: &Server, doc: &Document) -> (Vec<Diagnostic>, Vec<EnvFileDiagnostics>) {
     if doc.is_response {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let enc = server.session.encoding();
-    let resolver = resolver_diagnostics(server, doc);
+    let (resolver, env_files) = resolver_diagnostics(server, doc);
     let a = &doc.analysis;
-    ide::diagnostics::diagnostics(a, &resolver)
+    let diags = ide::diagnostics::diagnostics(a, &resolver)
         .into_iter()
         .map(|d| to_proto(a, d, enc))
-        .collect()
+        .collect();
+    (diags, env_files)
+}
+
+/// Publishes the env files' diagnostics on their own URIs, when they changed since the
+/// last time (an edit in a request file must not re-send them on every keystroke).
+async fn publish_env_files(server: &Server, files: Vec<EnvFileDiagnostics>) {
+    let enc = server.session.encoding();
+    for f in files {
+        let Some(uri) = crate::lsp::session::path_to_uri(&f.path) else {
+            continue;
+        };
+        let a = Analysis::without_tree(f.text);
+        let diags: Vec<Diagnostic> = f
+            .diagnostics
+            .into_iter()
+            .map(|d| to_proto(&a, d, enc))
+            .collect();
+        {
+            let mut last = server
+                .env_diagnostics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if last.get(&f.path) == Some(&diags) {
+                continue;
+            }
+            last.insert(f.path.clone(), diags.clone());
+        }
+        server.client.publish_diagnostics(uri, diags, None).await;
+    }
 }
 
 fn to_proto(
@@ -46,15 +77,27 @@ fn to_proto(
 }
 
 /// What the resolver finds: unknown variables, unknown profiles, missing keys.
-fn resolver_diagnostics(server: &Server, doc: &Document) -> Vec<crate::syntax::ast::Diagnostic> {
+/// Also the auth profiles' problems at each use, and the env files' own diagnostics.
+fn resolver_diagnostics(
+    server: &Server,
+    doc: &Document,
+) -> (Vec<crate::syntax::ast::Diagnostic>, Vec<EnvFileDiagnostics>) {
     let Some(ws) = workspace::load(server, doc) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let mut cache = server.diag_cache.lock().unwrap_or_else(|e| e.into_inner());
-    let old = cache.remove(doc.uri.as_str()).unwrap_or_default();
-    let (diags, new) = resolve_all_cached(&ws, &doc.analysis, &old);
-    cache.insert(doc.uri.as_str().to_string(), new);
-    diags
+    let mut diags = {
+        let mut cache = server.diag_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let old = cache.remove(doc.uri.as_str()).unwrap_or_default();
+        let (diags, new) = resolve_all_cached(&ws, &doc.analysis, &old);
+        cache.insert(doc.uri.as_str().to_string(), new);
+        diags
+    };
+    let (_, issues) = crate::auth::workspace::profiles(&ws);
+    diags.extend(ide::diagnostics::profile_use_diagnostics(
+        doc.analysis.file(),
+        &issues,
+    ));
+    (diags, ide::diagnostics::env_file_diagnostics(&ws, &issues))
 }
 
 /// Resolver diagnostics of one block, relative to the block's start, by a hash of what
@@ -135,7 +178,8 @@ pub fn resolve_all_cached(
 /// Computes and publishes, unless a newer version has arrived meanwhile (its own
 /// publish will follow).
 pub async fn publish(server: &Server, doc: &Arc<Document>) {
-    let diags = compute(server, doc);
+    let (diags, env_files) = compute_all(server, doc);
+    publish_env_files(server, env_files).await;
     let current = server.session.get(&doc.uri).map(|d| d.version);
     if current.is_some_and(|v| v != doc.version) {
         return;
