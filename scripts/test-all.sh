@@ -143,6 +143,10 @@ step_fuzz() {
     targets="$(fuzz_targets)"
     [ -n "$targets" ] || { echo "no fuzz targets" >&2; return 1; }
     cargo fuzz build -s none
+    # Run the binaries just built (what `cargo fuzz run` does, minus its rebuild check),
+    # so every target runs exactly the code that was built once.
+    local bin_dir
+    bin_dir="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
     local work failed=0
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
@@ -155,15 +159,15 @@ step_fuzz() {
         elif [ -f fuzz/http.dict ]; then
             dict=("-dict=fuzz/http.dict")
         fi
+        mkdir -p "fuzz/artifacts/$target"
         echo "--- fuzz $target for ${FUZZ_SECONDS}s ($(find "$work/$target" -type f | wc -l) seeds)"
-        cargo fuzz run -s none "$target" "$work/$target" -- \
-            -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=10 "${dict[@]}" \
-            >"$log" 2>&1 || rc=$?
+        "$bin_dir/$target" "$work/$target" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+            -timeout=10 -artifact_prefix="fuzz/artifacts/$target/" "${dict[@]}" >"$log" 2>&1 || rc=$?
         # libFuzzer is chatty: keep the lines that say how much ran and what it found.
         grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^SUMMARY|panicked|Test unit written' "$log" || true
         if [ "$rc" -ne 0 ]; then
             tail -n 40 "$log"
-            echo "fuzz target $target FAILED (exit $rc; the input is in fuzz/artifacts/$target/)" >&2
+            echo "fuzz target $target FAILED (exit $rc); replay: cargo fuzz run -s none $target fuzz/artifacts/$target/<file>" >&2
             failed=1
         fi
     done

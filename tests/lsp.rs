@@ -1149,3 +1149,82 @@ fn stored_secrets(file: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// The server keeps the loaded workspace (env files, `.env`) and the lenses between
+/// requests; a change on disk must still show, even without any notification.
+#[test]
+fn env_files_changed_on_disk_reach_lenses_and_diagnostics() {
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        r#"{"dev": {"host": "127.0.0.1:9"}}"#,
+    );
+    let text = "GET http://{{host}}/{{token}}\n";
+    let uri = ws.write("c.http", text);
+    let (mut c, _) = ws.start(false);
+    c.open(&uri, text);
+    let d = c.diagnostics(&uri, 1);
+    assert!(
+        d.iter()
+            .any(|x| x["severity"] == 1 && x["message"].as_str().unwrap().contains("token")),
+        "{d:?}"
+    );
+    let lens = |c: &mut LspClient| {
+        lens_titles(&c.request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        ))
+    };
+    assert_eq!(lens(&mut c)[0], "env: dev");
+    assert_eq!(lens(&mut c)[0], "env: dev", "asked twice, same answer");
+    // The env file is rewritten behind the server's back: `prod` (the only one, so
+    // selected) defines `token` too.
+    ws.write(
+        "http-client.env.json",
+        r#"{"prod": {"host": "127.0.0.1:8", "token": "t"}}"#,
+    );
+    // Same document version: the lenses see the change.
+    assert_eq!(lens(&mut c)[0], "env: prod");
+    // An edit re-resolves against the new file: no unknown variable left.
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": {"start": pos(1, 0), "end": pos(1, 0)}, "text": "\n"}]
+        }),
+    );
+    let d = c.diagnostics(&uri, 2);
+    assert!(d.iter().all(|x| x["severity"] != 1), "{d:?}");
+    // A `.env` appearing is seen too: `{{$dotenv X}}` resolves once it exists, even
+    // when the edit is in another request (the first one's text did not change).
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 3},
+            "contentChanges": [{"text": "GET http://{{host}}/{{$dotenv X}}\n\n###\nGET http://{{host}}/b\n"}]
+        }),
+    );
+    let before = c.diagnostics(&uri, 3);
+    ws.write(".env", "X=1\n");
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 4},
+            "contentChanges": [{"range": {"start": pos(3, 21), "end": pos(3, 21)}, "text": "c"}]
+        }),
+    );
+    let after = c.diagnostics(&uri, 4);
+    assert!(
+        before
+            .iter()
+            .any(|x| x["message"].as_str().unwrap().contains('X')),
+        "{before:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .all(|x| !x["message"].as_str().unwrap().contains('X')),
+        "{after:?}"
+    );
+    c.shutdown();
+}

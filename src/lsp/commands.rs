@@ -70,6 +70,8 @@ pub async fn execute(server: &Server, params: ExecuteCommandParams) -> Result<Op
             )));
         }
     };
+    // A send may have fetched or refreshed tokens: read the sign-in states again.
+    workspace::forget_profile_states(server);
     match result {
         Ok(v) => Ok(Some(v)),
         Err(msg) => {

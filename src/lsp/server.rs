@@ -28,6 +28,11 @@ pub struct Server {
         std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
     /// The env-file diagnostics last published, by file (published again on change only).
     pub env_diagnostics: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<Diagnostic>>>,
+    /// Loaded workspaces by document folder, checked against the files' mtimes on use
+    /// and dropped on every `stateChanged` cause (see `workspace::cached`).
+    pub ws_cache: super::workspace::WsCache,
+    /// The last lenses answered per document (see `handlers::lenses`).
+    pub lens_cache: handlers::lenses::LensCache,
 }
 
 impl Server {
@@ -41,6 +46,8 @@ impl Server {
             pending_sign_ins: Default::default(),
             diag_cache: Default::default(),
             env_diagnostics: Default::default(),
+            ws_cache: Default::default(),
+            lens_cache: Default::default(),
         }
     }
 
@@ -89,6 +96,7 @@ impl Server {
     /// Something the lenses and `httplens/state` show changed: refresh lenses,
     /// re-publish diagnostics, and tell the client.
     pub async fn state_changed_all(&self) {
+        super::workspace::forget_all(self);
         let docs = self.session.all();
         for doc in &docs {
             handlers::diagnostics::publish(self, doc).await;
@@ -256,6 +264,10 @@ impl LanguageServer for Server {
         guard::notification("textDocument/didClose", async {
             self.session.close(&params.text_document.uri);
             self.diag_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(params.text_document.uri.as_str());
+            self.lens_cache
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(params.text_document.uri.as_str());

@@ -93,7 +93,9 @@ impl Session {
         let mut docs = lock(&self.docs);
         let old = docs.get(uri.as_str())?.clone();
         let mut text = old.analysis.text.clone();
-        let mut index = None;
+        // The old snapshot's index is right for the text until the first change.
+        let mut index: Option<std::borrow::Cow<'_, crate::text::LineIndex>> =
+            Some(std::borrow::Cow::Borrowed(&old.analysis.index));
         for change in changes {
             match change.range {
                 None => {
@@ -101,19 +103,50 @@ impl Session {
                     index = None;
                 }
                 Some(range) => {
-                    let idx = index
-                        .take()
-                        .unwrap_or_else(|| crate::text::LineIndex::new(&text));
+                    let idx = index.take().unwrap_or_else(|| {
+                        std::borrow::Cow::Owned(crate::text::LineIndex::new(&text))
+                    });
                     let start = convert::offset(&idx, &text, range.start, enc);
                     let end = convert::offset(&idx, &text, range.end, enc).max(start);
                     text.replace_range(start..end, &change.text);
                 }
             }
         }
+        drop(index);
         let doc = Arc::new(make_doc(uri.clone(), version, text));
         docs.insert(uri.as_str().to_string(), doc.clone());
+        drop(docs);
+        drop_later(old);
         Some(doc)
     }
+}
+
+/// Freeing a big document's tree (tens of thousands of small allocations) takes a few
+/// milliseconds: do it on a thread of its own rather than between an edit and its
+/// diagnostics.
+fn drop_later(doc: Arc<Document>) {
+    use std::sync::mpsc::{Sender, channel};
+    static DROPPER: std::sync::OnceLock<Mutex<Option<Sender<Arc<Document>>>>> =
+        std::sync::OnceLock::new();
+    let slot = DROPPER.get_or_init(|| {
+        let (tx, rx) = channel::<Arc<Document>>();
+        let spawned = std::thread::Builder::new()
+            .name("httplens-drop".into())
+            .spawn(move || {
+                for d in rx {
+                    drop(d)
+                }
+            });
+        Mutex::new(spawned.ok().map(|_| tx))
+    });
+    let doc = match lock(slot).as_ref() {
+        Some(tx) => match tx.send(doc) {
+            Ok(()) => return,
+            Err(e) => e.0,
+        },
+        None => doc,
+    };
+    drop(doc);
 }
 
 fn make_doc(uri: Uri, version: i32, text: String) -> Document {

@@ -2,8 +2,11 @@
 //! (remembered per root in the cache folder), and the environments, variables and
 //! auth profiles the editor features show, gathered from `env/` and `auth/`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::server::Server;
 use super::session::{self, Document, cache_dir};
@@ -73,7 +76,8 @@ pub fn select(server: &Server, root: Option<&Path>, environments: &[String]) -> 
 }
 
 /// The document's surroundings with the environment selected for it: env files,
-/// variables, `.env`. `None` for documents that are not files.
+/// variables, `.env`. `None` for documents that are not files. Always read from disk
+/// (sends and sign-ins get their own copy); the editor features use [`cached`].
 pub fn load(server: &Server, doc: &Document) -> Option<Workspace> {
     let path = doc.path.as_ref()?;
     let folders = session::read(&server.session.folders);
@@ -88,11 +92,153 @@ pub fn load(server: &Server, doc: &Document) -> Option<Workspace> {
     Some(ws)
 }
 
+/// How long a profile's sign-in state is trusted without asking the store again. Sign-in,
+/// sign-out, sends and every `stateChanged` cause drop it at once; this only bounds how
+/// stale a change made outside this server (the CLI signing in) can look.
+const PROFILE_STATE_TTL: Duration = Duration::from_secs(5);
+
+/// What makes a cached workspace stale: its root, the editor folders and settings it
+/// was selected with, and the size and modification time of every file it read or could
+/// have read (env files, `.vscode/settings.json`, `.env` from the document's folder up
+/// to the root, the remembered-environment file). Checking it costs a few `stat`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    root: PathBuf,
+    folders: Vec<PathBuf>,
+    setting: Option<String>,
+    files: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
+}
+
+fn stamp(dir: &Path, root: &Path, folders: Vec<PathBuf>, setting: Option<String>) -> Stamp {
+    use crate::env::files::{PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
+    let mut paths = vec![root.join(".vscode").join("settings.json")];
+    for f in crate::env::workspace::folders_up_to(dir, root) {
+        paths.push(f.join(PUBLIC_ENV_FILE));
+        paths.push(f.join(PRIVATE_ENV_FILE));
+        paths.push(f.join(".env"));
+    }
+    paths.extend(remembered_file());
+    let files = paths
+        .into_iter()
+        .map(|p| {
+            let m = std::fs::metadata(&p)
+                .ok()
+                .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+            (p, m)
+        })
+        .collect();
+    Stamp {
+        root: root.to_path_buf(),
+        folders,
+        setting,
+        files,
+    }
+}
+
+/// A loaded workspace with what the editor features derive from it, shared by every
+/// open document of the same folder until one of its inputs changes.
+#[derive(Debug)]
+pub struct Cached {
+    pub ws: Workspace,
+    /// The environments and variables (no profiles: see [`Cached::view_with_profiles`]).
+    pub view: EnvView,
+    pub profiles: Vec<crate::auth::profile::Profile>,
+    pub issues: Vec<crate::auth::profile::ProfileIssue>,
+    stamp: Stamp,
+    /// The profiles' sign-in state, when last read from the store.
+    states: Mutex<Option<(Instant, Vec<crate::ide::ProfileState>)>>,
+    /// The env files' diagnostics were handed to the client from this load.
+    pub env_files_published: AtomicBool,
+}
+
+/// Workspaces by document folder (see [`cached`]).
+pub type WsCache = Mutex<HashMap<PathBuf, Arc<Cached>>>;
+
+/// The document's workspace from the cache, loaded again only when one of its files
+/// changed on disk (or the settings, folders or remembered environment did). `None`
+/// for documents that are not files.
+pub fn cached(server: &Server, doc: &Document) -> Option<Arc<Cached>> {
+    let path = doc.path.as_ref()?;
+    let file = crate::env::absolute(path);
+    let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let folders = session::read(&server.session.folders);
+    let root = crate::env::workspace_root(&file, &folders);
+    let setting = session::read(&server.session.settings).environment;
+    let now = stamp(&dir, &root, folders.clone(), setting);
+    if let Some(c) = lock(&server.ws_cache).get(&dir)
+        && c.stamp == now
+    {
+        return Some(c.clone());
+    }
+    let mut ws = Workspace::load_with_root(&file, &root, None).ok()?;
+    let names = ws.environments.names();
+    let selected = select(server, Some(&ws.root), &names);
+    if let Some(name) = selected.as_deref()
+        && let Err(e) = ws.select(Some(name))
+    {
+        tracing::warn!("{e}");
+    }
+    let view = view_of(&ws);
+    let (profiles, issues) = crate::auth::workspace::profiles(&ws);
+    let c = Arc::new(Cached {
+        ws,
+        view,
+        profiles,
+        issues,
+        stamp: now,
+        states: Mutex::new(None),
+        env_files_published: AtomicBool::new(false),
+    });
+    lock(&server.ws_cache).insert(dir, c.clone());
+    Some(c)
+}
+
+/// Drops every cached workspace and sign-in state (a `stateChanged` cause: env file
+/// saved or changed on disk, settings, environment selected, sign-in or out).
+pub fn forget_all(server: &Server) {
+    lock(&server.ws_cache).clear();
+}
+
+/// Drops the cached sign-in states only (after a send, which may have fetched tokens).
+pub fn forget_profile_states(server: &Server) {
+    for c in lock(&server.ws_cache).values() {
+        *lock(&c.states) = None;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Cached {
+    /// The profiles' sign-in state: from the store at most every few seconds.
+    pub async fn profile_states(&self, server: &Server) -> Vec<crate::ide::ProfileState> {
+        if self.profiles.is_empty() {
+            return Vec::new();
+        }
+        if let Some((at, states)) = lock(&self.states).as_ref()
+            && at.elapsed() < PROFILE_STATE_TTL
+        {
+            return states.clone();
+        }
+        let states = read_profile_states(server, self.profiles.clone()).await;
+        *lock(&self.states) = Some((Instant::now(), states.clone()));
+        states
+    }
+
+    /// The view with the profiles' sign-in state.
+    pub async fn view_with_profiles(&self, server: &Server) -> EnvView {
+        let mut view = self.view.clone();
+        view.profiles = self.profile_states(server).await;
+        view
+    }
+}
+
 /// Environments, the selected one's variables, and the auth profiles with their
 /// sign-in state, for a document.
 pub fn env_view(server: &Server, doc: &Document) -> EnvView {
-    match load(server, doc) {
-        Some(ws) => view_of(&ws),
+    match cached(server, doc) {
+        Some(c) => c.view.clone(),
         None => EnvView {
             selected: select(server, None, &[]),
             ..EnvView::default()
@@ -182,13 +328,11 @@ pub fn token_store(server: &Server) -> Result<std::sync::Arc<dyn crate::auth::To
     Ok(store)
 }
 
-/// The profiles of the document's environment with their sign-in state (reads the
-/// store; never signs in, never a token).
-pub async fn profile_states(server: &Server, ws: &Workspace) -> Vec<crate::ide::ProfileState> {
-    let (profiles, _issues) = crate::auth::workspace::profiles(ws);
-    if profiles.is_empty() {
-        return Vec::new();
-    }
+/// The profiles' sign-in state as the store has it (never signs in, never a token).
+async fn read_profile_states(
+    server: &Server,
+    profiles: Vec<crate::auth::profile::Profile>,
+) -> Vec<crate::ide::ProfileState> {
     let store = match token_store(server) {
         Ok(s) => s,
         Err(e) => {
@@ -225,10 +369,8 @@ pub async fn profile_states(server: &Server, ws: &Workspace) -> Vec<crate::ide::
 
 /// `env_view` plus the profiles' sign-in state.
 pub async fn env_view_with_profiles(server: &Server, doc: &Document) -> EnvView {
-    let Some(ws) = load(server, doc) else {
-        return env_view(server, doc);
-    };
-    let mut view = view_of(&ws);
-    view.profiles = profile_states(server, &ws).await;
-    view
+    match cached(server, doc) {
+        Some(c) => c.view_with_profiles(server).await,
+        None => env_view(server, doc),
+    }
 }

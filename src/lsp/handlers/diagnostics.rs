@@ -82,27 +82,36 @@ fn resolver_diagnostics(
     server: &Server,
     doc: &Document,
 ) -> (Vec<crate::syntax::ast::Diagnostic>, Vec<EnvFileDiagnostics>) {
-    let Some(ws) = workspace::load(server, doc) else {
+    let Some(c) = workspace::cached(server, doc) else {
         return (Vec::new(), Vec::new());
     };
+    let ws = &c.ws;
     let mut diags = {
         let mut cache = server.diag_cache.lock().unwrap_or_else(|e| e.into_inner());
         let old = cache.remove(doc.uri.as_str()).unwrap_or_default();
-        let (diags, new) = resolve_all_cached(&ws, &doc.analysis, &old);
+        let (diags, new) = resolve_all_cached(ws, &doc.analysis, &old);
         cache.insert(doc.uri.as_str().to_string(), new);
         diags
     };
-    let (_, issues) = crate::auth::workspace::profiles(&ws);
     diags.extend(ide::diagnostics::profile_use_diagnostics(
         doc.analysis.file(),
-        &issues,
+        &c.issues,
     ));
-    (diags, ide::diagnostics::env_file_diagnostics(&ws, &issues))
+    // The env files' diagnostics change only with a new load of the workspace.
+    let env_files = if c
+        .env_files_published
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        Vec::new()
+    } else {
+        ide::diagnostics::env_file_diagnostics(ws, &c.issues)
+    };
+    (diags, env_files)
 }
 
 /// Resolver diagnostics of one block, relative to the block's start, by a hash of what
-/// they depend on: the block's text, the file-level variables, the request names and
-/// the selected environment. An edit re-resolves only the blocks it touched.
+/// they depend on: the block's text, the file-level variables, the request names, the
+/// env files, `.env` and the selected environment. An edit re-resolves only the blocks it touched.
 pub type BlockCache = HashMap<u64, Vec<crate::syntax::ast::Diagnostic>>;
 
 fn hash_of(parts: &[&str]) -> u64 {
@@ -134,6 +143,12 @@ pub fn resolve_all_cached(
     }
     for f in &ws.environments.files {
         shared.push_str(&f.text);
+    }
+    for (k, v) in &ws.dotenv.vars {
+        shared.push_str(k);
+        shared.push('=');
+        shared.push_str(v);
+        shared.push('\n');
     }
     shared.push_str(ws.env.name.as_deref().unwrap_or(""));
     let shared_hash = hash_of(&[&shared]);

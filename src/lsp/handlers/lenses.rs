@@ -1,5 +1,9 @@
 //! `textDocument/codeLens`: request lenses in request files, the way back in response
-//! documents.
+//! documents. A request file's lenses are kept per document version and workspace
+//! state, so asking again (editors do, on scroll and focus) costs a copy, not a rebuild.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use tower_lsp_server::ls_types::{CodeLens, Command, Uri};
@@ -8,12 +12,70 @@ use crate::ide::lenses::{self, LensAction};
 use crate::lsp::server::Server;
 use crate::lsp::{convert, ext, responses, workspace};
 
+/// What a request file's lenses were computed from: the document version, the
+/// workspace load (by identity), the profiles' states and, when a lens shows a time
+/// left, the second it was computed at.
+#[derive(Debug, PartialEq)]
+pub struct LensKey {
+    version: i32,
+    workspace: usize,
+    profiles: Vec<crate::ide::ProfileState>,
+    now: i64,
+}
+
+/// The last lenses per document URI.
+pub type LensCache = Mutex<HashMap<String, (LensKey, Arc<Vec<CodeLens>>)>>;
+
 pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
     let doc = server.session.get(uri)?;
+    if doc.is_response {
+        return Some(compute(server, uri, &doc, None).await);
+    }
+    let cached = workspace::cached(server, &doc);
+    let profiles = match &cached {
+        Some(c) => c.profile_states(server).await,
+        None => Vec::new(),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let timed = profiles
+        .iter()
+        .any(|p| p.signed_in && p.expires_at.is_some());
+    let key = LensKey {
+        version: doc.version,
+        workspace: cached.as_ref().map_or(0, |c| Arc::as_ptr(c) as usize),
+        profiles,
+        now: if timed { now } else { 0 },
+    };
+    let lock = || server.lens_cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((k, lenses)) = lock().get(uri.as_str())
+        && *k == key
+    {
+        return Some(lenses.as_ref().clone());
+    }
+    let view = match &cached {
+        Some(c) => {
+            let mut v = c.view.clone();
+            v.profiles = key.profiles.clone();
+            v
+        }
+        None => workspace::env_view(server, &doc),
+    };
+    let out = compute(server, uri, &doc, Some(view)).await;
+    lock().insert(uri.as_str().to_string(), (key, Arc::new(out.clone())));
+    Some(out)
+}
+
+/// The lenses of a response document (`view: None`) or of a request file.
+async fn compute(
+    server: &Server,
+    uri: &Uri,
+    doc: &crate::lsp::session::Document,
+    view: Option<crate::ide::EnvView>,
+) -> Vec<CodeLens> {
     let enc = server.session.encoding();
     let a = &doc.analysis;
     let found = if doc.is_response {
-        let origin = responses::origin_of(server, &doc);
+        let origin = responses::origin_of(server, doc);
         let has_previous = doc
             .path
             .as_deref()
@@ -24,14 +86,14 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
             .map(|l| (l, origin.clone()))
             .collect::<Vec<_>>()
     } else {
-        let view = workspace::env_view_with_profiles(server, &doc).await;
+        let view = view.unwrap_or_default();
         let now = chrono::Utc::now().timestamp();
         lenses::request_lenses(a, view.selected.as_deref(), &|id| view.profile(id), now)
             .into_iter()
             .map(|l| (l, None))
             .collect()
     };
-    let out = found
+    found
         .into_iter()
         .map(|(lens, origin)| {
             let (command, args) = match &lens.action {
@@ -66,6 +128,5 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
                 data: None,
             }
         })
-        .collect();
-    Some(out)
+        .collect()
 }
