@@ -377,6 +377,9 @@ async fn read_body(
 ) -> Result<ResponseBody, BodyError> {
     let mut mem: Vec<u8> = Vec::new();
     let mut spill: Option<(tokio::io::BufWriter<tokio::fs::File>, PathBuf)> = None;
+    // Deletes the spill file unless the body arrives whole: a failed, timed-out or
+    // cancelled download (the future dropped) leaves no partial file behind.
+    let mut guard = SpillGuard(None);
     let mut head: Vec<u8> = Vec::new();
     let mut size: u64 = 0;
     let spill_err = |path: &Path, e: std::io::Error| {
@@ -402,6 +405,7 @@ async fn read_body(
                     w.write_all(&mem).await.map_err(|e| spill_err(&path, e))?;
                     head = mem[..SHOWN_HEAD].to_vec();
                     mem = Vec::new();
+                    guard.0 = Some(path.clone());
                     spill = Some((w, path));
                 }
             }
@@ -410,10 +414,22 @@ async fn read_body(
     Ok(match spill {
         Some((mut w, path)) => {
             w.flush().await.map_err(|e| spill_err(&path, e))?;
+            guard.0 = None;
             ResponseBody::Spilled { path, size, head }
         }
         None => ResponseBody::InMemory(mem),
     })
+}
+
+/// Removes a partly written spill file when dropped still armed.
+struct SpillGuard(Option<PathBuf>);
+
+impl Drop for SpillGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Creates a new file readable by its owner only (response data may be private).
@@ -647,6 +663,24 @@ fn classify(
     }
     if e.is_connect() && lower.contains("refused") {
         return SendError::Refused { host };
+    }
+    // hyper's wording ("message head is too large", "invalid HTTP version parsed")
+    // means nothing to a user: say what the server did.
+    if lower.contains("message head is too large") {
+        return SendError::Other {
+            host,
+            reason: "the response headers are too large (over 400 KB): the server sent more header data than a client accepts".into(),
+        };
+    }
+    if lower.contains("invalid http version")
+        || lower.contains("invalid status")
+        || lower.contains("invalid header")
+        || lower.contains("invalid token")
+    {
+        return SendError::Other {
+            host,
+            reason: "the server did not answer with HTTP: is this the right port, or does it expect https?".into(),
+        };
     }
     SendError::Other { host, reason: text }
 }
