@@ -149,7 +149,8 @@ step_fuzz() {
     bin_dir="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
     local work failed=0
     work="$(mktemp -d)"
-    trap 'rm -rf "$work"' EXIT
+    # shellcheck disable=SC2064 # expand now: `work` is local and gone at exit
+    trap "rm -rf '$work'" EXIT
     for target in $targets; do
         seed_corpus "$work/$target" "$target"
         local dict=() log="$work/$target.log" rc=0

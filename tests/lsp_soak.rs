@@ -555,7 +555,6 @@ fn wrong_methods_params_and_commands_are_answered() {
 /// after a decode error as end of input, so `serve` returns and `httplens lsp` exits
 /// with status 0, silently.
 #[test]
-#[ignore = "known bug: one malformed frame ends the language server (tower-lsp-server read loop)"]
 fn malformed_frames_do_not_end_the_session() {
     let ws = Ws::new();
     let mut c = RawLsp::start(&ws, false);
@@ -639,7 +638,6 @@ fn the_idle_server_exits_when_the_client_disappears() {
 /// after end of input, and the send has no time limit, so `run_stdio`
 /// (src/lsp/mod.rs) never gets to `shutdown_background`.
 #[test]
-#[ignore = "known bug: with a send in flight, httplens lsp outlives a client that closed stdin"]
 fn a_server_with_a_send_in_flight_exits_when_the_client_disappears() {
     // With a send in flight (the peer accepts and never answers).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -747,7 +745,6 @@ fn three_hanging_sends_leave_the_server_responsive() {
 /// same queue: with 4 sends stuck on a silent peer (and no default timeout) the server
 /// answers nothing, not even the cancel, until a peer answers.
 #[test]
-#[ignore = "known bug: 4 hanging sends stall every other request, cancel included"]
 fn six_hanging_sends_leave_the_server_responsive() {
     hanging_sends(6);
 }

@@ -2,7 +2,8 @@
 //! resolved against a fixed environment (public and private values, `$shared`, values
 //! that reference each other, an auth profile), both as a dry run and as a send would.
 //! Checks: no panic; a dry run always yields a spec for a block with a request (the
-//! contract of `request::build`); a masked curl line never shows the private value.
+//! contract of `request::build`); a masked curl line never shows the private value
+//! unless the file itself spells it out.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -89,8 +90,10 @@ fuzz_target!(|data: &[u8]| {
         if let Some(spec) = &spec {
             assert!(spec.line >= 1, "request lines are 1-based");
             let curl = request::curl::to_curl(spec, false);
+            // A leak is the private value reaching the output through a variable; text
+            // the file spells out itself is the author's to show.
             assert!(
-                !curl.contains(SECRET),
+                text.contains(SECRET) || !curl.contains(SECRET),
                 "the masked curl line shows a private value: {curl}"
             );
             black_box(request::curl::to_curl(spec, true));

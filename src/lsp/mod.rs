@@ -17,6 +17,7 @@ mod server;
 mod session;
 mod settings;
 mod signin;
+mod stdio;
 mod workspace;
 
 use std::sync::LazyLock;
@@ -51,14 +52,42 @@ pub fn run_stdio() -> u8 {
                 server::Server::progress_cancel,
             )
             .finish();
-        let serve = Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service);
+        // Frames pass a checker first (see `stdio.rs`); tower-lsp reads the checked
+        // stream from a pipe.
+        let (to_server, from_filter) = tokio::io::duplex(1 << 20);
+        let (server_out, to_stdout) = tokio::io::duplex(1 << 20);
+        let (answers_tx, answers_rx) = tokio::sync::mpsc::unbounded_channel();
+        let stdin_closed = CancellationToken::new();
+        tokio::spawn(stdio::filter_frames(
+            tokio::io::stdin(),
+            to_server,
+            answers_tx,
+            stdin_closed.clone(),
+        ));
+        let output = tokio::spawn(stdio::merge_output(
+            to_stdout,
+            answers_rx,
+            tokio::io::stdout(),
+        ));
+        // Sends wait on the network: allow many at once, so that a few hanging ones
+        // never hold up lenses, hovers or the `$/cancelRequest` that would stop them.
+        let serve = Transport::new(from_filter, server_out, socket)
+            .concurrency_level(64)
+            .serve(service);
         tokio::select! {
             () = serve => {}
             () = async {
                 SHUTDOWN.cancelled().await;
                 tokio::time::sleep(Duration::from_secs(3)).await;
             } => tracing::info!("stopping 3 s after shutdown"),
+            // The client is gone: nobody will read the results of work in flight.
+            () = async {
+                stdin_closed.cancelled().await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            } => tracing::info!("stopping: the client closed stdin"),
         }
+        // Let the last frames (the `shutdown` answer) reach stdout.
+        let _ = tokio::time::timeout(Duration::from_millis(500), output).await;
     });
     // The stdin reader sits in a blocking read: do not wait for it after `exit`.
     rt.shutdown_background();
