@@ -9,65 +9,11 @@ use super::profile::{ProfileIssue, parse_profiles};
 use super::{AuthSession, Profile, TokenStore};
 use crate::env::Workspace;
 
-/// Expand `{{name}}`, `{{$dotenv NAME}}`, `{{$processEnv NAME}}` in an auth value.
-/// Variables may refer to other variables (a few levels deep); an unknown one is an
-/// error sentence naming it.
+/// Expand `{{variables}}` in an auth value with the resolver's own rules (environment,
+/// `$shared`, `.env`, process and system variables, `%` indirection); an unknown or
+/// looping variable is an error sentence naming it.
 pub fn resolve_value(ws: &Workspace, text: &str) -> Result<String, String> {
-    expand(ws, text, 0)
-}
-
-fn expand(ws: &Workspace, text: &str, depth: u32) -> Result<String, String> {
-    if depth > 8 {
-        return Err("variables refer to each other in a loop".into());
-    }
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let inner = after[..end].trim();
-        let value = lookup(ws, inner, depth)?;
-        out.push_str(&value);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn lookup(ws: &Workspace, inner: &str, depth: u32) -> Result<String, String> {
-    let mut parts = inner.split_whitespace();
-    let head = parts.next().unwrap_or("");
-    match head {
-        "$dotenv" => {
-            let name = parts.next().unwrap_or("");
-            ws.dotenv
-                .vars
-                .get(name)
-                .cloned()
-                .ok_or_else(|| format!("`{name}` is not in the .env file"))
-        }
-        "$processEnv" => {
-            let name = parts.next().unwrap_or("");
-            ws.process_var(name)
-                .ok_or_else(|| format!("the process environment has no `{name}`"))
-        }
-        name if name.starts_with("$env.") => {
-            let n = &name[5..];
-            ws.process_var(n)
-                .ok_or_else(|| format!("the process environment has no `{n}`"))
-        }
-        name => match ws.env.get(name) {
-            Some(v) => expand(ws, &v.value, depth + 1),
-            None if ws.env.name.is_none() && ws.environments.has_any_file() => Err(format!(
-                "the variable `{name}` is not defined: select an environment"
-            )),
-            None => Err(format!("the variable `{name}` is not defined")),
-        },
-    }
+    crate::env::Resolver::expand_standalone(&crate::env::ResolveContext::dry_run(ws), text)
 }
 
 /// The profiles of the workspace's selected environment.

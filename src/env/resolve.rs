@@ -126,6 +126,24 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Expand `text` that is not part of any `.http` file (an auth profile's value in
+    /// an env file) with the same rules as a request's values: environment, `.env`,
+    /// process and system variables. The first problem is the error sentence.
+    pub fn expand_standalone(ctx: &ResolveContext<'_>, text: &str) -> Result<String, String> {
+        let file = HttpFile::default();
+        let mut r = Resolver::new(&file, 0, ctx);
+        let t = parse_template(text, 0);
+        let out = r.expand_foreign(&t, TextRange::default());
+        match r
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == crate::syntax::ast::Severity::Error)
+        {
+            Some(d) => Err(d.message.clone()),
+            None => Ok(out),
+        }
+    }
+
     /// Expand a template from the `.http` file (its ranges are file offsets).
     pub fn expand(&mut self, t: &Template) -> String {
         self.expand_at(
@@ -236,8 +254,8 @@ impl<'a> Resolver<'a> {
     /// Candidate sources of `n` for a use at `offset`, highest precedence first.
     fn candidates(&self, n: &str, offset: usize) -> Vec<Source> {
         let mut out = Vec::new();
-        let own = &self.file.blocks[self.block];
-        if own.request.is_some()
+        if let Some(own) = self.file.blocks.get(self.block)
+            && own.request.is_some()
             && let Some(i) = own
                 .variables
                 .iter()
@@ -266,7 +284,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn is_prompt(&self, n: &str) -> bool {
-        let own = &self.file.blocks[self.block];
+        let Some(own) = self.file.blocks.get(self.block) else {
+            return false;
+        };
         own.metadata.iter().any(|m| {
             m.key.value.eq_ignore_ascii_case("prompt")
                 && m.value

@@ -193,33 +193,40 @@ async fn read_frame<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    async fn run(input: &[u8]) -> (String, bool) {
+    async fn run(input: &[u8]) -> (String, bool, Vec<i64>) {
         let (w, mut r) = tokio::io::duplex(1 << 20);
         let closed = CancellationToken::new();
-        let (tx, _rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel();
         filter_frames(input, w, tx, closed.clone()).await;
         let mut out = String::new();
         r.read_to_string(&mut out).await.unwrap();
-        (out, closed.is_cancelled())
+        let mut codes = Vec::new();
+        while let Ok(a) = rx.try_recv() {
+            let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
+            codes.push(v["error"]["code"].as_i64().unwrap());
+        }
+        (out, closed.is_cancelled(), codes)
     }
 
     #[tokio::test]
     async fn good_frames_pass_bad_ones_are_dropped() {
         let input = b"Content-Length: 2\r\n\r\n{}\
+Content-Length: 7\r\n\r\n[1,2,3]\
 Content-Length: 5\r\n\r\n{oops\
 Content-Length: abc\r\n\r\n\
-Content-Type: x\r\nContent-Length: 7\r\n\r\n[1,2,3]";
-        let (out, closed) = run(input).await;
+Content-Type: x\r\nContent-Length: 30\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x\"}";
+        let (out, closed, codes) = run(input).await;
+        assert_eq!(codes, [-32600, -32600, -32700], "answers to the bad frames");
         assert_eq!(
             out,
-            "Content-Length: 2\r\n\r\n{}Content-Length: 7\r\n\r\n[1,2,3]"
+            "Content-Length: 30\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x\"}"
         );
         assert!(closed, "end of input is reported");
     }
 
     #[tokio::test]
     async fn a_huge_announced_length_is_not_buffered() {
-        let (out, closed) = run(b"Content-Length: 1000000000000\r\n\r\n{}").await;
+        let (out, closed, _) = run(b"Content-Length: 1000000000000\r\n\r\n{}").await;
         assert_eq!(out, "");
         assert!(closed);
     }

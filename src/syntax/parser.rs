@@ -26,6 +26,14 @@ mod template;
 use super::ast::*;
 use crate::text::TextRange;
 pub use template::parse_var_expr;
+
+/// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
+/// contents), split exactly as the parser splits values: ranges are offsets into
+/// `text`; an unclosed `{{` stays literal text.
+pub fn parse_template(text: &str) -> Template {
+    let mut ignored = Vec::new();
+    template::template(text, TextRange::new(0, text.len()), &mut ignored)
+}
 use template::template;
 
 /// Parse a `.http` / `.rest` file.
