@@ -311,43 +311,16 @@ pub async fn token_request(
             form.push((cp.name.clone(), cp.value.clone()));
         }
     }
-    let mut req = http
+    let req = http
         .post(token_url.clone())
         .header(reqwest::header::ACCEPT, "application/json");
-    match (p.client_auth, &p.client_secret) {
-        (ClientAuth::Basic, Some(secret)) => {
-            // RFC 6749 2.3.1: form-urlencode id and secret before Basic.
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let cred = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                enc(&p.client_id),
-                enc(secret.expose())
-            ));
-            req = req.header(reqwest::header::AUTHORIZATION, format!("Basic {cred}"));
-        }
-        (ClientAuth::InBody, Some(secret)) => {
-            form.push(("client_id".into(), p.client_id.clone()));
-            form.push(("client_secret".into(), secret.expose().to_string()));
-        }
-        _ => form.push(("client_id".into(), p.client_id.clone())),
-    }
-    let body = form_body(&form);
-    let resp = req
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            AuthError::Network(format!(
-                "the token endpoint {} could not be reached: {}",
-                origin(token_url),
-                network_reason(&e)
-            ))
-        })?;
+    let resp = post_form(req, p, form).await.map_err(|e| {
+        AuthError::Network(format!(
+            "the token endpoint {} could not be reached: {}",
+            origin(token_url),
+            network_reason(&e)
+        ))
+    })?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap_or_default();
@@ -387,6 +360,40 @@ pub fn origin(u: &Url) -> String {
     u.origin().ascii_serialization()
 }
 
+/// Send `form` with the profile's client authentication: HTTP Basic with the id and
+/// secret form-urlencoded first (RFC 6749 2.3.1), or both in the body, or the id alone
+/// (public clients).
+async fn post_form(
+    mut req: reqwest::RequestBuilder,
+    p: &Profile,
+    mut form: Vec<(String, String)>,
+) -> Result<reqwest::Response, reqwest::Error> {
+    match (p.client_auth, &p.client_secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let cred = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                enc(&p.client_id),
+                enc(secret.expose())
+            ));
+            req = req.header(reqwest::header::AUTHORIZATION, format!("Basic {cred}"));
+        }
+        (ClientAuth::InBody, Some(secret)) => {
+            form.push(("client_id".into(), p.client_id.clone()));
+            form.push(("client_secret".into(), secret.expose().to_string()));
+        }
+        _ => form.push(("client_id".into(), p.client_id.clone())),
+    }
+    req.header(
+        reqwest::header::CONTENT_TYPE,
+        "application/x-www-form-urlencoded",
+    )
+    .body(form_body(&form))
+    .send()
+    .await
+}
+
 /// Revoke a token (RFC 7009); failures are reported but do not stop a sign-out.
 pub async fn revoke(
     http: &reqwest::Client,
@@ -395,29 +402,11 @@ pub async fn revoke(
     token: &str,
     hint: &str,
 ) -> Result<(), AuthError> {
-    let mut form = vec![
+    let form = vec![
         ("token".to_string(), token.to_string()),
         ("token_type_hint".to_string(), hint.to_string()),
     ];
-    let mut req = http.post(revoke_url.clone());
-    match (p.client_auth, &p.client_secret) {
-        (ClientAuth::Basic, Some(secret)) => {
-            req = req.basic_auth(&p.client_id, Some(secret.expose()));
-        }
-        (ClientAuth::InBody, Some(secret)) => {
-            form.push(("client_id".into(), p.client_id.clone()));
-            form.push(("client_secret".into(), secret.expose().to_string()));
-        }
-        _ => form.push(("client_id".into(), p.client_id.clone())),
-    }
-    let body = form_body(&form);
-    let resp = req
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body)
-        .send()
+    let resp = post_form(http.post(revoke_url.clone()), p, form)
         .await
         .map_err(|e| {
             AuthError::Network(format!(

@@ -31,20 +31,6 @@ fn anchor(file: Option<&Path>) -> Result<PathBuf, String> {
     }
 }
 
-fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => Some(r),
-        Err(e) => {
-            error_line(format!("cannot start the async runtime: {e}"));
-            None
-        }
-    }
-}
-
 /// Load the workspace and a session; `Err(exit code)` after printing why.
 fn load(
     file: Option<&Path>,
@@ -173,7 +159,7 @@ pub fn login(args: LoginArgs) -> u8 {
     if let Err(c) = check_profile(&session, &issues, &args.profile, &ws) {
         return c;
     }
-    let Some(rt) = runtime() else { return 1 };
+    let Some(rt) = super::runtime() else { return 1 };
     let (url_tx, url_rx) = tokio::sync::oneshot::channel();
     let observer = Arc::new(CliObserver {
         no_browser: args.no_browser,
@@ -266,7 +252,7 @@ pub fn logout(args: LogoutArgs) -> u8 {
     if let Err(c) = check_profile(&session, &issues, &args.profile, &ws) {
         return c;
     }
-    let Some(rt) = runtime() else { return 1 };
+    let Some(rt) = super::runtime() else { return 1 };
     match rt.block_on(session.sign_out(&args.profile)) {
         Ok(r) if !r.had_entry => {
             out(&format!("`{}` was not signed in.\n", args.profile));
@@ -336,7 +322,7 @@ pub fn status(args: StatusArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let Some(rt) = runtime() else { return 1 };
+    let Some(rt) = super::runtime() else { return 1 };
     let mut rows = Vec::new();
     let mut failed = false;
     for env in envs {

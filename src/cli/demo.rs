@@ -30,16 +30,8 @@ fn out(text: &str) {
 }
 
 pub fn run(args: DemoArgs) -> u8 {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            error_line(format!("cannot start the async runtime: {e}"));
-            return 1;
-        }
+    let Some(rt) = super::runtime() else {
+        return 1;
     };
     rt.block_on(run_async(args))
 }

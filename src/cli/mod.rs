@@ -187,6 +187,22 @@ fn init_logging() {
         .try_init();
 }
 
+/// The async runtime of a CLI command (two workers: the machine may have two cores);
+/// `None` after saying why it could not start.
+pub fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            error_line(format!("cannot start the async runtime: {e}"));
+            None
+        }
+    }
+}
+
 /// Print one clear sentence to stderr (the CLI's error channel).
 pub fn error_line(msg: impl std::fmt::Display) {
     eprintln!("httplens: {msg}");

@@ -64,16 +64,8 @@ impl crate::auth::SignInObserver for SignInNotes {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            error_line(format!("cannot start the async runtime: {e}"));
-            return 1;
-        }
+    let Some(rt) = super::runtime() else {
+        return 1;
     };
     rt.block_on(run_async(args))
 }
