@@ -14,6 +14,8 @@
 # Environment:
 #   HTTPLENS_CI_CACHE       cache folder for tools and peers (default ~/.cache/httplens-ci)
 #   HTTPLENS_FUZZ_SECONDS   seconds per fuzz target (default 30)
+#   HTTPLENS_CI_BUDGET_SECONDS  time for the whole run (default 5100 = 85 min); each step
+#                           is also bounded by its own limit
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -81,7 +83,8 @@ step_apt() {
     # compiler libFuzzer is built with).
     mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/apt-packages.txt | grep -v '^$' | sort -u)
     for pkg in "${wanted[@]}"; do
-        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+        # A removed package can stay known to dpkg ("config-files"): ask for installed.
+        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -eq 0 ]; then
         echo "all ${#wanted[@]} Debian packages already installed"
@@ -219,6 +222,35 @@ wanted() {
     return 1
 }
 
+# reap_step TOKEN: end what a step left running. `timeout` signals its process group,
+# but a server or browser that made its own session (setsid) escapes it; every process a
+# step starts inherits HTTPLENS_CI_STEP=TOKEN, so find those by their environment and end
+# them by their id (TERM, then KILL after at most 5 s).
+reap_step() {
+    local token="$1" pids=() env pid i
+    for env in /proc/[0-9]*/environ; do
+        pid="${env#/proc/}"
+        pid="${pid%/environ}"
+        [ "$pid" = "$$" ] && continue
+        # Processes come and go while we look: an unreadable entry is simply skipped.
+        if { tr '\0' '\n' <"$env"; } 2>/dev/null | grep -qxF "HTTPLENS_CI_STEP=$token"; then
+            pids+=("$pid")
+        fi
+    done
+    [ "${#pids[@]}" -eq 0 ] && return 0
+    echo "=== ending ${#pids[@]} process(es) the step left running: ${pids[*]}"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        local alive=()
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+        [ "${#alive[@]}" -eq 0 ] && return 0
+        pids=("${alive[@]}")
+        [ "$i" -eq 10 ] && kill -KILL "${pids[@]}" 2>/dev/null
+        sleep 0.5
+    done
+    return 0
+}
+
 # run_step NAME TIMEOUT_SECONDS FUNCTION [CONDITION_FILE]
 # Skips the step when CONDITION_FILE is given and does not exist.
 run_step() {
@@ -229,6 +261,14 @@ run_step() {
         skipped=$((skipped + 1))
         return 0
     fi
+    # The whole run stays inside its budget: a step gets at most the time that is left.
+    local left=$(( deadline - $(date +%s) ))
+    if [ "$left" -le 0 ]; then
+        names+=("$name"); results+=("FAILED (not run: the ${budget}s budget is spent)"); times+=("-")
+        failed=$((failed + 1))
+        return 0
+    fi
+    [ "$limit" -gt "$left" ] && limit="$left"
     echo
     echo "=== $name"
     local start rc
@@ -236,9 +276,11 @@ run_step() {
     set +e
     # No stdin (CI has none; a test that waits for input must fail, not hang), and a hard
     # time limit: timeout signals the whole process group it leads.
-    timeout -k 30 "$limit" bash -c "set -euo pipefail; $fn" </dev/null
+    local token="$name-$$-$RANDOM"
+    HTTPLENS_CI_STEP="$token" timeout -k 30 "$limit" bash -c "set -euo pipefail; $fn" </dev/null
     rc=$?
     set -e
+    reap_step "$token"
     local took=$(( $(date +%s) - start ))
     names+=("$name"); times+=("${took}s")
     if [ "$rc" -eq 0 ]; then
@@ -253,6 +295,9 @@ run_step() {
 }
 
 total_start=$(date +%s)
+# CI allows 90 minutes for a cold run; stop starting work a little before that.
+budget="${HTTPLENS_CI_BUDGET_SECONDS:-5100}"
+deadline=$(( total_start + budget ))
 run_step apt           900  step_apt
 run_step tools         1800 step_tools
 run_step setup-peers   900  step_setup_peers  tests/peers/setup.sh
@@ -262,8 +307,8 @@ run_step fmt           300  step_fmt
 run_step clippy        2400 step_clippy
 run_step test          3000 step_test
 run_step doctest       900  step_doctest
-run_step nvim          600  step_nvim         editors/nvim/test/run.sh
-run_step vscode        900  step_vscode       editors/vscode/test/run.sh
+run_step nvim          300  step_nvim         editors/nvim/test/run.sh
+run_step vscode        600  step_vscode       editors/vscode/test/run.sh
 run_step fuzz          $((2400 + 120 * 8 + FUZZ_SECONDS * 8)) step_fuzz fuzz/Cargo.toml
 run_step deny          300  step_deny         deny.toml
 total=$(( $(date +%s) - total_start ))

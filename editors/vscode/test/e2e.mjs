@@ -16,6 +16,7 @@
 // Prints one line per check and a last line `N passed, N failed[, N skipped]`; exits 1
 // when any check failed. Every wait is bounded and polls for the state it needs.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -57,16 +58,60 @@ const CHROMIUM_ARGS = [
 const results = { passed: 0, failed: 0, skipped: 0 };
 let blocked = null; // name of the first failed blocking check: later checks depend on it
 
+// No check may hang the run: each one gets a hard deadline, and every wait inside it is
+// bounded too. A Playwright call or a probe that never returns becomes a `not ok` line
+// naming the check and the step it was on.
+const CHECK_TIMEOUT_MS = Number(process.env.HTTPLENS_E2E_CHECK_TIMEOUT_MS || 120000);
+let running = null; // the name of the check being run
+let currentStep = ''; // what that check is doing now (set by step, waitFor, runPaletteCommand)
+// The check a piece of code runs for: a body that outlived its deadline is marked
+// abandoned and stops at its next step or wait instead of acting on a later check's page.
+const checkScope = new AsyncLocalStorage();
+
+function throwIfAbandoned(what) {
+    if (checkScope.getStore()?.abandoned) {
+        throw new Error(`abandoned after its check timed out (at: ${what})`);
+    }
+}
+
+/** Records what the running check is doing, for the message when it hangs. */
+function step(what) {
+    throwIfAbandoned(what);
+    currentStep = what;
+}
+
+/** `promise`, or a rejection saying `what` did not finish within `ms`. */
+function bounded(promise, ms, what) {
+    let timer;
+    const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    });
+    return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Runs one check; a failed check skips the later ones unless it is `{ blocking: false }`. */
-async function check(name, body, { blocking = true } = {}) {
+async function check(name, body, { blocking = true, timeoutMs = CHECK_TIMEOUT_MS } = {}) {
     if (blocked !== null) {
         results.skipped += 1;
         console.log(`skip - ${name} (needs: ${blocked})`);
         return;
     }
     const started = Date.now();
+    running = name;
+    currentStep = 'starting';
+    const scope = { abandoned: false };
+    const work = checkScope.run(scope, () => Promise.resolve().then(body));
+    // An abandoned body may still reject later; that must not crash the run.
+    work.catch(() => {});
+    let timer;
+    const hung = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            scope.abandoned = true;
+            reject(new Error(`hung for ${timeoutMs / 1000} s, stopped while ${currentStep || 'starting'}`));
+        }, timeoutMs);
+    });
     try {
-        await body();
+        await Promise.race([work, hung]);
         results.passed += 1;
         console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } catch (error) {
@@ -76,16 +121,31 @@ async function check(name, body, { blocking = true } = {}) {
         }
         console.log(`not ok - ${name}: ${error instanceof Error ? error.message : String(error)}`);
         await screenshot(`failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+        // Leave no palette, quick pick or input box open for the next check.
+        if (page !== undefined) {
+            for (let i = 0; i < 2; i += 1) {
+                await bounded(page.keyboard.press('Escape'), 5000, 'Escape').catch(() => {});
+            }
+        }
+    } finally {
+        clearTimeout(timer);
+        running = null;
     }
 }
 
-/** Polls `probe` until it returns a truthy value; throws `what` after `ms`. */
+/**
+ * Polls `probe` until it returns a truthy value; throws `what` after `ms`. Each probe is
+ * bounded as well, so one that never answers cannot hold the wait past its deadline.
+ */
 async function waitFor(what, ms, probe) {
     const deadline = Date.now() + ms;
+    step(`waiting: ${what}`);
     let last;
     for (;;) {
+        throwIfAbandoned(what);
         try {
-            const value = await probe();
+            const left = Math.max(1000, Math.min(10000, deadline - Date.now()));
+            const value = await bounded(Promise.resolve().then(probe), left, 'a probe');
             if (value) {
                 return value;
             }
@@ -106,9 +166,9 @@ async function waitFor(what, ms, probe) {
 const cleanups = [];
 async function cleanup() {
     while (cleanups.length > 0) {
-        const step = cleanups.pop();
+        const undo = cleanups.pop();
         try {
-            await step();
+            await bounded(Promise.resolve().then(undo), 20000, 'a cleanup step');
         } catch (error) {
             console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -116,7 +176,15 @@ async function cleanup() {
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => {
-        void cleanup().finally(() => process.exit(130));
+        // Stopped from outside (run.sh's timeout): still say which check and step it was.
+        const where = running === null ? 'between checks' : `in "${running}" while ${currentStep}`;
+        console.log(`not ok - test harness: stopped by ${signal} ${where}`);
+        results.failed += 1;
+        const skipped = results.skipped > 0 ? `, ${results.skipped} skipped` : '';
+        void cleanup().finally(() => {
+            console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
+            process.exit(130);
+        });
     });
 }
 
@@ -214,7 +282,7 @@ async function screenshot(name) {
     }
     const file = path.join(artifacts, name);
     try {
-        await page.screenshot({ path: file });
+        await bounded(page.screenshot({ path: file, timeout: 15000 }), 20000, 'the screenshot');
         return file;
     } catch {
         return undefined;
@@ -223,30 +291,42 @@ async function screenshot(name) {
 
 /**
  * Runs a command from the palette (F1) by its title, as a user would. The palette can
- * close again when the focus moves right after it opened (a tab switch, a notification),
- * so opening and typing are retried a few times.
+ * close again when the focus moves right after it opened (a tab switch, a notification,
+ * a response opening beside), so every step is retried a few times. The command's row is
+ * clicked rather than Enter pressed: when the palette has closed in the meantime, Enter
+ * would go to the editor (and type a newline into the .http file), while a click on a row
+ * that is gone fails and is retried.
  */
 async function runPaletteCommand(title) {
     const input = page.locator('.quick-input-widget input').first();
+    step(`running "${title}" from the palette`);
     let lastError;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+    for (let attempt = 0; attempt < 4; attempt += 1) {
         try {
             await page.keyboard.press('F1');
             await input.waitFor({ state: 'visible', timeout: 10000 });
             await input.fill(`>${title}`, { timeout: 3000 });
             const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
             await row.waitFor({ state: 'visible', timeout: 10000 });
+            await row.click({ timeout: 3000 });
+            return;
         } catch (error) {
             lastError = error;
-            await page.keyboard.press('Escape');
-            continue;
+            if (await input.isVisible().catch(() => false)) {
+                await page.keyboard.press('Escape');
+            }
         }
-        // Not retried from here on: the command may have started (and may open its own
-        // quick pick in the same widget).
-        await page.keyboard.press('Enter');
-        return;
     }
     throw new Error(`could not run "${title}" from the palette: ${lastError.message.split('\n')[0]}`);
+}
+
+/** Closes every browser tab but the workbench (e.g. one code-server opened by itself). */
+async function closeOtherTabs() {
+    for (const other of context.pages()) {
+        if (other !== page) {
+            await bounded(other.close(), 20000, `closing the tab at ${other.url()}`);
+        }
+    }
 }
 
 /** The text of the editor in group `group` (a Locator), spaces normalised. */
@@ -532,13 +612,13 @@ async function main() {
                 throw new Error(`the message holds no authorize URL: ${message}`);
             }
             // The tab code-server opened on its own (its proxy of the provider) is not used.
-            for (const other of context.pages()) {
-                if (other !== page) {
-                    await other.close();
-                }
-            }
-            const signInPage = await context.newPage();
+            step('closing the tab code-server opened');
+            await closeOtherTabs();
+            step('opening a new browser tab');
+            const signInPage = await bounded(context.newPage(), 20000, 'opening a new tab');
+            step(`opening ${authorizeUrl}`);
             await signInPage.goto(authorizeUrl);
+            step('clicking approve');
             try {
                 await signInPage.locator('#approve').click({ timeout: 30000 });
             } catch (error) {
@@ -548,8 +628,9 @@ async function main() {
             await waitFor('the browser did not land on the sign-in result page', 30000, async () =>
                 /signed in|you can close/i.test(await signInPage.locator('body').innerText({ timeout: 1000 })),
             );
-            await signInPage.screenshot({ path: path.join(artifacts, 'signin-browser.png') });
-            await signInPage.close();
+            await signInPage.screenshot({ path: path.join(artifacts, 'signin-browser.png'), timeout: 15000 });
+            step('closing the sign-in tab');
+            await bounded(signInPage.close(), 20000, 'closing the sign-in tab');
             const signedIn = page.locator('.codelens-decoration a', { hasText: /^demo: signed in as demo\.user@example\.test/ });
             await waitFor('the lens does not say "demo: signed in as demo.user@example.test"', 30000, () =>
                 signedIn.first().isVisible(),
@@ -594,30 +675,38 @@ async function main() {
             await waitFor('no notification with the authorize URL', 30000, () => toast.isVisible());
             const authorizeUrl = (await toast.innerText()).match(/http:\/\/127\.0\.0\.1:\d+\/\S*?(?=\s|$)/)?.[0];
             const redirect = new URL(new URL(authorizeUrl).searchParams.get('redirect_uri'));
-            for (const other of context.pages()) {
-                if (other !== page) {
-                    await other.close();
-                }
-            }
-            const signInPage = await context.newPage();
+            step('closing the tab code-server opened');
+            await closeOtherTabs();
+            step('opening a new browser tab');
+            const signInPage = await bounded(context.newPage(), 20000, 'opening a new tab');
             let landedOn;
             // The redirect goes nowhere, as on a machine the listener cannot be reached from:
             // the provider's answer to the approval is fetched without following its
             // redirect, and the tab shows an error instead. (A route does not see redirects.)
+            // `landedOn` is set only once the tab has its answer: closing a tab whose
+            // navigation is still held by the route (fetch or fulfill in flight) can hang
+            // Chromium's close for good, which is how this check once hung the suite.
             await signInPage.route('**/*approve*', async (route) => {
                 const answer = await route.fetch({ maxRedirects: 0 });
                 const location = answer.headers()['location'];
                 if (location?.startsWith(redirect.origin)) {
-                    landedOn = location;
                     await route.fulfill({ status: 502, contentType: 'text/plain', body: 'unreachable (blocked by the test)' });
+                    landedOn = location;
                 } else {
                     await route.fulfill({ response: answer });
                 }
             });
+            step(`opening ${authorizeUrl}`);
             await signInPage.goto(authorizeUrl);
+            step('clicking approve');
             await signInPage.locator('#approve').click({ timeout: 30000 });
             await waitFor('the browser was not redirected to the listener', 30000, () => landedOn !== undefined);
-            await signInPage.close();
+            await waitFor('the tab did not show the blocked redirect', 30000, async () =>
+                (await signInPage.locator('body').innerText({ timeout: 1000 })).includes('blocked by the test'),
+            );
+            step('closing the sign-in tab');
+            await bounded(signInPage.unrouteAll({ behavior: 'ignoreErrors' }), 10000, 'removing the route');
+            await bounded(signInPage.close(), 20000, 'closing the sign-in tab');
 
             await runPaletteCommand('httplens: Complete Sign-in with Redirect URL…');
             // Two profiles are signed out (demo, demo-service): pick demo.

@@ -10,6 +10,8 @@
 # --update-docs-image copies the screenshot of a passing run to docs/images/vscode-send.png.
 # HTTPLENS_BIN=/path/to/httplens skips building the server binary.
 # HTTPLENS_CORPUS overrides where the real .http files are (default ../shared/corpus/http).
+# HTTPLENS_E2E_TIMEOUT caps the whole e2e.mjs run in seconds (default 1200);
+# HTTPLENS_E2E_CHECK_TIMEOUT_MS caps each of its checks (default 120000).
 set -euo pipefail
 
 update_docs_image=false
@@ -70,12 +72,19 @@ ls -d "$scratch/exts"/httplens.httplens-* >/dev/null 2>&1 \
 
 # Two scripts, one summary: the grammar check (no editor needed) and the editor test.
 corpus="${HTTPLENS_CORPUS:-$repo/../shared/corpus/http}"
+# Neither may hang the suite: each is stopped after a hard limit (e2e.mjs also bounds each
+# of its checks); on SIGTERM e2e.mjs still prints which check it was in and its summary.
+e2e_limit="${HTTPLENS_E2E_TIMEOUT:-1200}"
 status=0
 HTTPLENS_E2E_PEERS="$peers" HTTPLENS_CORPUS="$corpus" \
-    node "$here/grammar.mjs" | tee "$artifacts/grammar.log" || status=$?
+    timeout --kill-after=30 300 node "$here/grammar.mjs" | tee "$artifacts/grammar.log" || status=$?
+[[ "$status" -ne 124 && "$status" -ne 137 ]] || echo "run.sh: grammar.mjs did not finish within 300 s and was stopped." >&2
 e2e_status=0
 HTTPLENS_E2E_PEERS="$peers" HTTPLENS_E2E_DIR="$scratch" HTTPLENS_E2E_SERVER="$server" \
-    HTTPLENS_E2E_ARTIFACTS="$artifacts" node "$here/e2e.mjs" | tee "$artifacts/e2e.log" || e2e_status=$?
+    HTTPLENS_E2E_ARTIFACTS="$artifacts" timeout --kill-after=30 "$e2e_limit" node "$here/e2e.mjs" \
+    | tee "$artifacts/e2e.log" || e2e_status=$?
+[[ "$e2e_status" -ne 124 && "$e2e_status" -ne 137 ]] \
+    || echo "run.sh: e2e.mjs did not finish within $e2e_limit s and was stopped." >&2
 [[ "$e2e_status" -eq 0 ]] || status=$e2e_status
 
 # Add up the two `N passed, N failed[, N skipped]` lines; a script that crashed before
