@@ -42,7 +42,7 @@ pub fn to_curl(spec: &RequestSpec, reveal: bool) -> String {
         };
         lines.push(format!(
             "--digest -u {}",
-            quote(&format!("{}:{pass}", d.user))
+            quote(&format!("{}:{pass}", hide(&d.user)))
         ));
     }
     match &spec.body {
@@ -139,6 +139,10 @@ mod tests {
         );
         let revealed = to_curl(&s, true);
         assert!(revealed.contains("'Authorization: Bearer tok-123'"));
+        // A digest user that is itself a secret value (found by fuzzing) is masked too.
+        let mut s2 = spec();
+        s2.digest.as_mut().unwrap().user = "tok-123".into();
+        assert!(to_curl(&s2, false).contains("--digest -u '***:***'"));
         assert!(revealed.contains("-u u:pw"));
     }
 
