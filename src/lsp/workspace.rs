@@ -149,7 +149,12 @@ pub struct Cached {
     states: Mutex<Option<(Instant, Vec<crate::ide::ProfileState>)>>,
     /// The env files' diagnostics were handed to the client from this load.
     pub env_files_published: AtomicBool,
+    /// Unique per load, for caches keyed on "this load" (an `Arc`'s address is not:
+    /// the allocator hands a freed address straight back to the next load).
+    pub generation: u64,
 }
+
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Workspaces by document folder (see [`cached`]).
 pub type WsCache = Mutex<HashMap<PathBuf, Arc<Cached>>>;
@@ -188,6 +193,7 @@ pub fn cached(server: &Server, doc: &Document) -> Option<Arc<Cached>> {
         stamp: now,
         states: Mutex::new(None),
         env_files_published: AtomicBool::new(false),
+        generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     });
     lock(&server.ws_cache).insert(dir, c.clone());
     Some(c)

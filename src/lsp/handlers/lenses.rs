@@ -13,12 +13,12 @@ use crate::lsp::server::Server;
 use crate::lsp::{convert, ext, responses, workspace};
 
 /// What a request file's lenses were computed from: the document version, the
-/// workspace load (by identity), the profiles' states and, when a lens shows a time
+/// workspace load (its generation), the profiles' states and, when a lens shows a time
 /// left, the second it was computed at.
 #[derive(Debug, PartialEq)]
 pub struct LensKey {
     version: i32,
-    workspace: usize,
+    workspace: u64,
     profiles: Vec<crate::ide::ProfileState>,
     now: i64,
 }
@@ -42,7 +42,7 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
         .any(|p| p.signed_in && p.expires_at.is_some());
     let key = LensKey {
         version: doc.version,
-        workspace: cached.as_ref().map_or(0, |c| Arc::as_ptr(c) as usize),
+        workspace: cached.as_ref().map_or(0, |c| c.generation),
         profiles,
         now: if timed { now } else { 0 },
     };

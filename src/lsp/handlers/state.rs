@@ -13,6 +13,16 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
             params.uri.as_str()
         ))
     })?;
+    // A response document has no environment of its own: answer for the request file
+    // it came from (when that is open), so a status bar or picker that asks while a
+    // response is focused shows the request's environments, not an empty list.
+    let doc = if doc.is_response {
+        crate::lsp::responses::origin_of(server, &doc)
+            .and_then(|(uri, _)| server.session.get(&uri))
+            .unwrap_or(doc)
+    } else {
+        doc
+    };
     let view = workspace::env_view_with_profiles(server, &doc).await;
     Ok(StateResult {
         version: env!("CARGO_PKG_VERSION").to_string(),
