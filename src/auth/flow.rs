@@ -439,6 +439,100 @@ async fn serve(
     // Dropping the listener here closes the port: a second redirect is refused.
 }
 
+/// What the loopback listener answers to one request, decided without any I/O.
+struct Answer {
+    status: u16,
+    page: String,
+    /// The callback's query when this request is the one the sign-in waits for.
+    query: Option<Vec<(String, String)>>,
+}
+
+/// The listener's decision for one request line: only `GET` on the callback path with
+/// `code`, `error` or `state` counts (and only the first such request); everything
+/// else is a 404 or an explanation, never the end of the flow.
+fn answer_request(
+    request_line: &str,
+    callback_path: &str,
+    expect: &Expect,
+    profile: &str,
+    done: bool,
+) -> Answer {
+    let mut parts = request_line.split(' ');
+    let method = parts.next().unwrap_or("");
+    let target = parts.next().unwrap_or("");
+    let u = Url::parse(&format!("http://loopback{target}")).ok();
+    let (status, page, query) = match u {
+        Some(u) if method == "GET" && u.path() == callback_path => {
+            let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+            let relevant = q
+                .iter()
+                .any(|(k, _)| k == "code" || k == "error" || k == "state");
+            if !relevant {
+                (
+                    400,
+                    page(
+                        "Not a sign-in response",
+                        "This address only receives the provider's redirect.",
+                        false,
+                    ),
+                    None,
+                )
+            } else if done {
+                (
+                    409,
+                    page(
+                        "Sign-in already finished",
+                        "This sign-in has already received its redirect.",
+                        false,
+                    ),
+                    None,
+                )
+            } else {
+                let (status, page) = match check_callback(&q, expect) {
+                    CallbackOutcome::Code(_) => (
+                        200,
+                        page(
+                            &format!("Signed in: {profile}"),
+                            "httplens received the sign-in. You can close this tab and return to your editor.",
+                            true,
+                        ),
+                    ),
+                    CallbackOutcome::Failed(m) => (400, page("Sign-in failed", &m, false)),
+                };
+                (status, page, Some(q))
+            }
+        }
+        _ => (404, page("Not found", "Nothing here.", false), None),
+    };
+    Answer {
+        status,
+        page,
+        query,
+    }
+}
+
+/// For fuzzing: the listener's answer to `request_line` for a sign-in expecting
+/// `state` (callback path `/callback`, issuer `http://127.0.0.1:1`): the status, the
+/// page, and the authorization code when the callback is accepted.
+#[doc(hidden)]
+pub fn fuzz_callback(request_line: &str, state: &str) -> (u16, String, Option<String>) {
+    let expect = Expect {
+        state: state.to_string(),
+        issuer: Some("http://127.0.0.1:1".into()),
+        auth_origin: "http://127.0.0.1:1".into(),
+        iss_required: false,
+    };
+    let a = answer_request(request_line, "/callback", &expect, "fuzz", false);
+    let code = a
+        .query
+        .as_ref()
+        .and_then(|q| match check_callback(q, &expect) {
+            CallbackOutcome::Code(c) => Some(c),
+            CallbackOutcome::Failed(_) => None,
+        });
+    (a.status, a.page, code)
+}
+
 async fn handle_conn<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     callback_path: &str,
@@ -470,53 +564,12 @@ async fn handle_conn<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let head = String::from_utf8_lossy(&buf);
     let line = head.lines().next().unwrap_or("");
-    let mut parts = line.split(' ');
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("");
-    let u = Url::parse(&format!("http://loopback{target}")).ok();
-    let (status, body) = match u {
-        Some(u) if method == "GET" && u.path() == callback_path => {
-            let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
-            let relevant = q
-                .iter()
-                .any(|(k, _)| k == "code" || k == "error" || k == "state");
-            if !relevant {
-                (
-                    400,
-                    page(
-                        "Not a sign-in response",
-                        "This address only receives the provider's redirect.",
-                        false,
-                    ),
-                )
-            } else if *done.borrow() {
-                (
-                    409,
-                    page(
-                        "Sign-in already finished",
-                        "This sign-in has already received its redirect.",
-                        false,
-                    ),
-                )
-            } else {
-                let outcome = check_callback(&q, expect);
-                let _ = done.send(true);
-                let _ = tx.try_send(q);
-                match outcome {
-                    CallbackOutcome::Code(_) => (
-                        200,
-                        page(
-                            &format!("Signed in: {profile}"),
-                            "httplens received the sign-in. You can close this tab and return to your editor.",
-                            true,
-                        ),
-                    ),
-                    CallbackOutcome::Failed(m) => (400, page("Sign-in failed", &m, false)),
-                }
-            }
-        }
-        _ => (404, page("Not found", "Nothing here.", false)),
-    };
+    let answer = answer_request(line, callback_path, expect, profile, *done.borrow());
+    if let Some(q) = answer.query {
+        let _ = done.send(true);
+        let _ = tx.try_send(q);
+    }
+    let (status, body) = (answer.status, answer.page);
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",

@@ -14,7 +14,9 @@
 // The .vsix is already installed into $HTTPLENS_E2E_DIR/exts by run.sh.
 //
 // Prints one line per check and a last line `N passed, N failed[, N skipped]`; exits 1
-// when any check failed. Every wait is bounded and polls for the state it needs.
+// when any check failed. Every wait is bounded and polls for the state it needs, and each
+// check has a hard limit (HTTPLENS_E2E_CHECK_TIMEOUT_MS, default 120 s): a hang becomes
+// `not ok - <check>: hung for N s, stopped while <step>` plus a failure screenshot.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
@@ -91,6 +93,9 @@ function bounded(promise, ms, what) {
 
 /** Runs one check; a failed check skips the later ones unless it is `{ blocking: false }`. */
 async function check(name, body, { blocking = true, timeoutMs = CHECK_TIMEOUT_MS } = {}) {
+    if (stopping) {
+        return;
+    }
     if (blocked !== null) {
         results.skipped += 1;
         console.log(`skip - ${name} (needs: ${blocked})`);
@@ -112,9 +117,15 @@ async function check(name, body, { blocking = true, timeoutMs = CHECK_TIMEOUT_MS
     });
     try {
         await Promise.race([work, hung]);
+        if (stopping) {
+            return;
+        }
         results.passed += 1;
         console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } catch (error) {
+        if (stopping) {
+            return; // already reported by the signal handler
+        }
         results.failed += 1;
         if (blocking) {
             blocked = name;
@@ -174,18 +185,26 @@ async function cleanup() {
         }
     }
 }
+let stopping = false; // set on SIGINT/SIGTERM: no further checks, no further lines
 for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
         // Stopped from outside (run.sh's timeout): still say which check and step it was.
         const where = running === null ? 'between checks' : `in "${running}" while ${currentStep}`;
         console.log(`not ok - test harness: stopped by ${signal} ${where}`);
         results.failed += 1;
-        const skipped = results.skipped > 0 ? `, ${results.skipped} skipped` : '';
-        void cleanup().finally(() => {
-            console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
-            process.exit(130);
-        });
+        void cleanup().finally(() => finish(130));
     });
+}
+
+/** Prints the summary line once and exits. */
+function finish(code) {
+    const skipped = results.skipped > 0 ? `, ${results.skipped} skipped` : '';
+    console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
+    process.exit(code);
 }
 
 const apiRequests = [];
@@ -759,18 +778,15 @@ async function main() {
     );
 }
 
-let exitCode = 0;
 try {
     await main();
 } catch (error) {
-    results.failed += 1;
-    console.log(`not ok - test harness: ${error instanceof Error ? error.stack : String(error)}`);
-} finally {
+    if (!stopping) {
+        results.failed += 1;
+        console.log(`not ok - test harness: ${error instanceof Error ? error.stack : String(error)}`);
+    }
+}
+if (!stopping) {
     await cleanup();
+    finish(results.failed > 0 ? 1 : 0);
 }
-if (results.failed > 0) {
-    exitCode = 1;
-}
-const skipped = results.skipped > 0 ? `, ${results.skipped} skipped` : '';
-console.log(`${results.passed} passed, ${results.failed} failed${skipped}`);
-process.exit(exitCode);
