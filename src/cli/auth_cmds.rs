@@ -2,7 +2,7 @@
 //! profiles. They use the same store as the editor, so signing in once works everywhere.
 //! Tokens are never printed.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -186,16 +186,7 @@ pub fn login(args: LoginArgs) -> u8 {
                 }
                 // Read pasted lines until one completes the sign-in.
                 loop {
-                    let line = tokio::task::spawn_blocking(|| {
-                        let mut l = String::new();
-                        match std::io::stdin().lock().read_line(&mut l) {
-                            Ok(0) | Err(_) => None,
-                            Ok(_) => Some(l),
-                        }
-                    })
-                    .await
-                    .ok()
-                    .flatten();
+                    let line = super::read_stdin_line().await;
                     let Some(line) = line else {
                         error_line("no redirect URL on stdin; sign-in cancelled");
                         s3.cancel_sign_in(&p3);

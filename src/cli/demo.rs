@@ -6,7 +6,7 @@
 //! `HTTPLENS_DEMO_EXIT_AFTER_SEND=1` stops right after sending (tests, scripts).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -323,16 +323,7 @@ async fn paste(session: &AuthSession, url: &str) {
          and press Enter:\n"
     ));
     loop {
-        let line = tokio::task::spawn_blocking(|| {
-            let mut l = String::new();
-            match std::io::stdin().lock().read_line(&mut l) {
-                Ok(0) | Err(_) => None,
-                Ok(_) => Some(l),
-            }
-        })
-        .await
-        .ok()
-        .flatten();
+        let line = super::read_stdin_line().await;
         let Some(line) = line else {
             error_line("no redirect URL on stdin; sign-in cancelled");
             session.cancel_sign_in(dws::USER_PROFILE);

@@ -203,6 +203,20 @@ pub fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
+/// One line from stdin, read off the async threads; `None` at end of input.
+pub async fn read_stdin_line() -> Option<String> {
+    tokio::task::spawn_blocking(|| {
+        let mut l = String::new();
+        match std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut l) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(l),
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// Print one clear sentence to stderr (the CLI's error channel).
 pub fn error_line(msg: impl std::fmt::Display) {
     eprintln!("httplens: {msg}");
