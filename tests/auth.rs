@@ -1148,3 +1148,75 @@ async fn device_authorization_grant() {
     assert_eq!(t.account.as_deref(), Some("demo.user@example.test"));
     ims.shutdown().await;
 }
+
+/// Two editors and a CLI wanting the same profile at once are three processes on the
+/// same store (the editor's server reaches the token through the same `AuthSession`
+/// path as `run`): one browser, one code exchange, and all three requests succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_one_browser_one_token() {
+    let ims = ims(ImsConfig::default()).await;
+    let env = CliEnv::new(&ims, "three processes");
+    let file = env.dir.path().join("ws/api.http");
+    let file = file.to_str().unwrap().to_string();
+    let runs = (0..3).map(|_| {
+        // `run` takes the file as its argument, without the auth commands' `--file`.
+        let mut c = env.cmd(&["run", &file, "--env", "dev", "--no-history"]);
+        let std_cmd = c.as_std_mut();
+        let args: Vec<_> = std_cmd.get_args().map(|a| a.to_owned()).collect();
+        let mut plain = tokio::process::Command::new(std_cmd.get_program());
+        plain
+            .args(args.iter().take_while(|a| a.to_str() != Some("--file")))
+            .envs(std_cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        async move {
+            tokio::time::timeout(Duration::from_secs(60), plain.output())
+                .await
+                .expect("run finished in time")
+                .unwrap()
+        }
+    });
+    let outs = futures_util::future::join_all(runs).await;
+    for o in &outs {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "stdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let s = ims.stats();
+    assert_eq!(s.authorize, 1, "browser sign-ins: {}", s.authorize);
+    assert_eq!(s.code_exchanges, 1, "code exchanges: {}", s.code_exchanges);
+    assert_eq!(
+        env.stored_secrets().len(),
+        3,
+        "one entry: access, refresh, id token"
+    );
+}
+
+/// A config folder that cannot be created: a clear sentence naming it, no panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unwritable_config_folder_is_one_clear_sentence() {
+    let ims = ims(ImsConfig::default()).await;
+    let env = CliEnv::new(&ims, "unwritable");
+    // A path below a regular file can never be created, even by root.
+    let blocker = env.dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "x").unwrap();
+    let mut c = env.cmd(&["login", "ims", "--env", "dev", "--timeout", "20"]);
+    c.env("HTTPLENS_CONFIG_DIR", blocker.join("config"));
+    let o = tokio::time::timeout(Duration::from_secs(60), c.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("not-a-folder"),
+        "the message names the folder: {err}"
+    );
+}
