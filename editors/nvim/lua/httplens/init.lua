@@ -289,16 +289,7 @@ function M.select_environment(name, cb)
   if name and name ~= "" then
     go(name)
   else
-    local envs = M.environments(bufnr)
-    if #envs == 0 then
-      notify("no environments: add an http-client.env.json beside your requests", ERROR)
-      return
-    end
-    vim.ui.select(envs, { prompt = "Environment:" }, function(choice)
-      if choice then
-        go(choice)
-      end
-    end)
+    pick(M.environments(bufnr), "Environment:", "no environments: add an http-client.env.json beside your requests", go)
   end
 end
 
