@@ -125,7 +125,7 @@ fn render(text: &str, p: &Parse) -> String {
 /// A template as `"text" {{var: Expr}}` pieces.
 fn tpl(t: &Template) -> String {
     let mut s = String::new();
-    for p in &t.parts {
+    for p in t.parts() {
         match p {
             TemplatePart::Text(x) => {
                 let _ = write!(s, "{:?}", x.value);
@@ -160,7 +160,7 @@ fn check_invariants(text: &str, p: &Parse) {
     };
     let tpl_ok = |t: &Template, what: &str| {
         ok(t.range, what);
-        for part in &t.parts {
+        for part in t.parts() {
             match part {
                 TemplatePart::Text(x) => {
                     ok(x.range, what);
@@ -444,7 +444,7 @@ fn non_ascii_text() {
     assert_eq!(r.headers[0].value.as_written(), "Ünïcødé 😀");
     assert_eq!(body_text(r), "{\"名前\": \"{{name}}\", \"e\": \"😀\"}");
     let v = r.body.as_ref().unwrap().parts.iter().find_map(|p| match p {
-        BodyPart::Text(t) => t.vars().next().cloned(),
+        BodyPart::Text(t) => t.vars().next(),
         _ => None,
     });
     assert_eq!(v.unwrap().range.slice(text), "{{ name }}");

@@ -194,17 +194,17 @@ impl<'a> Resolver<'a> {
 
     fn expand_at(&mut self, t: &Template, site: Site) -> String {
         let mut out = String::new();
-        for part in &t.parts {
+        for part in t.parts() {
             match part {
-                TemplatePart::Text(s) => out.push_str(&s.value),
-                TemplatePart::Var(v) => match self.var(v, site_for(v, site)) {
+                TemplatePart::Text(s) => out.push_str(s.value),
+                TemplatePart::Var(v) => match self.var(&v, site_for(&v, site)) {
                     Some(value) if v.encode => {
                         out.extend(utf8_percent_encode(&value, COMPONENT));
                     }
                     Some(value) => out.push_str(&value),
                     None => {
                         self.incomplete = true;
-                        out.push_str(&written(v));
+                        out.push_str(&written(&v));
                     }
                 },
             }
@@ -429,7 +429,7 @@ impl<'a> Resolver<'a> {
     fn system(
         &mut self,
         name: &str,
-        args: &[String],
+        args: &[crate::syntax::Str],
         range: TextRange,
         site: Site,
     ) -> Option<String> {
@@ -449,7 +449,7 @@ impl<'a> Resolver<'a> {
                 let key = if let Some(indirect) = arg.strip_prefix('%') {
                     self.name(indirect, range, site)?
                 } else {
-                    arg.clone()
+                    arg.to_string()
                 };
                 let value = if name == "$dotenv" {
                     ws.dotenv.get(&key).map(str::to_string)
@@ -480,8 +480,8 @@ impl<'a> Resolver<'a> {
                     );
                     return None;
                 };
-                if ws.env.shared.contains_key(n) {
-                    let source = Source::Shared(n.clone());
+                if ws.env.shared.contains_key(n.as_str()) {
+                    let source = Source::Shared(n.to_string());
                     if self.stack.iter().any(|(s, _)| *s == source) {
                         self.error(
                             range,

@@ -9,9 +9,11 @@
 use chrono::{DateTime, Datelike, Duration, FixedOffset, Local, Months, Utc};
 use rand::Rng;
 
+use crate::syntax::Str;
+
 /// Evaluate a system variable that needs only the clock and randomness. `None` when
 /// `name` is not one of these; `Some(Err(sentence))` for bad arguments.
-pub fn eval(name: &str, args: &[String], now: DateTime<Utc>) -> Option<Result<String, String>> {
+pub fn eval(name: &str, args: &[Str], now: DateTime<Utc>) -> Option<Result<String, String>> {
     let r = match name {
         "$guid" | "$uuid" | "$random.uuid" => Ok(uuid::Uuid::new_v4().to_string()),
         "$randomInt" => random_int(args),
@@ -26,7 +28,7 @@ pub fn eval(name: &str, args: &[String], now: DateTime<Utc>) -> Option<Result<St
     Some(r)
 }
 
-fn random_int(args: &[String]) -> Result<String, String> {
+fn random_int(args: &[Str]) -> Result<String, String> {
     // REST Client: MIN inclusive, MAX exclusive; JetBrains without arguments: 0..1000.
     let (min, max) = match args {
         [] => (0i64, 1000i64),
@@ -50,7 +52,7 @@ fn random_int(args: &[String]) -> Result<String, String> {
 
 /// JetBrains `$random.integer(from, to)`, `$random.alphabetic(n)`, ... The parser may
 /// hand these over as `$random.integer(1, 10)` with or without split arguments.
-fn random_family(name: &str, args: &[String]) -> Option<Result<String, String>> {
+fn random_family(name: &str, args: &[Str]) -> Option<Result<String, String>> {
     let rest = name.strip_prefix("$random.")?;
     let (func, inner) = match rest.split_once('(') {
         Some((f, a)) => (f, a.trim_end_matches(')').to_string()),
@@ -104,7 +106,7 @@ fn random_family(name: &str, args: &[String]) -> Option<Result<String, String>> 
 /// `[offset unit]` after the leading `skip` arguments, applied to `now`.
 fn offset_time(
     now: DateTime<Utc>,
-    args: &[String],
+    args: &[Str],
     skip: usize,
     name: &str,
 ) -> Result<DateTime<Utc>, String> {
@@ -149,10 +151,10 @@ fn apply_offset(now: DateTime<Utc>, n: i64, unit: &str) -> Option<DateTime<Utc>>
     }
 }
 
-fn datetime(now: DateTime<Utc>, args: &[String], local: bool) -> Result<String, String> {
+fn datetime(now: DateTime<Utc>, args: &[Str], local: bool) -> Result<String, String> {
     let name = if local { "$localDatetime" } else { "$datetime" };
     // Without a format, ISO 8601 (what the REST Client clones that accept it use).
-    let iso = "iso8601".to_string();
+    let iso = Str::new("iso8601");
     let format = args.first().unwrap_or(&iso);
     let t = offset_time(now, args, 1, name)?;
     let t: DateTime<FixedOffset> = if local {
@@ -252,8 +254,8 @@ mod tests {
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 2, 29, 13, 5, 9).unwrap() + Duration::milliseconds(42)
     }
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
+    fn s(v: &[&str]) -> Vec<Str> {
+        v.iter().map(|x| Str::new(x)).collect()
     }
 
     #[test]

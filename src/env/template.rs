@@ -2,25 +2,14 @@
 //! values, `<@ file` contents. Expressions are classified by the syntax module's
 //! [`parse_var_expr`](crate::syntax::parse_var_expr), so they mean the same everywhere.
 
-use crate::syntax::ast::{Template, TemplatePart};
+use crate::syntax::ast::Template;
 
 /// Split `text` into literal parts and `{{ }}` references (as the parser splits values
 /// in the `.http` file). Ranges are offsets into `text` plus `base`. An unclosed `{{`
 /// is literal text.
 pub fn parse_template(text: &str, base: usize) -> Template {
     let mut t = crate::syntax::parse_template(text);
-    if base != 0 {
-        t.range = t.range.shift(base);
-        for p in &mut t.parts {
-            match p {
-                TemplatePart::Text(s) => s.range = s.range.shift(base),
-                TemplatePart::Var(v) => {
-                    v.range = v.range.shift(base);
-                    v.expr_range = v.expr_range.shift(base);
-                }
-            }
-        }
-    }
+    t.shift(base);
     t
 }
 
@@ -32,7 +21,7 @@ mod tests {
     #[test]
     fn splits_and_keeps_ranges() {
         let t = parse_template("a {{ host }}/{{%q}} {{ open", 10);
-        assert_eq!(t.parts.len(), 5);
+        assert_eq!(t.parts().count(), 5);
         let vars: Vec<_> = t.vars().collect();
         assert_eq!(vars[0].source, "host");
         assert_eq!(vars[0].range, TextRange::new(12, 22));

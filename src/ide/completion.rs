@@ -276,10 +276,10 @@ fn complete_in_braces(
     for block in &a.file().blocks {
         for v in &block.variables {
             push(
-                v.name.value.clone(),
+                v.name.value.to_string(),
                 ItemKind::Variable,
                 Some("file variable".into()),
-                v.name.value.clone(),
+                v.name.value.to_string(),
             );
         }
     }

@@ -105,8 +105,8 @@ pub fn block_templates(block: &Block) -> Vec<&Template> {
 }
 
 /// Every `{{ }}` reference of a block, in source order.
-pub fn block_var_refs(block: &Block) -> Vec<&VarRef> {
-    let mut refs: Vec<&VarRef> = block_templates(block)
+pub fn block_var_refs(block: &Block) -> Vec<VarRef> {
+    let mut refs: Vec<VarRef> = block_templates(block)
         .into_iter()
         .flat_map(|t| t.vars())
         .collect();
@@ -115,7 +115,7 @@ pub fn block_var_refs(block: &Block) -> Vec<&VarRef> {
 }
 
 /// The `{{ }}` reference under `offset`, if any.
-pub fn var_ref_at(file: &HttpFile, offset: usize) -> Option<&VarRef> {
+pub fn var_ref_at(file: &HttpFile, offset: usize) -> Option<VarRef> {
     let block = block_at(file, offset)?;
     block_var_refs(block)
         .into_iter()
@@ -130,7 +130,7 @@ pub fn profiles_used(block: &Block) -> Vec<(String, TokenKind, TextRange)> {
         if let VarExpr::Auth { kind, profile } = &r.expr
             && !out.iter().any(|(p, _, _)| p == profile)
         {
-            out.push((profile.clone(), *kind, r.range));
+            out.push((profile.to_string(), *kind, r.range));
         }
     }
     out

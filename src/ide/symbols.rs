@@ -57,7 +57,7 @@ pub fn symbols(a: &Analysis) -> Vec<Symbol> {
             None => {
                 for v in &block.variables {
                     out.push(Symbol {
-                        name: v.name.value.clone(),
+                        name: v.name.value.to_string(),
                         detail: Some(short(&v.value.as_written(), 80)),
                         kind: SymbolKind::Variable,
                         range: v.range,

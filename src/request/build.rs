@@ -90,7 +90,7 @@ fn build_spec(
     let mut digest = None;
     let mut header_secrets = SecretSet::new();
     for h in &req.headers {
-        let name = h.name.value.clone();
+        let name = h.name.value.to_string();
         let value = r.expand(&h.value).trim().to_string();
         if name.eq_ignore_ascii_case("X-Request-Type") && value.eq_ignore_ascii_case("GraphQL") {
             graphql = true;

@@ -7,6 +7,8 @@
 
 use crate::text::TextRange;
 
+pub use super::str::Str;
+
 /// A value together with the range of the text it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spanned<T> {
@@ -89,7 +91,7 @@ impl HttpFile {
     /// tree, so resolving every request of a big file stays linear.
     pub fn definitions_of(&self, name: &str) -> &[(usize, usize)] {
         let index = self.definitions.0.get_or_init(|| {
-            let mut m: std::collections::HashMap<String, Vec<(usize, usize)>> =
+            let mut m: std::collections::HashMap<Str, Vec<(usize, usize)>> =
                 std::collections::HashMap::new();
             for (b, block) in self.blocks.iter().enumerate() {
                 for (i, d) in block.variables.iter().enumerate() {
@@ -106,7 +108,7 @@ impl HttpFile {
 /// derived data) and is reset by nothing: build a new tree after changing one.
 #[derive(Debug, Clone, Default)]
 pub struct DefinitionIndex(
-    std::sync::OnceLock<std::collections::HashMap<String, Vec<(usize, usize)>>>,
+    std::sync::OnceLock<std::collections::HashMap<Str, Vec<(usize, usize)>>>,
 );
 
 impl PartialEq for DefinitionIndex {
@@ -188,7 +190,7 @@ impl Block {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Separator {
     pub range: TextRange,
-    pub title: Option<Spanned<String>>,
+    pub title: Option<Spanned<Str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +227,7 @@ pub struct Line {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarDef {
     pub range: TextRange,
-    pub name: Spanned<String>,
+    pub name: Spanned<Str>,
     pub value: Template,
 }
 
@@ -233,8 +235,8 @@ pub struct VarDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
     pub range: TextRange,
-    pub key: Spanned<String>,
-    pub value: Option<Spanned<String>>,
+    pub key: Spanned<Str>,
+    pub value: Option<Spanned<Str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,10 +246,10 @@ pub struct Request {
     /// The request line's first line (for lenses and `--line`).
     pub line_range: TextRange,
     /// `None` when the request line has no method (GET is implied).
-    pub method: Option<Spanned<String>>,
+    pub method: Option<Spanned<Str>>,
     /// The target, with continuation lines joined (no separator between them).
     pub target: Template,
-    pub version: Option<Spanned<String>>,
+    pub version: Option<Spanned<Str>>,
     pub headers: Vec<Header>,
     pub body: Option<Body>,
     pub handlers: Vec<Handler>,
@@ -272,7 +274,7 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub range: TextRange,
-    pub name: Spanned<String>,
+    pub name: Spanned<Str>,
     pub value: Template,
 }
 
@@ -299,7 +301,7 @@ pub struct FileRef {
     /// `<@`: substitute variables in the file's content.
     pub templated: bool,
     /// `<@latin1 path`: the named encoding.
-    pub encoding: Option<String>,
+    pub encoding: Option<Str>,
 }
 
 /// `> {% script %}` or `> ./handler.js`: kept, shown, not run.
@@ -311,8 +313,8 @@ pub struct Handler {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandlerKind {
-    Script(String),
-    File(String),
+    Script(Str),
+    File(Str),
 }
 
 /// `?? status == 200`, `?? header content-type includes json`, `?? body $.id exists`.
@@ -330,9 +332,9 @@ pub enum AssertTarget {
     Status,
     /// Response time in milliseconds.
     Duration,
-    Header(String),
+    Header(Str),
     /// `body` alone (the whole body) or `body $.json.path`.
-    Body(Option<String>),
+    Body(Option<Str>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,20 +369,107 @@ pub struct OutputRedirect {
     pub overwrite: bool,
 }
 
-/// Text with `{{ }}` interpolations.
+/// Text with `{{ }}` interpolations. The tree keeps only the text as written; its
+/// parts (literal text and references) are found again on each use by
+/// [`Template::parts`], which costs about what storing them would, and keeps a big
+/// file's tree small (docs/performance.md).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Template {
+    /// Where the text is in its source: for a request target continued over several
+    /// lines, from the first piece to the last.
     pub range: TextRange,
-    pub parts: Vec<TemplatePart>,
+    text: Str,
+    /// For text joined from pieces (a target continued on more lines): for every piece
+    /// after the first, `(offset in text, offset in the source)`.
+    joins: Box<[(u32, u32)]>,
 }
 
 impl Template {
+    /// The template of `text`, which starts at offset `start` of its source.
+    pub fn new(text: &str, start: usize) -> Self {
+        Template {
+            range: TextRange::new(start, start + text.len()),
+            text: Str::new(text),
+            joins: Box::default(),
+        }
+    }
+    /// The template of `source[range]`, sharing `source` (see [`Str::slice`]).
+    pub fn slice(source: &std::sync::Arc<str>, range: TextRange) -> Self {
+        Template {
+            range,
+            text: Str::slice(source, range.start as usize, range.end as usize),
+            joins: Box::default(),
+        }
+    }
+    /// A template of several pieces of one source, joined without separator (each
+    /// piece is split on its own: a reference never spans two pieces).
+    pub fn joined(source: &str, pieces: &[TextRange]) -> Self {
+        let Some((first, rest)) = pieces.split_first() else {
+            return Template::default();
+        };
+        if rest.is_empty() {
+            return Template::new(first.slice(source), first.start as usize);
+        }
+        let mut text = String::from(first.slice(source));
+        let mut joins = Vec::with_capacity(rest.len());
+        let mut range = *first;
+        for p in rest {
+            joins.push((text.len() as u32, p.start));
+            text.push_str(p.slice(source));
+            range = range.cover(*p);
+        }
+        Template {
+            range,
+            text: Str::from(text),
+            joins: joins.into_boxed_slice(),
+        }
+    }
+    /// The text as written (the pieces of a continued target joined).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// Moves every range `by` bytes on (a template of a value that sits inside a
+    /// bigger text).
+    pub fn shift(&mut self, by: usize) {
+        self.range = self.range.shift(by);
+        for j in self.joins.iter_mut() {
+            j.1 += by as u32;
+        }
+    }
+    /// The pieces: `(text, offset of its start in the source)`.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = (&str, usize)> {
+        let n = self.joins.len();
+        (0..=n).map(move |k| {
+            let from = if k == 0 {
+                0
+            } else {
+                self.joins[k - 1].0 as usize
+            };
+            let to = if k == n {
+                self.text.len()
+            } else {
+                self.joins[k].0 as usize
+            };
+            let at = if k == 0 {
+                self.range.start as usize
+            } else {
+                self.joins[k - 1].1 as usize
+            };
+            (&self.text[from..to], at)
+        })
+    }
+    /// Literal text and `{{ }}` references, in order. A `{{` with no `}}` later on its
+    /// line is literal text.
+    pub fn parts(&self) -> impl Iterator<Item = TemplatePart<'_>> {
+        self.pieces()
+            .flat_map(|(text, at)| crate::syntax::parser::template_parts(text, at))
+    }
     /// The literal text with every variable written back as `{{expr}}`.
     pub fn as_written(&self) -> String {
-        let mut s = String::new();
-        for p in &self.parts {
+        let mut s = String::with_capacity(self.text.len());
+        for p in self.parts() {
             match p {
-                TemplatePart::Text(t) => s.push_str(&t.value),
+                TemplatePart::Text(t) => s.push_str(t.value),
                 TemplatePart::Var(v) => {
                     s.push_str("{{");
                     s.push_str(&v.source);
@@ -390,22 +479,21 @@ impl Template {
         }
         s
     }
-    pub fn vars(&self) -> impl Iterator<Item = &VarRef> {
-        self.parts.iter().filter_map(|p| match p {
+    pub fn vars(&self) -> impl Iterator<Item = VarRef> + '_ {
+        self.parts().filter_map(|p| match p {
             TemplatePart::Var(v) => Some(v),
             TemplatePart::Text(_) => None,
         })
     }
     pub fn is_literal(&self) -> bool {
-        self.parts
-            .iter()
-            .all(|p| matches!(p, TemplatePart::Text(_)))
+        !self.text.contains("{{") || self.vars().next().is_none()
     }
 }
 
+/// A piece of a [`Template`]: literal text (borrowed from the template) or a reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplatePart {
-    Text(Spanned<String>),
+pub enum TemplatePart<'t> {
+    Text(Spanned<&'t str>),
     Var(VarRef),
 }
 
@@ -417,7 +505,7 @@ pub struct VarRef {
     /// The trimmed expression inside the braces (after a leading `%`).
     pub expr_range: TextRange,
     /// The expression as written (trimmed, without the `%`).
-    pub source: String,
+    pub source: Str,
     /// `{{%name}}`: percent-encode the value.
     pub encode: bool,
     pub expr: VarExpr,
@@ -426,22 +514,22 @@ pub struct VarRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VarExpr {
     /// A file, request, environment or prompt variable.
-    Name(String),
+    Name(Str),
     /// `$guid`, `$randomInt 1 10`, `$datetime iso8601 1 d`, `$dotenv %NAME`, `$env.NAME`...
     /// `name` keeps the `$` (`"$randomInt"`); `$env.NAME` is `name: "$env", args: ["NAME"]`.
     /// Quoted arguments are unquoted.
-    System { name: String, args: Vec<String> },
+    System { name: Str, args: Vec<Str> },
     /// `login.response.body.$.token`, `login.response.headers.Location`,
     /// `login.request.body.*`.
     RequestRef {
-        request: String,
+        request: Str,
         source: RefSource,
         part: RefPart,
         /// JSONPath (`$.token`), XPath, `*` for the whole body, or a header name.
-        path: String,
+        path: Str,
     },
     /// `$auth.token("id")` / `$auth.idToken("id")`.
-    Auth { kind: TokenKind, profile: String },
+    Auth { kind: TokenKind, profile: Str },
     /// Something that is not any of the above; the message says why.
     Invalid(String),
 }

@@ -4,6 +4,7 @@
 
 pub mod ast;
 mod parser;
+mod str;
 
 pub use ast::*;
 pub use parser::{parse, parse_markdown, parse_template, parse_var_expr};

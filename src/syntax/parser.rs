@@ -31,10 +31,10 @@ pub use template::parse_var_expr;
 /// contents), split exactly as the parser splits values: ranges are offsets into
 /// `text`; an unclosed `{{` stays literal text.
 pub fn parse_template(text: &str) -> Template {
-    let mut ignored = Vec::new();
-    template::template(text, TextRange::new(0, text.len()), &mut ignored)
+    Template::new(text, 0)
 }
 use template::template;
+pub(crate) use template::template_parts;
 
 /// Parse a `.http` / `.rest` file.
 pub fn parse(text: &str) -> Parse {
@@ -199,10 +199,10 @@ struct BodyEntry {
 
 struct ReqBuilder {
     line_range: TextRange,
-    method: Option<Spanned<String>>,
-    version: Option<Spanned<String>>,
-    target_range: TextRange,
-    target_parts: Vec<TemplatePart>,
+    method: Option<Spanned<Str>>,
+    version: Option<Spanned<Str>>,
+    /// The target's pieces: the request line's, then each continuation line's.
+    target: Vec<TextRange>,
     headers: Vec<Header>,
     built_body: Option<Body>,
     handlers: Vec<Handler>,
@@ -223,6 +223,8 @@ struct BlockBuilder {
 
 struct Parser<'t> {
     text: &'t str,
+    /// The same text, shared by the tree's long strings.
+    src: std::sync::Arc<str>,
     blocks: Vec<Block>,
     errors: Vec<Diagnostic>,
     cur: Option<BlockBuilder>,
@@ -287,6 +289,7 @@ impl<'t> Parser<'t> {
     fn new(text: &'t str) -> Self {
         Parser {
             text,
+            src: std::sync::Arc::from(text),
             // Typical files have a block per few hundred bytes; growing a big Vec of
             // blocks by doubling shows up in profiles.
             blocks: Vec::with_capacity(text.len() / 512 + 1),
@@ -385,10 +388,7 @@ impl<'t> Parser<'t> {
                 range: TextRange::new(line_start as usize, last.max(line_start as usize)),
                 line_range: r.line_range,
                 method: r.method,
-                target: Template {
-                    range: r.target_range,
-                    parts: r.target_parts,
-                },
+                target: Template::joined(self.text, &r.target),
                 version: r.version,
                 headers: r.headers,
                 body: r.built_body,
@@ -456,7 +456,7 @@ impl<'t> Parser<'t> {
             if let Some(f) = e.file {
                 if cursor < e.range.start as usize {
                     let t = template(
-                        text,
+                        &self.src,
                         TextRange::new(cursor, e.range.start as usize),
                         &mut self.errors,
                     );
@@ -468,7 +468,7 @@ impl<'t> Parser<'t> {
         }
         if cursor < end {
             parts.push(BodyPart::Text(template(
-                text,
+                &self.src,
                 TextRange::new(cursor, end),
                 &mut self.errors,
             )));
@@ -536,7 +536,7 @@ impl<'t> Parser<'t> {
             .count();
         let (ts, te) = trim_range(self.text, cs + hashes, l.end);
         let title =
-            (te > ts).then(|| Spanned::new(self.text[ts..te].to_string(), TextRange::new(ts, te)));
+            (te > ts).then(|| Spanned::new(Str::slice(&self.src, ts, te), TextRange::new(ts, te)));
         let range = TextRange::new(l.start, l.end);
         self.begin_block(l.start, Some(Separator { range, title }));
         self.push_line(range, LineKind::Separator);
@@ -601,7 +601,7 @@ impl<'t> Parser<'t> {
         let (vs, ve) = trim_range(self.text, line_end - rest.len(), line_end);
         let key_range = TextRange::new(key_start, key_start + key_len);
         let value =
-            (ve > vs).then(|| Spanned::new(self.text[vs..ve].to_string(), TextRange::new(vs, ve)));
+            (ve > vs).then(|| Spanned::new(Str::slice(&self.src, vs, ve), TextRange::new(vs, ve)));
         if !KNOWN_META.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             self.errors.push(Diagnostic::hint(
                 key_range,
@@ -612,7 +612,7 @@ impl<'t> Parser<'t> {
         let meta_range = TextRange::new(ts, trim_range(self.text, ts, line_end).1);
         self.block().metadata.push(Meta {
             range: meta_range,
-            key: Spanned::new(key.to_string(), key_range),
+            key: Spanned::new(Str::new(key), key_range),
             value,
         });
         self.push_line(range, LineKind::Metadata);
@@ -640,11 +640,11 @@ impl<'t> Parser<'t> {
             return;
         };
         let (vs, ve) = trim_range(self.text, line_end - value.len(), line_end);
-        let value = template(self.text, TextRange::new(vs, ve), &mut self.errors);
+        let value = template(&self.src, TextRange::new(vs, ve), &mut self.errors);
         let name_range = TextRange::new(ts + 1, ts + 1 + name_len);
         let def = VarDef {
             range: TextRange::new(ts, trim_range(self.text, ts, line_end).1),
-            name: Spanned::new(name.to_string(), name_range),
+            name: Spanned::new(Str::new(name), name_range),
             value,
         };
         self.block().variables.push(def);
@@ -665,7 +665,7 @@ impl<'t> Parser<'t> {
                 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
             {
                 let vs = ts + sp + sp_len;
-                version = Some(Spanned::new(last.to_string(), TextRange::new(vs, te)));
+                version = Some(Spanned::new(Str::new(last), TextRange::new(vs, te)));
                 te = trim_range(text, ts, ts + sp).1;
             }
         }
@@ -677,19 +677,18 @@ impl<'t> Parser<'t> {
             if m.bytes()
                 .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
             {
-                method = Some(Spanned::new(m.to_string(), TextRange::new(ts, ts + sp)));
+                method = Some(Spanned::new(Str::new(m), TextRange::new(ts, ts + sp)));
                 target_start = trim_range(text, ts + sp, te).0;
             }
         }
         let target_range = TextRange::new(target_start, te);
-        let target = template(text, target_range, &mut self.errors);
+        template::check(target_range.slice(text), target_start, &mut self.errors);
         let b = self.block();
         b.req = Some(ReqBuilder {
             line_range: range,
             method,
             version,
-            target_range,
-            target_parts: target.parts,
+            target: vec![target_range],
             headers: Vec::new(),
             built_body: None,
             handlers: Vec::new(),
@@ -708,14 +707,13 @@ impl<'t> Parser<'t> {
                 || (indented && header_name_len(t).is_none() && !t.starts_with('#')))
         {
             let (s, e) = trim_range(self.text, ts, l.end);
-            let part = template(self.text, TextRange::new(s, e), &mut self.errors);
+            template::check(&self.text[s..e], s, &mut self.errors);
             let r = self
                 .block()
                 .req
                 .as_mut()
                 .expect("a request in Target phase");
-            r.target_parts.extend(part.parts);
-            r.target_range = r.target_range.cover(TextRange::new(s, e));
+            r.target.push(TextRange::new(s, e));
             self.push_line(range, LineKind::TargetContinuation);
             return;
         }
@@ -731,10 +729,10 @@ impl<'t> Parser<'t> {
         if let Some(n) = header_name_len(t) {
             let line_end = l.end;
             let (vs, ve) = trim_range(self.text, ts + n + 1, line_end);
-            let value = template(self.text, TextRange::new(vs, ve), &mut self.errors);
+            let value = template(&self.src, TextRange::new(vs, ve), &mut self.errors);
             let header = Header {
                 range: TextRange::new(ts, trim_range(self.text, ts, line_end).1),
-                name: Spanned::new(t[..n].to_string(), TextRange::new(ts, ts + n)),
+                name: Spanned::new(Str::new(&t[..n]), TextRange::new(ts, ts + n)),
                 value,
             };
             self.block()
@@ -807,7 +805,7 @@ impl<'t> Parser<'t> {
         if templated && !rest.starts_with([' ', '\t']) {
             let w = rest.find([' ', '\t']).unwrap_or(rest.len());
             if !rest[w..].trim().is_empty() {
-                encoding = Some(rest[..w].to_string());
+                encoding = Some(Str::new(&rest[..w]));
                 path_start += w;
             }
         }
@@ -815,7 +813,7 @@ impl<'t> Parser<'t> {
         if ps == pe {
             return None;
         }
-        let path = template(self.text, TextRange::new(ps, pe), &mut self.errors);
+        let path = template(&self.src, TextRange::new(ps, pe), &mut self.errors);
         Some(FileRef {
             range: TextRange::new(ts, pe),
             path,
@@ -908,7 +906,7 @@ impl<'t> Parser<'t> {
             self.error_line(range, "`>>` needs a file to write the response body to.");
             return;
         }
-        let path = template(self.text, TextRange::new(ps, pe), &mut self.errors);
+        let path = template(&self.src, TextRange::new(ps, pe), &mut self.errors);
         let out = OutputRedirect {
             range: TextRange::new(ts, pe),
             path,
@@ -935,7 +933,7 @@ impl<'t> Parser<'t> {
             let (ps, pe) = trim_range(self.text, ts + 1, l.end);
             let h = Handler {
                 range: TextRange::new(ts, pe),
-                kind: HandlerKind::File(self.text[ps..pe].to_string()),
+                kind: HandlerKind::File(Str::slice(&self.src, ps, pe)),
             };
             if let Some(r) = self.block().req.as_mut() {
                 r.handlers.push(h);
@@ -988,7 +986,7 @@ impl<'t> Parser<'t> {
         if !s.response {
             return;
         }
-        let script = self.text[s.content_start..close_at].to_string();
+        let script = Str::slice(&self.src, s.content_start, close_at);
         let h = Handler {
             range: TextRange::new(s.start, close_at + s.close.len()),
             kind: HandlerKind::Script(script),
@@ -1001,7 +999,7 @@ impl<'t> Parser<'t> {
     fn assertion(&mut self, range: TextRange, ts: usize, end: usize) {
         let (_, te) = trim_range(self.text, ts, end);
         let arange = TextRange::new(ts, te);
-        match assertion::assertion(self.text, arange, &mut self.errors) {
+        match assertion::assertion(&self.src, arange, &mut self.errors) {
             assertion::Parsed::Ok(a) => {
                 if let Some(r) = self.block().req.as_mut() {
                     r.assertions.push(a);

@@ -13,7 +13,12 @@ pub(crate) enum Parsed {
 }
 
 /// `range` is the whole line without leading whitespace; it starts with `??`.
-pub(crate) fn assertion(text: &str, range: TextRange, errors: &mut Vec<Diagnostic>) -> Parsed {
+pub(crate) fn assertion(
+    src: &std::sync::Arc<str>,
+    range: TextRange,
+    errors: &mut Vec<Diagnostic>,
+) -> Parsed {
+    let text: &str = src;
     let base = range.start as usize + 2;
     let line = &text[base..range.end as usize];
     let mut words = Words { s: line, pos: 0 };
@@ -24,13 +29,13 @@ pub(crate) fn assertion(text: &str, range: TextRange, errors: &mut Vec<Diagnosti
         "status" => AssertTarget::Status,
         "duration" => AssertTarget::Duration,
         "header" => match words.next() {
-            Some((_, name)) => AssertTarget::Header(name.to_string()),
+            Some((_, name)) => AssertTarget::Header(Str::new(name)),
             None => return Parsed::Invalid("`?? header` needs a header name.".into()),
         },
         "body" => {
             let save = words.pos;
             match words.next() {
-                Some((_, w)) if op(w).is_none() => AssertTarget::Body(Some(w.to_string())),
+                Some((_, w)) if op(w).is_none() => AssertTarget::Body(Some(Str::new(w))),
                 _ => {
                     words.pos = save;
                     AssertTarget::Body(None)
@@ -76,7 +81,7 @@ pub(crate) fn assertion(text: &str, range: TextRange, errors: &mut Vec<Diagnosti
             return Parsed::Invalid(format!("`{op_word}` needs a value to compare with."));
         }
         let r = TextRange::new(base + rest_start, base + rest_start + rest_trimmed.len());
-        Some(template(text, r, errors))
+        Some(template(src, r, errors))
     } else {
         if !rest_trimmed.is_empty() {
             return Parsed::Invalid(format!(

@@ -3,88 +3,141 @@
 
 use crate::syntax::ast::*;
 use crate::text::TextRange;
+use std::sync::Arc;
 
-/// Split `text[range]` into literal and `{{ }}` parts. A `{{` with no `}}` later on the
-/// same line stays literal and adds one Error diagnostic (one per line, so that a line
-/// full of `{{` is still scanned in linear time).
-pub(crate) fn template(text: &str, range: TextRange, errors: &mut Vec<Diagnostic>) -> Template {
-    let start = range.start as usize;
-    let end = range.end as usize;
-    let s = &text[start..end];
+/// The template of `text[range]` for the tree, with its syntax diagnostics: a `{{`
+/// with no `}}` later on the same line (one per line, so that a line full of `{{` is
+/// still scanned in linear time) and references that are no variable.
+pub(crate) fn template(src: &Arc<str>, range: TextRange, errors: &mut Vec<Diagnostic>) -> Template {
+    check(range.slice(src), range.start as usize, errors);
+    Template::slice(src, range)
+}
+
+/// Reports what [`template_parts`] silently turns into literal text or `Invalid`.
+pub(crate) fn check(s: &str, base: usize, errors: &mut Vec<Diagnostic>) {
     let bytes = s.as_bytes();
-    let mut parts = Vec::new();
-    // Start of the literal text not yet pushed.
-    let mut lit = 0usize;
     let mut i = 0usize;
-    // End of the line holding the current `{{`, cached so that a long line with many
-    // references is scanned once.
     let mut line_end = 0usize;
-    while let Some(found) = find2(bytes, i, b'{', b'{') {
-        let open = found;
+    while let Some(open) = find2(bytes, i, b'{', b'{') {
         if open >= line_end {
             line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
         }
         let Some(close) = find2(&bytes[..line_end], open + 2, b'}', b'}') else {
             errors.push(Diagnostic::error(
-                TextRange::new(start + open, start + open + 2),
+                TextRange::new(base + open, base + open + 2),
                 "syntax",
                 "This `{{` has no closing `}}` on its line, so it is sent as literal text.",
             ));
             i = line_end;
             continue;
         };
-        if open > lit {
-            parts.push(text_part(s, start, lit, open));
+        let v = var_ref(s, base, open, close + 2);
+        if let VarExpr::Invalid(msg) = v.expr {
+            errors.push(Diagnostic::error(v.range, "invalid-variable", msg));
         }
-        parts.push(TemplatePart::Var(var_ref(
-            text,
-            start + open,
-            start + close + 2,
-            errors,
-        )));
         i = close + 2;
-        lit = i;
     }
-    if lit < bytes.len() {
-        parts.push(text_part(s, start, lit, bytes.len()));
-    }
-    Template { range, parts }
 }
 
-fn text_part(s: &str, base: usize, from: usize, to: usize) -> TemplatePart {
-    TemplatePart::Text(Spanned::new(
-        s[from..to].to_string(),
-        TextRange::new(base + from, base + to),
-    ))
+/// The parts of one piece of template text that starts at `base` in its source.
+pub(crate) fn template_parts(s: &str, base: usize) -> Parts<'_> {
+    Parts {
+        s,
+        base,
+        i: 0,
+        lit: 0,
+        line_end: 0,
+        pending: None,
+        done: false,
+    }
 }
 
-/// Build the reference for `text[open..close_end]`, which starts with `{{` and ends with `}}`.
-fn var_ref(text: &str, open: usize, close_end: usize, errors: &mut Vec<Diagnostic>) -> VarRef {
+/// Iterator behind [`Template::parts`].
+pub(crate) struct Parts<'t> {
+    s: &'t str,
+    base: usize,
+    /// Where to look for the next `{{`.
+    i: usize,
+    /// Start of the literal text not yet given out.
+    lit: usize,
+    /// End of the line holding the current `{{`, cached so that a long line with many
+    /// references is scanned once.
+    line_end: usize,
+    /// A reference found after literal text: given out next.
+    pending: Option<VarRef>,
+    done: bool,
+}
+
+impl<'t> Iterator for Parts<'t> {
+    type Item = TemplatePart<'t>;
+
+    fn next(&mut self) -> Option<TemplatePart<'t>> {
+        if let Some(v) = self.pending.take() {
+            return Some(TemplatePart::Var(v));
+        }
+        let bytes = self.s.as_bytes();
+        loop {
+            if self.done {
+                return None;
+            }
+            let Some(open) = find2(bytes, self.i, b'{', b'{') else {
+                self.done = true;
+                if self.lit < bytes.len() {
+                    return Some(self.text(self.lit, bytes.len()));
+                }
+                return None;
+            };
+            if open >= self.line_end {
+                self.line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
+            }
+            let Some(close) = find2(&bytes[..self.line_end], open + 2, b'}', b'}') else {
+                self.i = self.line_end;
+                continue;
+            };
+            let var = var_ref(self.s, self.base, open, close + 2);
+            self.i = close + 2;
+            let lit = std::mem::replace(&mut self.lit, self.i);
+            if open > lit {
+                self.pending = Some(var);
+                return Some(self.text(lit, open));
+            }
+            return Some(TemplatePart::Var(var));
+        }
+    }
+}
+
+impl<'t> Parts<'t> {
+    fn text(&self, from: usize, to: usize) -> TemplatePart<'t> {
+        TemplatePart::Text(Spanned::new(
+            &self.s[from..to],
+            TextRange::new(self.base + from, self.base + to),
+        ))
+    }
+}
+
+/// The reference for `s[open..close_end]`, which starts with `{{` and ends with `}}`;
+/// `s` starts at `base` in its source.
+fn var_ref(s: &str, base: usize, open: usize, close_end: usize) -> VarRef {
     let inner_start = open + 2;
     let inner_end = close_end - 2;
-    let inner = &text[inner_start..inner_end];
+    let inner = &s[inner_start..inner_end];
     let lead = inner.len() - inner.trim_start().len();
     let mut expr_start = inner_start + lead;
     let expr_end = inner_start + inner.trim_end().len().max(lead);
     let mut encode = false;
-    if text.as_bytes().get(expr_start) == Some(&b'%') && expr_start < expr_end {
+    if s.as_bytes().get(expr_start) == Some(&b'%') && expr_start < expr_end {
         encode = true;
         expr_start += 1;
-        let rest = &text[expr_start..expr_end];
+        let rest = &s[expr_start..expr_end];
         expr_start += rest.len() - rest.trim_start().len();
     }
-    let source = text[expr_start..expr_end].to_string();
-    let expr = parse_var_expr(&source);
-    let range = TextRange::new(open, close_end);
-    if let VarExpr::Invalid(msg) = &expr {
-        errors.push(Diagnostic::error(range, "invalid-variable", msg.clone()));
-    }
+    let source = &s[expr_start..expr_end];
     VarRef {
-        range,
-        expr_range: TextRange::new(expr_start, expr_end),
-        source,
+        range: TextRange::new(base + open, base + close_end),
+        expr_range: TextRange::new(base + expr_start, base + expr_end),
+        source: Str::new(source),
         encode,
-        expr,
+        expr: parse_var_expr(source),
     }
 }
 
@@ -131,7 +184,7 @@ pub fn parse_var_expr(expr: &str) -> VarExpr {
             "`{expr}` is not a variable name (use letters, digits, `_`, `-` and `.`)."
         ));
     }
-    VarExpr::Name(expr.to_string())
+    VarExpr::Name(Str::new(expr))
 }
 
 fn is_name_char(c: char) -> bool {
@@ -201,10 +254,10 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
         }
     };
     Some(VarExpr::RequestRef {
-        request: request.to_string(),
+        request: Str::new(request),
         source,
         part,
-        path: path.to_string(),
+        path: Str::new(path),
     })
 }
 
@@ -222,7 +275,7 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
         }
         return VarExpr::System {
             name: "$env".into(),
-            args: vec![name.to_string()],
+            args: vec![Str::new(name)],
         };
     }
     let name_len = rest
@@ -233,7 +286,7 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
     if name.is_empty() || name.starts_with('.') || name.ends_with('.') {
         return VarExpr::Invalid(format!("`{expr}` is not a system variable name."));
     }
-    let full = format!("${name}");
+    let full = Str::from(format!("${name}"));
     // JetBrains style `$random.integer(1, 10)`.
     if let Some(inner) = tail.strip_prefix('(') {
         let Some(inner) = inner.trim_end().strip_suffix(')') else {
@@ -244,7 +297,7 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
         } else {
             inner
                 .split(',')
-                .map(|a| unquote(a.trim()).to_string())
+                .map(|a| Str::new(unquote(a.trim())))
                 .collect()
         };
         return VarExpr::System { name: full, args };
@@ -271,7 +324,7 @@ fn unquote(s: &str) -> &str {
 }
 
 /// Whitespace-separated arguments; `"..."` and `'...'` group and are unquoted.
-fn split_args(s: &str) -> Result<Vec<String>, String> {
+fn split_args(s: &str) -> Result<Vec<Str>, String> {
     let mut args = Vec::new();
     let mut chars = s.char_indices().peekable();
     while let Some(&(_, c)) = chars.peek() {
@@ -301,7 +354,7 @@ fn split_args(s: &str) -> Result<Vec<String>, String> {
                 arg.push(c);
             }
         }
-        args.push(arg);
+        args.push(Str::from(arg));
     }
     Ok(args)
 }
@@ -331,7 +384,7 @@ fn auth_call(expr: &str, call: &str) -> VarExpr {
     }
     VarExpr::Auth {
         kind,
-        profile: unq.to_string(),
+        profile: Str::new(unq),
     }
 }
 
@@ -342,7 +395,7 @@ mod tests {
     fn sys(name: &str, args: &[&str]) -> VarExpr {
         VarExpr::System {
             name: name.into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(|s| Str::new(s)).collect(),
         }
     }
 
@@ -483,7 +536,8 @@ mod tests {
     fn template_parts_and_ranges() {
         let text = "a{{ host }}/{{%q}}b{{x";
         let mut errs = Vec::new();
-        let t = template(text, TextRange::new(0, text.len()), &mut errs);
+        let t = template(&Arc::from(text), TextRange::new(0, text.len()), &mut errs);
+        assert_eq!(t.parts().count(), 5);
         assert_eq!(t.as_written(), "a{{host}}/{{q}}b{{x");
         let vars: Vec<_> = t.vars().collect();
         assert_eq!(vars.len(), 2);
