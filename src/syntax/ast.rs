@@ -403,12 +403,12 @@ impl Template {
     }
     /// A template of several pieces of one source, joined without separator (each
     /// piece is split on its own: a reference never spans two pieces).
-    pub fn joined(source: &str, pieces: &[TextRange]) -> Self {
+    pub fn joined(source: &std::sync::Arc<str>, pieces: &[TextRange]) -> Self {
         let Some((first, rest)) = pieces.split_first() else {
             return Template::default();
         };
         if rest.is_empty() {
-            return Template::new(first.slice(source), first.start as usize);
+            return Template::slice(source, *first);
         }
         let mut text = String::from(first.slice(source));
         let mut joins = Vec::with_capacity(rest.len());

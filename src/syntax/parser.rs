@@ -232,6 +232,30 @@ struct Parser<'t> {
     body: Vec<BodyEntry>,
     /// Lines in the blocks pushed so far (the next block's `first_line`).
     lines_so_far: u32,
+    /// Buffers a block is built in, kept between blocks: the tree gets copies of
+    /// exactly the right size (a big file's tree is half the size it would be with
+    /// the slack of growing vectors, and faster to build).
+    spare: Spare,
+}
+
+#[derive(Default)]
+struct Spare {
+    lines: Vec<Line>,
+    variables: Vec<VarDef>,
+    metadata: Vec<Meta>,
+    target: Vec<TextRange>,
+    headers: Vec<Header>,
+    handlers: Vec<Handler>,
+    assertions: Vec<Assertion>,
+    parts: Vec<BodyPart>,
+}
+
+/// The items of `v` in a vector of exactly their number; `v` is left empty, with its
+/// capacity, for the next block.
+fn exact<T>(v: &mut Vec<T>) -> Vec<T> {
+    let mut e = Vec::with_capacity(v.len());
+    e.append(v);
+    e
 }
 
 const KNOWN_META: &[&str] = &[
@@ -250,7 +274,32 @@ const STANDARD_METHODS: &[&str] = &[
 ];
 
 fn is_blank(s: &str) -> bool {
-    s.trim().is_empty()
+    trim(s).is_empty()
+}
+
+/// `str::trim_start`, quick when there is nothing to trim (most lines).
+#[inline]
+fn ltrim(s: &str) -> &str {
+    match s.as_bytes().first() {
+        Some(&b) if b > b' ' && b < 0x80 => s,
+        None => s,
+        _ => s.trim_start(),
+    }
+}
+
+/// `str::trim_end`, quick when there is nothing to trim.
+#[inline]
+fn rtrim(s: &str) -> &str {
+    match s.as_bytes().last() {
+        Some(&b) if b > b' ' && b < 0x80 => s,
+        None => s,
+        _ => s.trim_end(),
+    }
+}
+
+#[inline]
+fn trim(s: &str) -> &str {
+    rtrim(ltrim(s))
 }
 
 fn is_tchar(b: u8) -> bool {
@@ -265,8 +314,8 @@ fn header_name_len(t: &str) -> Option<usize> {
 
 fn trim_range(text: &str, start: usize, end: usize) -> (usize, usize) {
     let s = &text[start..end];
-    let lead = s.len() - s.trim_start().len();
-    let trimmed = s.trim();
+    let lead = s.len() - ltrim(s).len();
+    let trimmed = trim(s);
     (start + lead, start + lead + trimmed.len())
 }
 
@@ -292,11 +341,12 @@ impl<'t> Parser<'t> {
             src: std::sync::Arc::from(text),
             // Typical files have a block per few hundred bytes; growing a big Vec of
             // blocks by doubling shows up in profiles.
-            blocks: Vec::with_capacity(text.len() / 512 + 1),
+            blocks: Vec::with_capacity(text.len() / 256 + 1),
             errors: Vec::new(),
             cur: None,
             body: Vec::new(),
             lines_so_far: 0,
+            spare: Spare::default(),
         }
     }
 
@@ -321,10 +371,9 @@ impl<'t> Parser<'t> {
         self.cur = Some(BlockBuilder {
             start,
             separator,
-            // Most blocks have fewer lines; one allocation instead of several.
-            lines: Vec::with_capacity(16),
-            variables: Vec::new(),
-            metadata: Vec::new(),
+            lines: std::mem::take(&mut self.spare.lines),
+            variables: std::mem::take(&mut self.spare.variables),
+            metadata: std::mem::take(&mut self.spare.metadata),
             req: None,
             phase: Phase::Preamble,
             script: None,
@@ -356,13 +405,16 @@ impl<'t> Parser<'t> {
         if b.lines.is_empty() {
             // A block begun where another one immediately begins (a separator on the
             // first line): nothing to keep.
+            self.spare.lines = b.lines;
+            self.spare.variables = b.variables;
+            self.spare.metadata = b.metadata;
             return;
         }
         if let Some(s) = b.script.take() {
             self.unterminated_script(&s, &b);
         }
         self.finish_body(&mut b);
-        let request = b.req.take().map(|r| {
+        let request = b.req.take().map(|mut r| {
             let line_start = r.line_range.start;
             let last = b
                 .lines
@@ -384,18 +436,24 @@ impl<'t> Parser<'t> {
                 })
                 .map(|l| l.range.end as usize)
                 .unwrap_or(r.line_range.end as usize);
-            Request {
+            let request = Request {
                 range: TextRange::new(line_start as usize, last.max(line_start as usize)),
                 line_range: r.line_range,
                 method: r.method,
-                target: Template::joined(self.text, &r.target),
+                target: Template::joined(&self.src, &r.target),
                 version: r.version,
-                headers: r.headers,
+                headers: exact(&mut r.headers),
                 body: r.built_body,
-                handlers: r.handlers,
-                assertions: r.assertions,
+                handlers: exact(&mut r.handlers),
+                assertions: exact(&mut r.assertions),
                 output: r.output,
-            }
+            };
+            r.target.clear();
+            self.spare.target = r.target;
+            self.spare.headers = r.headers;
+            self.spare.handlers = r.handlers;
+            self.spare.assertions = r.assertions;
+            request
         });
         let end = end.max(b.start);
         let first_line = self.lines_so_far;
@@ -404,11 +462,14 @@ impl<'t> Parser<'t> {
             range: TextRange::new(b.start, end),
             first_line,
             separator: b.separator,
-            lines: b.lines,
-            variables: b.variables,
-            metadata: b.metadata,
+            lines: exact(&mut b.lines),
+            variables: exact(&mut b.variables),
+            metadata: exact(&mut b.metadata),
             request,
         });
+        self.spare.lines = b.lines;
+        self.spare.variables = b.variables;
+        self.spare.metadata = b.metadata;
     }
 
     fn unterminated_script(&mut self, s: &OpenScript, b: &BlockBuilder) {
@@ -450,7 +511,7 @@ impl<'t> Parser<'t> {
         };
         let start = first.range.start as usize;
         let end = last.range.end as usize;
-        let mut parts = Vec::new();
+        let mut parts = std::mem::take(&mut self.spare.parts);
         let mut cursor = start;
         for e in entries.drain(..) {
             if let Some(f) = e.file {
@@ -475,8 +536,9 @@ impl<'t> Parser<'t> {
         }
         r.built_body = Some(Body {
             range: TextRange::new(start, end),
-            parts,
+            parts: exact(&mut parts),
         });
+        self.spare.parts = parts;
         // Keep the buffer (now empty) for the next body.
         self.body = entries;
     }
@@ -497,7 +559,7 @@ impl<'t> Parser<'t> {
         };
         let s = &text[cs..l.end];
         let range = TextRange::new(l.start, l.end);
-        let t = s.trim_start();
+        let t = ltrim(s);
         let ts = l.end - t.len();
 
         if s.starts_with("###") {
@@ -551,7 +613,7 @@ impl<'t> Parser<'t> {
             && !after.starts_with('>')
         {
             // JetBrains pre-request script: kept, not run.
-            let after_trim = after.trim_start();
+            let after_trim = ltrim(after);
             if after_trim.starts_with("{%") {
                 let content_start = ts + 1 + (after.len() - after_trim.len()) + 2;
                 self.open_script(l, range, ts, content_start, false, "%}");
@@ -581,7 +643,7 @@ impl<'t> Parser<'t> {
     fn metadata(&mut self, range: TextRange, t: &str, ts: usize) -> bool {
         let marker = if t.starts_with("//") { 2 } else { 1 };
         let after = &t[marker..];
-        let after_t = after.trim_start();
+        let after_t = ltrim(after);
         let Some(key_etc) = after_t.strip_prefix('@') else {
             return false;
         };
@@ -593,7 +655,7 @@ impl<'t> Parser<'t> {
             .find(|c: char| c.is_whitespace() || c == '=')
             .unwrap_or(key_etc.len());
         let key = &key_etc[..key_len];
-        let mut rest = key_etc[key_len..].trim_start();
+        let mut rest = ltrim(&key_etc[key_len..]);
         if let Some(r) = rest.strip_prefix('=') {
             rest = r;
         }
@@ -626,7 +688,7 @@ impl<'t> Parser<'t> {
             .find(|c: char| c.is_whitespace() || c == '=')
             .unwrap_or(rest.len());
         let name = &rest[..name_len];
-        let after = rest[name_len..].trim_start();
+        let after = ltrim(&rest[name_len..]);
         let line_end = range.end as usize;
         let valid_name = !name.is_empty()
             && name
@@ -683,18 +745,21 @@ impl<'t> Parser<'t> {
         }
         let target_range = TextRange::new(target_start, te);
         template::check(target_range.slice(text), target_start, &mut self.errors);
-        let b = self.block();
-        b.req = Some(ReqBuilder {
+        let mut target = std::mem::take(&mut self.spare.target);
+        target.push(target_range);
+        let req = ReqBuilder {
             line_range: range,
             method,
             version,
-            target: vec![target_range],
-            headers: Vec::new(),
+            target,
+            headers: std::mem::take(&mut self.spare.headers),
             built_body: None,
-            handlers: Vec::new(),
-            assertions: Vec::new(),
+            handlers: std::mem::take(&mut self.spare.handlers),
+            assertions: std::mem::take(&mut self.spare.assertions),
             output: None,
-        });
+        };
+        let b = self.block();
+        b.req = Some(req);
         b.phase = Phase::Target;
         self.push_line(range, LineKind::RequestLine);
     }
@@ -834,7 +899,7 @@ impl<'t> Parser<'t> {
         let is_output = t.starts_with(">>");
         let is_handler = !is_output
             && t.strip_prefix('>').is_some_and(|a| {
-                let a = a.trim();
+                let a = trim(a);
                 !a.is_empty()
                     && (!in_body
                         || a.starts_with("{%")
@@ -846,7 +911,7 @@ impl<'t> Parser<'t> {
                                     .any(|x| a.ends_with(x)))))
             });
         let is_assert = t.starts_with("??");
-        if t.trim_end() == "{{" {
+        if t.starts_with("{{") && rtrim(t) == "{{" {
             // An httpyac script block (`{{` alone on its line, up to a line starting
             // with `}}`): kept, not run.
             self.end_body_phase();
@@ -925,7 +990,7 @@ impl<'t> Parser<'t> {
 
     fn handler(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
         let after = &t[1..];
-        let a = after.trim_start();
+        let a = ltrim(after);
         if a.starts_with("{%") {
             let content_start = ts + 1 + (after.len() - a.len()) + 2;
             self.open_script(l, range, ts, content_start, true, "%}");

@@ -31,9 +31,20 @@ pub(crate) fn check(s: &str, base: usize, errors: &mut Vec<Diagnostic>) {
             i = line_end;
             continue;
         };
-        let v = var_ref(s, base, open, close + 2);
-        if let VarExpr::Invalid(msg) = v.expr {
-            errors.push(Diagnostic::error(v.range, "invalid-variable", msg));
+        let (es, ee, _) = expr_bounds(s, open, close + 2);
+        let expr = &s[es..ee];
+        // Most references are plain names: valid without building anything.
+        let plain = !expr.is_empty()
+            && !expr.as_bytes().windows(3).any(|w| w == b".re")
+            && expr
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !plain && let VarExpr::Invalid(msg) = parse_var_expr(expr) {
+            errors.push(Diagnostic::error(
+                TextRange::new(base + open, base + close + 2),
+                "invalid-variable",
+                msg,
+            ));
         }
         i = close + 2;
     }
@@ -118,6 +129,20 @@ impl<'t> Parts<'t> {
 /// The reference for `s[open..close_end]`, which starts with `{{` and ends with `}}`;
 /// `s` starts at `base` in its source.
 fn var_ref(s: &str, base: usize, open: usize, close_end: usize) -> VarRef {
+    let (expr_start, expr_end, encode) = expr_bounds(s, open, close_end);
+    let source = &s[expr_start..expr_end];
+    VarRef {
+        range: TextRange::new(base + open, base + close_end),
+        expr_range: TextRange::new(base + expr_start, base + expr_end),
+        source: Str::new(source),
+        encode,
+        expr: parse_var_expr(source),
+    }
+}
+
+/// Where the expression of `s[open..close_end]` (`{{ ... }}`) is, trimmed and after
+/// a leading `%`, and whether there was a `%`.
+fn expr_bounds(s: &str, open: usize, close_end: usize) -> (usize, usize, bool) {
     let inner_start = open + 2;
     let inner_end = close_end - 2;
     let inner = &s[inner_start..inner_end];
@@ -131,14 +156,7 @@ fn var_ref(s: &str, base: usize, open: usize, close_end: usize) -> VarRef {
         let rest = &s[expr_start..expr_end];
         expr_start += rest.len() - rest.trim_start().len();
     }
-    let source = &s[expr_start..expr_end];
-    VarRef {
-        range: TextRange::new(base + open, base + close_end),
-        expr_range: TextRange::new(base + expr_start, base + expr_end),
-        source: Str::new(source),
-        encode,
-        expr: parse_var_expr(source),
-    }
+    (expr_start, expr_end, encode)
 }
 
 fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
@@ -195,7 +213,7 @@ fn is_name_char(c: char) -> bool {
 /// have the `.response.` / `.request.` shape at all.
 fn request_ref(expr: &str) -> Option<VarExpr> {
     // Cheap pre-check: most names have no `.request` / `.response` at all.
-    if !expr.contains(".re") {
+    if !expr.as_bytes().windows(3).any(|w| w == b".re") {
         return None;
     }
     let (request, source, rest) = [
