@@ -1058,3 +1058,30 @@ fn two_megabyte_single_lines() {
         assert!(p.errors.len() < 10, "{} diagnostics", p.errors.len());
     }
 }
+
+/// A big file is parsed in two halves at once (`syntax::parse`): the joined result must
+/// be exactly the one-pass tree, wherever the split falls (in bodies, scripts left
+/// open, CRLF files, Markdown-free corpus files of every client).
+#[test]
+fn parsing_in_two_halves_gives_the_one_pass_tree() {
+    let mut base = String::new();
+    for f in corpus_files() {
+        base.push_str(&std::fs::read_to_string(&f).unwrap_or_default());
+        base.push('\n');
+    }
+    // States that could leak over a split: an open script, a body, CRLF lines.
+    base.push_str("### open\nPOST /x\n> {%\n  client.log(1)\n");
+    base.push_str("### crlf\r\nPOST /y\r\nA: b\r\n\r\n{\"a\": \"{{x}}\"}\r\n");
+    let mut big = String::new();
+    while big.len() < 600 * 1024 {
+        big.push_str(&base);
+    }
+    for pad in 0..12 {
+        let text = format!("{}{big}", "# pad\n".repeat(pad * 997));
+        let two = parse(&text);
+        let one = httplens::syntax::parse_one_pass(&text);
+        assert_eq!(two.file.blocks.len(), one.file.blocks.len(), "pad {pad}");
+        assert!(two == one, "pad {pad}: the two-half tree differs");
+        check_invariants(&text, &two);
+    }
+}

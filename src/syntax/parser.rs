@@ -25,6 +25,7 @@ mod template;
 
 use super::ast::*;
 use crate::text::TextRange;
+use std::sync::Arc;
 pub use template::parse_var_expr;
 
 /// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
@@ -37,24 +38,105 @@ use template::template;
 pub(crate) use template::template_parts;
 
 /// Parse a `.http` / `.rest` file.
+///
+/// A big file is parsed in two halves at once, split at a `###` line: such a line
+/// always starts a block, and nothing the parser keeps crosses a block, so the two
+/// trees joined are the tree of the whole (tested against one pass in
+/// `tests/syntax.rs`).
 pub fn parse(text: &str) -> Parse {
-    let mut p = Parser::new(text);
+    let src: Arc<str> = Arc::from(text);
+    if text.len() >= PARALLEL_FROM
+        && let Some(mid) = split_point(text)
+    {
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| parse_part(text, &src, mid, text.len()));
+            let first = parse_part(text, &src, 0, mid);
+            (first, second.join())
+        });
+        // A panic in the parser is a bug; should one happen on the helper thread,
+        // parsing in one pass gives the caller what it would have had without it.
+        if let Ok(second) = second {
+            return join(first, second, text.len());
+        }
+    }
+    let p = parse_part(text, &src, 0, text.len());
+    join(p, Parsed::default(), text.len())
+}
+
+/// [`parse`] in one pass on this thread (what the two halves must add up to).
+#[doc(hidden)]
+pub fn parse_one_pass(text: &str) -> Parse {
+    let p = parse_part(text, &Arc::from(text), 0, text.len());
+    join(p, Parsed::default(), text.len())
+}
+
+/// Below this size a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 256 * 1024;
+
+/// Where a line starting with `###` begins, near the middle of `text`.
+fn split_point(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut from = text.len() / 2;
+    while let Some(i) = b.get(from..)?.iter().position(|&c| c == b'\n') {
+        let at = from + i + 1;
+        if b.get(at..at + 3) == Some(b"###") {
+            return Some(at);
+        }
+        from = at;
+    }
+    None
+}
+
+/// The blocks and diagnostics of `text[start..end]`, where `start` begins a line.
+#[derive(Default)]
+struct Parsed {
+    blocks: Vec<Block>,
+    errors: Vec<Diagnostic>,
+    lines: u32,
+}
+
+fn parse_part(text: &str, src: &Arc<str>, start: usize, end: usize) -> Parsed {
+    let mut p = Parser::new(text, src.clone(), end - start);
     let mut first = true;
-    for l in lines(text, 0) {
+    for l in lines(text, start) {
+        if end < text.len() && l.start >= end {
+            break;
+        }
         if first {
             p.begin_block(l.start, None);
             first = false;
         }
         p.line(l);
     }
-    p.finish()
+    p.end_block(end);
+    Parsed {
+        blocks: p.blocks,
+        errors: p.errors,
+        lines: p.lines_so_far,
+    }
+}
+
+fn join(mut a: Parsed, b: Parsed, len: usize) -> Parse {
+    a.blocks.extend(b.blocks.into_iter().map(|mut block| {
+        block.first_line += a.lines;
+        block
+    }));
+    a.errors.extend(b.errors);
+    Parse {
+        file: HttpFile {
+            blocks: a.blocks,
+            range: TextRange::new(0, len),
+            definitions: Default::default(),
+        },
+        errors: a.errors,
+    }
 }
 
 /// Parse a Markdown file: only the insides of ```` ```http ```` / ```` ```rest ````
 /// fences hold requests. Text outside the fences (fence lines included) forms blocks
 /// of [`LineKind::Markdown`] lines with no request, variables or metadata.
 pub fn parse_markdown(text: &str) -> Parse {
-    let mut p = Parser::new(text);
+    let mut p = Parser::new(text, Arc::from(text), text.len());
     // (fence char, fence length, is an http fence) of the open fence.
     let mut fence: Option<(u8, usize, bool)> = None;
     let mut in_http = false;
@@ -335,13 +417,14 @@ fn looks_like_request_line(t: &str) -> bool {
 }
 
 impl<'t> Parser<'t> {
-    fn new(text: &'t str) -> Self {
+    /// A parser for `len` bytes of `text` (`src` holds the same text).
+    fn new(text: &'t str, src: Arc<str>, len: usize) -> Self {
         Parser {
             text,
-            src: std::sync::Arc::from(text),
+            src,
             // Typical files have a block per few hundred bytes; growing a big Vec of
             // blocks by doubling shows up in profiles.
-            blocks: Vec::with_capacity(text.len() / 256 + 1),
+            blocks: Vec::with_capacity(len / 256 + 1),
             errors: Vec::new(),
             cur: None,
             body: Vec::new(),
@@ -491,56 +574,15 @@ impl<'t> Parser<'t> {
 
     /// Trim trailing blank lines off the body and build its parts.
     fn finish_body(&mut self, b: &mut BlockBuilder) {
-        let Some(r) = b.req.as_mut() else {
-            self.body.clear();
-            return;
-        };
-        let text = self.text;
-        while let Some(last) = self.body.last() {
-            if last.file.is_none() && is_blank(last.range.slice(text)) {
-                b.lines[last.line_idx].kind = LineKind::Blank;
-                self.body.pop();
-            } else {
-                break;
-            }
-        }
-        let mut entries = std::mem::take(&mut self.body);
-        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
-            self.body = entries;
-            return;
-        };
-        let start = first.range.start as usize;
-        let end = last.range.end as usize;
-        let mut parts = std::mem::take(&mut self.spare.parts);
-        let mut cursor = start;
-        for e in entries.drain(..) {
-            if let Some(f) = e.file {
-                if cursor < e.range.start as usize {
-                    let t = template(
-                        &self.src,
-                        TextRange::new(cursor, e.range.start as usize),
-                        &mut self.errors,
-                    );
-                    parts.push(BodyPart::Text(t));
-                }
-                parts.push(BodyPart::File(f));
-                cursor = e.range.end as usize;
-            }
-        }
-        if cursor < end {
-            parts.push(BodyPart::Text(template(
-                &self.src,
-                TextRange::new(cursor, end),
-                &mut self.errors,
-            )));
-        }
-        r.built_body = Some(Body {
-            range: TextRange::new(start, end),
-            parts: exact(&mut parts),
-        });
-        self.spare.parts = parts;
-        // Keep the buffer (now empty) for the next body.
-        self.body = entries;
+        let Parser {
+            text,
+            src,
+            body,
+            spare,
+            errors,
+            ..
+        } = self;
+        finish_body(text, src, body, &mut spare.parts, errors, b);
     }
 
     fn error_line(&mut self, range: TextRange, msg: impl Into<String>) {
@@ -934,12 +976,20 @@ impl<'t> Parser<'t> {
 
     /// The body (if any) is over: later lines cannot add to it.
     fn end_body_phase(&mut self) {
-        let mut b = self.cur.take().expect("a block is open");
+        let Parser {
+            text,
+            src,
+            body,
+            spare,
+            errors,
+            cur,
+            ..
+        } = self;
+        let b = cur.as_mut().expect("a block is open");
         if b.phase != Phase::After {
-            self.finish_body(&mut b);
+            finish_body(text, src, body, &mut spare.parts, errors, b);
             b.phase = Phase::After;
         }
-        self.cur = Some(b);
     }
 
     fn after_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
@@ -1081,5 +1131,64 @@ impl<'t> Parser<'t> {
                 self.push_line(range, LineKind::Assertion);
             }
         }
+    }
+}
+
+/// Trims trailing blank lines off the body of `b`'s request and builds its parts (a
+/// function of the parser's fields, so that the open block needs no move).
+fn finish_body(
+    text: &str,
+    src: &std::sync::Arc<str>,
+    body: &mut Vec<BodyEntry>,
+    spare_parts: &mut Vec<BodyPart>,
+    errors: &mut Vec<Diagnostic>,
+    b: &mut BlockBuilder,
+) {
+    {
+        let Some(r) = b.req.as_mut() else {
+            body.clear();
+            return;
+        };
+        while let Some(last) = body.last() {
+            if last.file.is_none() && is_blank(last.range.slice(text)) {
+                b.lines[last.line_idx].kind = LineKind::Blank;
+                body.pop();
+            } else {
+                break;
+            }
+        }
+        let mut entries = std::mem::take(body);
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            *body = entries;
+            return;
+        };
+        let start = first.range.start as usize;
+        let end = last.range.end as usize;
+        let mut parts = std::mem::take(spare_parts);
+        let mut cursor = start;
+        for e in entries.drain(..) {
+            if let Some(f) = e.file {
+                if cursor < e.range.start as usize {
+                    let t = template(src, TextRange::new(cursor, e.range.start as usize), errors);
+                    parts.push(BodyPart::Text(t));
+                }
+                parts.push(BodyPart::File(f));
+                cursor = e.range.end as usize;
+            }
+        }
+        if cursor < end {
+            parts.push(BodyPart::Text(template(
+                src,
+                TextRange::new(cursor, end),
+                errors,
+            )));
+        }
+        r.built_body = Some(Body {
+            range: TextRange::new(start, end),
+            parts: exact(&mut parts),
+        });
+        *spare_parts = parts;
+        // Keep the buffer (now empty) for the next body.
+        *body = entries;
     }
 }
