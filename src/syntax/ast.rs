@@ -393,29 +393,29 @@ impl Template {
             joins: Box::default(),
         }
     }
-    /// The template of `source[range]`, sharing `source` (see [`Str::slice`]).
-    pub fn slice(source: &std::sync::Arc<str>, range: TextRange) -> Self {
+    /// The template of the text at `range` of `source`, sharing `source`.
+    pub(crate) fn slice(source: &super::str::Source, range: TextRange) -> Self {
         Template {
             range,
-            text: Str::slice(source, range.start as usize, range.end as usize),
+            text: source.str(range.start as usize, range.end as usize),
             joins: Box::default(),
         }
     }
     /// A template of several pieces of one source, joined without separator (each
     /// piece is split on its own: a reference never spans two pieces).
-    pub fn joined(source: &std::sync::Arc<str>, pieces: &[TextRange]) -> Self {
+    pub(crate) fn joined(source: &super::str::Source, pieces: &[TextRange]) -> Self {
         let Some((first, rest)) = pieces.split_first() else {
             return Template::default();
         };
         if rest.is_empty() {
             return Template::slice(source, *first);
         }
-        let mut text = String::from(first.slice(source));
+        let mut text = String::from(source.get(first.start as usize, first.end as usize));
         let mut joins = Vec::with_capacity(rest.len());
         let mut range = *first;
         for p in rest {
             joins.push((text.len() as u32, p.start));
-            text.push_str(p.slice(source));
+            text.push_str(source.get(p.start as usize, p.end as usize));
             range = range.cover(*p);
         }
         Template {

@@ -24,8 +24,8 @@ mod assertion;
 mod template;
 
 use super::ast::*;
+use super::str::Source;
 use crate::text::TextRange;
-use std::sync::Arc;
 pub use template::parse_var_expr;
 
 /// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
@@ -44,13 +44,12 @@ pub(crate) use template::template_parts;
 /// trees joined are the tree of the whole (tested against one pass in
 /// `tests/syntax.rs`).
 pub fn parse(text: &str) -> Parse {
-    let src: Arc<str> = Arc::from(text);
     if text.len() >= PARALLEL_FROM
         && let Some(mid) = split_point(text)
     {
         let (first, second) = std::thread::scope(|s| {
-            let second = s.spawn(|| parse_part(text, &src, mid, text.len()));
-            let first = parse_part(text, &src, 0, mid);
+            let second = s.spawn(|| parse_part(text, mid, text.len()));
+            let first = parse_part(text, 0, mid);
             (first, second.join())
         });
         // A panic in the parser is a bug; should one happen on the helper thread,
@@ -59,14 +58,14 @@ pub fn parse(text: &str) -> Parse {
             return join(first, second, text.len());
         }
     }
-    let p = parse_part(text, &src, 0, text.len());
+    let p = parse_part(text, 0, text.len());
     join(p, Parsed::default(), text.len())
 }
 
 /// [`parse`] in one pass on this thread (what the two halves must add up to).
 #[doc(hidden)]
 pub fn parse_one_pass(text: &str) -> Parse {
-    let p = parse_part(text, &Arc::from(text), 0, text.len());
+    let p = parse_part(text, 0, text.len());
     join(p, Parsed::default(), text.len())
 }
 
@@ -95,8 +94,8 @@ struct Parsed {
     lines: u32,
 }
 
-fn parse_part(text: &str, src: &Arc<str>, start: usize, end: usize) -> Parsed {
-    let mut p = Parser::new(text, src.clone(), end - start);
+fn parse_part(text: &str, start: usize, end: usize) -> Parsed {
+    let mut p = Parser::new(text, Source::new(text, start, end), end - start);
     let mut first = true;
     for l in lines(text, start) {
         if end < text.len() && l.start >= end {
@@ -136,7 +135,7 @@ fn join(mut a: Parsed, b: Parsed, len: usize) -> Parse {
 /// fences hold requests. Text outside the fences (fence lines included) forms blocks
 /// of [`LineKind::Markdown`] lines with no request, variables or metadata.
 pub fn parse_markdown(text: &str) -> Parse {
-    let mut p = Parser::new(text, Arc::from(text), text.len());
+    let mut p = Parser::new(text, Source::new(text, 0, text.len()), text.len());
     // (fence char, fence length, is an http fence) of the open fence.
     let mut fence: Option<(u8, usize, bool)> = None;
     let mut in_http = false;
@@ -306,7 +305,7 @@ struct BlockBuilder {
 struct Parser<'t> {
     text: &'t str,
     /// The same text, shared by the tree's long strings.
-    src: std::sync::Arc<str>,
+    src: Source,
     blocks: Vec<Block>,
     errors: Vec<Diagnostic>,
     cur: Option<BlockBuilder>,
@@ -418,7 +417,7 @@ fn looks_like_request_line(t: &str) -> bool {
 
 impl<'t> Parser<'t> {
     /// A parser for `len` bytes of `text` (`src` holds the same text).
-    fn new(text: &'t str, src: Arc<str>, len: usize) -> Self {
+    fn new(text: &'t str, src: Source, len: usize) -> Self {
         Parser {
             text,
             src,
@@ -639,8 +638,7 @@ impl<'t> Parser<'t> {
             .take_while(|&b| b == b'#')
             .count();
         let (ts, te) = trim_range(self.text, cs + hashes, l.end);
-        let title =
-            (te > ts).then(|| Spanned::new(Str::slice(&self.src, ts, te), TextRange::new(ts, te)));
+        let title = (te > ts).then(|| Spanned::new(self.src.str(ts, te), TextRange::new(ts, te)));
         let range = TextRange::new(l.start, l.end);
         self.begin_block(l.start, Some(Separator { range, title }));
         self.push_line(range, LineKind::Separator);
@@ -704,8 +702,7 @@ impl<'t> Parser<'t> {
         let line_end = range.end as usize;
         let (vs, ve) = trim_range(self.text, line_end - rest.len(), line_end);
         let key_range = TextRange::new(key_start, key_start + key_len);
-        let value =
-            (ve > vs).then(|| Spanned::new(Str::slice(&self.src, vs, ve), TextRange::new(vs, ve)));
+        let value = (ve > vs).then(|| Spanned::new(self.src.str(vs, ve), TextRange::new(vs, ve)));
         if !KNOWN_META.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             self.errors.push(Diagnostic::hint(
                 key_range,
@@ -1048,7 +1045,7 @@ impl<'t> Parser<'t> {
             let (ps, pe) = trim_range(self.text, ts + 1, l.end);
             let h = Handler {
                 range: TextRange::new(ts, pe),
-                kind: HandlerKind::File(Str::slice(&self.src, ps, pe)),
+                kind: HandlerKind::File(self.src.str(ps, pe)),
             };
             if let Some(r) = self.block().req.as_mut() {
                 r.handlers.push(h);
@@ -1101,7 +1098,7 @@ impl<'t> Parser<'t> {
         if !s.response {
             return;
         }
-        let script = Str::slice(&self.src, s.content_start, close_at);
+        let script = self.src.str(s.content_start, close_at);
         let h = Handler {
             range: TextRange::new(s.start, close_at + s.close.len()),
             kind: HandlerKind::Script(script),
@@ -1138,7 +1135,7 @@ impl<'t> Parser<'t> {
 /// function of the parser's fields, so that the open block needs no move).
 fn finish_body(
     text: &str,
-    src: &std::sync::Arc<str>,
+    src: &Source,
     body: &mut Vec<BodyEntry>,
     spare_parts: &mut Vec<BodyPart>,
     errors: &mut Vec<Diagnostic>,

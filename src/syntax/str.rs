@@ -80,6 +80,33 @@ impl Str {
     }
 }
 
+/// A piece of a parsed text that the tree's long strings share: `source[base..]` of
+/// the whole text. Each thread parsing a part of a file has its own, so that no
+/// reference count is shared between threads.
+#[derive(Clone)]
+pub struct Source {
+    text: Arc<str>,
+    base: usize,
+}
+
+impl Source {
+    /// `whole[start..end]`.
+    pub fn new(whole: &str, start: usize, end: usize) -> Source {
+        Source {
+            text: Arc::from(&whole[start..end]),
+            base: start,
+        }
+    }
+    /// The text at `start..end`, offsets into the whole text.
+    pub fn get(&self, start: usize, end: usize) -> &str {
+        &self.text[start - self.base..end - self.base]
+    }
+    /// The same as a [`Str`] (inline, or sharing this source).
+    pub fn str(&self, start: usize, end: usize) -> Str {
+        Str::slice(&self.text, start - self.base, end - self.base)
+    }
+}
+
 impl Default for Str {
     fn default() -> Str {
         Str(Repr::Inline {

@@ -14,13 +14,12 @@ pub(crate) enum Parsed {
 
 /// `range` is the whole line without leading whitespace; it starts with `??`.
 pub(crate) fn assertion(
-    src: &std::sync::Arc<str>,
+    src: &crate::syntax::str::Source,
     range: TextRange,
     errors: &mut Vec<Diagnostic>,
 ) -> Parsed {
-    let text: &str = src;
     let base = range.start as usize + 2;
-    let line = &text[base..range.end as usize];
+    let line = src.get(base, range.end as usize);
     let mut words = Words { s: line, pos: 0 };
     let Some((_, kind)) = words.next() else {
         return Parsed::Invalid("This assertion is empty: write e.g. `?? status == 200`.".into());

@@ -2,14 +2,18 @@
 //! classifying the expression inside the braces ([`parse_var_expr`]).
 
 use crate::syntax::ast::*;
+use crate::syntax::str::Source;
 use crate::text::TextRange;
-use std::sync::Arc;
 
 /// The template of `text[range]` for the tree, with its syntax diagnostics: a `{{`
 /// with no `}}` later on the same line (one per line, so that a line full of `{{` is
 /// still scanned in linear time) and references that are no variable.
-pub(crate) fn template(src: &Arc<str>, range: TextRange, errors: &mut Vec<Diagnostic>) -> Template {
-    check(range.slice(src), range.start as usize, errors);
+pub(crate) fn template(src: &Source, range: TextRange, errors: &mut Vec<Diagnostic>) -> Template {
+    check(
+        src.get(range.start as usize, range.end as usize),
+        range.start as usize,
+        errors,
+    );
     Template::slice(src, range)
 }
 
@@ -554,7 +558,11 @@ mod tests {
     fn template_parts_and_ranges() {
         let text = "a{{ host }}/{{%q}}b{{x";
         let mut errs = Vec::new();
-        let t = template(&Arc::from(text), TextRange::new(0, text.len()), &mut errs);
+        let t = template(
+            &Source::new(text, 0, text.len()),
+            TextRange::new(0, text.len()),
+            &mut errs,
+        );
         assert_eq!(t.parts().count(), 5);
         assert_eq!(t.as_written(), "a{{host}}/{{q}}b{{x");
         let vars: Vec<_> = t.vars().collect();
