@@ -95,7 +95,10 @@ struct Parsed {
 }
 
 fn parse_part(text: &str, start: usize, end: usize) -> Parsed {
-    let mut p = Parser::new(text, Source::new(text, start, end), end - start);
+    // One block per `###` line, about: growing a big vector of blocks by doubling
+    // would copy it and leave up to half of it unused.
+    let blocks = memchr::memmem::find_iter(&text.as_bytes()[start..end], b"\n###").count() + 2;
+    let mut p = Parser::new(text, Source::new(text, start, end), blocks);
     let mut first = true;
     for l in lines(text, start) {
         if end < text.len() && l.start >= end {
@@ -135,7 +138,7 @@ fn join(mut a: Parsed, b: Parsed, len: usize) -> Parse {
 /// fences hold requests. Text outside the fences (fence lines included) forms blocks
 /// of [`LineKind::Markdown`] lines with no request, variables or metadata.
 pub fn parse_markdown(text: &str) -> Parse {
-    let mut p = Parser::new(text, Source::new(text, 0, text.len()), text.len());
+    let mut p = Parser::new(text, Source::new(text, 0, text.len()), 16);
     // (fence char, fence length, is an http fence) of the open fence.
     let mut fence: Option<(u8, usize, bool)> = None;
     let mut in_http = false;
@@ -218,7 +221,7 @@ fn lines(text: &str, from: usize) -> impl Iterator<Item = RawLine> + '_ {
     let mut pos = Some(from);
     std::iter::from_fn(move || {
         let start = pos?;
-        match bytes[start..].iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', &bytes[start..]) {
             Some(i) => {
                 let nl = start + i;
                 let end = if nl > start && bytes[nl - 1] == b'\r' {
@@ -416,14 +419,12 @@ fn looks_like_request_line(t: &str) -> bool {
 }
 
 impl<'t> Parser<'t> {
-    /// A parser for `len` bytes of `text` (`src` holds the same text).
-    fn new(text: &'t str, src: Source, len: usize) -> Self {
+    /// A parser for the part of `text` that `src` holds, with room for `blocks` blocks.
+    fn new(text: &'t str, src: Source, blocks: usize) -> Self {
         Parser {
             text,
             src,
-            // Typical files have a block per few hundred bytes; growing a big Vec of
-            // blocks by doubling shows up in profiles.
-            blocks: Vec::with_capacity(len / 256 + 1),
+            blocks: Vec::with_capacity(blocks),
             errors: Vec::new(),
             cur: None,
             body: Vec::new(),

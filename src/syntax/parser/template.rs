@@ -164,10 +164,7 @@ fn expr_bounds(s: &str, open: usize, close_end: usize) -> (usize, usize, bool) {
 }
 
 fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .iter()
-        .position(|&b| b == needle)
-        .map(|p| p + from)
+    memchr::memchr(needle, hay.get(from..)?).map(|p| p + from)
 }
 
 /// First index `>= from` where `hay[i] == a && hay[i + 1] == b`.
