@@ -33,10 +33,12 @@ pub struct Server {
     pub ws_cache: super::workspace::WsCache,
     /// The last lenses answered per document (see `handlers::lenses`).
     pub lens_cache: handlers::lenses::LensCache,
+    /// Answers written to stdout as kept JSON bytes (see `stdio::Splices`).
+    pub splices: Arc<super::stdio::Splices>,
 }
 
 impl Server {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, splices: Arc<super::stdio::Splices>) -> Self {
         Server {
             client,
             session: Arc::new(Session::default()),
@@ -48,6 +50,7 @@ impl Server {
             env_diagnostics: Default::default(),
             ws_cache: Default::default(),
             lens_cache: Default::default(),
+            splices,
         }
     }
 

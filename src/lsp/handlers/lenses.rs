@@ -1,6 +1,8 @@
 //! `textDocument/codeLens`: request lenses in request files, the way back in response
-//! documents. A request file's lenses are kept per document version and workspace
-//! state, so asking again (editors do, on scroll and focus) costs a copy, not a rebuild.
+//! documents. A request file's lenses are kept, as the JSON of the answer, per document
+//! version and workspace state, so asking again (editors do, on scroll and focus) costs
+//! writing those bytes: the answer is a placeholder the transport replaces with them
+//! (`stdio::Splices`), never rebuilt or re-serialized.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,8 +25,20 @@ pub struct LensKey {
     now: i64,
 }
 
-/// The last lenses per document URI.
-pub type LensCache = Mutex<HashMap<String, (LensKey, Arc<Vec<CodeLens>>)>>;
+/// The last lenses per document URI, as the JSON array a client receives.
+pub type LensCache = Mutex<HashMap<String, (LensKey, Arc<[u8]>)>>;
+
+/// The lenses as the JSON array a client receives: exactly the bytes tower-lsp would
+/// write for them (checked in `stdio`'s tests), without the
+/// `serde_json::Value` in between.
+pub fn to_json(lenses: &[CodeLens]) -> Arc<[u8]> {
+    let mut out = Vec::with_capacity(lenses.len() * 200);
+    // Writing typed values into memory cannot fail.
+    if serde_json::to_writer(&mut out, lenses).is_err() {
+        out = b"[]".to_vec();
+    }
+    Arc::from(out)
+}
 
 pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
     let doc = server.session.get(uri)?;
@@ -47,10 +61,10 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
         now: if timed { now } else { 0 },
     };
     let lock = || server.lens_cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((k, lenses)) = lock().get(uri.as_str())
+    if let Some((k, json)) = lock().get(uri.as_str())
         && *k == key
     {
-        return Some(lenses.as_ref().clone());
+        return Some(server.splices.placeholder(json.clone()));
     }
     let view = match &cached {
         Some(c) => {
@@ -60,9 +74,9 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
         }
         None => workspace::env_view(server, &doc),
     };
-    let out = compute(server, uri, &doc, Some(view)).await;
-    lock().insert(uri.as_str().to_string(), (key, Arc::new(out.clone())));
-    Some(out)
+    let json = to_json(&compute(server, uri, &doc, Some(view)).await);
+    lock().insert(uri.as_str().to_string(), (key, json.clone()));
+    Some(server.splices.placeholder(json))
 }
 
 /// The lenses of a response document (`view: None`) or of a request file.
