@@ -16,7 +16,8 @@ measures on the client side:
   the file, each timed until the `publishDiagnostics` of its version;
   (and the CPU time the server's threads used per edit, which waiting for a core on a
   busy machine does not inflate);
-- resident memory (`VmRSS` from /proc) after open, after the lenses, after the edits.
+- resident memory (`VmRSS` from /proc) after open, after the lenses, right after the
+  last edit, and after 2.5 s idle (a server between keystrokes: the target's figure).
 
 Usage: scripts/bench-lsp.py [BINARY] [--json] [--prefix CMD]
 BINARY defaults to target/release/httplens (build it with
@@ -52,7 +53,8 @@ TARGETS = [
     ("edit_cpu_ms", "server CPU per edit (all threads, mean)", None, "ms"),
     ("rss_after_open_mb", "RSS after open", None, "MB"),
     ("rss_after_lenses_mb", "RSS after lenses", None, "MB"),
-    ("rss_mb", "RSS with the file open (after all)", 30, "MB"),
+    ("rss_mb", "RSS right after the last edit", None, "MB"),
+    ("rss_idle_mb", "RSS with the file open (2.5 s idle)", 30, "MB"),
 ]
 
 
@@ -220,6 +222,8 @@ def measure(argv):
         out["edit_max_ms"] = max(edits)
         out["edits_sorted_ms"] = [round(e, 1) for e in sorted(edits)]
         out["rss_mb"] = c.rss_mb()
+        time.sleep(2.5)
+        out["rss_idle_mb"] = c.rss_mb()
 
         c.request("shutdown", None)
         c.send({"jsonrpc": "2.0", "method": "exit"})

@@ -11,6 +11,7 @@ mod ext;
 mod guard;
 mod handlers;
 mod jobs;
+mod memory;
 mod responses;
 mod send;
 mod server;
@@ -74,6 +75,7 @@ pub fn run_stdio() -> u8 {
             tokio::io::stdout(),
             splices,
         ));
+        tokio::spawn(memory::collect_when_idle());
         // Sends wait on the network: allow many at once, so that a few hanging ones
         // never hold up lenses, hovers or the `$/cancelRequest` that would stop them.
         let serve = Transport::new(from_filter, server_out, socket)

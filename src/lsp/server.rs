@@ -226,6 +226,7 @@ impl LanguageServer for Server {
             let d = params.text_document;
             let doc = self.session.open(d.uri, d.version, d.text);
             handlers::diagnostics::publish(self, &doc).await;
+            super::memory::touched();
         })
         .await
     }
@@ -246,6 +247,7 @@ impl LanguageServer for Server {
                     // Freeing on another thread (as before) cost more CPU per edit
                     // (cross-thread frees, fresh pages for the next tree) and RSS.
                     drop(old);
+                    super::memory::touched();
                 }
                 None => tracing::warn!(
                     "didChange for a document that is not open: {}",
@@ -327,7 +329,9 @@ impl LanguageServer for Server {
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         guard::request("textDocument/codeLens", async {
-            Ok(handlers::lenses::code_lens(self, &params.text_document.uri).await)
+            let lenses = handlers::lenses::code_lens(self, &params.text_document.uri).await;
+            super::memory::touched();
+            Ok(lenses)
         })
         .await
     }
