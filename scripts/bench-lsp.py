@@ -221,6 +221,7 @@ def measure(argv):
         out["edit_to_diagnostics_median_ms"] = statistics.median(edits)
         out["edit_max_ms"] = max(edits)
         out["edits_sorted_ms"] = [round(e, 1) for e in sorted(edits)]
+        out["edits_ms"] = [round(e, 1) for e in edits]
         out["rss_mb"] = c.rss_mb()
         time.sleep(2.5)
         out["rss_idle_mb"] = c.rss_mb()
