@@ -5,33 +5,37 @@
 //! Purging on every free instead (`MIMALLOC_PURGE_DELAY=0`) made edits 1.5-2x slower
 //! from re-faulting pages, so the nudge comes only after a quiet second.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 /// Bumped by every piece of work that allocates much (open, edit, lenses).
 static ACTIVITY: AtomicU64 = AtomicU64::new(0);
+static WOKEN: LazyLock<Notify> = LazyLock::new(Notify::new);
 
 /// Call after allocation-heavy work.
 pub fn touched() {
     ACTIVITY.fetch_add(1, Ordering::Relaxed);
+    WOKEN.notify_one();
 }
 
-/// Runs forever: once a second, if there was work before the last second but none
-/// during it, asks mimalloc to purge what is free.
+/// Runs forever: after work, once a whole second passes without more, asks mimalloc
+/// to purge what is free. Sleeps without waking up while nothing happens.
 pub async fn collect_when_idle() {
-    let mut seen = ACTIVITY.load(Ordering::Relaxed);
-    let mut collected = seen;
     loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = ACTIVITY.load(Ordering::Relaxed);
-        if now != seen {
+        WOKEN.notified().await;
+        let mut seen = ACTIVITY.load(Ordering::Relaxed);
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = ACTIVITY.load(Ordering::Relaxed);
+            if now == seen {
+                break;
+            }
             seen = now; // still busy: wait for a quiet second
-            continue;
         }
-        if now != collected {
-            collected = now;
-            collect();
-        }
+        collect();
     }
 }
 
