@@ -11,6 +11,7 @@ mod ext;
 mod guard;
 mod handlers;
 mod jobs;
+mod memory;
 mod responses;
 mod send;
 mod server;
@@ -45,13 +46,17 @@ pub fn run_stdio() -> u8 {
         }
     };
     rt.block_on(async {
-        let (service, socket) = LspService::build(server::Server::new)
-            .custom_method("httplens/state", server::Server::state)
-            .custom_method(
-                "window/workDoneProgress/cancel",
-                server::Server::progress_cancel,
-            )
-            .finish();
+        // Big answers kept as JSON go to stdout without tower-lsp's `Value` round trip.
+        let splices = std::sync::Arc::new(stdio::Splices::default());
+        let for_server = splices.clone();
+        let (service, socket) =
+            LspService::build(move |client| server::Server::new(client, for_server.clone()))
+                .custom_method("httplens/state", server::Server::state)
+                .custom_method(
+                    "window/workDoneProgress/cancel",
+                    server::Server::progress_cancel,
+                )
+                .finish();
         // Frames pass a checker first (see `stdio.rs`); tower-lsp reads the checked
         // stream from a pipe.
         let (to_server, from_filter) = tokio::io::duplex(1 << 20);
@@ -68,7 +73,9 @@ pub fn run_stdio() -> u8 {
             to_stdout,
             answers_rx,
             tokio::io::stdout(),
+            splices,
         ));
+        tokio::spawn(memory::collect_when_idle());
         // Sends wait on the network: allow many at once, so that a few hanging ones
         // never hold up lenses, hovers or the `$/cancelRequest` that would stop them.
         let serve = Transport::new(from_filter, server_out, socket)

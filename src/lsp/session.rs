@@ -82,13 +82,15 @@ impl Session {
     }
 
     /// Applies the changes in order and stores the new snapshot, all under the lock and
-    /// before the caller awaits anything, so edits can never be reordered.
+    /// before the caller awaits anything, so edits can never be reordered. Returns the
+    /// new snapshot and the one it replaced, for the caller to free once the edit's
+    /// diagnostics are out (freeing a big tree takes milliseconds).
     pub fn change(
         &self,
         uri: &Uri,
         version: i32,
         changes: Vec<TextDocumentContentChangeEvent>,
-    ) -> Option<Arc<Document>> {
+    ) -> Option<(Arc<Document>, Arc<Document>)> {
         let enc = self.encoding();
         let mut docs = lock(&self.docs);
         let old = docs.get(uri.as_str())?.clone();
@@ -116,37 +118,8 @@ impl Session {
         let doc = Arc::new(make_doc(uri.clone(), version, text));
         docs.insert(uri.as_str().to_string(), doc.clone());
         drop(docs);
-        drop_later(old);
-        Some(doc)
+        Some((doc, old))
     }
-}
-
-/// Freeing a big document's tree (tens of thousands of small allocations) takes a few
-/// milliseconds: do it on a thread of its own rather than between an edit and its
-/// diagnostics.
-fn drop_later(doc: Arc<Document>) {
-    use std::sync::mpsc::{Sender, channel};
-    static DROPPER: std::sync::OnceLock<Mutex<Option<Sender<Arc<Document>>>>> =
-        std::sync::OnceLock::new();
-    let slot = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<Arc<Document>>();
-        let spawned = std::thread::Builder::new()
-            .name("httplens-drop".into())
-            .spawn(move || {
-                for d in rx {
-                    drop(d)
-                }
-            });
-        Mutex::new(spawned.ok().map(|_| tx))
-    });
-    let doc = match lock(slot).as_ref() {
-        Some(tx) => match tx.send(doc) {
-            Ok(()) => return,
-            Err(e) => e.0,
-        },
-        None => doc,
-    };
-    drop(doc);
 }
 
 fn make_doc(uri: Uri, version: i32, text: String) -> Document {
