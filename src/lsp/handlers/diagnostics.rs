@@ -154,7 +154,7 @@ fn hash_of(seed: u64, parts: &[&[u8]]) -> u64 {
     h.finish()
 }
 
-fn has_response_ref<'a>(mut refs: impl Iterator<Item = &'a crate::syntax::ast::VarRef>) -> bool {
+fn has_response_ref(mut refs: impl Iterator<Item = crate::syntax::ast::VarRef>) -> bool {
     refs.any(|r| matches!(r.expr, crate::syntax::ast::VarExpr::RequestRef { .. }))
 }
 
