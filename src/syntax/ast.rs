@@ -128,13 +128,13 @@ pub struct Block {
     pub first_line: u32,
     pub separator: Option<Separator>,
     /// Every line of the block, in order, classified.
-    pub lines: Vec<Line>,
+    pub lines: Box<[Line]>,
     /// `@name = value` lines in this block outside any body. In a block without a
     /// request these are file-level (shared) variables; in a request block they are
     /// the request's own variables (highest precedence).
-    pub variables: Vec<VarDef>,
+    pub variables: Box<[VarDef]>,
     /// `# @key value` / `// @key value` lines (metadata for the request below).
-    pub metadata: Vec<Meta>,
+    pub metadata: Box<[Meta]>,
     pub request: Option<Request>,
 }
 
@@ -250,11 +250,12 @@ pub struct Request {
     /// The target, with continuation lines joined (no separator between them).
     pub target: Template,
     pub version: Option<Spanned<Str>>,
-    pub headers: Vec<Header>,
+    pub headers: Box<[Header]>,
     pub body: Option<Body>,
-    pub handlers: Vec<Handler>,
-    pub assertions: Vec<Assertion>,
-    pub output: Option<OutputRedirect>,
+    pub handlers: Box<[Handler]>,
+    pub assertions: Box<[Assertion]>,
+    /// Boxed: rare, and big beside the rest.
+    pub output: Option<Box<OutputRedirect>>,
 }
 
 impl Request {
@@ -282,7 +283,7 @@ pub struct Header {
 pub struct Body {
     /// From the first body line to the last non-blank body line.
     pub range: TextRange,
-    pub parts: Vec<BodyPart>,
+    pub parts: Box<[BodyPart]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -380,8 +381,9 @@ pub struct Template {
     pub range: TextRange,
     text: Str,
     /// For text joined from pieces (a target continued on more lines): for every piece
-    /// after the first, `(offset in text, offset in the source)`.
-    joins: Box<[(u32, u32)]>,
+    /// after the first, `(offset in text, offset in the source)`. (A thin box: rare.)
+    #[allow(clippy::box_collection)] // one word instead of three: most templates have none
+    joins: Option<Box<Vec<(u32, u32)>>>,
 }
 
 impl Template {
@@ -390,7 +392,7 @@ impl Template {
         Template {
             range: TextRange::new(start, start + text.len()),
             text: Str::new(text),
-            joins: Box::default(),
+            joins: None,
         }
     }
     /// The template of the text at `range` of `source`, sharing `source`.
@@ -398,7 +400,7 @@ impl Template {
         Template {
             range,
             text: source.str(range.start as usize, range.end as usize),
-            joins: Box::default(),
+            joins: None,
         }
     }
     /// A template of several pieces of one source, joined without separator (each
@@ -421,7 +423,7 @@ impl Template {
         Template {
             range,
             text: Str::from(text),
-            joins: joins.into_boxed_slice(),
+            joins: Some(Box::new(joins)),
         }
     }
     /// The text as written (the pieces of a continued target joined).
@@ -432,28 +434,25 @@ impl Template {
     /// bigger text).
     pub fn shift(&mut self, by: usize) {
         self.range = self.range.shift(by);
-        for j in self.joins.iter_mut() {
+        for j in self.joins.iter_mut().flat_map(|j| j.iter_mut()) {
             j.1 += by as u32;
         }
     }
     /// The pieces: `(text, offset of its start in the source)`.
     pub(crate) fn pieces(&self) -> impl Iterator<Item = (&str, usize)> {
-        let n = self.joins.len();
+        let joins: &[(u32, u32)] = self.joins.as_deref().map_or(&[], |j| j.as_slice());
+        let n = joins.len();
         (0..=n).map(move |k| {
-            let from = if k == 0 {
-                0
-            } else {
-                self.joins[k - 1].0 as usize
-            };
+            let from = if k == 0 { 0 } else { joins[k - 1].0 as usize };
             let to = if k == n {
                 self.text.len()
             } else {
-                self.joins[k].0 as usize
+                joins[k].0 as usize
             };
             let at = if k == 0 {
                 self.range.start as usize
             } else {
-                self.joins[k - 1].1 as usize
+                joins[k - 1].1 as usize
             };
             (&self.text[from..to], at)
         })

@@ -334,12 +334,10 @@ struct Spare {
     parts: Vec<BodyPart>,
 }
 
-/// The items of `v` in a vector of exactly their number; `v` is left empty, with its
+/// The items of `v` in a slice of exactly their number; `v` is left empty, with its
 /// capacity, for the next block.
-fn exact<T>(v: &mut Vec<T>) -> Vec<T> {
-    let mut e = Vec::with_capacity(v.len());
-    e.append(v);
-    e
+fn exact<T>(v: &mut Vec<T>) -> Box<[T]> {
+    v.drain(..).collect()
 }
 
 const KNOWN_META: &[&str] = &[
@@ -529,7 +527,7 @@ impl<'t> Parser<'t> {
                 body: r.built_body,
                 handlers: exact(&mut r.handlers),
                 assertions: exact(&mut r.assertions),
-                output: r.output,
+                output: r.output.map(Box::new),
             };
             r.target.clear();
             self.spare.target = r.target;

@@ -3,7 +3,7 @@
 //! (docs/performance.md). Short strings (names, header names, most values) live inline;
 //! a longer one is a range of the parsed text, shared by the whole tree (one reference
 //! count per string, no copy); text that is in no source (joined pieces, values built
-//! elsewhere) is copied once.
+//! elsewhere) is copied once. 24 bytes, like a `String`.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -11,8 +11,8 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// The longest string kept inline (what fits beside the length in 32 bytes).
-const INLINE: usize = 30;
+/// The longest string kept inline (what fits beside the length and tag in 24 bytes).
+const INLINE: usize = 22;
 
 #[derive(Clone)]
 pub struct Str(Repr);
@@ -23,31 +23,24 @@ enum Repr {
         len: u8,
         buf: [u8; INLINE],
     },
-    /// `source[start..end]`.
+    /// `source[start..end]` (an `Arc<String>` is one word: the variant stays small).
     Shared {
-        source: Arc<str>,
+        source: Arc<String>,
         start: u32,
         end: u32,
     },
+    Heap(Box<str>),
 }
 
 impl Str {
     /// A copy of `s` (inline when short).
     pub fn new(s: &str) -> Str {
-        Str::inline(s).unwrap_or_else(|| {
-            let source: Arc<str> = Arc::from(s);
-            let end = source.len() as u32;
-            Str(Repr::Shared {
-                source,
-                start: 0,
-                end,
-            })
-        })
+        Str::inline(s).unwrap_or_else(|| Str(Repr::Heap(Box::from(s))))
     }
 
     /// `source[start..end]`, sharing `source` when the text is too long to keep inline.
     /// The range must lie on char boundaries of `source` (the parser's ranges do).
-    pub fn slice(source: &Arc<str>, start: usize, end: usize) -> Str {
+    pub fn slice(source: &Arc<String>, start: usize, end: usize) -> Str {
         let s = &source[start..end];
         Str::inline(s).unwrap_or_else(|| {
             Str(Repr::Shared {
@@ -76,6 +69,7 @@ impl Str {
                 unsafe { std::str::from_utf8_unchecked(&buf[..*len as usize]) }
             }
             Repr::Shared { source, start, end } => &source[*start as usize..*end as usize],
+            Repr::Heap(s) => s,
         }
     }
 }
@@ -85,7 +79,7 @@ impl Str {
 /// reference count is shared between threads.
 #[derive(Clone)]
 pub struct Source {
-    text: Arc<str>,
+    text: Arc<String>,
     base: usize,
 }
 
@@ -93,7 +87,7 @@ impl Source {
     /// `whole[start..end]`.
     pub fn new(whole: &str, start: usize, end: usize) -> Source {
         Source {
-            text: Arc::from(&whole[start..end]),
+            text: Arc::new(whole[start..end].to_owned()),
             base: start,
         }
     }
@@ -233,16 +227,19 @@ mod tests {
 
     #[test]
     fn short_long_and_shared_strings_read_back() {
-        let source: Arc<str> = Arc::from("héllo, a string well over thirty bytes long ✓");
+        let source = Arc::new(String::from(
+            "héllo, a string well over thirty bytes long ✓",
+        ));
         for (a, b) in [(0, 0), (0, 6), (0, source.len()), (7, source.len())] {
             let s = Str::slice(&source, a, b);
             assert_eq!(s, &source[a..b]);
             assert_eq!(s.len(), b - a);
         }
-        assert_eq!(Str::new("x".repeat(30).as_str()).as_str(), "x".repeat(30));
-        assert_eq!(Str::new("y".repeat(31).as_str()).as_str(), "y".repeat(31));
+        assert_eq!(Str::new("x".repeat(22).as_str()).as_str(), "x".repeat(22));
+        assert_eq!(Str::new("y".repeat(23).as_str()).as_str(), "y".repeat(23));
+        assert_eq!(Str::new("y".repeat(23).as_str()).clone(), "y".repeat(23));
         assert_eq!(Str::default(), "");
-        assert_eq!(std::mem::size_of::<Str>(), 32);
+        assert_eq!(std::mem::size_of::<Str>(), 24);
         // Equal text is equal whatever the representation.
         let long = &source[7..];
         assert_eq!(Str::slice(&source, 7, source.len()), Str::new(long));
