@@ -22,6 +22,7 @@
 
 mod assertion;
 mod template;
+mod worker;
 
 use super::ast::*;
 use super::str::Source;
@@ -47,25 +48,23 @@ pub fn parse(text: &str) -> Parse {
     if text.len() >= PARALLEL_FROM
         && let Some(mid) = split_point(text)
     {
-        let (first, second) = std::thread::scope(|s| {
-            let second = s.spawn(|| parse_part(text, mid, text.len()));
-            let first = parse_part(text, 0, mid);
-            (first, second.join())
-        });
-        // A panic in the parser is a bug; should one happen on the helper thread,
+        let second =
+            worker::start(|| parse_part(text, mid, text.len(), blocks_in(text, mid, text.len())));
+        let first = parse_part(text, 0, mid, blocks_in(text, 0, text.len()));
+        // A panic in the parser is a bug; should one happen on the parse thread,
         // parsing in one pass gives the caller what it would have had without it.
-        if let Ok(second) = second {
+        if let Some(second) = second.wait() {
             return join(first, second, text.len());
         }
     }
-    let p = parse_part(text, 0, text.len());
+    let p = parse_part(text, 0, text.len(), blocks_in(text, 0, text.len()));
     join(p, Parsed::default(), text.len())
 }
 
 /// [`parse`] in one pass on this thread (what the two halves must add up to).
 #[doc(hidden)]
 pub fn parse_one_pass(text: &str) -> Parse {
-    let p = parse_part(text, 0, text.len());
+    let p = parse_part(text, 0, text.len(), blocks_in(text, 0, text.len()));
     join(p, Parsed::default(), text.len())
 }
 
@@ -94,11 +93,16 @@ struct Parsed {
     lines: u32,
 }
 
-fn parse_part(text: &str, start: usize, end: usize) -> Parsed {
-    // One block per `###` line, about: growing a big vector of blocks by doubling
-    // would copy it and leave up to half of it unused.
-    let blocks = memchr::memmem::find_iter(&text.as_bytes()[start..end], b"\n###").count() + 2;
-    let mut p = Parser::new(text, Source::new(text, start, end), blocks);
+/// About one block per `###` line in `text[start..end]` (SIMD search): room for them
+/// up front, since growing a big vector of blocks by doubling would copy it and leave
+/// up to half of it unused.
+fn blocks_in(text: &str, start: usize, end: usize) -> usize {
+    memchr::memmem::find_iter(&text.as_bytes()[start..end], b"\n###").count() + 2
+}
+
+/// `room`: how many blocks to make room for (the second half's too, for the first).
+fn parse_part(text: &str, start: usize, end: usize, room: usize) -> Parsed {
+    let mut p = Parser::new(text, Source::new(text, start, end), room);
     let mut first = true;
     for l in lines(text, start) {
         if end < text.len() && l.start >= end {
@@ -337,7 +341,9 @@ struct Spare {
 /// The items of `v` in a slice of exactly their number; `v` is left empty, with its
 /// capacity, for the next block.
 fn exact<T>(v: &mut Vec<T>) -> Box<[T]> {
-    v.drain(..).collect()
+    let mut e = Vec::with_capacity(v.len());
+    e.append(v);
+    e.into_boxed_slice()
 }
 
 const KNOWN_META: &[&str] = &[
