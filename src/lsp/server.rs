@@ -242,10 +242,10 @@ impl LanguageServer for Server {
             match doc {
                 Some((doc, old)) => {
                     handlers::diagnostics::publish(self, &doc).await;
-                    // Freed here, after the diagnostics are out, on the thread that
-                    // parsed it: mimalloc reuses the pages for the next parse at once.
-                    // Freeing on another thread (as before) cost more CPU per edit
-                    // (cross-thread frees, fresh pages for the next tree) and RSS.
+                    // Usually freed already, before the new tree was built (see
+                    // `Session::change`). If a request still held it, it is let go here,
+                    // after the diagnostics are out, on the thread that parsed: freeing
+                    // on another thread cost more CPU per edit and RSS.
                     drop(old);
                     super::memory::touched();
                 }
