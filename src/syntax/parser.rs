@@ -365,23 +365,30 @@ fn is_blank(s: &str) -> bool {
     trim(s).is_empty()
 }
 
-/// `str::trim_start`, quick when there is nothing to trim (most lines).
+/// Whether a line end needs no trimming: a visible ASCII character (most lines), or
+/// nothing at all. Anything else takes `str`'s Unicode-aware trim.
+#[inline]
+fn nothing_to_trim(b: Option<&u8>) -> bool {
+    b.is_none_or(|&b| b > b' ' && b < 0x80)
+}
+
+/// `str::trim_start`, quick when there is nothing to trim.
 #[inline]
 fn ltrim(s: &str) -> &str {
-    match s.as_bytes().first() {
-        Some(&b) if b > b' ' && b < 0x80 => s,
-        None => s,
-        _ => s.trim_start(),
+    if nothing_to_trim(s.as_bytes().first()) {
+        s
+    } else {
+        s.trim_start()
     }
 }
 
 /// `str::trim_end`, quick when there is nothing to trim.
 #[inline]
 fn rtrim(s: &str) -> &str {
-    match s.as_bytes().last() {
-        Some(&b) if b > b' ' && b < 0x80 => s,
-        None => s,
-        _ => s.trim_end(),
+    if nothing_to_trim(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim_end()
     }
 }
 

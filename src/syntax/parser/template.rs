@@ -19,23 +19,20 @@ pub(crate) fn template(src: &Source, range: TextRange, errors: &mut Vec<Diagnost
 
 /// Reports what [`template_parts`] silently turns into literal text or `Invalid`.
 pub(crate) fn check(s: &str, base: usize, errors: &mut Vec<Diagnostic>) {
-    let bytes = s.as_bytes();
-    let mut i = 0usize;
-    let mut line_end = 0usize;
-    while let Some(open) = find2(bytes, i, b'{', b'{') {
-        if open >= line_end {
-            line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
-        }
-        let Some(close) = find2(&bytes[..line_end], open + 2, b'}', b'}') else {
-            errors.push(Diagnostic::error(
-                TextRange::new(base + open, base + open + 2),
-                "syntax",
-                "This `{{` has no closing `}}` on its line, so it is sent as literal text.",
-            ));
-            i = line_end;
-            continue;
+    let mut braces = Braces::default();
+    while let Some(found) = braces.next(s.as_bytes()) {
+        let (open, close_end) = match found {
+            Brace::Unclosed(open) => {
+                errors.push(Diagnostic::error(
+                    TextRange::new(base + open, base + open + 2),
+                    "syntax",
+                    "This `{{` has no closing `}}` on its line, so it is sent as literal text.",
+                ));
+                continue;
+            }
+            Brace::Ref(open, close_end) => (open, close_end),
         };
-        let (es, ee, _) = expr_bounds(s, open, close + 2);
+        let (es, ee, _) = expr_bounds(s, open, close_end);
         let expr = &s[es..ee];
         // Most references are plain names: valid without building anything.
         let plain = !expr.is_empty()
@@ -45,12 +42,49 @@ pub(crate) fn check(s: &str, base: usize, errors: &mut Vec<Diagnostic>) {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
         if !plain && let VarExpr::Invalid(msg) = parse_var_expr(expr) {
             errors.push(Diagnostic::error(
-                TextRange::new(base + open, base + close + 2),
+                TextRange::new(base + open, base + close_end),
                 "invalid-variable",
                 msg,
             ));
         }
-        i = close + 2;
+    }
+}
+
+/// What [`Braces`] finds next.
+enum Brace {
+    /// `{{ ... }}` from `.0` to `.1` (after the `}}`).
+    Ref(usize, usize),
+    /// A `{{` with no `}}` later on its line (literal text).
+    Unclosed(usize),
+}
+
+/// The `{{ }}` scan shared by [`check`] and [`Parts`]: one pass, linear in the text
+/// even for a line full of `{{` (an unclosed one skips the rest of its line).
+#[derive(Default)]
+struct Braces {
+    /// Where to look for the next `{{`.
+    i: usize,
+    /// End of the line holding the current `{{`, cached so that a long line with many
+    /// references is scanned once.
+    line_end: usize,
+}
+
+impl Braces {
+    fn next(&mut self, bytes: &[u8]) -> Option<Brace> {
+        let open = find2(bytes, self.i, b'{', b'{')?;
+        if open >= self.line_end {
+            self.line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
+        }
+        match find2(&bytes[..self.line_end], open + 2, b'}', b'}') {
+            Some(close) => {
+                self.i = close + 2;
+                Some(Brace::Ref(open, close + 2))
+            }
+            None => {
+                self.i = self.line_end;
+                Some(Brace::Unclosed(open))
+            }
+        }
     }
 }
 
@@ -59,9 +93,8 @@ pub(crate) fn template_parts(s: &str, base: usize) -> Parts<'_> {
     Parts {
         s,
         base,
-        i: 0,
+        braces: Braces::default(),
         lit: 0,
-        line_end: 0,
         pending: None,
         done: false,
     }
@@ -71,13 +104,9 @@ pub(crate) fn template_parts(s: &str, base: usize) -> Parts<'_> {
 pub(crate) struct Parts<'t> {
     s: &'t str,
     base: usize,
-    /// Where to look for the next `{{`.
-    i: usize,
+    braces: Braces,
     /// Start of the literal text not yet given out.
     lit: usize,
-    /// End of the line holding the current `{{`, cached so that a long line with many
-    /// references is scanned once.
-    line_end: usize,
     /// A reference found after literal text: given out next.
     pending: Option<VarRef>,
     done: bool,
@@ -95,23 +124,19 @@ impl<'t> Iterator for Parts<'t> {
             if self.done {
                 return None;
             }
-            let Some(open) = find2(bytes, self.i, b'{', b'{') else {
-                self.done = true;
-                if self.lit < bytes.len() {
-                    return Some(self.text(self.lit, bytes.len()));
+            let (open, close_end) = match self.braces.next(bytes) {
+                None => {
+                    self.done = true;
+                    if self.lit < bytes.len() {
+                        return Some(self.text(self.lit, bytes.len()));
+                    }
+                    return None;
                 }
-                return None;
+                Some(Brace::Unclosed(_)) => continue,
+                Some(Brace::Ref(open, close_end)) => (open, close_end),
             };
-            if open >= self.line_end {
-                self.line_end = memchr(b'\n', bytes, open).unwrap_or(bytes.len());
-            }
-            let Some(close) = find2(&bytes[..self.line_end], open + 2, b'}', b'}') else {
-                self.i = self.line_end;
-                continue;
-            };
-            let var = var_ref(self.s, self.base, open, close + 2);
-            self.i = close + 2;
-            let lit = std::mem::replace(&mut self.lit, self.i);
+            let var = var_ref(self.s, self.base, open, close_end);
+            let lit = std::mem::replace(&mut self.lit, close_end);
             if open > lit {
                 self.pending = Some(var);
                 return Some(self.text(lit, open));
