@@ -496,8 +496,8 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let mut rest = String::new();
-    let _ = reader.read_to_string(&mut rest);
+    // Wait for the exit first (bounded), then read what it said: reading first would
+    // hang the test if the signal were lost.
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -509,6 +509,8 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    let mut rest = String::new();
+    let _ = reader.read_to_string(&mut rest);
     assert_eq!(status.code(), Some(0), "{rest}");
     assert!(rest.contains("Stopping the demo servers"), "{rest}");
 }

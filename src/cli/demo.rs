@@ -63,26 +63,40 @@ impl SignInObserver for DemoObserver {
     }
 }
 
-/// Ctrl-C or (on Unix) SIGTERM.
-async fn stop_signal() {
+/// Ctrl-C or (on Unix) SIGTERM, listened for from the moment this is called (before
+/// the demo says it is serving): a signal sent right after that message must stop it,
+/// and a listener made only at the `await` could miss one.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                (Some(mut term), None) => {
+                    term.recv().await;
+                }
+                (None, Some(mut int)) => {
+                    int.recv().await;
+                }
+                (None, None) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -275,8 +289,9 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         forget_tokens(&session).await;
         return if all_passed { 0 } else { 1 };
     }
+    let stop = stop_signal();
     out("\nServing until Ctrl-C.\n");
-    stop_signal().await;
+    stop.await;
     out("Stopping the demo servers.\n");
     forget_tokens(&session).await;
     if all_passed { 0 } else { 1 }
