@@ -25,7 +25,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tower_lsp_server::{LspService, Server as Transport};
+use tower_lsp_server::LspService;
 
 /// Cancelled by `shutdown`. tower-lsp keeps serving until every in-flight handler is
 /// done, and a handler waiting for a client answer that never comes would keep the
@@ -57,30 +57,19 @@ pub fn run_stdio() -> u8 {
                     server::Server::progress_cancel,
                 )
                 .finish();
-        // Frames pass a checker first (see `stdio.rs`); tower-lsp reads the checked
-        // stream from a pipe.
-        let (to_server, from_filter) = tokio::io::duplex(1 << 20);
-        let (server_out, to_stdout) = tokio::io::duplex(1 << 20);
-        let (answers_tx, answers_rx) = tokio::sync::mpsc::unbounded_channel();
+        // Our own transport (see `stdio.rs`): checked frames in, spliced answers out.
+        let (output, writing) = stdio::write_output(tokio::io::stdout());
+        let writing = tokio::spawn(writing);
         let stdin_closed = CancellationToken::new();
-        tokio::spawn(stdio::filter_frames(
-            tokio::io::stdin(),
-            to_server,
-            answers_tx,
-            stdin_closed.clone(),
-        ));
-        let output = tokio::spawn(stdio::merge_output(
-            to_stdout,
-            answers_rx,
-            tokio::io::stdout(),
-            splices,
-        ));
         tokio::spawn(memory::collect_when_idle());
-        // Sends wait on the network: allow many at once, so that a few hanging ones
-        // never hold up lenses, hovers or the `$/cancelRequest` that would stop them.
-        let serve = Transport::new(from_filter, server_out, socket)
-            .concurrency_level(64)
-            .serve(service);
+        let serve = stdio::serve(
+            tokio::io::stdin(),
+            output,
+            service,
+            socket,
+            &splices,
+            stdin_closed.clone(),
+        );
         tokio::select! {
             () = serve => {}
             () = async {
@@ -94,7 +83,7 @@ pub fn run_stdio() -> u8 {
             } => tracing::info!("stopping: the client closed stdin"),
         }
         // Let the last frames (the `shutdown` answer) reach stdout.
-        let _ = tokio::time::timeout(Duration::from_millis(500), output).await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), writing).await;
     });
     // The stdin reader sits in a blocking read: do not wait for it after `exit`.
     rt.shutdown_background();

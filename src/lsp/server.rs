@@ -241,6 +241,12 @@ impl LanguageServer for Server {
             );
             match doc {
                 Some((doc, old)) => {
+                    // Lenses kept for the old version cannot be asked for again (2 MB
+                    // for 10,000 requests): let them go now, not at the next ask.
+                    self.lens_cache
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(params.text_document.uri.as_str());
                     handlers::diagnostics::publish(self, &doc).await;
                     // Usually freed already, before the new tree was built (see
                     // `Session::change`). If a request still held it, it is let go here,

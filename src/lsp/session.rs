@@ -94,7 +94,11 @@ impl Session {
         let enc = self.encoding();
         let mut docs = lock(&self.docs);
         let old = docs.get(uri.as_str())?.clone();
-        let mut text = old.analysis.text.clone();
+        // Room for every inserted piece up front: a document's text is kept while it is
+        // open, and growing it by doubling would keep up to twice its size.
+        let inserted: usize = changes.iter().map(|c| c.text.len()).sum();
+        let mut text = String::with_capacity(old.analysis.text.len() + inserted);
+        text.push_str(&old.analysis.text);
         // The old snapshot's index is right for the text until the first change.
         let mut index: Option<std::borrow::Cow<'_, crate::text::LineIndex>> =
             Some(std::borrow::Cow::Borrowed(&old.analysis.index));

@@ -17,10 +17,14 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures_util::{SinkExt, StreamExt, future, stream};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tower_lsp_server::ClientSocket;
+use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::ls_types::{CodeLens, Command};
+use tower_service::Service;
 
 /// Frames larger than this are read and thrown away without being buffered.
 const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -74,100 +78,229 @@ impl Splices {
     }
 }
 
-/// Copies well-formed frames from `input` to `output` until `input` ends, then cancels
-/// `closed`. Malformed frames are skipped; those with a body get an error answer
-/// through `answers` (a JSON-RPC message body, framed by [`merge_output`]).
-pub async fn filter_frames<R, W>(
+/// Handlers running at once: sends wait on the network, so allow many, so that a few
+/// hanging ones never hold up lenses, hovers or the `$/cancelRequest` that would stop
+/// them.
+const CONCURRENCY: usize = 64;
+
+/// Messages read but not yet started wait here (then reading waits).
+const QUEUE: usize = 100;
+
+/// Reads and writes go in pieces of at most this size: tokio's stdin and stdout copy
+/// each read or write through a buffer of their own that keeps its largest size, and a
+/// 1.6 MB `didOpen` or a 2 MB lens answer would otherwise keep megabytes resident.
+const PIECE: usize = 64 * 1024;
+
+/// Where frames to write go (see [`write_output`]).
+pub type Output = mpsc::UnboundedSender<Frame>;
+
+/// Serves `service` on `input` and the channel of [`write_output`] until the input
+/// ends or the client says `exit`, then until every started handler is done. Cancels
+/// `closed` at the end of input. What tower-lsp's own transport does, with three
+/// differences: malformed frames are answered and skipped instead of ending the
+/// session, placeholder answers are spliced ([`Splices`]), and no buffer keeps the
+/// size of the largest message (tower-lsp's codec kept one as big as the biggest
+/// `didOpen`).
+pub async fn serve<R, S>(
     input: R,
-    mut output: W,
-    answers: mpsc::UnboundedSender<Vec<u8>>,
+    output: Output,
+    mut service: S,
+    socket: ClientSocket,
+    splices: &Splices,
     closed: CancellationToken,
 ) where
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    S: Service<Request, Response = Option<Response>>,
+    S::Error: std::fmt::Display,
 {
-    let mut input = BufReader::with_capacity(64 * 1024, input);
-    let mut line = String::new();
-    'frames: loop {
-        // Headers up to an empty line.
-        let mut length: Option<usize> = None;
-        let mut bad_header = false;
-        let mut saw_header = false;
-        loop {
-            line.clear();
-            match input.read_line(&mut line).await {
-                Ok(0) | Err(_) => break 'frames,
-                Ok(_) => {}
-            }
-            let l = line.trim_end_matches(['\r', '\n']);
-            if l.is_empty() {
-                if saw_header {
-                    break;
+    let (client_requests, mut client_responses) = socket.split();
+    let (client_requests, client_abort) = stream::abortable(client_requests);
+    let (tasks_tx, tasks_rx) = mpsc::channel::<S::Future>(QUEUE);
+
+    // Handlers run in one task, started in the order their messages came (tower-lsp
+    // handlers apply edits before their first `.await`, which keeps edits in order).
+    let run_tasks = async {
+        stream::unfold(tasks_rx, |mut rx| async move {
+            rx.recv().await.map(|f| (f, rx))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .for_each(|done| {
+            match done {
+                Ok(Some(response)) => {
+                    let _ = output.send(answer_frame(&response, splices));
                 }
-                continue; // stray blank line between frames
+                Ok(None) => {}
+                Err(e) => tracing::error!("{e}"),
             }
-            saw_header = true;
-            // Bytes left over from a frame whose Content-Length was too short run into
-            // the next header: resynchronise on the header name.
-            let l = match l.to_ascii_lowercase().find("content-length:") {
-                Some(at) if at > 0 => &l[at..],
-                _ => l,
-            };
-            match l.split_once(':') {
-                Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                    match value.trim().parse::<usize>() {
-                        Ok(n) => length = Some(n),
-                        Err(_) => bad_header = true,
+            future::ready(())
+        })
+        .await;
+        // Every handler is done: nothing more will ask the client anything.
+        client_abort.abort();
+    };
+    let to_client = client_requests.for_each(|request| {
+        if let Some(frame) = Frame::message(&request) {
+            let _ = output.send(frame);
+        }
+        future::ready(())
+    });
+    let read_input = async {
+        let mut frames = Frames::new(input);
+        while let Some(incoming) = frames.next().await {
+            match incoming {
+                Incoming::Request(request) => {
+                    if let Err(e) = future::poll_fn(|cx| service.poll_ready(cx)).await {
+                        tracing::error!("{e}");
+                        break;
+                    }
+                    let exit = request.method() == "exit";
+                    if tasks_tx.send(service.call(request)).await.is_err() || exit {
+                        break;
                     }
                 }
-                Some(_) => {} // Content-Type and friends
-                None => bad_header = true,
+                Incoming::Response(response) => {
+                    if client_responses.send(response).await.is_err() {
+                        break;
+                    }
+                }
+                Incoming::Invalid(body) => {
+                    let _ = output.send(Frame::plain(body));
+                }
             }
         }
-        let Some(n) = length.filter(|_| !bad_header) else {
-            tracing::warn!("dropped a message with a missing or malformed Content-Length header");
-            continue;
-        };
-        if n > MAX_FRAME {
-            tracing::warn!("dropped a {n}-byte message (over {MAX_FRAME} bytes)");
-            let mut rest = (&mut input).take(n as u64);
-            if tokio::io::copy(&mut rest, &mut tokio::io::sink())
-                .await
-                .is_err()
-            {
-                break;
-            }
-            continue;
+        if frames.ended {
+            closed.cancel();
         }
-        let mut body = vec![0u8; n];
-        if input.read_exact(&mut body).await.is_err() {
-            break;
-        }
-        if let Err((code, message, id)) = check_message(&body) {
-            tracing::warn!("dropped an invalid message ({n} bytes): {message}");
-            let answer = serde_json::json!({
-                "jsonrpc": "2.0",
-                "id": id,
-                "error": {"code": code, "message": message},
-            });
-            let _ = answers.send(answer.to_string().into_bytes());
-            continue;
-        }
-        let header = format!("Content-Length: {n}\r\n\r\n");
-        if output.write_all(header.as_bytes()).await.is_err()
-            || output.write_all(&body).await.is_err()
-            || output.flush().await.is_err()
-        {
-            break;
-        }
-    }
-    let _ = output.shutdown().await;
-    closed.cancel();
+        drop(tasks_tx);
+    };
+    tokio::join!(run_tasks, to_client, read_input);
 }
 
-/// Is `body` a JSON-RPC message tower-lsp can decode? Else the error code, message
-/// and the id to answer with.
-fn check_message(body: &[u8]) -> Result<(), (i64, &'static str, serde_json::Value)> {
+/// One frame read from the client.
+enum Incoming {
+    Request(Request),
+    Response(Response),
+    /// A malformed frame's error answer (a JSON-RPC message body).
+    Invalid(Vec<u8>),
+}
+
+/// The frames of the client's input, each checked (see the module comment).
+struct Frames<R> {
+    input: BufReader<R>,
+    line: String,
+    /// The input ended (or failed).
+    ended: bool,
+}
+
+impl<R: AsyncRead + Unpin> Frames<R> {
+    fn new(input: R) -> Self {
+        Frames {
+            input: BufReader::with_capacity(PIECE, input),
+            line: String::new(),
+            ended: false,
+        }
+    }
+
+    /// The next frame with a body; `None` at the end of input.
+    async fn next(&mut self) -> Option<Incoming> {
+        let next = self.read().await;
+        self.ended = next.is_none();
+        next
+    }
+
+    async fn read(&mut self) -> Option<Incoming> {
+        let input = &mut self.input;
+        let line = &mut self.line;
+        loop {
+            // Headers up to an empty line.
+            let mut length: Option<usize> = None;
+            let mut bad_header = false;
+            let mut saw_header = false;
+            loop {
+                line.clear();
+                match input.read_line(line).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+                let l = line.trim_end_matches(['\r', '\n']);
+                if l.is_empty() {
+                    if saw_header {
+                        break;
+                    }
+                    continue; // stray blank line between frames
+                }
+                saw_header = true;
+                // Bytes left over from a frame whose Content-Length was too short run
+                // into the next header: resynchronise on the header name.
+                let l = match l.to_ascii_lowercase().find("content-length:") {
+                    Some(at) if at > 0 => &l[at..],
+                    _ => l,
+                };
+                match l.split_once(':') {
+                    Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
+                        match value.trim().parse::<usize>() {
+                            Ok(n) => length = Some(n),
+                            Err(_) => bad_header = true,
+                        }
+                    }
+                    Some(_) => {} // Content-Type and friends
+                    None => bad_header = true,
+                }
+            }
+            let Some(n) = length.filter(|_| !bad_header) else {
+                tracing::warn!(
+                    "dropped a message with a missing or malformed Content-Length header"
+                );
+                continue;
+            };
+            if n > MAX_FRAME {
+                tracing::warn!("dropped a {n}-byte message (over {MAX_FRAME} bytes)");
+                let mut rest = (&mut *input).take(n as u64);
+                tokio::io::copy(&mut rest, &mut tokio::io::sink())
+                    .await
+                    .ok()?;
+                continue;
+            }
+            let mut body = vec![0u8; n];
+            for piece in body.chunks_mut(PIECE) {
+                input.read_exact(piece).await.ok()?;
+            }
+            return Some(decode(&body));
+        }
+    }
+}
+
+/// The message in `body`, or the error answer to a malformed one.
+fn decode(body: &[u8]) -> Incoming {
+    let message = check_message(body).and_then(|v| {
+        let id = v.get("id").cloned().unwrap_or_default();
+        let message = if v.get("method").is_some() {
+            serde_json::from_value(v).map(Incoming::Request)
+        } else {
+            serde_json::from_value(v).map(Incoming::Response)
+        };
+        message.map_err(|_| (-32600, INVALID, id))
+    });
+    message.unwrap_or_else(|(code, message, id)| {
+        tracing::warn!(
+            "dropped an invalid message ({} bytes): {message}",
+            body.len()
+        );
+        let answer = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {"code": code, "message": message},
+        });
+        Incoming::Invalid(answer.to_string().into_bytes())
+    })
+}
+
+const INVALID: &str = "Invalid Request: not a JSON-RPC 2.0 message";
+
+/// The JSON of `body` if it is a JSON-RPC message; else the error code, message and
+/// the id to answer with.
+#[allow(clippy::result_large_err)]
+fn check_message(body: &[u8]) -> Result<serde_json::Value, (i64, &'static str, serde_json::Value)> {
     let v: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
         (
             -32700,
@@ -175,7 +308,6 @@ fn check_message(body: &[u8]) -> Result<(), (i64, &'static str, serde_json::Valu
             serde_json::Value::Null,
         )
     })?;
-    let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
     let ok = v.is_object()
         && v.get("jsonrpc").and_then(|j| j.as_str()) == Some("2.0")
         && (v.get("method").is_some_and(|m| m.is_string())
@@ -183,56 +315,52 @@ fn check_message(body: &[u8]) -> Result<(), (i64, &'static str, serde_json::Valu
         && v.get("id")
             .is_none_or(|i| i.is_string() || i.is_i64() || i.is_u64() || i.is_null());
     if ok {
-        Ok(())
+        Ok(v)
     } else {
-        Err((-32600, "Invalid Request: not a JSON-RPC 2.0 message", id))
+        let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
+        Err((-32600, INVALID, id))
     }
 }
 
-/// Writes the server's frames (read from `from_server`) and the filter's answers to
-/// `stdout`, each frame whole (one lock around each write), until the server's side
-/// ends. A placeholder answer is replaced by its registered JSON (see [`Splices`]).
-pub async fn merge_output<R, W>(
-    from_server: R,
-    mut answers: mpsc::UnboundedReceiver<Vec<u8>>,
-    stdout: W,
-    splices: Arc<Splices>,
-) where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin + Send + 'static,
+/// Writes each frame sent to the returned channel to `stdout`, whole and in order,
+/// until every sender is gone or `stdout` fails.
+pub fn write_output<W>(mut stdout: W) -> (Output, impl Future<Output = ()>)
+where
+    W: AsyncWrite + Unpin,
 {
-    let stdout = std::sync::Arc::new(tokio::sync::Mutex::new(stdout));
-    let answer_out = stdout.clone();
-    let answering = tokio::spawn(async move {
-        while let Some(body) = answers.recv().await {
-            let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-            frame.extend_from_slice(&body);
-            let mut out = answer_out.lock().await;
-            if out.write_all(&frame).await.is_err() || out.flush().await.is_err() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Frame>();
+    let writing = async move {
+        while let Some(frame) = rx.recv().await {
+            if frame.write_to(&mut stdout).await.is_err() || stdout.flush().await.is_err() {
                 break;
             }
         }
-    });
-    let mut from_server = BufReader::with_capacity(64 * 1024, from_server);
-    while let Some((frame, body_at)) = read_frame(&mut from_server).await {
-        let spliced = splice(&frame[body_at..], &splices);
-        let mut out = stdout.lock().await;
-        let written = match &spliced {
-            Some(s) => s.write_to(&mut *out).await,
-            None => out.write_all(&frame).await,
-        };
-        if written.is_err() || out.flush().await.is_err() {
-            break;
+    };
+    (tx, writing)
+}
+
+/// The frame of a server answer: a placeholder's registered JSON in its place.
+fn answer_frame(response: &Response, splices: &Splices) -> Frame {
+    match serde_json::to_vec(response) {
+        Ok(body) => splice(&body, splices).unwrap_or_else(|| Frame::plain(body)),
+        Err(e) => {
+            // Not reachable with serde_json's `Value`s; answer rather than leave the
+            // client waiting.
+            tracing::error!("cannot write an answer: {e}");
+            let id = serde_json::to_string(response.id()).unwrap_or_else(|_| "null".into());
+            Frame::plain(
+                format!(r#"{{"jsonrpc":"2.0","error":{{"code":-32603,"message":"Internal error"}},"id":{id}}}"#)
+                    .into_bytes(),
+            )
         }
     }
-    answering.abort();
 }
 
 /// If `body` is a placeholder answer whose JSON is registered: the frame to write
 /// instead, in pieces (header and envelope around the shared JSON, never copied). The
 /// envelope is the one tower-lsp writes (`jsonrpc`, `result`, `id`, no spaces), so a
 /// client sees the very bytes it would have seen without the splice.
-fn splice(body: &[u8], splices: &Splices) -> Option<Spliced> {
+fn splice(body: &[u8], splices: &Splices) -> Option<Frame> {
     const MARKER: &[u8] = SPLICE_COMMAND.as_bytes();
     if body.len() > MAX_PLACEHOLDER || !body.windows(MARKER.len()).any(|w| w == MARKER) {
         return None;
@@ -261,7 +389,7 @@ fn splice(body: &[u8], splices: &Splices) -> Option<Spliced> {
         tracing::error!("an answer's registered JSON is gone; answering with no lenses");
         let body = format!(r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#).into_bytes();
         let header = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        return Some(Spliced {
+        return Some(Frame {
             start: header,
             json: Arc::from(body),
             tail: Vec::new(),
@@ -272,21 +400,47 @@ fn splice(body: &[u8], splices: &Splices) -> Option<Spliced> {
     let len = head.len() + json.len() + tail.len();
     let mut start = format!("Content-Length: {len}\r\n\r\n").into_bytes();
     start.extend_from_slice(&head);
-    Some(Spliced { start, json, tail })
+    Some(Frame { start, json, tail })
 }
 
-/// A frame in three pieces: header and start of the envelope, the shared JSON, the end.
-struct Spliced {
+/// A frame to write, in three pieces: header and start of the envelope, a shared JSON
+/// answer (empty but for a splice), the end of the envelope.
+pub struct Frame {
     start: Vec<u8>,
     json: Arc<[u8]>,
     tail: Vec<u8>,
 }
 
-impl Spliced {
+impl Frame {
+    /// The frame of a whole message body.
+    fn plain(body: Vec<u8>) -> Frame {
+        let mut start = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        start.extend_from_slice(&body);
+        Frame {
+            start,
+            json: Arc::from(&[][..]),
+            tail: Vec::new(),
+        }
+    }
+
+    /// The frame of a message the server sends on its own (a request or notification).
+    fn message(request: &Request) -> Option<Frame> {
+        match serde_json::to_vec(request) {
+            Ok(body) => Some(Frame::plain(body)),
+            Err(e) => {
+                tracing::error!("cannot write a message to the client: {e}");
+                None
+            }
+        }
+    }
+
     async fn write_to<W: AsyncWrite + Unpin>(&self, out: &mut W) -> std::io::Result<()> {
-        out.write_all(&self.start).await?;
-        out.write_all(&self.json).await?;
-        out.write_all(&self.tail).await
+        for part in [&self.start[..], &self.json[..], &self.tail[..]] {
+            for piece in part.chunks(PIECE) {
+                out.write_all(piece).await?;
+            }
+        }
+        Ok(())
     }
 
     #[cfg(test)]
@@ -295,75 +449,82 @@ impl Spliced {
     }
 }
 
-/// One whole frame (headers and body) as written by tower-lsp, and where its body
-/// starts; `None` at the end.
-async fn read_frame<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Option<(Vec<u8>, usize)> {
-    let mut frame = Vec::new();
-    let mut length = None;
-    loop {
-        let start = frame.len();
-        let n = r.read_until(b'\n', &mut frame).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        let line = String::from_utf8_lossy(&frame[start..]);
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse::<usize>().ok();
-        }
-    }
-    let n = length?;
-    let start = frame.len();
-    frame.resize(start + n, 0);
-    r.read_exact(&mut frame[start..]).await.ok()?;
-    Some((frame, start))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn run(input: &[u8]) -> (String, bool, Vec<i64>) {
-        let (w, mut r) = tokio::io::duplex(1 << 20);
-        let closed = CancellationToken::new();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        filter_frames(input, w, tx, closed.clone()).await;
-        let mut out = String::new();
-        r.read_to_string(&mut out).await.unwrap();
-        let mut codes = Vec::new();
-        while let Ok(a) = rx.try_recv() {
-            let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
-            codes.push(v["error"]["code"].as_i64().unwrap());
+    /// The methods of the requests read from `input`, the error codes of the answers
+    /// to malformed frames, and whether the end of input was seen.
+    async fn run(input: &[u8]) -> (Vec<String>, Vec<i64>, bool) {
+        let mut frames = Frames::new(input);
+        let (mut methods, mut codes) = (Vec::new(), Vec::new());
+        while let Some(incoming) = frames.next().await {
+            match incoming {
+                Incoming::Request(r) => methods.push(r.method().to_string()),
+                Incoming::Response(r) => methods.push(format!("answer {}", r.id())),
+                Incoming::Invalid(a) => {
+                    let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
+                    codes.push(v["error"]["code"].as_i64().unwrap());
+                }
+            }
         }
-        (out, closed.is_cancelled(), codes)
+        (methods, codes, frames.ended)
     }
 
     #[tokio::test]
-    async fn good_frames_pass_bad_ones_are_dropped() {
-        let input = b"Content-Length: 2\r\n\r\n{}\
-Content-Length: 7\r\n\r\n[1,2,3]\
-Content-Length: 5\r\n\r\n{oops\
-Content-Length: abc\r\n\r\n\
-Content-Type: x\r\nContent-Length: 30\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x\"}";
-        let (out, closed, codes) = run(input).await;
-        assert_eq!(codes, [-32600, -32600, -32700], "answers to the bad frames");
+    async fn good_frames_pass_bad_ones_are_answered_and_skipped() {
+        let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        let input = [
+            frame("{}"),
+            frame("[1,2,3]"),
+            frame("{oops"),
+            "Content-Length: abc\r\n\r\n".into(),
+            format!(
+                "Content-Type: x\r\n{}",
+                frame(r#"{"jsonrpc":"2.0","method":"x"}"#)
+            ),
+            frame(r#"{"jsonrpc":"2.0","result":null,"id":7}"#),
+            // Params the method cannot take are the service's to answer (-32602).
+            frame(r#"{"jsonrpc":"2.0","method":"y","params":7}"#),
+            frame(r#"{"jsonrpc":"1.0","method":"z"}"#),
+        ]
+        .concat();
+        let input = input.as_bytes();
+        let (methods, codes, ended) = run(input).await;
         assert_eq!(
-            out,
-            "Content-Length: 30\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x\"}"
+            codes,
+            [-32600, -32600, -32700, -32600],
+            "answers to the bad frames"
         );
-        assert!(closed, "end of input is reported");
+        assert_eq!(methods, ["x", "answer 7", "y"]);
+        assert!(ended, "end of input is reported");
     }
 
     #[tokio::test]
     async fn a_huge_announced_length_is_not_buffered() {
-        let (out, closed, _) = run(b"Content-Length: 1000000000000\r\n\r\n{}").await;
-        assert_eq!(out, "");
-        assert!(closed);
+        let (methods, codes, ended) = run(b"Content-Length: 1000000000000\r\n\r\n{}").await;
+        assert!(methods.is_empty() && codes.is_empty());
+        assert!(ended);
+    }
+
+    #[tokio::test]
+    async fn a_body_bigger_than_a_read_piece_arrives_whole() {
+        let text = "é".repeat(PIECE * 2);
+        let body = serde_json::to_vec(&serde_json::json!(
+            {"jsonrpc": "2.0", "method": "m", "params": {"text": text}}
+        ))
+        .unwrap();
+        let input = [
+            format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+            &body,
+        ]
+        .concat();
+        let mut frames = Frames::new(&input[..]);
+        let Some(Incoming::Request(r)) = frames.next().await else {
+            panic!("no request read");
+        };
+        assert_eq!(r.params().unwrap()["text"], text.as_str());
+        assert!(frames.next().await.is_none());
     }
 
     /// What tower-lsp writes for a successful answer: its own serialization.
@@ -391,11 +552,15 @@ Content-Type: x\r\nContent-Length: 30\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x
             .collect()
     }
 
-    async fn merged(frames: &[Vec<u8>], splices: Arc<Splices>) -> Vec<u8> {
-        let input: Vec<u8> = frames.concat();
-        let (_tx, rx) = mpsc::unbounded_channel();
+    /// What the writer puts on stdout for these frames.
+    async fn written(frames: Vec<Frame>) -> Vec<u8> {
         let (w, mut r) = tokio::io::duplex(1 << 20);
-        merge_output(&input[..], rx, w, splices).await;
+        let (tx, writing) = write_output(w);
+        for f in frames {
+            tx.send(f).unwrap();
+        }
+        drop(tx);
+        writing.await;
         let mut out = Vec::new();
         r.read_to_end(&mut out).await.unwrap();
         out
@@ -420,15 +585,22 @@ Content-Type: x\r\nContent-Length: 30\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x
             note,
         ]
         .concat();
-        let out = merged(
-            &[
-                hover.clone(),
-                tower_frame(Id::Number(4), placeholder.clone()),
-                note.clone(),
-                tower_frame(Id::String("s\"1".into()), placeholder.clone()),
-            ],
-            splices.clone(),
-        )
+        let answer = |id, result| answer_frame(&Response::from_ok(id, result), &splices);
+        let out = written(vec![
+            answer(
+                Id::Number(3),
+                serde_json::json!({"contents": format!("see {SPLICE_COMMAND} [0]")}),
+            ),
+            answer(Id::Number(4), placeholder.clone()),
+            Frame::message(
+                &serde_json::from_value(serde_json::json!(
+                    {"jsonrpc": "2.0", "method": "x/y", "params": {"a": 1}}
+                ))
+                .unwrap(),
+            )
+            .unwrap(),
+            answer(Id::String("s\"1".into()), placeholder.clone()),
+        ])
         .await;
         // What the client would have received without the splice.
         let real = serde_json::to_value(&lenses).unwrap();
