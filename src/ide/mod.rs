@@ -126,7 +126,15 @@ pub fn var_ref_at(file: &HttpFile, offset: usize) -> Option<VarRef> {
 /// `$auth.idToken("p")`, first use first, each once.
 pub fn profiles_used(block: &Block) -> Vec<(String, TokenKind, TextRange)> {
     let mut out: Vec<(String, TokenKind, TextRange)> = Vec::new();
-    for r in block_var_refs(block) {
+    // Only a template that says `$auth.` can use a profile (`{{$` and the name are
+    // never apart): most blocks have none, and are answered without splitting any.
+    let mut refs: Vec<VarRef> = block_templates(block)
+        .into_iter()
+        .filter(|t| memchr::memmem::find(t.text().as_bytes(), b"$auth.").is_some())
+        .flat_map(|t| t.vars())
+        .collect();
+    refs.sort_by_key(|r| r.range.start);
+    for r in refs {
         if let VarExpr::Auth { kind, profile } = &r.expr
             && !out.iter().any(|(p, _, _)| p == profile)
         {
