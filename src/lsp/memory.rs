@@ -48,4 +48,8 @@ fn collect() {
     }
     // SAFETY: no arguments besides a bool, callable from any thread at any time.
     unsafe { mi_collect(true) }
+    // mimalloc collects the calling thread's heap: the parse thread holds the pages of
+    // the second half of every big tree, freed from other threads.
+    // SAFETY: as above.
+    crate::syntax::run_on_parse_thread(|| unsafe { mi_collect(true) });
 }

@@ -6,12 +6,12 @@
 //! goes on. The answers are merged into stdout between the server's own frames. End of
 //! input is reported, so the server can stop promptly even with work in flight.
 //!
-//! On the way out, big answers kept as JSON bytes skip tower-lsp's serialization: a
-//! handler registers the bytes in [`Splices`] and returns a one-lens placeholder
-//! naming them ([`Splices::placeholder`]); [`merge_output`] writes the bytes in the
-//! placeholder's place. tower-lsp would otherwise turn every answer into a
+//! On the way out, big answers skip tower-lsp's serialization: a handler registers a
+//! [`Json`] (what writes the answer, piece by piece) in [`Splices`] and returns a
+//! one-lens placeholder naming it ([`Splices::placeholder`]); the writer writes the
+//! JSON in the placeholder's place. tower-lsp would otherwise turn every answer into a
 //! `serde_json::Value` and then into text: for the 10,001 lenses of a 10,000-request
-//! file, 2 MB of JSON rebuilt on every ask.
+//! file, 2 MB of JSON built whole on every ask.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,17 +41,51 @@ const MAX_PLACEHOLDER: usize = 512;
 /// request cancelled between registering and answering), so memory cannot grow.
 const MAX_PENDING_SPLICES: usize = 16;
 
-/// JSON answers waiting for their placeholder to reach [`merge_output`].
-#[derive(Debug, Default)]
+/// A JSON value the writer writes in pieces (items), so that it is never held whole:
+/// kept lenses are written from their compact form on each ask.
+pub trait Json: Send + Sync {
+    /// The length in bytes of the whole JSON (the frame's `Content-Length` counts it
+    /// before it is written: it must be exact).
+    fn len(&self) -> usize;
+    /// How many items it is written in (at least one).
+    fn items(&self) -> usize;
+    /// Appends item `i` (of `0..items()`) to `out`; the items in order are the JSON.
+    fn write_item(&self, i: usize, out: &mut Vec<u8>);
+}
+
+/// JSON already written.
+impl Json for Vec<u8> {
+    fn len(&self) -> usize {
+        self.len()
+    }
+    fn items(&self) -> usize {
+        self.len().div_ceil(PIECE).max(1)
+    }
+    fn write_item(&self, i: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.chunks(PIECE).nth(i).unwrap_or_default());
+    }
+}
+
+/// JSON answers waiting for their placeholder to reach the writer.
+#[derive(Default)]
 pub struct Splices {
     next: AtomicU64,
-    pending: Mutex<VecDeque<(u64, Arc<[u8]>)>>,
+    pending: Mutex<VecDeque<(u64, Arc<dyn Json>)>>,
+}
+
+impl std::fmt::Debug for Splices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pending = self.pending.lock().map_or(0, |p| p.len());
+        f.debug_struct("Splices")
+            .field("pending", &pending)
+            .finish()
+    }
 }
 
 impl Splices {
     /// Registers `json` (a whole JSON value: the `result` of an answer) and returns
     /// the placeholder result a handler answers with instead.
-    pub fn placeholder(&self, json: Arc<[u8]>) -> Vec<CodeLens> {
+    pub fn placeholder(&self, json: Arc<dyn Json>) -> Vec<CodeLens> {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
         {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -71,7 +105,7 @@ impl Splices {
         }]
     }
 
-    fn take(&self, key: u64) -> Option<Arc<[u8]>> {
+    fn take(&self, key: u64) -> Option<Arc<dyn Json>> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let at = pending.iter().position(|(k, _)| *k == key)?;
         pending.remove(at).map(|(_, json)| json)
@@ -388,26 +422,25 @@ fn splice(body: &[u8], splices: &Splices) -> Option<Frame> {
     let Some(json) = splices.take(key.as_u64()?) else {
         tracing::error!("an answer's registered JSON is gone; answering with no lenses");
         let body = format!(r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#).into_bytes();
-        let header = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        return Some(Frame {
-            start: header,
-            json: Arc::from(body),
-            tail: Vec::new(),
-        });
+        return Some(Frame::plain(body));
     };
     let head = br#"{"jsonrpc":"2.0","result":"#.to_vec();
     let tail = format!(r#","id":{id}}}"#).into_bytes();
     let len = head.len() + json.len() + tail.len();
     let mut start = format!("Content-Length: {len}\r\n\r\n").into_bytes();
     start.extend_from_slice(&head);
-    Some(Frame { start, json, tail })
+    Some(Frame {
+        start,
+        json: Some(json),
+        tail,
+    })
 }
 
-/// A frame to write, in three pieces: header and start of the envelope, a shared JSON
-/// answer (empty but for a splice), the end of the envelope.
+/// A frame to write, in three pieces: header and start of the envelope, a registered
+/// JSON answer (only for a splice), the end of the envelope.
 pub struct Frame {
     start: Vec<u8>,
-    json: Arc<[u8]>,
+    json: Option<Arc<dyn Json>>,
     tail: Vec<u8>,
 }
 
@@ -418,7 +451,7 @@ impl Frame {
         start.extend_from_slice(&body);
         Frame {
             start,
-            json: Arc::from(&[][..]),
+            json: None,
             tail: Vec::new(),
         }
     }
@@ -435,17 +468,45 @@ impl Frame {
     }
 
     async fn write_to<W: AsyncWrite + Unpin>(&self, out: &mut W) -> std::io::Result<()> {
-        for part in [&self.start[..], &self.json[..], &self.tail[..]] {
-            for piece in part.chunks(PIECE) {
-                out.write_all(piece).await?;
+        for piece in self.start.chunks(PIECE) {
+            out.write_all(piece).await?;
+        }
+        if let Some(json) = &self.json {
+            let mut buf = Vec::with_capacity(PIECE + 4096);
+            let mut written = 0;
+            for i in 0..json.items() {
+                json.write_item(i, &mut buf);
+                if buf.len() >= PIECE {
+                    out.write_all(&buf).await?;
+                    written += buf.len();
+                    buf.clear();
+                }
             }
+            out.write_all(&buf).await?;
+            written += buf.len();
+            if written != json.len() {
+                // The client would lose track of where frames start: nothing after this
+                // can be read. A bug in a `Json`; its tests check the length.
+                tracing::error!("an answer was {written} bytes, announced {}", json.len());
+                return Err(std::io::Error::other("answer of the wrong length"));
+            }
+        }
+        for piece in self.tail.chunks(PIECE) {
+            out.write_all(piece).await?;
         }
         Ok(())
     }
 
     #[cfg(test)]
     fn bytes(&self) -> Vec<u8> {
-        [&self.start[..], &self.json[..], &self.tail[..]].concat()
+        let mut out = self.start.clone();
+        if let Some(json) = &self.json {
+            for i in 0..json.items() {
+                json.write_item(i, &mut out);
+            }
+        }
+        out.extend_from_slice(&self.tail);
+        out
     }
 }
 
@@ -572,7 +633,7 @@ mod tests {
         let lenses = some_lenses();
         let splices = Arc::new(Splices::default());
         let json = crate::lsp::handlers::lenses::to_json(&lenses);
-        let placeholder = splices.placeholder(json);
+        let placeholder = splices.placeholder(Arc::new(json));
         let placeholder = serde_json::to_value(&placeholder).unwrap();
         // Other frames around it, one of them a hover whose text holds the marker.
         let hover = tower_frame(
@@ -625,7 +686,7 @@ mod tests {
     #[test]
     fn only_an_exact_placeholder_answer_is_spliced() {
         let splices = Splices::default();
-        let placeholder = splices.placeholder(Arc::from(&b"[1]"[..]));
+        let placeholder = splices.placeholder(Arc::new(b"[1]".to_vec()));
         let result = serde_json::to_value(&placeholder).unwrap();
         let key = result[0]["command"]["arguments"][0].clone();
         let answer = |result: serde_json::Value| {
@@ -673,11 +734,27 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn an_answer_of_many_pieces_is_written_whole() {
+        use tower_lsp_server::jsonrpc::Id;
+        let splices = Splices::default();
+        let big = format!("[{}1]", "1,".repeat(PIECE));
+        let placeholder = splices.placeholder(Arc::new(big.clone().into_bytes()));
+        let frame = answer_frame(
+            &Response::from_ok(Id::Number(9), serde_json::to_value(&placeholder).unwrap()),
+            &splices,
+        );
+        let out = written(vec![frame]).await;
+        let body = format!(r#"{{"jsonrpc":"2.0","result":{big},"id":9}}"#);
+        let expected = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        assert!(out == expected.as_bytes(), "the frame differs");
+    }
+
     #[test]
     fn unanswered_placeholders_do_not_pile_up() {
         let splices = Splices::default();
         for _ in 0..100 {
-            splices.placeholder(Arc::from(&b"[]"[..]));
+            splices.placeholder(Arc::new(b"[]".to_vec()));
         }
         assert_eq!(splices.pending.lock().unwrap().len(), MAX_PENDING_SPLICES);
     }

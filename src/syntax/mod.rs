@@ -7,7 +7,9 @@ mod parser;
 mod str;
 
 pub use ast::*;
-pub use parser::{parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr};
+pub use parser::{
+    parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr, run_on_parse_thread,
+};
 
 /// Parse by file name: Markdown (`.md`, `.markdown`) reads only ```http fences.
 pub fn parse_path(path: &std::path::Path, text: &str) -> Parse {

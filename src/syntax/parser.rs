@@ -28,6 +28,7 @@ use super::ast::*;
 use super::str::Source;
 use crate::text::TextRange;
 pub use template::parse_var_expr;
+pub use worker::run_on_parse_thread;
 
 /// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
 /// contents), split exactly as the parser splits values: ranges are offsets into

@@ -27,6 +27,14 @@ fn worker() -> Option<&'static mpsc::Sender<Job>> {
         .as_ref()
 }
 
+/// Runs `job` on the parse thread after the parses asked for before it, if the
+/// thread is running (the language server has it give memory back when idle).
+pub fn run_on_parse_thread(job: impl FnOnce() + Send + 'static) {
+    if let Some(worker) = worker() {
+        let _ = worker.send(Box::new(job));
+    }
+}
+
 /// `f` running on the parse thread; [`Pending::wait`] gives its result (`None` if it
 /// panicked or the thread could not be started).
 pub(super) struct Pending<'a, R> {
