@@ -22,11 +22,14 @@ measures on the client side:
   last edit, and after that last lens ask and 2.5 s idle (a server between
   keystrokes, keeping what an editor asked for: the target's figure).
 
-Usage: scripts/bench-lsp.py [BINARY] [--json] [--prefix CMD]
+Usage: scripts/bench-lsp.py [BINARY] [--json] [--prefix CMD] [--kill-at-rest]
 BINARY defaults to target/release/httplens (build it with
 `cargo build --release --bin httplens`). `--prefix` runs the server under another
 command (e.g. `--prefix "perf record -g -o /tmp/lsp.perf"`); the memory figures are
-then the prefix command's and mean nothing. Needs only python3 and Linux's /proc.
+then the prefix command's and mean nothing. `--kill-at-rest` ends the server with
+SIGKILL after the idle figure instead of `shutdown`, so that a heap profiler shows what
+was live at rest as "leaked" (CONTRIBUTING.md, "What memory is live").
+Needs only python3 and Linux's /proc.
 """
 
 import argparse
@@ -149,7 +152,26 @@ def ms(since):
     return (time.perf_counter() - since) * 1000
 
 
-def measure(argv):
+def descendants(pid):
+    """Every process below `pid` (from /proc)."""
+    children = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(p))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def measure(argv, kill_at_rest=False):
     d = tempfile.mkdtemp(prefix="httplens-bench-lsp-")
     try:
         os.makedirs(d + "/.git")
@@ -241,9 +263,19 @@ def measure(argv):
         out["rss_idle_anon_mb"] = c.rss_mb("RssAnon")
         out["rss_idle_file_mb"] = c.rss_mb("RssFile")
 
-        c.request("shutdown", None)
-        c.send({"jsonrpc": "2.0", "method": "exit"})
-        c.p.wait(timeout=10)
+        if kill_at_rest:
+            # The server itself, not a prefix command around it (which then writes its
+            # report).
+            for pid in [c.p.pid] + descendants(c.p.pid):
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                if argv[-2:-1] == [b"lsp"]:
+                    os.kill(pid, 9)
+            c.p.wait(timeout=120)
+        else:
+            c.request("shutdown", None)
+            c.send({"jsonrpc": "2.0", "method": "exit"})
+            c.p.wait(timeout=10)
         for k, v in out.items():
             if isinstance(v, float):
                 out[k] = round(v, 2)
@@ -257,10 +289,13 @@ def main():
     ap.add_argument("binary", nargs="?", default="target/release/httplens")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ap.add_argument("--prefix", default="", help="run the server under this command")
+    ap.add_argument(
+        "--kill-at-rest", action="store_true", help="SIGKILL the server at rest (for heap profilers)"
+    )
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} is not an executable: build it with `cargo build --release --bin httplens`")
-    out = measure(shlex.split(args.prefix) + [args.binary])
+    out = measure(shlex.split(args.prefix) + [args.binary], args.kill_at_rest)
     if args.json:
         print(json.dumps(out))
         return

@@ -9,6 +9,7 @@
 /// Every binary that links this crate (httplens, tests, benches, fuzz targets) uses
 /// mimalloc: the syntax tree is many small allocations, and the system allocator made
 /// parsing a 10,000-request file about 3x slower.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

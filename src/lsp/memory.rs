@@ -39,6 +39,10 @@ pub async fn collect_when_idle() {
     }
 }
 
+#[cfg(feature = "system-alloc")]
+fn collect() {}
+
+#[cfg(not(feature = "system-alloc"))]
 fn collect() {
     // `mi_collect` is part of mimalloc's public C API, compiled into the static
     // library the `mimalloc` crate links (the crate exposes it only with a feature
