@@ -850,6 +850,90 @@ fn send_all_goes_through_the_engine_with_outputs_notes_and_progress() {
 }
 
 #[test]
+fn prompt_variables_are_asked_from_the_editor_and_a_secret_one_is_masked() {
+    let port = start_http();
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        &format!(r#"{{"dev": {{"host": "http://127.0.0.1:{port}"}}}}"#),
+    );
+    let text = "### login
+# @prompt who the user to log in as
+# @prompt password
+POST {{host}}/echo
+
+who={{who}} pw={{password}}
+";
+    let uri = ws.write("prompt.http", text);
+    let root = ws.root();
+    let opts = |prompt| Options {
+        root: Some(&root),
+        env: ws.env(),
+        prompt,
+        ..Default::default()
+    };
+
+    // A client that cannot ask: nothing is sent, and the message says what to do.
+    let (mut c, _) = LspClient::start(&opts(false));
+    c.open(&uri, text);
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 3}));
+    let err = r["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(err.contains("`who`") && err.contains("--var who="), "{err}");
+    c.shutdown();
+
+    let (mut c, _) = LspClient::start(&opts(true));
+    c.open(&uri, text);
+    // Dismissing the second question sends nothing.
+    c.prompter
+        .lock()
+        .unwrap()
+        .insert("who".into(), "jane".into());
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 3}));
+    let err = r["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(err.contains("no value was given for `password`"), "{err}");
+    // Both answered: sent with the values, the secret one masked in the document.
+    c.prompter
+        .lock()
+        .unwrap()
+        .insert("password".into(), "s3cr3t-typed".into());
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 3}));
+    assert_eq!(r["result"]["status"], 200, "{r}");
+    let doc = std::fs::read_to_string(
+        r["result"]["responseUri"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("file://"),
+    )
+    .unwrap();
+    assert!(doc.contains("body=who=jane pw=***"), "{doc}");
+    assert!(!doc.contains("s3cr3t-typed"), "{doc}");
+    let asked: Vec<Value> = c
+        .server_requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "httplens/prompt")
+        .map(|m| m["params"].clone())
+        .collect();
+    assert_eq!(
+        asked[..2],
+        [
+            json!({"name": "who", "description": "the user to log in as", "secret": false}),
+            json!({"name": "password", "description": "", "secret": true}),
+        ]
+    );
+    assert!(
+        !c.all_output().contains("s3cr3t-typed"),
+        "the typed secret never comes back from the server"
+    );
+    c.shutdown();
+}
+
+#[test]
 fn auth_profile_and_env_file_problems_are_diagnostics_and_stdio_is_accepted() {
     let ws = Ws::new();
     // `shop` lacks its Token URL; `nope` is not defined at all.

@@ -570,6 +570,63 @@ fn prompts_overrides_and_block_lookup() {
 }
 
 #[test]
+fn the_prompts_of_a_send_cover_its_dependencies_once_and_mark_secrets() {
+    let ws = workspace_with(&[(
+        "p.http",
+        "### token
+# @name token
+# @prompt password
+# @prompt user who signs in
+POST http://127.0.0.1/t
+
+u={{user}}&p={{password}}
+
+### use
+# @prompt user
+# @prompt api_token
+GET http://127.0.0.1/x?t={{token.response.body.$.t}}&u={{user}}&k={{api_token}}
+
+### other
+# @prompt unrelated
+GET http://127.0.0.1/y
+",
+    )]);
+    let l = load(&ws.path().join("p.http"), ws.path(), None);
+    let names = |target, overrides: &BTreeMap<String, String>| {
+        request::prompts_to_ask(&l.parse.file, &l.text, &l.ws, target, overrides)
+            .into_iter()
+            .map(|p| (p.name, p.description, p.secret))
+            .collect::<Vec<_>>()
+    };
+    let none = BTreeMap::new();
+    // The dependency's first, each name once, another request's not at all.
+    assert_eq!(
+        names(Some(l.block("use")), &none),
+        vec![
+            ("password".into(), "".into(), true),
+            ("user".into(), "who signs in".into(), false),
+            ("api_token".into(), "".into(), true),
+        ]
+    );
+    assert_eq!(names(None, &none).len(), 4, "every block's, once each");
+    let answered = BTreeMap::from([("user".to_string(), "jane".to_string())]);
+    assert_eq!(names(Some(l.block("token")), &answered).len(), 1);
+    // A secret prompt's answer is masked wherever the request is shown; another is not.
+    let answers = BTreeMap::from([
+        ("password".to_string(), "pw-typed-in".to_string()),
+        ("user".to_string(), "jane".to_string()),
+    ]);
+    let send = ResolveContext {
+        overrides: &answers,
+        dry_run: false,
+        ..ResolveContext::dry_run(&l.ws)
+    };
+    let (spec, d) = l.build("token", &send);
+    assert!(errors(&d).is_empty(), "{d:?}");
+    assert_eq!(spec.secrets.mask("u=jane&p=pw-typed-in"), "u=jane&p=***");
+}
+
+#[test]
 fn bundled_example_shows_cleanly() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/basic");
     for env in ["dev", "prod"] {

@@ -239,7 +239,8 @@ async fn run_async(args: RunArgs) -> u8 {
 }
 
 /// `@prompt` variables of the requests to send: asked on the terminal when there is
-/// one; otherwise the engine reports them as missing `--var`s.
+/// one (a secret one without echo); otherwise the engine reports them as missing
+/// `--var`s.
 fn ask_prompts(
     file: &crate::syntax::ast::HttpFile,
     text: &str,
@@ -250,43 +251,56 @@ fn ask_prompts(
     if !std::io::stdin().is_terminal() {
         return;
     }
-    let blocks: Vec<usize> = match target {
-        Some(b) => {
-            let ctx = crate::env::ResolveContext::dry_run(workspace);
-            let mut v: Vec<usize> = request::dependencies(file, text, b, &ctx)
-                .iter()
-                .filter_map(|n| request::find_request(file, n))
-                .collect();
-            v.push(b);
-            v
-        }
-        None => (0..file.blocks.len()).collect(),
-    };
-    for b in blocks {
-        let asks = {
-            let ctx = crate::env::ResolveContext {
-                workspace,
-                overrides,
-                exchanges: &crate::env::NoExchanges,
-                tokens: &crate::request::NoTokens,
-                dry_run: true,
-            };
-            request::prompts(file, b, &ctx)
+    for p in request::prompts_to_ask(file, text, workspace, target, overrides) {
+        let label = if p.description.is_empty() {
+            p.name.clone()
+        } else {
+            p.description
         };
-        for (name, desc) in asks {
-            if overrides.contains_key(&name) {
-                continue;
-            }
-            let label = if desc.is_empty() { name.clone() } else { desc };
-            eprint!("{label}: ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            if std::io::stdin().lock().read_line(&mut line).is_ok() {
-                overrides.insert(name, line.trim_end_matches(['\r', '\n']).to_string());
-            }
+        eprint!("{label}: ");
+        let _ = std::io::stderr().flush();
+        let echo = !p.secret || !hide_input();
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line);
+        if !echo {
+            show_input();
+            eprintln!();
+        }
+        if read.is_ok() {
+            overrides.insert(p.name, line.trim_end_matches(['\r', '\n']).to_string());
         }
     }
 }
+
+/// Stops the terminal echoing what is typed (a secret `@prompt`); false if it cannot.
+#[cfg(unix)]
+fn hide_input() -> bool {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let Ok(mut t) = tcgetattr(&stdin) else {
+        return false;
+    };
+    t.local_modes.remove(LocalModes::ECHO);
+    tcsetattr(&stdin, OptionalActions::Now, &t).is_ok()
+}
+
+#[cfg(unix)]
+fn show_input() {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    if let Ok(mut t) = tcgetattr(&stdin) {
+        t.local_modes.insert(LocalModes::ECHO);
+        let _ = tcsetattr(&stdin, OptionalActions::Now, &t);
+    }
+}
+
+#[cfg(not(unix))]
+fn hide_input() -> bool {
+    false
+}
+
+#[cfg(not(unix))]
+fn show_input() {}
 
 /// Progress on stderr (one line, rewritten) and `@note` confirmations.
 struct Terminal {

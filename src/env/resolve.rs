@@ -89,6 +89,17 @@ struct Site {
     report: Option<TextRange>,
 }
 
+/// Is the `@prompt` variable `name` a secret: asked without echo, and its value masked
+/// wherever a request is shown (like a private env value)? REST Client's rule
+/// (`password`, `passwd`, `pass`) plus any name that says password, secret or token.
+pub fn is_secret_prompt(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "pass"
+        || ["password", "passwd", "secret", "token"]
+            .iter()
+            .any(|w| n.contains(w))
+}
+
 /// Resolves the references of one request block. Collects diagnostics, secrets, the
 /// request names and auth profiles met on the way.
 pub struct Resolver<'a> {
@@ -298,6 +309,9 @@ impl<'a> Resolver<'a> {
 
     fn name(&mut self, n: &str, range: TextRange, site: Site) -> Option<String> {
         if let Some(v) = self.ctx.overrides.get(n) {
+            if is_secret_prompt(n) && self.is_prompt(n) {
+                self.secrets.add(v);
+            }
             return Some(v.clone());
         }
         if self.is_prompt(n) {

@@ -68,6 +68,35 @@ impl Notification for StateChanged {
     const METHOD: &'static str = "httplens/stateChanged";
 }
 
+/// `httplens/prompt`, server to client: asks the user for the value of a `# @prompt`
+/// variable before a send. Sent only to a client that announced
+/// `capabilities.experimental.httplensPrompt: true`; `null` means the user declined.
+pub enum Prompt {}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PromptParams {
+    /// The variable.
+    pub name: String,
+    /// The words after the name in `# @prompt name words` (may be empty).
+    pub description: String,
+    /// Ask without showing what is typed (a password, secret or token).
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PromptAnswer {
+    pub value: String,
+}
+
+impl tower_lsp_server::ls_types::request::Request for Prompt {
+    type Params = PromptParams;
+    type Result = Option<PromptAnswer>;
+    const METHOD: &'static str = "httplens/prompt";
+}
+
+/// The experimental client capability that says a client answers [`Prompt`].
+pub const PROMPT_CAPABILITY: &str = "httplensPrompt";
+
 /// `{uri, line}` of `httplens.send` and `httplens.copyAsCurl`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct UriLine {

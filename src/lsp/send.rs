@@ -157,6 +157,47 @@ impl Observer for EditorObserver {
     }
 }
 
+/// Asks the client for the value of each `# @prompt` variable (`httplens/prompt`).
+/// Nothing is sent when one is declined, or when the client cannot ask.
+async fn ask_prompts(
+    server: &Server,
+    asks: Vec<request::Prompt>,
+    overrides: &mut BTreeMap<String, String>,
+) -> CmdResult<()> {
+    let Some(first) = asks.first() else {
+        return Ok(());
+    };
+    if !super::session::read(&server.session.flags).prompt {
+        return Err(format!(
+            "This request asks for `{0}` (# @prompt), and this editor cannot ask for a value: send it from VS Code or Neovim with the httplens client, or run `httplens run FILE --var {0}=VALUE`.",
+            first.name
+        ));
+    }
+    for p in asks {
+        let answer = server
+            .client
+            .send_request::<super::ext::Prompt>(super::ext::PromptParams {
+                name: p.name.clone(),
+                description: p.description,
+                secret: p.secret,
+            })
+            .await
+            .map_err(|e| {
+                format!(
+                    "The editor did not answer the prompt for `{}`: {}.",
+                    p.name, e.message
+                )
+            })?;
+        match answer {
+            Some(a) => {
+                overrides.insert(p.name, a.value);
+            }
+            None => return Err(format!("Not sent: no value was given for `{}`.", p.name)),
+        }
+    }
+    Ok(())
+}
+
 fn load(server: &Server, doc: &Document) -> CmdResult<Workspace> {
     if doc.path.is_none() {
         return Err("Save this file first: requests are sent from files on disk (relative paths and env files are found from there).".into());
@@ -194,7 +235,9 @@ pub async fn send(
         client: server.client.clone(),
         reports,
     };
-    let overrides = BTreeMap::new();
+    let mut overrides = BTreeMap::new();
+    let asks = request::prompts_to_ask(file, &a.text, &ws, block, &overrides);
+    ask_prompts(server, asks, &mut overrides).await?;
     let input = FileInput {
         workspace: &ws,
         file,

@@ -130,6 +130,12 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .and_then(|c| c.refresh_support)
             .unwrap_or(false),
         configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
+        prompt: caps
+            .experimental
+            .as_ref()
+            .and_then(|e| e.get(super::ext::PROMPT_CAPABILITY))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
     }
 }
 

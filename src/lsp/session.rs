@@ -33,6 +33,8 @@ pub struct ClientFlags {
     pub work_done_progress: bool,
     pub code_lens_refresh: bool,
     pub configuration: bool,
+    /// Answers `httplens/prompt` (`ext::PROMPT_CAPABILITY`).
+    pub prompt: bool,
 }
 
 #[derive(Debug, Default)]

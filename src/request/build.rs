@@ -529,6 +529,60 @@ pub fn prompts(file: &HttpFile, block: usize, ctx: &ResolveContext<'_>) -> Vec<(
         .collect()
 }
 
+/// One `@prompt` variable to ask for before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub name: String,
+    /// The words after the name (may be empty).
+    pub description: String,
+    /// Asked without echo and masked wherever the value would show
+    /// ([`crate::env::is_secret_prompt`]).
+    pub secret: bool,
+}
+
+/// The `@prompt` variables a send asks for, each once, in order: those of block
+/// `target` and of the requests it depends on (`{{name.response...}}`), or of every
+/// block when `target` is `None`; the ones `overrides` already answers are left out.
+pub fn prompts_to_ask(
+    file: &HttpFile,
+    text: &str,
+    workspace: &crate::env::Workspace,
+    target: Option<usize>,
+    overrides: &std::collections::BTreeMap<String, String>,
+) -> Vec<Prompt> {
+    let ctx = ResolveContext {
+        workspace,
+        overrides,
+        exchanges: &crate::env::NoExchanges,
+        tokens: &super::NoTokens,
+        dry_run: true,
+    };
+    let blocks: Vec<usize> = match target {
+        Some(b) => {
+            let mut v: Vec<usize> = dependencies(file, text, b, &ctx)
+                .iter()
+                .filter_map(|n| find_request(file, n))
+                .collect();
+            v.push(b);
+            v
+        }
+        None => (0..file.blocks.len()).collect(),
+    };
+    let mut out: Vec<Prompt> = Vec::new();
+    for b in blocks {
+        for (name, description) in prompts(file, b, &ctx) {
+            if !out.iter().any(|p| p.name == name) {
+                out.push(Prompt {
+                    secret: crate::env::is_secret_prompt(&name),
+                    name,
+                    description,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Index of the request block named `name` (`# @name`).
 pub fn find_request(file: &HttpFile, name: &str) -> Option<usize> {
     file.blocks

@@ -39,7 +39,7 @@ pub mod curl;
 pub mod spec;
 
 pub use build::{
-    absolute_url, auth_profiles, block_at_line, build, dependencies, find_request,
-    is_secret_header, mask_header_value, prompts,
+    Prompt, absolute_url, auth_profiles, block_at_line, build, dependencies, find_request,
+    is_secret_header, mask_header_value, prompts, prompts_to_ask,
 };
 pub use spec::*;

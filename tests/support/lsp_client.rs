@@ -1,8 +1,8 @@
 //! A small LSP client for tests: starts the real `httplens lsp` binary over stdio,
 //! speaks JSON-RPC (Content-Length framing), answers the server's own requests
 //! (`window/showDocument`, `workspace/configuration`, `window/workDoneProgress/create`,
-//! `workspace/codeLens/refresh`, `window/showMessageRequest`) and records every message
-//! the server sent, for assertions and the secret-leak check.
+//! `workspace/codeLens/refresh`, `window/showMessageRequest`, `httplens/prompt`) and
+//! records every message the server sent, for assertions and the secret-leak check.
 
 #![allow(dead_code)]
 
@@ -21,6 +21,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// dismiss).
 pub type Picker = Arc<Mutex<Option<String>>>;
 
+/// How the fake editor answers `httplens/prompt`: the value typed for each variable
+/// (a variable not in the map: the user dismissed the input box).
+pub type Prompter = Arc<Mutex<std::collections::HashMap<String, String>>>;
+
 pub struct LspClient {
     child: Child,
     stdin: Arc<Mutex<ChildStdin>>,
@@ -30,6 +34,7 @@ pub struct LspClient {
     /// Server -> client requests seen, by method.
     pub server_requests: Arc<Mutex<Vec<Value>>>,
     pub picker: Picker,
+    pub prompter: Prompter,
     next_id: i64,
     /// Messages received while waiting for something else.
     backlog: Vec<Value>,
@@ -72,6 +77,8 @@ pub struct Options<'a> {
     pub env: Vec<(String, String)>,
     /// Extra arguments after `lsp` (clients pass `--stdio`).
     pub args: Vec<String>,
+    /// Announce `experimental.httplensPrompt` (answer `httplens/prompt`).
+    pub prompt: bool,
 }
 
 impl Default for Options<'_> {
@@ -85,6 +92,7 @@ impl Default for Options<'_> {
             root: None,
             env: Vec::new(),
             args: Vec::new(),
+            prompt: false,
         }
     }
 }
@@ -109,7 +117,9 @@ impl LspClient {
         let transcript = Arc::new(Mutex::new(Vec::new()));
         let server_requests = Arc::new(Mutex::new(Vec::new()));
         let picker: Picker = Arc::new(Mutex::new(None));
+        let prompter: Prompter = Arc::default();
         {
+            let prompter = prompter.clone();
             let transcript = transcript.clone();
             let server_requests = server_requests.clone();
             let stdin = stdin.clone();
@@ -136,6 +146,13 @@ impl LspClient {
                                 Some(t) => json!({"title": t}),
                                 None => Value::Null,
                             },
+                            "httplens/prompt" => {
+                                let name = v["params"]["name"].as_str().unwrap_or("");
+                                match prompter.lock().unwrap().get(name) {
+                                    Some(value) => json!({"value": value}),
+                                    None => Value::Null,
+                                }
+                            }
                             _ => Value::Null,
                         };
                         let reply = json!({"jsonrpc": "2.0", "id": v["id"], "result": result});
@@ -154,6 +171,7 @@ impl LspClient {
             transcript,
             server_requests,
             picker,
+            prompter,
             next_id: 1,
             backlog: Vec::new(),
         }
@@ -171,6 +189,9 @@ impl LspClient {
             "workspace": {"configuration": true, "codeLens": {"refreshSupport": true}, "workspaceFolders": true},
             "textDocument": {"synchronization": {"dynamicRegistration": false}}
         });
+        if opts.prompt {
+            caps["experimental"] = json!({"httplensPrompt": true});
+        }
         caps["general"] = if opts.utf8 {
             json!({"positionEncodings": ["utf-8", "utf-16"]})
         } else {

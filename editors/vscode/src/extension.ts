@@ -2,9 +2,17 @@
 //! response split, the status bar and the commands to it.
 
 import * as vscode from 'vscode';
-import { LanguageClient, type LanguageClientOptions, type ServerOptions, State } from 'vscode-languageclient/node';
+import {
+    type ClientCapabilities,
+    type FeatureState,
+    LanguageClient,
+    type LanguageClientOptions,
+    type ServerOptions,
+    State,
+    type StaticFeature,
+} from 'vscode-languageclient/node';
 import { Commands } from './commands';
-import { StateChangedNotification } from './protocol';
+import { PromptCapability, PromptRequest, StateChangedNotification, type PromptParams } from './protocol';
 import { ResponseViewer } from './responses';
 import { findServer, ServerNotFoundError } from './server';
 import { StatusBar } from './status';
@@ -29,6 +37,29 @@ function serverSettings(): Record<string, unknown> {
         historySize: config.get<number>('historySize', 20),
         trace: { server: config.get<string>('trace.server', 'off') },
     };
+}
+
+/** Tells the server this client answers `httplens/prompt`. */
+const promptFeature: StaticFeature = {
+    fillClientCapabilities(capabilities: ClientCapabilities): void {
+        capabilities.experimental = { ...(capabilities.experimental as object | undefined), [PromptCapability]: true };
+    },
+    initialize(): void {},
+    getState(): FeatureState {
+        return { kind: 'static' };
+    },
+    clear(): void {},
+};
+
+/** Asks for a `# @prompt` variable in an input box; `null` when dismissed. */
+async function answerPrompt(params: PromptParams): Promise<{ value: string } | null> {
+    const value = await vscode.window.showInputBox({
+        title: `httplens: ${params.name}`,
+        prompt: params.description !== '' ? params.description : `A value for ${params.name} (# @prompt)`,
+        password: params.secret,
+        ignoreFocusOut: true,
+    });
+    return value === undefined ? null : { value };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -106,6 +137,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             },
         };
         const next = new LanguageClient('httplens', 'httplens', serverOptions, clientOptions);
+        next.registerFeature(promptFeature);
+        context.subscriptions.push(next.onRequest(PromptRequest, answerPrompt));
         next.onDidChangeState((event) => {
             if (event.newState === State.Running) {
                 refreshState();

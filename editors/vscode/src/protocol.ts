@@ -26,6 +26,19 @@ export interface UriParams {
 }
 
 export const StateRequest = new RequestType<UriParams, HttplensState, void>('httplens/state');
+
+/** `httplens/prompt` (server to client): the value of a `# @prompt` variable. */
+export interface PromptParams {
+    name: string;
+    description: string;
+    secret: boolean;
+}
+
+/** `null`: the user dismissed the question (nothing is sent). */
+export const PromptRequest = new RequestType<PromptParams, { value: string } | null, void>('httplens/prompt');
+
+/** The experimental client capability that makes the server send `httplens/prompt`. */
+export const PromptCapability = 'httplensPrompt';
 export const StateChangedNotification = new NotificationType<UriParams>('httplens/stateChanged');
 
 /** Server command ids (`workspace/executeCommand`); the palette uses `httplens.client.*`. */

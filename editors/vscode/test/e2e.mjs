@@ -415,6 +415,10 @@ async function main() {
         requestFile,
         ['### Say hello', '# @name hello', 'GET {{host}}/hello?from=vscode', 'Accept: application/json', ''].join('\n'),
     );
+    fs.writeFileSync(
+        path.join(ws, 'prompt.http'),
+        ['### Ask first', '# @prompt who the user to greet', '# @prompt password', 'GET {{host}}/prompt?who={{who}}&pw={{password}}', ''].join('\n'),
+    );
 
     const childEnv = {
         PATH: process.env.PATH,
@@ -590,6 +594,43 @@ async function main() {
             if (!copied.includes(`127.0.0.1:${apiPort}/hello?from=vscode`)) {
                 throw new Error(`the curl command lacks the resolved URL: ${copied}`);
             }
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'a # @prompt variable is asked in an input box (a password one hidden) before sending',
+        async () => {
+            await page.keyboard.press('Control+P');
+            const open = page.locator('.quick-input-widget input').first();
+            await open.waitFor({ state: 'visible', timeout: 10000 });
+            await open.fill('prompt.http');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'prompt.http' }).first().waitFor({ timeout: 15000 });
+            await page.keyboard.press('Enter');
+            const group = page.locator('.editor-group-container', {
+                has: page.locator('.tab.active', { hasText: 'prompt.http' }),
+            });
+            const promptLens = group.locator('.codelens-decoration a', { hasText: 'Send request' }).first();
+            await waitFor('no "Send request" lens in prompt.http', 45000, () => promptLens.isVisible());
+            await promptLens.click();
+            const input = page.locator('.quick-input-widget input').first();
+            await waitFor('no input box asks for `who`', 20000, async () =>
+                (await input.isVisible()) &&
+                (await page.locator('.quick-input-widget', { hasText: 'the user to greet' }).first().isVisible()),
+            );
+            if ((await input.getAttribute('type')) === 'password') {
+                throw new Error('the input box for `who` hides what is typed');
+            }
+            await input.fill('jane');
+            await page.keyboard.press('Enter');
+            await waitFor('the input box for `password` does not hide what is typed', 20000, async () =>
+                (await input.isVisible()) && (await input.getAttribute('type')) === 'password',
+            );
+            await input.fill('pw-e2e');
+            await page.keyboard.press('Enter');
+            await waitFor('the API did not receive the request with both values', 30000, () =>
+                apiRequests.some((r) => r === 'GET /prompt?who=jane&pw=pw-e2e'),
+            );
         },
         { blocking: false },
     );

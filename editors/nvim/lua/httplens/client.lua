@@ -96,6 +96,9 @@ function M.capabilities()
   -- Neovim handles `workspace/codeLens/refresh` only through this plugin (below), so it
   -- must say it can: the server then refreshes lenses after a sign-in or env switch.
   caps.workspace.codeLens = { refreshSupport = true }
+  -- This plugin answers `httplens/prompt` (the values of `# @prompt` variables).
+  caps.experimental = caps.experimental or {}
+  caps.experimental.httplensPrompt = true
   if state.config.capabilities then
     caps = vim.tbl_deep_extend("force", caps, state.config.capabilities)
   end
@@ -326,6 +329,49 @@ handlers["httplens/stateChanged"] = function(_, params, ctx)
   vim.schedule(function()
     M.refresh_client_lenses(client)
   end)
+end
+
+---Asks for a secret without echo; `on_confirm(nil)` when dismissed. Replaceable (a UI
+---plugin, or a test); `vim.ui.input` has no secret mode.
+function M.input_secret(prompt, on_confirm)
+  local ok, value = pcall(vim.fn.inputsecret, prompt)
+  -- <Esc> and an empty answer both give "": take it as "not given".
+  on_confirm((ok and value ~= "") and value or nil)
+end
+
+---Calls `ask(on_confirm)` and returns what it confirms: waits in the coroutine the
+---server's request is handled in, whether `ask` answers at once or later.
+local function await(ask)
+  local co = coroutine.running()
+  local done, answer, waiting = false, nil, false
+  ask(function(value)
+    done, answer = true, value
+    if waiting then
+      coroutine.resume(co)
+    end
+  end)
+  if not done and co then
+    waiting = true
+    coroutine.yield()
+  end
+  return answer
+end
+
+-- `# @prompt name description`: the value, or null (then nothing is sent).
+handlers["httplens/prompt"] = function(_, params)
+  local label = (params.description ~= nil and params.description ~= "") and params.description
+    or ("A value for " .. params.name .. " (# @prompt)")
+  local value = await(function(on_confirm)
+    if params.secret then
+      M.input_secret(label .. ": ", on_confirm)
+    else
+      vim.ui.input({ prompt = label .. ": " }, on_confirm)
+    end
+  end)
+  if value == nil then
+    return vim.NIL
+  end
+  return { value = value }
 end
 
 handlers["window/showMessage"] = function(err, params, ctx, ...)
