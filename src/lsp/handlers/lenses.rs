@@ -165,16 +165,49 @@ impl KeptLenses {
             lenses,
             len: 0,
         };
-        // Written once to count it: the frame's length goes out before the JSON.
-        let mut len = 0;
-        for i in 0..crate::lsp::stdio::Json::items(&kept) {
-            scratch.clear();
-            crate::lsp::stdio::Json::write_item(&kept, i, &mut scratch);
-            len += scratch.len();
-        }
-        kept.len = len;
+        // The frame's length goes out before the JSON: counted without writing it. A
+        // `Send` lens is the JSON of one with every number 0, plus the digits its
+        // numbers have beyond one each (serde_json writes integers plainly).
+        scratch.clear();
+        let zero = Range::default();
+        kept.write_send(&mut scratch, zero, 0);
+        let send_zero = scratch.len();
+        let lens_bytes: usize = kept
+            .lenses
+            .iter()
+            .map(|k| match k {
+                Kept::Send { range, line } => {
+                    let numbers = [
+                        range.start.line,
+                        range.start.character,
+                        range.end.line,
+                        range.end.character,
+                        *line,
+                    ];
+                    send_zero + numbers.iter().map(|&n| digits(n) - 1).sum::<usize>()
+                }
+                Kept::Json(json) => json.len(),
+            })
+            .sum();
+        // `[`, a `,` between lenses, `]`; `[]` for none.
+        kept.len = lens_bytes + kept.lenses.len().max(1) + 1;
         kept
     }
+}
+
+impl KeptLenses {
+    fn write_send(&self, out: &mut Vec<u8>, range: Range, line: u32) {
+        let args = Args::Send {
+            uri: Some(&self.uri),
+            line,
+        };
+        write_lens(out, range, SEND_TITLE, ext::SEND, args);
+    }
+}
+
+/// How many decimal digits `n` is written with.
+fn digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 impl crate::lsp::stdio::Json for KeptLenses {
@@ -191,16 +224,7 @@ impl crate::lsp::stdio::Json for KeptLenses {
         }
         out.push(if i == 0 { b'[' } else { b',' });
         match &self.lenses[i] {
-            Kept::Send { range, line } => write_lens(
-                out,
-                *range,
-                SEND_TITLE,
-                ext::SEND,
-                Args::Send {
-                    uri: Some(&self.uri),
-                    line: *line,
-                },
-            ),
+            Kept::Send { range, line } => self.write_send(out, *range, *line),
             Kept::Json(json) => out.extend_from_slice(json),
         }
         if i + 1 == self.lenses.len() {
@@ -330,6 +354,14 @@ mod tests {
     use super::*;
     use crate::lsp::stdio::Json;
 
+    #[test]
+    fn digits_of_numbers() {
+        for (n, d) in [(0, 1), (9, 1), (10, 2), (99, 2), (100, 3), (u32::MAX, 10)] {
+            assert_eq!(digits(n), d, "{n}");
+            assert_eq!(digits(n), n.to_string().len());
+        }
+    }
+
     /// Kept lenses are written directly; they must be the very bytes tower-lsp writes
     /// for the same lenses as `CodeLens`es (which `stdio`'s tests check `to_json`
     /// against), for every kind of lens.
@@ -378,6 +410,10 @@ mod tests {
                 None,
             ),
             (lens(20, "Send request", LensAction::Send { line: 2 }), None),
+            (
+                lens(20, "Send request", LensAction::Send { line: 1_000_009 }),
+                None,
+            ),
         ];
         for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
             let proto = to_proto(&found, &uri, &a, enc);
