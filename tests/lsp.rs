@@ -826,6 +826,18 @@ fn send_all_goes_through_the_engine_with_outputs_notes_and_progress() {
                 .is_some_and(|s| s.contains("this deletes everything"))
     });
     assert!(asked, "the @note was asked with window/showMessageRequest");
+    // One line about them all, as an error: one request got no response.
+    let summary = c.wait_for(|m| {
+        m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Sent 2 requests"))
+    });
+    assert_eq!(
+        summary["params"]["message"],
+        "Sent 2 requests: 1 answered (200), 1 not (careful (line 9): Not sent: the request asks for confirmation (# @note) and it was declined)."
+    );
+    assert_eq!(summary["params"]["type"], 1, "an error");
     // Progress reports name each request.
     c.wait_for(|m| {
         m["method"] == "$/progress"

@@ -270,6 +270,12 @@ pub async fn send(
             }),
         }
     }
+    if block.is_none() {
+        // One line about every request: the result array alone is not shown by every
+        // client, and a failure among many responses would go unseen.
+        let (kind, summary) = send_all_summary(&results);
+        server.client.show_message(kind, summary).await;
+    }
     // Show the response of the request asked for (the last one for "send all").
     if let Some(uri) = results.iter().rev().find_map(|r| r.response_uri.clone()) {
         show(server, uri).await;
@@ -283,6 +289,54 @@ pub async fn send(
         }
     }
     Ok(results)
+}
+
+/// "Sent 4 requests: 3 answered (200 ×2, 404), 1 not (b (line 9): ...)." and how loud to
+/// say it: an error when one got no response, a warning for a 4xx/5xx status.
+fn send_all_summary(results: &[SendResult]) -> (MessageType, String) {
+    let mut statuses: Vec<(u16, usize)> = Vec::new();
+    for s in results.iter().filter_map(|r| r.status) {
+        match statuses.iter_mut().find(|(c, _)| *c == s) {
+            Some((_, n)) => *n += 1,
+            None => statuses.push((s, 1)),
+        }
+    }
+    let failed: Vec<&str> = results.iter().filter_map(|r| r.error.as_deref()).collect();
+    let answered: usize = statuses.iter().map(|(_, n)| n).sum();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut text = format!("Sent {} request{}", results.len(), plural(results.len()));
+    if answered > 0 {
+        let codes: Vec<String> = statuses
+            .iter()
+            .map(|&(c, n)| {
+                if n == 1 {
+                    c.to_string()
+                } else {
+                    format!("{c} ×{n}")
+                }
+            })
+            .collect();
+        text += &format!(": {answered} answered ({})", codes.join(", "));
+    } else {
+        text += ": none answered";
+    }
+    if let Some(first) = failed.first() {
+        let first = first.trim_end_matches('.');
+        let more = match failed.len() {
+            1 => String::new(),
+            n => format!(", and {} more", n - 1),
+        };
+        text += &format!(", {} not ({first}{more})", failed.len());
+    }
+    text.push('.');
+    let kind = if !failed.is_empty() {
+        MessageType::ERROR
+    } else if statuses.iter().any(|(c, _)| *c >= 400) {
+        MessageType::WARNING
+    } else {
+        MessageType::INFO
+    };
+    (kind, text)
 }
 
 async fn show(server: &Server, uri: Uri) {
@@ -331,4 +385,58 @@ pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> C
     let (spec, _) = request::build(file, &a.text, block, &ctx);
     let spec = spec.ok_or("There is no request here to copy.")?;
     Ok(request::curl::to_curl(&spec, reveal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: Option<u16>, error: Option<&str>) -> SendResult {
+        SendResult {
+            status,
+            elapsed_ms: 1,
+            response_uri: None,
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_send_all_summary_counts_statuses_and_says_failures_loudest() {
+        let all_ok = [result(Some(200), None), result(Some(204), None)];
+        assert_eq!(
+            send_all_summary(&all_ok),
+            (
+                MessageType::INFO,
+                "Sent 2 requests: 2 answered (200, 204).".into()
+            )
+        );
+        let mixed = [
+            result(Some(200), None),
+            result(Some(404), None),
+            result(Some(200), None),
+        ];
+        assert_eq!(
+            send_all_summary(&mixed),
+            (
+                MessageType::WARNING,
+                "Sent 3 requests: 3 answered (200 ×2, 404).".into()
+            )
+        );
+        let failed = [
+            result(None, Some("a (line 1): Connection refused.")),
+            result(None, Some("b (line 5): Timed out.")),
+        ];
+        assert_eq!(
+            send_all_summary(&failed),
+            (
+                MessageType::ERROR,
+                "Sent 2 requests: none answered, 2 not (a (line 1): Connection refused, and 1 more)."
+                    .into()
+            )
+        );
+        assert_eq!(
+            send_all_summary(&[result(Some(500), None)]).1,
+            "Sent 1 request: 1 answered (500)."
+        );
+    }
 }
