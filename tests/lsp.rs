@@ -938,6 +938,27 @@ who={{who}} pw={{password}}
             json!({"name": "password", "description": "", "secret": true}),
         ]
     );
+    // The editor knows them: hover says they are asked for, completion offers them.
+    let at = |l, ch| json!({"textDocument": {"uri": uri}, "position": pos(l, ch)});
+    let h = c.request("textDocument/hover", at(5, 7));
+    assert_eq!(
+        h["contents"]["value"],
+        "`who` is asked for before sending (`# @prompt`: the user to log in as)."
+    );
+    let h = c.request("textDocument/hover", at(5, 19));
+    assert_eq!(
+        h["contents"]["value"],
+        "`password` is asked for before sending (`# @prompt`) (typed without echo, masked in what is shown)."
+    );
+    let items = c.request("textDocument/completion", at(5, 6));
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["label"] == "who" && i["detail"] == "asked for before sending (# @prompt)"),
+        "{items}"
+    );
     assert!(
         !c.all_output().contains("s3cr3t-typed"),
         "the typed secret never comes back from the server"

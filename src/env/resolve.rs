@@ -295,16 +295,10 @@ impl<'a> Resolver<'a> {
     }
 
     fn is_prompt(&self, n: &str) -> bool {
-        let Some(own) = self.file.blocks.get(self.block) else {
-            return false;
-        };
-        own.metadata.iter().any(|m| {
-            m.key.value.eq_ignore_ascii_case("prompt")
-                && m.value
-                    .as_ref()
-                    .and_then(|v| v.value.split_whitespace().next())
-                    == Some(n)
-        })
+        self.file
+            .blocks
+            .get(self.block)
+            .is_some_and(|own| own.prompts().any(|(name, _)| name == n))
     }
 
     fn name(&mut self, n: &str, range: TextRange, site: Site) -> Option<String> {

@@ -283,6 +283,16 @@ fn complete_in_braces(
             );
         }
     }
+    if let Some(block) = a.block_at(inner_start) {
+        for (name, _) in block.prompts() {
+            push(
+                name.to_string(),
+                ItemKind::Variable,
+                Some("asked for before sending (# @prompt)".into()),
+                name.to_string(),
+            );
+        }
+    }
     for v in &env.variables {
         let detail = match &env.selected {
             Some(e) => format!("environment \"{e}\""),

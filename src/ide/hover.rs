@@ -17,7 +17,27 @@ pub struct HoverInfo {
 pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Option<HoverInfo> {
     let r = var_ref_at(a.file(), offset)?;
     let line_of = |off: u32| a.index.line_of(off as usize) + 1;
+    let prompt = |name: &str| {
+        a.block_at(offset)?
+            .prompts()
+            .find(|(n, _)| *n == name)
+            .map(|(_, description)| description.to_string())
+    };
     let markdown = match &r.expr {
+        // Asked for before sending: it wins over any definition (`# @prompt`).
+        VarExpr::Name(name) if let Some(description) = prompt(name) => {
+            let what = if description.is_empty() {
+                String::new()
+            } else {
+                format!(": {description}")
+            };
+            let hidden = if crate::env::is_secret_prompt(name) {
+                " (typed without echo, masked in what is shown)"
+            } else {
+                ""
+            };
+            format!("`{name}` is asked for before sending (`# @prompt`{what}){hidden}.")
+        }
         VarExpr::Name(name) => match lookup(a, env, offset, name) {
             Some(Origin::RequestVar(v)) => format!(
                 "`{name}` = `{}`\n\nrequest variable, line {}",

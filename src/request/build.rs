@@ -517,15 +517,9 @@ pub fn prompts(file: &HttpFile, block: usize, ctx: &ResolveContext<'_>) -> Vec<(
     let Some(b) = file.blocks.get(block) else {
         return Vec::new();
     };
-    b.metadata
-        .iter()
-        .filter(|m| m.key.value.eq_ignore_ascii_case("prompt"))
-        .filter_map(|m| {
-            let v = m.value.as_ref()?.value.trim();
-            let (name, desc) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
-            (!name.is_empty() && !ctx.overrides.contains_key(name))
-                .then(|| (name.to_string(), desc.trim().to_string()))
-        })
+    b.prompts()
+        .filter(|(name, _)| !ctx.overrides.contains_key(*name))
+        .map(|(name, desc)| (name.to_string(), desc.to_string()))
         .collect()
 }
 

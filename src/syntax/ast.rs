@@ -177,6 +177,17 @@ impl Block {
             .map(|v| v.value.as_str())
             .filter(|v| !v.is_empty())
     }
+    /// The `# @prompt NAME [description]` lines: `(NAME, description)`, in order.
+    pub fn prompts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.metadata
+            .iter()
+            .filter(|m| m.key.value.eq_ignore_ascii_case("prompt"))
+            .filter_map(|m| {
+                let v = m.value.as_ref()?.value.trim();
+                let (name, description) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+                (!name.is_empty()).then_some((name, description.trim()))
+            })
+    }
     pub fn meta(&self, key: &str) -> Option<&Meta> {
         self.metadata
             .iter()
