@@ -1085,3 +1085,17 @@ fn parsing_in_two_halves_gives_the_one_pass_tree() {
         check_invariants(&text, &two);
     }
 }
+
+#[test]
+fn a_prompt_without_a_name_is_a_warning_at_the_key() {
+    let text = "### a\n# @prompt\n# @prompt who the user\nGET http://127.0.0.1/{{who}}\n";
+    let p = httplens::syntax::parse(text);
+    let d: Vec<(&str, &str)> = p
+        .errors
+        .iter()
+        .map(|d| (d.code, d.range.slice(text)))
+        .collect();
+    assert_eq!(d, [("prompt-without-name", "prompt")]);
+    let prompts: Vec<(&str, &str)> = p.file.blocks[0].prompts().collect();
+    assert_eq!(prompts, [("who", "the user")]);
+}

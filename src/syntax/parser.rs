@@ -732,6 +732,13 @@ impl<'t> Parser<'t> {
                 format!("`@{key}` is not metadata httplens knows; it is kept and ignored."),
             ));
         }
+        if value.is_none() && key.eq_ignore_ascii_case("prompt") {
+            self.errors.push(Diagnostic::warning(
+                key_range,
+                "prompt-without-name",
+                "`@prompt` asks for nothing without a name: write `# @prompt NAME [description]`.",
+            ));
+        }
         let meta_range = TextRange::new(ts, trim_range(self.text, ts, line_end).1);
         self.block().metadata.push(Meta {
             range: meta_range,
