@@ -627,6 +627,36 @@ GET http://127.0.0.1/y
 }
 
 #[test]
+fn unknown_system_variables_and_rest_clients_azure_token_say_what_to_do() {
+    let ws = workspace_with(&[(
+        "s.http",
+        "### a
+# @name a
+GET http://127.0.0.1/x?n={{$nope}}
+Authorization: {{$aadToken}}
+X: {{$aadV2Token new}}
+",
+    )]);
+    let l = load(&ws.path().join("s.http"), ws.path(), None);
+    let send = ResolveContext {
+        dry_run: false,
+        ..ResolveContext::dry_run(&l.ws)
+    };
+    let (_, d) = l.build("a", &send);
+    let e = errors(&d);
+    assert_eq!(e[0], "unknown system variable `$nope`");
+    for (i, name) in [(1, "$aadToken"), (2, "$aadV2Token")] {
+        assert!(
+            e[i].starts_with(&format!(
+                "`{name}` (REST Client's Azure AD token) is not supported"
+            )) && e[i].contains("$auth.token("),
+            "{}",
+            e[i]
+        );
+    }
+}
+
+#[test]
 fn bundled_example_shows_cleanly() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/basic");
     for env in ["dev", "prod"] {

@@ -515,11 +515,14 @@ impl<'a> Resolver<'a> {
                     None
                 }
                 None => {
-                    self.error(
-                        range,
-                        "unknown-variable",
-                        format!("unknown system variable `{name}`"),
-                    );
+                    let message = match name {
+                        // REST Client's Azure AD tokens: the same sign-in, as a profile.
+                        "$aadToken" | "$aadV2Token" => format!(
+                            "`{name}` (REST Client's Azure AD token) is not supported: add an auth profile with `Issuer: https://login.microsoftonline.com/<tenant>/v2.0` and write `{{{{$auth.token(\"<profile>\")}}}}`"
+                        ),
+                        _ => format!("unknown system variable `{name}`"),
+                    };
+                    self.error(range, "unknown-variable", message);
                     None
                 }
             },
