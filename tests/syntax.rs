@@ -1099,3 +1099,30 @@ fn a_prompt_without_a_name_is_a_warning_at_the_key() {
     let prompts: Vec<(&str, &str)> = p.file.blocks[0].prompts().collect();
     assert_eq!(prompts, [("who", "the user")]);
 }
+
+#[test]
+fn jetbrains_response_references_end_the_body_and_are_kept_as_comments() {
+    let text = "POST http://h/x\nContent-Type: application/json\n\n{\"a\":1}\n\n<> 2020-12-10T113429.200.json\n<> 2020-12-10T113000.200.json\n\n###\nGET http://h/y\n\n<> 2020-12-10T113324.200.json\n";
+    let p = parse_checked(text);
+    let reqs: Vec<&Request> = p
+        .file
+        .blocks
+        .iter()
+        .filter_map(|b| b.request.as_ref())
+        .collect();
+    let parts = &reqs[0].body.as_ref().expect("the POST body").parts;
+    let [BodyPart::Text(t)] = &parts[..] else {
+        panic!("{parts:?}")
+    };
+    assert_eq!(t.text(), "{\"a\":1}");
+    assert!(reqs[1].body.is_none(), "the GET has no body");
+    let refs = p
+        .file
+        .blocks
+        .iter()
+        .flat_map(|b| b.lines.iter())
+        .filter(|l| l.kind == LineKind::Comment && l.range.slice(text).starts_with("<>"))
+        .count();
+    assert_eq!(refs, 3);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+}

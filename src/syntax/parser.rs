@@ -18,7 +18,8 @@
 //!   starts a new block without separator.
 //! - JetBrains pre-request scripts (`< {% %}` / `< ./pre.js` before the request line),
 //!   httpyac `{{ }}` script blocks and `<> previous-response.json` lines are kept as
-//!   `Handler` / `Comment` lines; httplens does not run them.
+//!   `Handler` / `Comment` lines; httplens does not run them. A `<>` line ends a body
+//!   (JetBrains appends them after the requests it ran).
 
 mod assertion;
 mod template;
@@ -979,6 +980,15 @@ impl<'t> Parser<'t> {
                                     .any(|x| a.ends_with(x)))))
             });
         let is_assert = t.starts_with("??");
+        if t.strip_prefix("<>")
+            .is_some_and(|r| r.starts_with([' ', '\t']))
+        {
+            // A JetBrains response reference (`<> 2024-01-01T000000.200.json`, which the
+            // IDE appends after a request it ran): never part of the body.
+            self.end_body_phase();
+            self.push_line(range, LineKind::Comment);
+            return true;
+        }
         if t.starts_with("{{") && rtrim(t) == "{{" {
             // An httpyac script block (`{{` alone on its line, up to a line starting
             // with `}}`): kept, not run.
