@@ -1126,3 +1126,31 @@ fn jetbrains_response_references_end_the_body_and_are_kept_as_comments() {
     assert_eq!(refs, 3);
     assert!(p.errors.is_empty(), "{:?}", p.errors);
 }
+
+#[test]
+fn a_request_line_with_spaces_inside_braces_starts_a_new_request_after_a_blank_line() {
+    // httpyac's examples put requests one blank line apart, without `###`.
+    let text = "GET /a?q={{$randomInt 1 9}}\n\nGET /b?q={{$datetime \"DD.MM.YYYY\" 2 d}} HTTP/1.1\n\nPOST /c\n\nGET a coffee\nGET /d e\n";
+    let p = parse_checked(text);
+    let targets: Vec<&str> = p
+        .file
+        .blocks
+        .iter()
+        .filter_map(|b| b.request.as_ref())
+        .map(|r| r.target.text())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "/a?q={{$randomInt 1 9}}",
+            "/b?q={{$datetime \"DD.MM.YYYY\" 2 d}}",
+            "/c"
+        ]
+    );
+    // Not request lines: the body of `POST /c`.
+    let body = p.file.blocks[2].request.as_ref().unwrap().body.as_ref();
+    let Some([BodyPart::Text(t)]) = body.map(|b| &b.parts[..]) else {
+        panic!("{body:?}")
+    };
+    assert_eq!(t.text(), "GET a coffee\nGET /d e");
+}

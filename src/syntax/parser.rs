@@ -428,16 +428,36 @@ fn trim_range(text: &str, start: usize, end: usize) -> (usize, usize) {
 /// `METHOD /path` with a standard method: a request line even where text could
 /// otherwise continue (used to start a request without `###`, as httpyac does).
 fn looks_like_request_line(t: &str) -> bool {
-    let mut words = t.split_whitespace();
-    let (Some(m), Some(target)) = (words.next(), words.next()) else {
+    let Some((m, rest)) = t.trim_end().split_once([' ', '\t']) else {
         return false;
     };
-    STANDARD_METHODS.contains(&m)
-        && (target.starts_with('/')
-            || target.starts_with("http://")
-            || target.starts_with("https://")
-            || target.starts_with("{{"))
-        && words.next().is_none_or(|v| v.starts_with("HTTP/"))
+    if !STANDARD_METHODS.contains(&m) {
+        return false;
+    }
+    let rest = rest.trim_start();
+    let target = match rest.rsplit_once([' ', '\t']) {
+        Some((target, version)) if version.starts_with("HTTP/") => target.trim_end(),
+        _ => rest,
+    };
+    // One target: no space but inside `{{ }}` (`{{$randomInt 1 9}}`).
+    let mut outside = String::new();
+    let mut tail = target;
+    while let Some(open) = tail.find("{{") {
+        outside.push_str(&tail[..open]);
+        match tail[open..].find("}}") {
+            Some(close) => tail = &tail[open + close + 2..],
+            None => {
+                tail = &tail[open..];
+                break;
+            }
+        }
+    }
+    outside.push_str(tail);
+    (target.starts_with('/')
+        || target.starts_with("http://")
+        || target.starts_with("https://")
+        || target.starts_with("{{"))
+        && !outside.contains([' ', '\t'])
 }
 
 impl<'t> Parser<'t> {
