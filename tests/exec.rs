@@ -693,6 +693,28 @@ fn run_as_a_process_exit_codes_json_and_junit() {
     assert_eq!(v[0]["name"], "me");
     assert_eq!(s.counters.logins.load(Ordering::SeqCst), before + 1);
 
+    // httpyac's `# @ref login`: sent first although no value is read from it.
+    let g = fixture(
+        "# @name login\nPOST {{base}}/login\n\n### me\n# @name me\n# @ref login\nGET {{base}}/count\n",
+    );
+    let before = s.counters.logins.load(Ordering::SeqCst);
+    let (code, stdout, stderr) = run_cli(
+        &g,
+        &[
+            g.file.to_str().unwrap(),
+            "--var",
+            &base,
+            "--name",
+            "me",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(s.counters.logins.load(Ordering::SeqCst), before + 1);
+
     // --line anywhere in a block; text output with a summary.
     let (code, stdout, _) = run_cli(&f, &[&file, "--var", &base, "--line", "21", "--no-history"]);
     assert_eq!(code, 1);

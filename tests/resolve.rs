@@ -627,6 +627,34 @@ GET http://127.0.0.1/y
 }
 
 #[test]
+fn a_ref_sends_the_named_request_first_and_an_unknown_one_is_an_error_at_its_name() {
+    let ws = workspace_with(&[(
+        "r.http",
+        "### login\n# @name login\nPOST http://127.0.0.1/login\n\n### token\n# @name token\nGET http://127.0.0.1/t\n\n### me\n# @name me\n# @ref login  nope\nGET http://127.0.0.1/me?t={{token.response.body.$.t}}\n",
+    )]);
+    let l = load(&ws.path().join("r.http"), ws.path(), None);
+    let dry = ResolveContext::dry_run(&l.ws);
+    assert_eq!(
+        request::dependencies(&l.parse.file, &l.text, l.block("me"), &dry),
+        ["login", "token"],
+        "the @ref first, then the requests whose responses it reads"
+    );
+    let d = l.dry("me").1;
+    let unknown: Vec<(&str, &str)> = d
+        .iter()
+        .filter(|d| d.code == "unknown-request")
+        .map(|d| (d.message.as_str(), d.range.slice(&l.text)))
+        .collect();
+    assert_eq!(
+        unknown,
+        [(
+            "there is no request named `nope` in this file (name one with `# @name nope`)",
+            "nope"
+        )]
+    );
+}
+
+#[test]
 fn unknown_system_variables_and_rest_clients_azure_token_say_what_to_do() {
     let ws = workspace_with(&[(
         "s.http",

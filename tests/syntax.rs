@@ -510,7 +510,7 @@ fn shared_block_and_request_variables() {
 
 #[test]
 fn metadata_forms() {
-    let text = "# @name  first\n// @no-log\n# @timeout = 5 s\n#@prompt password Your password\n# @ref other\nGET /x\n";
+    let text = "# @name  first\n// @no-log\n# @timeout = 5 s\n#@prompt password Your password\n# @ref other\n# @sleep 5\nGET /x\n";
     let p = parse_checked(text);
     let b = &p.file.blocks[0];
     let m: Vec<_> = b
@@ -530,7 +530,8 @@ fn metadata_forms() {
             ("no-log", None),
             ("timeout", Some("5 s")),
             ("prompt", Some("password Your password")),
-            ("ref", Some("other"))
+            ("ref", Some("other")),
+            ("sleep", Some("5"))
         ]
     );
     let hints: Vec<_> = p
@@ -540,7 +541,9 @@ fn metadata_forms() {
         .collect();
     assert_eq!(hints.len(), 1);
     assert_eq!(hints[0].severity, Severity::Hint);
-    assert_eq!(hints[0].range.slice(text), "ref");
+    assert_eq!(hints[0].range.slice(text), "sleep");
+    let refs: Vec<(&str, &str)> = b.refs().map(|(n, r)| (n, r.slice(text))).collect();
+    assert_eq!(refs, [("other", "other")]);
 }
 
 #[test]

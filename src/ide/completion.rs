@@ -32,16 +32,7 @@ pub const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "GRAPHQL",
 ];
 
-pub const METADATA_KEYS: &[(&str, &str)] = &[
-    ("name", "name the request, for request variables and --name"),
-    ("no-redirect", "do not follow redirects"),
-    ("no-cookie-jar", "do not use the cookie jar"),
-    ("no-log", "keep no response history"),
-    ("timeout", "time limit for the whole exchange, e.g. 5 s"),
-    ("connection-timeout", "time limit for connecting"),
-    ("prompt", "ask for a variable's value before sending"),
-    ("note", "ask for confirmation before sending"),
-];
+pub use crate::syntax::METADATA_KEYS;
 
 pub const SYSTEM_VARIABLES: &[(&str, &str)] = &[
     ("$guid", "a random UUID v4"),

@@ -59,6 +59,15 @@ pub fn build(
     };
     let mut r = Resolver::new(file, block, ctx);
     let mut extra: Vec<Diagnostic> = Vec::new();
+    for (name, range) in b.refs() {
+        if find_request(file, name).is_none() {
+            extra.push(Diagnostic::error(
+                range,
+                "unknown-request",
+                format!("there is no request named `{name}` in this file (name one with `# @name {name}`)"),
+            ));
+        }
+    }
     let spec = build_spec(b, req, text, ctx, &mut r, &mut extra);
     let mut diags = r.diagnostics;
     diags.extend(extra);
@@ -488,7 +497,15 @@ fn visit_deps(
         return;
     }
     visiting.push(block);
-    for name in uses(file, text, block, ctx).0 {
+    // `# @ref NAME` first (httpyac: sent before, whether or not a value is read from
+    // it), then the requests whose responses the block reads.
+    let refs = file
+        .blocks
+        .get(block)
+        .into_iter()
+        .flat_map(|b| b.refs().map(|(n, _)| n.to_string()));
+    let names: Vec<String> = refs.chain(uses(file, text, block, ctx).0).collect();
+    for name in names {
         if let Some(dep) = find_request(file, &name)
             && !visiting.contains(&dep)
         {

@@ -188,6 +188,23 @@ impl Block {
                 (!name.is_empty()).then_some((name, description.trim()))
             })
     }
+    /// The requests named by `# @ref NAME...` (httpyac: send those first), each with
+    /// its range.
+    pub fn refs(&self) -> impl Iterator<Item = (&str, TextRange)> {
+        self.metadata
+            .iter()
+            .filter(|m| m.key.value.eq_ignore_ascii_case("ref"))
+            .filter_map(|m| m.value.as_ref())
+            .flat_map(|v| {
+                let text = v.value.as_str();
+                let base = text.as_ptr() as usize;
+                let start = v.range.start as usize;
+                text.split_whitespace().map(move |w| {
+                    let at = start + (w.as_ptr() as usize - base);
+                    (w, TextRange::new(at, at + w.len()))
+                })
+            })
+    }
     pub fn meta(&self, key: &str) -> Option<&Meta> {
         self.metadata
             .iter()

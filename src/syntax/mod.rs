@@ -8,7 +8,8 @@ mod str;
 
 pub use ast::*;
 pub use parser::{
-    parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr, run_on_parse_thread,
+    METADATA_KEYS, parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr,
+    run_on_parse_thread,
 };
 
 /// Parse by file name: Markdown (`.md`, `.markdown`) reads only ```http fences.

@@ -357,15 +357,17 @@ fn exact<T>(v: &mut Vec<T>) -> Box<[T]> {
     e.into_boxed_slice()
 }
 
-const KNOWN_META: &[&str] = &[
-    "name",
-    "no-redirect",
-    "no-cookie-jar",
-    "no-log",
-    "timeout",
-    "connection-timeout",
-    "prompt",
-    "note",
+/// The `# @key` metadata httplens knows, with what each does (completion shows these).
+pub const METADATA_KEYS: &[(&str, &str)] = &[
+    ("name", "name the request, for request variables and --name"),
+    ("no-redirect", "do not follow redirects"),
+    ("no-cookie-jar", "do not use the cookie jar"),
+    ("no-log", "keep no response history"),
+    ("timeout", "time limit for the whole exchange, e.g. 5 s"),
+    ("connection-timeout", "time limit for connecting"),
+    ("prompt", "ask for a variable's value before sending"),
+    ("note", "ask for confirmation before sending"),
+    ("ref", "send the named request first (once per session)"),
 ];
 
 const STANDARD_METHODS: &[&str] = &[
@@ -746,7 +748,10 @@ impl<'t> Parser<'t> {
         let (vs, ve) = trim_range(self.text, line_end - rest.len(), line_end);
         let key_range = TextRange::new(key_start, key_start + key_len);
         let value = (ve > vs).then(|| Spanned::new(self.src.str(vs, ve), TextRange::new(vs, ve)));
-        if !KNOWN_META.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+        if !METADATA_KEYS
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
             self.errors.push(Diagnostic::hint(
                 key_range,
                 "unknown-metadata",

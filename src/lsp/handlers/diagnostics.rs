@@ -230,8 +230,9 @@ pub fn resolve_all_cached(
             });
             continue;
         }
-        let uses_names =
-            names_everywhere || has_response_ref(crate::ide::block_var_refs(b).into_iter());
+        let uses_names = names_everywhere
+            || b.refs().next().is_some()
+            || has_response_ref(crate::ide::block_var_refs(b).into_iter());
         let key = if uses_names { full } else { lite };
         let diags = crate::request::build(file, &a.text, i, &ctx).1;
         if diags.iter().any(|d| (d.range.start as usize) < start) {
