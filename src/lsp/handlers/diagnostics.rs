@@ -301,10 +301,24 @@ mod tests {
         .unwrap();
         let mut text = String::from("@base = {{host}}/v1\n\n");
         for i in 0..30usize {
+            // Every third block reads no response (its cache key has no names), and
+            // some of them name a request with `# @ref`.
+            let prev = if i % 3 == 0 {
+                format!("# @ref r{}\n", (i + 4) % 30)
+            } else {
+                format!(
+                    "X-Prev: {{{{r{}.response.body.id}}}}\n",
+                    i.saturating_sub(1)
+                )
+            };
+            let (meta, header) = if i % 3 == 0 {
+                (prev, String::new())
+            } else {
+                (String::new(), prev)
+            };
             text.push_str(&format!(
-                "### r{i}\n# @name r{i}\nGET {{{{base}}}}/{i}?x={{{{unknown{}}}}}\nX-Prev: {{{{r{}.response.body.id}}}}\n\n",
+                "### r{i}\n# @name r{i}\n{meta}GET {{{{base}}}}/{i}?x={{{{unknown{}}}}}\n{header}\n",
                 i % 4,
-                i.saturating_sub(1)
             ));
         }
         std::fs::write(&path, &text).unwrap();
@@ -325,6 +339,8 @@ mod tests {
             "{{w}}",
             "# @name r1\n",
             "x-{{r7.response.headers.Location}}",
+            "# @ref r5\n",
+            "# @ref zz r2\n",
         ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut cache = BlockCache::default();
