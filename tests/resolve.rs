@@ -655,6 +655,44 @@ fn a_ref_sends_the_named_request_first_and_an_unknown_one_is_an_error_at_its_nam
 }
 
 #[test]
+fn httpyacs_name_dot_field_reads_the_named_response_when_nothing_else_defines_it() {
+    let ws = workspace_with(&[(
+        "h.http",
+        "@cfg.port = 8080\n\n### hunt\n# @name hunt\nPOST http://127.0.0.1/hunt\n\n### use\n# @name use\nGET http://127.0.0.1/h/{{hunt.id}}?p={{cfg.port}}&x={{hunt.owner.name}}\n",
+    )]);
+    let l = load(&ws.path().join("h.http"), ws.path(), None);
+    let dry = ResolveContext::dry_run(&l.ws);
+    assert_eq!(
+        request::dependencies(&l.parse.file, &l.text, l.block("use"), &dry),
+        ["hunt"]
+    );
+    let (s, d) = l.dry("use");
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(
+        s.url,
+        "http://127.0.0.1/h/{{hunt.id}}?p=8080&x={{hunt.owner.name}}"
+    );
+    let mut ex = HashMap::new();
+    ex.insert(
+        "hunt".to_string(),
+        RecordedExchange {
+            status: 200,
+            response_body: r#"{"id": 10, "owner": {"name": "b"}}"#.into(),
+            ..Default::default()
+        },
+    );
+    let send = ResolveContext {
+        exchanges: &ex,
+        dry_run: false,
+        ..ResolveContext::dry_run(&l.ws)
+    };
+    let (s, d) = l.build("use", &send);
+    assert!(d.is_empty(), "{d:?}");
+    // A defined dotted name wins over the response (`cfg` is no request anyway).
+    assert_eq!(s.url, "http://127.0.0.1/h/10?p=8080&x=b");
+}
+
+#[test]
 fn unknown_system_variables_and_rest_clients_azure_token_say_what_to_do() {
     let ws = workspace_with(&[(
         "s.http",

@@ -335,6 +335,23 @@ impl<'a> Resolver<'a> {
         }
         let Some(source) = chosen else {
             if candidates.is_empty() {
+                // httpyac: a named request's response body is a variable of that name:
+                // `{{login.token}}` for `{{login.response.body.$.token}}`, when nothing
+                // else defines the name. (Only dotted names: the editor's diagnostics
+                // cache counts on that, `has_response_ref`.)
+                if let Some((request, field)) = n.split_once('.')
+                    && !field.is_empty()
+                    && self.is_request_name(request)
+                {
+                    let path = format!("$.{field}");
+                    return self.request_ref(
+                        request,
+                        RefSource::Response,
+                        RefPart::Body,
+                        &path,
+                        range,
+                    );
+                }
                 let msg = self.unknown_message(n);
                 self.error(range, "unknown-variable", msg);
             } else {
@@ -529,6 +546,13 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    fn is_request_name(&self, name: &str) -> bool {
+        self.file
+            .blocks
+            .iter()
+            .any(|b| b.request.is_some() && b.request_name() == Some(name))
+    }
+
     fn request_ref(
         &mut self,
         request: &str,
@@ -541,12 +565,7 @@ impl<'a> Resolver<'a> {
             self.requests.push(request.to_string());
         }
         let Some(ex) = self.ctx.exchanges.exchange(request) else {
-            let known = self
-                .file
-                .blocks
-                .iter()
-                .any(|b| b.request.is_some() && b.request_name() == Some(request));
-            if !known {
+            if !self.is_request_name(request) {
                 self.error(
                     range,
                     "unknown-request",

@@ -138,7 +138,9 @@ impl BlockCache {
             .into_iter()
             .flatten()
             .filter_map(|i| old.get(i))
-            .find(|e| e.key == if e.names { full } else { lite })
+            // An entry without diagnostics kept (some pointed outside the block) is
+            // never reused: reusing it published none of them.
+            .find(|e| e.diags.is_some() && e.key == if e.names { full } else { lite })
     }
 }
 
@@ -154,8 +156,16 @@ fn hash_of(seed: u64, parts: &[&[u8]]) -> u64 {
     h.finish()
 }
 
+/// Can one of these references read a response (`{{a.response...}}`, or httpyac's
+/// `{{a.field}}`: any dotted name), so that what it resolves to depends on the names of
+/// the requests?
 fn has_response_ref(mut refs: impl Iterator<Item = crate::syntax::ast::VarRef>) -> bool {
-    refs.any(|r| matches!(r.expr, crate::syntax::ast::VarExpr::RequestRef { .. }))
+    use crate::syntax::ast::VarExpr;
+    refs.any(|r| match &r.expr {
+        VarExpr::RequestRef { .. } => true,
+        VarExpr::Name(n) => n.contains('.'),
+        _ => false,
+    })
 }
 
 pub fn resolve_all_cached(
@@ -341,6 +351,7 @@ mod tests {
             "x-{{r7.response.headers.Location}}",
             "# @ref r5\n",
             "# @ref zz r2\n",
+            "{{r4.id}}",
         ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut cache = BlockCache::default();
