@@ -245,8 +245,13 @@ pub fn resolve_all_cached(
             || has_response_ref(crate::ide::block_var_refs(b).into_iter());
         let key = if uses_names { full } else { lite };
         let diags = crate::request::build(file, &a.text, i, &ctx).1;
-        if diags.iter().any(|d| (d.range.start as usize) < start) {
-            // Points outside its block: not cacheable, use as is.
+        let end = b.range.end as usize;
+        if diags
+            .iter()
+            .any(|d| (d.range.start as usize) < start || (d.range.end as usize) > end)
+        {
+            // Points outside its block (into a definition elsewhere, which may move or
+            // change without this block's key changing): not cacheable, use as is.
             out.extend(diags);
             new.0.push(Entry {
                 key,
@@ -300,8 +305,17 @@ mod tests {
 
     /// The cache never changes the answer: after each of many random edits, the
     /// diagnostics from the previous edit's cache equal those computed from scratch.
+    /// Several seeds: seeds 1 and 7 each found a different cache bug (a diagnostic
+    /// pointing below its block kept stale; an entry stored without its diagnostics
+    /// reused as none).
     #[test]
     fn cached_resolver_diagnostics_equal_a_fresh_run_over_random_edits() {
+        for seed in [7, 1, 4, 9] {
+            random_edits(seed);
+        }
+    }
+
+    fn random_edits(seed: u64) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.http");
         std::fs::write(
@@ -353,10 +367,10 @@ mod tests {
             "# @ref zz r2\n",
             "{{r4.id}}",
         ];
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut cache = BlockCache::default();
         let mut seen_diags = 0;
-        for _ in 0..1500 {
+        for _ in 0..1000 {
             let bounds: Vec<usize> = text
                 .char_indices()
                 .map(|(i, _)| i)
@@ -373,10 +387,13 @@ mod tests {
             let analysis = Analysis::new(text.clone());
             let (cached, next) = resolve_all_cached(&ws, &analysis, &cache);
             let (fresh, _) = resolve_all_cached(&ws, &analysis, &BlockCache::default());
-            assert_eq!(cached, fresh, "after an edit at {a}..{b}:\n{text}");
+            assert_eq!(
+                cached, fresh,
+                "seed {seed}, after an edit at {a}..{b}:\n{text}"
+            );
             seen_diags += fresh.len();
             cache = next;
         }
-        assert!(seen_diags > 1500, "the edits keep producing diagnostics");
+        assert!(seen_diags > 1000, "the edits keep producing diagnostics");
     }
 }
