@@ -110,10 +110,8 @@ function M.send_all(cb)
   end
   state.origin_win = api.nvim_get_current_win()
   return client_mod.exec(client, bufnr, "httplens.sendAll", { uri = uri(bufnr) }, function(err, result)
-    if not err then
-      local n = type(result) == "table" and #result or 0
-      notify(("sent %d request%s"):format(n, n == 1 and "" or "s"))
-    end
+    -- The server sums the requests up itself (`window/showMessage`), naming any
+    -- that got no response.
     client_mod.refresh_lenses(bufnr)
     if cb then
       cb(err, result)

@@ -185,6 +185,14 @@ T.test(":HttpSendAll sends every request", function()
     T.eq(200, r.status, "status")
     T.ok(type(r.responseUri) == "string" and r.responseUri:match("^file:"), "responseUri")
   end
+  -- One summary, from the server (`window/showMessage`, which the plugin records).
+  T.wait(5000, function()
+    for _, m in ipairs(require("httplens.state").messages) do
+      if m:find("Sent 2 requests: 2 answered (200 ×2).", 1, true) then
+        return true
+      end
+    end
+  end, "the server's summary of the sent requests")
 end)
 
 T.test("the response buffer is served by the same client, with no request lenses", function()
