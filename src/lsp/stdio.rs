@@ -1,10 +1,11 @@
-//! The stdio transport, hardened. tower-lsp-server treats the first undecodable frame
-//! (bad JSON, JSON that is no JSON-RPC message, a missing or non-numeric
-//! `Content-Length`) as the end of input and stops the whole session. So frames are
-//! checked before tower-lsp sees them: a bad one is answered here with the JSON-RPC
-//! error (-32700 parse error, -32600 invalid request) and dropped, and the session
-//! goes on. The answers are merged into stdout between the server's own frames. End of
-//! input is reported, so the server can stop promptly even with work in flight.
+//! The stdio transport, in place of tower-lsp-server's own ([`serve`]): that one treats
+//! the first undecodable frame (bad JSON, JSON that is no JSON-RPC message, a missing
+//! or non-numeric `Content-Length`) as the end of input and stops the whole session,
+//! and its codec keeps a buffer as big as the biggest message. Here frames are read and
+//! checked, then handed to tower-lsp's service: a bad one is answered with the JSON-RPC
+//! error (-32700 parse error, -32600 invalid request) and dropped, and the session goes
+//! on. Every read and write goes in pieces of at most 64 KiB. End of input is
+//! reported, so the server can stop promptly even with work in flight.
 //!
 //! On the way out, big answers skip tower-lsp's serialization: a handler registers a
 //! [`Json`] (what writes the answer, piece by piece) in [`Splices`] and returns a
