@@ -57,6 +57,14 @@ fn pos(line: u32, character: u32) -> Value {
     json!({"line": line, "character": character})
 }
 
+/// The response document a `httplens.send` answer names.
+fn response_doc(answer: &Value) -> String {
+    let uri = answer["result"]["responseUri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    std::fs::read_to_string(uri.trim_start_matches("file://")).unwrap()
+}
+
 fn lens_titles(lenses: &Value) -> Vec<String> {
     lenses
         .as_array()
@@ -850,13 +858,7 @@ fn send_all_goes_through_the_engine_with_outputs_notes_and_progress() {
     *c.picker.lock().unwrap() = Some("Send".into());
     let r = c.execute("httplens.send", json!({"uri": uri, "line": 8}));
     assert_eq!(r["result"]["status"], 200, "{r}");
-    let doc = std::fs::read_to_string(
-        r["result"]["responseUri"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("file://"),
-    )
-    .unwrap();
+    let doc = response_doc(&r);
     assert!(doc.contains("who=jane"), "{doc}");
     c.shutdown();
 }
@@ -914,13 +916,7 @@ who={{who}} pw={{password}}
         .insert("password".into(), "s3cr3t-typed".into());
     let r = c.execute("httplens.send", json!({"uri": uri, "line": 3}));
     assert_eq!(r["result"]["status"], 200, "{r}");
-    let doc = std::fs::read_to_string(
-        r["result"]["responseUri"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("file://"),
-    )
-    .unwrap();
+    let doc = response_doc(&r);
     assert!(doc.contains("body=who=jane pw=***"), "{doc}");
     assert!(!doc.contains("s3cr3t-typed"), "{doc}");
     let asked: Vec<Value> = c
@@ -1147,13 +1143,7 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
     // A signed request to the protected endpoint.
     let r = c.execute("httplens.send", json!({"uri": uri, "line": 2}));
     assert_eq!(r["result"]["status"], 200, "{r}");
-    let doc = std::fs::read_to_string(
-        r["result"]["responseUri"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("file://"),
-    )
-    .unwrap();
+    let doc = response_doc(&r);
     assert!(doc.contains("demo.user@example.test"), "{doc}");
     // Sign out, then sign in with a browser that never comes back: the pasted
     // redirect URL completes it.

@@ -442,24 +442,22 @@ fn looks_like_request_line(t: &str) -> bool {
         _ => rest,
     };
     // One target: no space but inside `{{ }}` (`{{$randomInt 1 9}}`).
-    let mut outside = String::new();
     let mut tail = target;
+    let spaced = |t: &str| t.contains([' ', '\t']);
     while let Some(open) = tail.find("{{") {
-        outside.push_str(&tail[..open]);
+        if spaced(&tail[..open]) {
+            return false;
+        }
         match tail[open..].find("}}") {
             Some(close) => tail = &tail[open + close + 2..],
-            None => {
-                tail = &tail[open..];
-                break;
-            }
+            None => break,
         }
     }
-    outside.push_str(tail);
     (target.starts_with('/')
         || target.starts_with("http://")
         || target.starts_with("https://")
         || target.starts_with("{{"))
-        && !outside.contains([' ', '\t'])
+        && !spaced(tail)
 }
 
 impl<'t> Parser<'t> {
