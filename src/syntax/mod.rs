@@ -7,9 +7,9 @@ mod parser;
 mod str;
 
 pub use ast::*;
+pub(crate) use parser::run_on_parse_thread;
 pub use parser::{
     METADATA_KEYS, parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr,
-    run_on_parse_thread,
 };
 
 /// Parse by file name: Markdown (`.md`, `.markdown`) reads only ```http fences.

@@ -29,7 +29,7 @@ use super::ast::*;
 use super::str::Source;
 use crate::text::TextRange;
 pub use template::parse_var_expr;
-pub use worker::run_on_parse_thread;
+pub(crate) use worker::run_on_parse_thread;
 
 /// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
 /// contents), split exactly as the parser splits values: ranges are offsets into
@@ -45,22 +45,26 @@ pub(crate) use template::template_parts;
 /// A big file is parsed in two halves at once, split at a `###` line: such a line
 /// always starts a block, and nothing the parser keeps crosses a block, so the two
 /// trees joined are the tree of the whole (tested against one pass in
-/// `tests/syntax.rs`).
+/// `tests/syntax.rs`). The second half is parsed on the kept parse thread over its own
+/// copy of the text (a `'static` job: it borrows nothing of the caller's), which it
+/// drops when done; its tree keeps only its own copy of its half (`Source`).
 pub fn parse(text: &str) -> Parse {
     if text.len() >= PARALLEL_FROM
         && let Some(mid) = split_point(text)
     {
-        let second =
-            worker::start(|| parse_part(text, mid, text.len(), blocks_in(text, mid, text.len())));
+        let copy: Box<str> = text.into();
+        let second = worker::start(move || {
+            let text = &*copy;
+            parse_part(text, mid, text.len(), blocks_in(text, mid, text.len()))
+        });
         let first = parse_part(text, 0, mid, blocks_in(text, 0, text.len()));
         // A panic in the parser is a bug; should one happen on the parse thread,
         // parsing in one pass gives the caller what it would have had without it.
-        if let Some(second) = second.wait() {
+        if let Ok(second) = second.recv() {
             return join(first, second, text.len());
         }
     }
-    let p = parse_part(text, 0, text.len(), blocks_in(text, 0, text.len()));
-    join(p, Parsed::default(), text.len())
+    parse_one_pass(text)
 }
 
 /// [`parse`] in one pass on this thread (what the two halves must add up to).
