@@ -24,7 +24,7 @@ impl SignInObserver for InProcessBrowser {
 }
 
 fn bench(c: &mut Criterion) {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -32,7 +32,7 @@ fn spec(url: String) -> RequestSpec {
 }
 
 fn send(c: &mut Criterion) {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

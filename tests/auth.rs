@@ -45,7 +45,7 @@ impl SignInObserver for BrowserStub {
 }
 
 fn browser() -> reqwest::Client {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     reqwest::Client::builder()
         .danger_accept_invalid_certs(true)
         .no_proxy()
@@ -55,7 +55,7 @@ fn browser() -> reqwest::Client {
 }
 
 fn no_follow() -> reqwest::Client {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(true)

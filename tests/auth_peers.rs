@@ -49,7 +49,7 @@ fn session(
     store: Arc<dyn TokenStore>,
     dir: &std::path::Path,
 ) -> (AuthSession, Arc<CookieBrowser>) {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     let b = Arc::new(CookieBrowser {
         opened: AtomicUsize::new(0),
     });
@@ -62,7 +62,7 @@ fn session(
 }
 
 fn client() -> reqwest::Client {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(15))
@@ -134,7 +134,7 @@ async fn child_refresh() {
             "Client ID": "httplens-native", "Scope": "openid email profile offline_access"}),
     );
     let store: Arc<dyn TokenStore> = Arc::new(httplens::auth::store::FileStore::new(&config));
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     // Not interactive: a refresh failure must show as an error, not as a new sign-in.
     let s = AuthSession::new(vec![p], store, config.clone());
     // Start together with the other child: say ready, wait for the parent's go.

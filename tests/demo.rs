@@ -282,7 +282,7 @@ fn walk_login_without_following(url: &str) -> String {
         .enable_all()
         .build()
         .unwrap();
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     rt.block_on(async {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -542,7 +542,7 @@ fn demo_falls_back_to_signing_in_itself_when_the_browser_fails() {
 /// `x-api-key`, tells a user token from a service token, and honours `Store`.
 #[tokio::test]
 async fn demo_api_checks_tokens_with_the_provider() {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     let servers = httplens::demo::start_servers(0, 0).await.unwrap();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let api = servers.api_url().to_string();

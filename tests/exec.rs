@@ -37,7 +37,7 @@ struct Env {
 }
 
 fn env() -> Env {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
     Env {
         dir: tmp.path().to_path_buf(),
@@ -486,7 +486,7 @@ struct Fixture {
 }
 
 fn fixture(text: &str) -> Fixture {
-    httplens::cli::install_crypto_provider();
+    httplens::process::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ws");
     std::fs::create_dir_all(dir.join(".git")).unwrap();

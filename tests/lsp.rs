@@ -1054,7 +1054,7 @@ fn start_ims_and_api() -> (tokio::runtime::Runtime, String, String) {
         .build()
         .unwrap();
     let (provider, api_url) = rt.block_on(async {
-        httplens::cli::install_crypto_provider();
+        httplens::process::install_crypto_provider();
         let ims = ims::start(ims::ImsConfig {
             auto_approve: true,
             ..Default::default()

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use httplens::env::RecordedExchange;
 use httplens::env::{ResolveContext, Workspace};
-use httplens::request::{self, BodySpec, RecordedExchange, RequestSpec, curl};
+use httplens::request::{self, BodySpec, RequestSpec, curl};
 use httplens::secret::Secret;
 use httplens::syntax::{self, Diagnostic, Parse, Severity, TokenKind};
 

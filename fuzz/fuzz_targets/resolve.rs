@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
+use httplens::env::NoTokens;
 use httplens::env::{DotEnv, EnvFileKind, Environments, NoExchanges, ResolveContext, Workspace};
-use httplens::request::{self, NoTokens};
+use httplens::request;
 use httplens::syntax::BodyPart;
 use libfuzzer_sys::fuzz_target;
 

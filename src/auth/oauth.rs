@@ -35,7 +35,7 @@ pub struct Endpoints {
 /// The client used for every provider call: no redirects (a token endpoint that
 /// redirects is misconfigured, and following it could send the code elsewhere).
 pub fn http_client() -> reqwest::Client {
-    crate::cli::install_crypto_provider();
+    crate::process::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))

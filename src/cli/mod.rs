@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::process::{error_line, init_logging, install_crypto_provider, runtime};
+
 mod auth_cmds;
 mod demo;
 mod run;
@@ -170,39 +172,6 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// rustls needs a process-wide crypto provider before any client is built.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Logs go to stderr only (stdout belongs to the protocol or the output), filtered by
-/// `HTTPLENS_LOG` (`tracing` syntax), default `warn`.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HTTPLENS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
-}
-
-/// The async runtime of a CLI command (two workers: the machine may have two cores);
-/// `None` after saying why it could not start.
-pub fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            error_line(format!("cannot start the async runtime: {e}"));
-            None
-        }
-    }
-}
-
 /// One line from stdin, read off the async threads; `None` at end of input.
 pub async fn read_stdin_line() -> Option<String> {
     tokio::task::spawn_blocking(|| {
@@ -215,9 +184,4 @@ pub async fn read_stdin_line() -> Option<String> {
     .await
     .ok()
     .flatten()
-}
-
-/// Print one clear sentence to stderr (the CLI's error channel).
-pub fn error_line(msg: impl std::fmt::Display) {
-    eprintln!("httplens: {msg}");
 }

@@ -39,7 +39,7 @@ impl DemoServers {
 /// taken (or 0), a free one.
 pub async fn start_servers(provider_port: u16, api_port: u16) -> std::io::Result<DemoServers> {
     // The API's HTTP client needs the process-wide TLS provider (tests call this too).
-    crate::cli::install_crypto_provider();
+    crate::process::install_crypto_provider();
     let cfg = |port| ims::ImsConfig {
         port,
         // The demo's redirect is http on loopback (no certificate warning).

@@ -69,7 +69,7 @@ fn loopback(u: &Url) -> Result<(), RobotError> {
 /// outcome: a code exchanged, or the provider's error).
 pub async fn sign_in_as_demo_user(authorize_url: &str) -> Result<(), RobotError> {
     // reqwest needs the process-wide provider; harmless when it is already there.
-    crate::cli::install_crypto_provider();
+    crate::process::install_crypto_provider();
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 pub mod dotenv;
 pub mod files;
+pub mod lookup;
 pub mod resolve;
 pub mod system;
 pub mod template;
@@ -41,6 +42,7 @@ pub use dotenv::DotEnv;
 pub use files::{
     AuthConfig, EnvDiagnostic, EnvError, EnvFileKind, EnvVar, Environment, Environments,
 };
+pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
 pub use resolve::{NoExchanges, ResolveContext, Resolver, is_secret_prompt};
 pub use template::parse_template;
 pub use workspace::{absolute, workspace_root};

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::request::spec::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
+use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
 use crate::secret::SecretSet;
 use crate::syntax::ast::{
     Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,

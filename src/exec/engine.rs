@@ -18,8 +18,8 @@ use super::client::{Client, ClientConfig, SendOptions};
 use super::history::{self, History, RequestOrigin, SavedDocument};
 use super::render::{DocumentExtras, render_document_with_notes};
 use super::response::{Response, ResponseBody};
-use crate::env::{ResolveContext, Workspace};
-use crate::request::{self, RecordedExchange, RequestSpec};
+use crate::env::{NoTokens, RecordedExchange, ResolveContext, TokenLookup, Workspace};
+use crate::request::{self, RequestSpec};
 use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::{HttpFile, Severity, TokenKind};
 use crate::text::LineIndex;
@@ -203,7 +203,7 @@ impl Engine {
     ) -> Vec<Outcome> {
         let deps: Vec<usize> = {
             let exchanges = self.exchanges();
-            let ctx = self.context(input, &exchanges, &NoTokenLookup, true);
+            let ctx = self.context(input, &exchanges, &NoTokens, true);
             request::dependencies(input.file, input.text, block, &ctx)
                 .into_iter()
                 .filter(|n| !exchanges.contains_key(n))
@@ -257,7 +257,7 @@ impl Engine {
             // Dependencies that come later in the file are sent first, once.
             let deps: Vec<usize> = {
                 let exchanges = self.exchanges();
-                let ctx = self.context(input, &exchanges, &NoTokenLookup, true);
+                let ctx = self.context(input, &exchanges, &NoTokens, true);
                 request::dependencies(input.file, input.text, b, &ctx)
                     .into_iter()
                     .filter(|n| !exchanges.contains_key(n))
@@ -283,7 +283,7 @@ impl Engine {
         &self,
         input: &'a FileInput<'a>,
         exchanges: &'a HashMap<String, RecordedExchange>,
-        tokens: &'a dyn request::TokenLookup,
+        tokens: &'a dyn TokenLookup,
         dry_run: bool,
     ) -> ResolveContext<'a> {
         ResolveContext {
@@ -324,7 +324,7 @@ impl Engine {
     ) -> Result<(RequestSpec, HashMap<(String, TokenKind), Secret>), String> {
         let exchanges = self.exchanges();
         let profiles = {
-            let ctx = self.context(input, &exchanges, &NoTokenLookup, true);
+            let ctx = self.context(input, &exchanges, &NoTokens, true);
             request::auth_profiles(input.file, input.text, block, &ctx)
         };
         let mut tokens: HashMap<(String, TokenKind), Secret> = HashMap::new();
@@ -350,7 +350,7 @@ impl Engine {
             }
         }
         let prompts = {
-            let ctx = self.context(input, &exchanges, &NoTokenLookup, true);
+            let ctx = self.context(input, &exchanges, &NoTokens, true);
             request::prompts(input.file, block, &ctx)
         };
         if let Some((name, _)) = prompts.first() {
@@ -546,13 +546,5 @@ impl Engine {
 fn discard_spill(resp: &Response) {
     if let ResponseBody::Spilled { path, .. } = &resp.body {
         let _ = std::fs::remove_file(path);
-    }
-}
-
-/// The token lookup used for dry-run questions (which profiles, which requests).
-struct NoTokenLookup;
-impl request::TokenLookup for NoTokenLookup {
-    fn token(&self, _profile: &str, _kind: TokenKind) -> Option<Secret> {
-        None
     }
 }

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::request::{BodySpec, RecordedExchange, RequestSpec};
+use crate::env::RecordedExchange;
+use crate::request::{BodySpec, RequestSpec};
 
 /// Bodies larger than this are written to a file instead of being kept in memory.
 pub const SPILL_THRESHOLD: usize = 1024 * 1024;

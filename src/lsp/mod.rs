@@ -41,7 +41,7 @@ pub fn run_stdio() -> u8 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            crate::cli::error_line(format!("cannot start the language server's runtime: {e}"));
+            crate::process::error_line(format!("cannot start the language server's runtime: {e}"));
             return 1;
         }
     };

@@ -20,9 +20,9 @@ use super::ext::SendResult;
 use super::server::Server;
 use super::session::{self, Document, path_to_uri};
 use super::workspace;
-use crate::env::{ResolveContext, Workspace};
+use crate::env::{NoTokens, ResolveContext, Workspace};
 use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
-use crate::request::{self, NoTokens};
+use crate::request;
 use crate::secret::Secret;
 use crate::syntax::ast::TokenKind;
 

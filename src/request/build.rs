@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
+use crate::env::NoTokens;
 use crate::env::resolve::{ResolveContext, Resolver};
 use crate::env::template::parse_template;
 use crate::secret::SecretSet;
@@ -565,7 +566,7 @@ pub fn prompts_to_ask(
         workspace,
         overrides,
         exchanges: &crate::env::NoExchanges,
-        tokens: &super::NoTokens,
+        tokens: &NoTokens,
         dry_run: true,
     };
     let blocks: Vec<usize> = match target {
@@ -632,7 +633,7 @@ fn uses(
         workspace: ctx.workspace,
         overrides: ctx.overrides,
         exchanges: &crate::env::NoExchanges,
-        tokens: &super::spec::NoTokens,
+        tokens: &NoTokens,
         dry_run: true,
     };
     let mut r = Resolver::new(file, block, &dry);

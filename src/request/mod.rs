@@ -11,11 +11,13 @@
 //!    each naming its own file). Then ask what a block needs:
 //!    - [`dependencies`]: the `# @name`s it reads responses from (transitively, in send
 //!      order); the engine sends those first and records them as
-//!      [`RecordedExchange`]s (an [`ExchangeLookup`], e.g. a
+//!      [`RecordedExchange`](crate::env::RecordedExchange)s (an
+//!      [`ExchangeLookup`](crate::env::ExchangeLookup), e.g. a
 //!      `HashMap<String, RecordedExchange>`).
 //!    - [`auth_profiles`]: the `(profile, TokenKind)` pairs it uses through
 //!      `$auth.token("id")` / `$auth.idToken("id")`; the engine obtains the tokens
-//!      (signing in if needed) and hands them over as a [`TokenLookup`] (e.g. a
+//!      (signing in if needed) and hands them over as a
+//!      [`TokenLookup`](crate::env::TokenLookup) (e.g. a
 //!      `HashMap<(String, TokenKind), Secret>`). The profiles' configuration is
 //!      `workspace.env.auth` ([`AuthConfig`](crate::env::AuthConfig): the merged
 //!      `Security.Auth` object, its source files and the private values as secrets).

@@ -1,0 +1,161 @@
+//! The layers of the crate depend one way: parse -> resolve -> send -> sign in -> editor
+//! features -> front ends. This test reads every file under `src/` and fails on an
+//! import that points up the stack (or on a module missing from the table below), so
+//! a new arrow up is caught when it is written, not when a cycle has grown around it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Each top-level module of `src/` with its rank: a module may use only modules of a
+/// lower rank. Modules of the same rank may not use each other.
+const LAYERS: &[(&str, u8)] = &[
+    // Leaves: ranges and line counting, the secret type, process wiring.
+    ("text", 0),
+    ("secret", 0),
+    ("process", 0),
+    // parse
+    ("syntax", 1),
+    // resolve: values, then the pure step to a RequestSpec
+    ("env", 2),
+    ("request", 3),
+    // send
+    ("exec", 4),
+    // sign in (implements exec's TokenSource)
+    ("auth", 5),
+    // editor features (protocol-free) and the demo's local provider and API
+    ("ide", 6),
+    ("demo", 6),
+    // front ends
+    ("lsp", 7),
+    ("cli", 8),
+];
+
+fn rank(module: &str) -> Option<u8> {
+    LAYERS.iter().find(|(m, _)| *m == module).map(|&(_, r)| r)
+}
+
+/// The top-level modules a source text names through `crate::` paths (`use
+/// crate::{a::X, b}` groups included), comments left out.
+fn crate_modules_used(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .map(|l| l.split_once("//").map_or(l, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut used = BTreeSet::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        // `httplens::crate::` cannot happen; a path such as `$crate::` is a macro's.
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + "crate::".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+            continue;
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 1;
+            let mut name = String::new();
+            let mut at_name = true;
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+                if depth == 1 && c == ',' {
+                    at_name = true;
+                    continue;
+                }
+                if at_name {
+                    if c.is_alphanumeric() || c == '_' {
+                        name.push(c);
+                    } else if !name.is_empty() {
+                        used.insert(std::mem::take(&mut name));
+                        at_name = false;
+                    }
+                }
+            }
+            if !name.is_empty() {
+                used.insert(name);
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                used.insert(name);
+            }
+        }
+    }
+    used
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src/") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_import_points_down_the_stack() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut wrong = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        let top = rel
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .map(|s| s.trim_end_matches(".rs").to_owned())
+            .expect("a file name");
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let Some(own) = rank(&top) else {
+            wrong.push(format!(
+                "src/{top}: a module missing from the layer table in tests/layers.rs (add it where it belongs)"
+            ));
+            continue;
+        };
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        for used in crate_modules_used(&text) {
+            if used == top {
+                continue;
+            }
+            match rank(&used) {
+                Some(r) if r < own => {}
+                Some(_) => wrong.push(format!(
+                    "{}: `{top}` uses `{used}`, which is not below it",
+                    rel.display()
+                )),
+                // `crate::SomeItem` re-exported at the root, or a macro: not a module.
+                None => {}
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(
+        wrong.is_empty(),
+        "imports up the stack:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_scanner_reads_groups_and_skips_comments() {
+    let text = "use crate::{env::{A, B}, request::C};\n// crate::lsp in a comment\nlet x = crate::exec::send();\nmacro_rules! m { () => { $crate::text::X } }\n";
+    let used: Vec<String> = crate_modules_used(text).into_iter().collect();
+    assert_eq!(used, ["env", "exec", "request"]);
+}
