@@ -408,6 +408,7 @@ fn auth_tokens_are_secrets_and_profiles_are_listed() {
     )]);
     let ctx = ResolveContext {
         tokens: &tokens,
+        script: httplens::env::ScriptVars::none(),
         dry_run: false,
         ..ResolveContext::dry_run(&l.ws)
     };

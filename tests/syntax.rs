@@ -696,7 +696,12 @@ fn jetbrains_pre_request_scripts_and_response_references() {
     assert!(errors(&p).is_empty(), "{:?}", p.errors);
     let r = p.file.blocks[0].request.as_ref().unwrap();
     assert_eq!(r.target.as_written(), "/x");
-    assert_eq!(r.handlers.len(), 1);
+    // The pre-request script joins the request's handlers, marked as such.
+    assert_eq!(r.handlers.len(), 2);
+    assert!(r.handlers[0].pre && !r.handlers[1].pre);
+    assert!(
+        matches!(&r.handlers[0].kind, HandlerKind::Script(s) if s.contains("request.variables.set"))
+    );
     assert_eq!(
         kinds(&p),
         [

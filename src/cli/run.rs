@@ -202,6 +202,14 @@ async fn run_async(args: RunArgs) -> u8 {
         None => engine.send_all(&input, &cancel, &observer).await,
     };
     observer.clear();
+    // `client.log` lines of the scripts (masked like everything else) go to stderr.
+    for o in &outcomes {
+        if let Ok(sent) = &o.result {
+            for l in &sent.logs {
+                eprintln!("{}: {l}", o.label());
+            }
+        }
+    }
     let all_passed = outcomes.iter().all(Outcome::passed);
     // `--name` prints the request asked for alone; its dependencies only count.
     let shown: Vec<&Outcome> = outcomes

@@ -42,7 +42,7 @@ pub use dotenv::DotEnv;
 pub use files::{
     AuthConfig, EnvDiagnostic, EnvError, EnvFileKind, EnvVar, Environment, Environments,
 };
-pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
+pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
 pub use resolve::{NoExchanges, ResolveContext, Resolver, is_secret_prompt};
 pub use template::parse_template;
 pub use workspace::{absolute, workspace_root};

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
+use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
 use crate::secret::SecretSet;
 use crate::syntax::ast::{
     Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,
@@ -42,6 +42,8 @@ pub struct ResolveContext<'a> {
     pub exchanges: &'a dyn ExchangeLookup,
     /// Tokens the engine obtained beforehand.
     pub tokens: &'a dyn TokenLookup,
+    /// Variables scripts have set (`client.global`, `request.variables`).
+    pub script: &'a ScriptVars,
     /// A dry run (`show`, editor previews): missing responses, tokens and prompt
     /// answers are left as written without a diagnostic.
     pub dry_run: bool,
@@ -55,6 +57,7 @@ impl<'a> ResolveContext<'a> {
             overrides: &NO_OVERRIDES,
             exchanges: &NO_EXCHANGES,
             tokens: &NO_TOKENS,
+            script: ScriptVars::none(),
             dry_run: true,
         }
     }
@@ -77,6 +80,10 @@ enum Source {
     Def(usize, usize),
     Env(String),
     Shared(String),
+    /// `request.variables.set` in a pre-request script.
+    ScriptRequest(String),
+    /// `client.global.set` in a script.
+    ScriptGlobal(String),
 }
 
 /// The site a template is expanded for.
@@ -265,6 +272,9 @@ impl<'a> Resolver<'a> {
     /// Candidate sources of `n` for a use at `offset`, highest precedence first.
     fn candidates(&self, n: &str, offset: usize) -> Vec<Source> {
         let mut out = Vec::new();
+        if self.ctx.script.request.contains_key(n) {
+            out.push(Source::ScriptRequest(n.to_string()));
+        }
         if let Some(own) = self.file.blocks.get(self.block)
             && own.request.is_some()
             && let Some(i) = own
@@ -276,6 +286,9 @@ impl<'a> Resolver<'a> {
         }
         if self.ctx.workspace.env.get(n).is_some() {
             out.push(Source::Env(n.to_string()));
+        }
+        if self.ctx.script.global.contains_key(n) {
+            out.push(Source::ScriptGlobal(n.to_string()));
         }
         let mut above = Vec::new();
         let mut below = Vec::new();
@@ -351,6 +364,26 @@ impl<'a> Resolver<'a> {
                         &path,
                         range,
                     );
+                }
+                if let Some((b, _)) = self.file.script_setting(n) {
+                    // Set by a script that has not run yet (in this session): a dry run
+                    // leaves it as written, like a response not fetched yet.
+                    if !self.ctx.dry_run {
+                        let block = &self.file.blocks[b];
+                        let which = match block.name() {
+                            Some(name) => format!("the request `{name}`"),
+                            None => format!("the block at line {}", block.first_line + 1),
+                        };
+                        self.error(
+                            range,
+                            "script-variable",
+                            format!(
+                                "`{n}` is set by a script of {which}, which has not run yet in this session: send that request first"
+                            ),
+                        );
+                    }
+                    self.incomplete = true;
+                    return None;
                 }
                 let msg = self.unknown_message(n);
                 self.error(range, "unknown-variable", msg);
@@ -441,6 +474,8 @@ impl<'a> Resolver<'a> {
                     s
                 })
             }
+            Source::ScriptRequest(name) => self.ctx.script.request.get(name).cloned(),
+            Source::ScriptGlobal(name) => self.ctx.script.global.get(name).cloned(),
         };
         self.stack.pop();
         let incomplete = self.incomplete;

@@ -18,10 +18,11 @@ use super::client::{Client, ClientConfig, SendOptions};
 use super::history::{self, History, RequestOrigin, SavedDocument};
 use super::render::{DocumentExtras, render_document_with_notes};
 use super::response::{Response, ResponseBody};
-use crate::env::{NoTokens, RecordedExchange, ResolveContext, TokenLookup, Workspace};
-use crate::request::{self, RequestSpec};
+use crate::env::{NoTokens, RecordedExchange, ResolveContext, ScriptVars, TokenLookup, Workspace};
+use crate::request::{self, BodySpec, RequestSpec};
+use crate::script;
 use crate::secret::{Secret, SecretSet};
-use crate::syntax::ast::{HttpFile, Severity, TokenKind};
+use crate::syntax::ast::{Handler, HandlerKind, HttpFile, Severity, TokenKind};
 use crate::text::LineIndex;
 
 /// How an engine is set up (one per workspace root: the cookie jar is per workspace).
@@ -38,6 +39,8 @@ pub struct EngineConfig {
     pub insecure: bool,
     /// Used when a request has no `@timeout`.
     pub default_timeout: Option<Duration>,
+    /// What one script may use (CPU time, memory).
+    pub script_limits: script::Limits,
 }
 
 impl EngineConfig {
@@ -49,6 +52,7 @@ impl EngineConfig {
             history_size: history::DEFAULT_KEEP,
             insecure: false,
             default_timeout: None,
+            script_limits: script::Limits::default(),
         }
     }
 }
@@ -118,8 +122,10 @@ pub struct Sent {
     pub saved: Option<SavedDocument>,
     /// Where `>> path` wrote the body.
     pub output: Option<PathBuf>,
-    /// Notes shown in the document (skipped handlers are there too).
+    /// Notes shown in the document (script logs and errors are there too).
     pub notes: Vec<String>,
+    /// `client.log` lines of the request's scripts, secrets masked.
+    pub logs: Vec<String>,
     /// The secrets of the request, to mask anything else shown from the response.
     pub secrets: SecretSet,
 }
@@ -147,6 +153,8 @@ pub struct Engine {
     tokens: Arc<dyn TokenSource>,
     /// Responses of named requests, by `# @name`, for this session.
     exchanges: Mutex<HashMap<String, RecordedExchange>>,
+    /// `client.global` variables scripts set, for this session.
+    globals: Mutex<BTreeMap<String, String>>,
 }
 
 impl Engine {
@@ -161,6 +169,7 @@ impl Engine {
             client,
             tokens,
             exchanges: Mutex::new(HashMap::new()),
+            globals: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -177,6 +186,14 @@ impl Engine {
     /// The session's recorded exchanges (for previews that read request variables).
     pub fn exchanges(&self) -> HashMap<String, RecordedExchange> {
         self.exchanges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The `client.global` variables scripts have set in this session.
+    pub fn globals(&self) -> BTreeMap<String, String> {
+        self.globals
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -286,11 +303,23 @@ impl Engine {
         tokens: &'a dyn TokenLookup,
         dry_run: bool,
     ) -> ResolveContext<'a> {
+        self.context_with(input, exchanges, tokens, ScriptVars::none(), dry_run)
+    }
+
+    fn context_with<'a>(
+        &self,
+        input: &'a FileInput<'a>,
+        exchanges: &'a HashMap<String, RecordedExchange>,
+        tokens: &'a dyn TokenLookup,
+        script: &'a ScriptVars,
+        dry_run: bool,
+    ) -> ResolveContext<'a> {
         ResolveContext {
             workspace: input.workspace,
             overrides: input.overrides,
             exchanges,
             tokens,
+            script,
             dry_run,
         }
     }
@@ -321,6 +350,7 @@ impl Engine {
         block: usize,
         cancel: &CancellationToken,
         refreshed: Option<&HashMap<(String, TokenKind), Secret>>,
+        vars: &ScriptVars,
     ) -> Result<(RequestSpec, HashMap<(String, TokenKind), Secret>), String> {
         let exchanges = self.exchanges();
         let profiles = {
@@ -358,7 +388,7 @@ impl Engine {
                 "the request asks for `{name}` (# @prompt): pass --var {name}=VALUE"
             ));
         }
-        let ctx = self.context(input, &exchanges, &tokens, false);
+        let ctx = self.context_with(input, &exchanges, &tokens, vars, false);
         let (spec, diags) = request::build(input.file, input.text, block, &ctx);
         if let Some(d) = diags.iter().find(|d| d.severity == Severity::Error) {
             let b = &input.file.blocks[block];
@@ -411,7 +441,25 @@ impl Engine {
         observer: &dyn Observer,
         outcome: &mut Outcome,
     ) -> Result<Sent, String> {
-        let (mut spec, tokens) = self.prepare(input, block, cancel, None).await?;
+        let handlers: Vec<&Handler> = input.file.blocks[block]
+            .request
+            .as_ref()
+            .map(|r| r.handlers.iter().collect())
+            .unwrap_or_default();
+        let mut vars = ScriptVars {
+            global: self.globals(),
+            request: BTreeMap::new(),
+        };
+        let mut scripts = ScriptResults::default();
+        for h in handlers.iter().filter(|h| h.pre) {
+            let data = self.pre_request_data(input, block, &vars);
+            let run = self.run_script(input, block, h, data, None, &vars).await;
+            vars.global = run.outcome.globals.clone();
+            vars.request = run.outcome.request_vars.clone();
+            scripts.add(run);
+        }
+        self.set_globals(&vars.global);
+        let (mut spec, tokens) = self.prepare(input, block, cancel, None, &vars).await?;
         outcome.name = spec.name.clone();
         outcome.line = spec.line;
         outcome.method = spec.method.clone();
@@ -457,7 +505,9 @@ impl Engine {
             match refresh_error {
                 Some(e) => notes.push(e),
                 None => {
-                    let (again, _) = self.prepare(input, block, cancel, Some(&refreshed)).await?;
+                    let (again, _) = self
+                        .prepare(input, block, cancel, Some(&refreshed), &vars)
+                        .await?;
                     let mut secrets = again.secrets.clone();
                     secrets.extend(&spec.secrets);
                     spec = again;
@@ -472,19 +522,37 @@ impl Engine {
                 }
             }
         }
+        let recorded = response.to_recorded(&spec);
         if let Some(name) = input.file.blocks[block].request_name() {
             self.exchanges
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(name.to_string(), response.to_recorded(&spec));
+                .insert(name.to_string(), recorded.clone());
         }
-        let assertions: Vec<AssertionResult> = check_all(&spec.assertions, &response)
-            .into_iter()
-            .map(|mut a| {
-                a.reason = a.reason.map(|r| spec.secrets.mask(&r));
-                a
-            })
-            .collect();
+        for h in handlers.iter().filter(|h| !h.pre) {
+            let data = sent_request_data(&spec, &recorded);
+            vars.global = self.globals();
+            let run = self
+                .run_script(
+                    input,
+                    block,
+                    h,
+                    data,
+                    Some(response_data(&spec, &recorded)),
+                    &vars,
+                )
+                .await;
+            self.set_globals(&run.outcome.globals);
+            scripts.add(run);
+        }
+        let mut assertions: Vec<AssertionResult> = check_all(&spec.assertions, &response);
+        assertions.extend(scripts.assertions);
+        for a in &mut assertions {
+            a.reason = a.reason.take().map(|r| spec.secrets.mask(&r));
+            a.text = spec.secrets.mask(&a.text);
+        }
+        let logs: Vec<String> = scripts.logs.iter().map(|l| spec.secrets.mask(l)).collect();
+        notes.extend(logs.iter().map(|l| format!("log: {l}")));
         let mut output = None;
         if let Some(target) = &spec.output {
             match history::write_output(target, input.workspace.file_dir(), &response.body) {
@@ -538,8 +606,248 @@ impl Engine {
             saved,
             output,
             notes,
+            logs,
             secrets: spec.secrets.clone(),
         })
+    }
+
+    fn set_globals(&self, globals: &BTreeMap<String, String>) {
+        *self.globals.lock().unwrap_or_else(|e| e.into_inner()) = globals.clone();
+    }
+
+    /// The request as a pre-request script sees it: as written, and substituted as far
+    /// as a dry run goes with the variables set so far (no tokens: a dry run has none).
+    fn pre_request_data(
+        &self,
+        input: &FileInput<'_>,
+        block: usize,
+        vars: &ScriptVars,
+    ) -> script::RequestData {
+        let Some(req) = input.file.blocks[block].request.as_ref() else {
+            return script::RequestData::default();
+        };
+        let exchanges = self.exchanges();
+        let ctx = self.context_with(input, &exchanges, &NoTokens, vars, true);
+        let (spec, _) = request::build(input.file, input.text, block, &ctx);
+        let body = req
+            .body
+            .as_ref()
+            .map(|b| b.range.slice(input.text).to_string());
+        let mut data = script::RequestData {
+            method: req.method_name().to_string(),
+            url: req.target.as_written(),
+            url_substituted: None,
+            headers: req
+                .headers
+                .iter()
+                .map(|h| (h.name.value.to_string(), h.value.as_written(), None))
+                .collect(),
+            body_substituted: None,
+            body,
+        };
+        if let Some(spec) = spec {
+            data.url_substituted = Some(spec.url.clone());
+            for (h, (_, v)) in data.headers.iter_mut().zip(spec.headers.iter()) {
+                h.2 = Some(v.clone());
+            }
+            if let BodySpec::Bytes(b) = &spec.body {
+                data.body_substituted = Some(String::from_utf8_lossy(b).into_owned());
+            }
+        }
+        data
+    }
+
+    /// Runs one script off the async threads (it may take its whole CPU budget).
+    async fn run_script(
+        &self,
+        input: &FileInput<'_>,
+        block: usize,
+        h: &Handler,
+        request: script::RequestData,
+        response: Option<script::ResponseData>,
+        vars: &ScriptVars,
+    ) -> ScriptRun {
+        let b = &input.file.blocks[block];
+        let file_name = input
+            .workspace
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let handler_line = b.line_of(input.text, h.range.start as usize) + 1;
+        let (code, origin, line, column) = match &h.kind {
+            HandlerKind::Script(code) => {
+                // The code starts right after `{%`.
+                let at = h.range.slice(input.text).find("{%").map_or(0, |i| i + 2);
+                let start = h.range.start as usize + at;
+                let line = b.line_of(input.text, start) + 1;
+                let line_start = input.text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let column = input.text[line_start..start].chars().count() as u32 + 1;
+                (code.to_string(), file_name, line, column)
+            }
+            HandlerKind::File(path) => {
+                let full = input.workspace.file_dir().join(path.as_str());
+                match std::fs::read_to_string(&full) {
+                    Ok(code) => (code, path.to_string(), 1, 1),
+                    Err(e) => {
+                        return ScriptRun::failed(
+                            handler_line,
+                            format!("cannot read the script {path}: {e}"),
+                            vars,
+                        );
+                    }
+                }
+            }
+        };
+        let data = script::Input {
+            request,
+            response,
+            environment: input
+                .workspace
+                .env
+                .vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+            globals: vars.global.clone(),
+            request_vars: vars.request.clone(),
+        };
+        let limits = self.config.script_limits;
+        let outcome = tokio::task::spawn_blocking(move || script::run(&code, &data, limits))
+            .await
+            .unwrap_or_else(|_| script::Outcome {
+                globals: vars.global.clone(),
+                request_vars: vars.request.clone(),
+                error: Some(script::ScriptError {
+                    line: 1,
+                    column: 1,
+                    message: "the script engine stopped unexpectedly".into(),
+                }),
+                ..script::Outcome::default()
+            });
+        ScriptRun {
+            outcome,
+            handler_line,
+            origin,
+            line,
+            column,
+        }
+    }
+}
+
+/// One script's run and where its text starts, for messages.
+struct ScriptRun {
+    outcome: script::Outcome,
+    /// 1-based line of the `>` / `<` line in the request file.
+    handler_line: u32,
+    /// The request file's name (inline scripts) or the script file's path.
+    origin: String,
+    /// 1-based line and column of the script's first character in `origin`.
+    line: u32,
+    column: u32,
+}
+
+impl ScriptRun {
+    fn failed(handler_line: u32, message: String, vars: &ScriptVars) -> ScriptRun {
+        ScriptRun {
+            outcome: script::Outcome {
+                globals: vars.global.clone(),
+                request_vars: vars.request.clone(),
+                error: Some(script::ScriptError {
+                    line: 1,
+                    column: 1,
+                    message,
+                }),
+                ..script::Outcome::default()
+            },
+            handler_line,
+            origin: String::new(),
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+/// What the scripts of one request added: `client.test` results (as assertions, so
+/// they count like `??` lines), script errors (failed), and `client.log` lines.
+#[derive(Default)]
+struct ScriptResults {
+    assertions: Vec<AssertionResult>,
+    logs: Vec<String>,
+}
+
+impl ScriptResults {
+    fn add(&mut self, run: ScriptRun) {
+        for t in run.outcome.tests {
+            self.assertions.push(AssertionResult {
+                line: run.handler_line,
+                text: format!("client.test {:?}", t.name),
+                passed: t.passed,
+                reason: if t.passed {
+                    None
+                } else {
+                    Some(t.message.unwrap_or_else(|| "failed".into()))
+                },
+            });
+        }
+        self.logs.extend(run.outcome.logs);
+        if let Some(e) = run.outcome.error {
+            let reason = if run.line == 0 {
+                e.message
+            } else {
+                // Inline scripts: lines and columns of the request file.
+                let line = run.line + e.line - 1;
+                let column = if e.line == 1 {
+                    run.column + e.column - 1
+                } else {
+                    e.column
+                };
+                format!("{}:{line}:{column}: {}", run.origin, e.message)
+            };
+            self.assertions.push(AssertionResult {
+                line: run.handler_line,
+                text: "script".into(),
+                passed: false,
+                reason: Some(reason),
+            });
+        }
+    }
+}
+
+/// The sent request as a response handler sees it, secrets masked.
+fn sent_request_data(spec: &RequestSpec, recorded: &RecordedExchange) -> script::RequestData {
+    let mask = |s: &str| spec.secrets.mask(s);
+    script::RequestData {
+        method: spec.method.clone(),
+        url: mask(&spec.url),
+        url_substituted: None,
+        headers: recorded
+            .request_headers
+            .iter()
+            .map(|(n, v)| (n.clone(), mask(v), None))
+            .collect(),
+        body: recorded.request_body.as_deref().map(mask),
+        body_substituted: None,
+    }
+}
+
+/// The response as a handler sees it, with the request's secrets masked (a server
+/// that echoes a token back does not hand it to the script).
+fn response_data(spec: &RequestSpec, recorded: &RecordedExchange) -> script::ResponseData {
+    let mask = |s: &str| spec.secrets.mask(s);
+    script::ResponseData {
+        status: recorded.status,
+        content_type: recorded
+            .response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone()),
+        headers: recorded
+            .response_headers
+            .iter()
+            .map(|(n, v)| (n.clone(), mask(v)))
+            .collect(),
+        body: mask(&recorded.response_body),
     }
 }
 

@@ -380,6 +380,7 @@ pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> C
         overrides: &overrides,
         exchanges: &exchanges,
         tokens: &NoTokens,
+        script: crate::env::ScriptVars::none(),
         dry_run: true,
     };
     let (spec, _) = request::build(file, &a.text, block, &ctx);

@@ -195,7 +195,6 @@ fn build_spec(
         secrets,
         assertions,
         output,
-        handlers: req.handlers.iter().map(|h| h.kind.clone()).collect(),
     }
 }
 
@@ -567,6 +566,7 @@ pub fn prompts_to_ask(
         overrides,
         exchanges: &crate::env::NoExchanges,
         tokens: &NoTokens,
+        script: crate::env::ScriptVars::none(),
         dry_run: true,
     };
     let blocks: Vec<usize> = match target {
@@ -634,6 +634,7 @@ fn uses(
         overrides: ctx.overrides,
         exchanges: &crate::env::NoExchanges,
         tokens: &NoTokens,
+        script: crate::env::ScriptVars::none(),
         dry_run: true,
     };
     let mut r = Resolver::new(file, block, &dry);

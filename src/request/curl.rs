@@ -123,7 +123,6 @@ mod tests {
             secrets,
             assertions: vec![],
             output: None,
-            handlers: vec![],
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::secret::SecretSet;
-use crate::syntax::ast::{AssertOp, AssertTarget, HandlerKind};
+use crate::syntax::ast::{AssertOp, AssertTarget};
 
 #[derive(Debug, Clone)]
 pub struct RequestSpec {
@@ -28,8 +28,6 @@ pub struct RequestSpec {
     pub secrets: SecretSet,
     pub assertions: Vec<ResolvedAssertion>,
     pub output: Option<OutputTarget>,
-    /// Response handler scripts: kept, reported as skipped, never run.
-    pub handlers: Vec<HandlerKind>,
 }
 
 impl RequestSpec {

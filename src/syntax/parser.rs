@@ -322,6 +322,8 @@ struct BlockBuilder {
     req: Option<ReqBuilder>,
     phase: Phase,
     script: Option<OpenScript>,
+    /// Pre-request scripts met before the request line; they join its handlers.
+    pre_scripts: Vec<Handler>,
 }
 
 struct Parser<'t> {
@@ -506,6 +508,7 @@ impl<'t> Parser<'t> {
             req: None,
             phase: Phase::Preamble,
             script: None,
+            pre_scripts: Vec::new(),
         });
     }
 
@@ -705,6 +708,15 @@ impl<'t> Parser<'t> {
                 let content_start = ts + 1 + (after.len() - after_trim.len()) + 2;
                 self.open_script(l, range, ts, content_start, false, "%}");
             } else {
+                let (ps, pe) = trim_range(self.text, ts + 1, l.end);
+                if pe > ps {
+                    let h = Handler {
+                        range: TextRange::new(ts, pe),
+                        kind: HandlerKind::File(self.src.str(ps, pe)),
+                        pre: true,
+                    };
+                    self.block().pre_scripts.push(h);
+                }
                 self.push_line(range, LineKind::Handler);
             }
         } else if t.starts_with("{{") && !t.contains("}}") {
@@ -855,6 +867,8 @@ impl<'t> Parser<'t> {
             output: None,
         };
         let b = self.block();
+        let mut req = req;
+        req.handlers.append(&mut b.pre_scripts);
         b.req = Some(req);
         b.phase = Phase::Target;
         self.push_line(range, LineKind::RequestLine);
@@ -1112,6 +1126,7 @@ impl<'t> Parser<'t> {
             let h = Handler {
                 range: TextRange::new(ts, pe),
                 kind: HandlerKind::File(self.src.str(ps, pe)),
+                pre: false,
             };
             if let Some(r) = self.block().req.as_mut() {
                 r.handlers.push(h);
@@ -1161,15 +1176,20 @@ impl<'t> Parser<'t> {
     }
 
     fn close_script(&mut self, s: OpenScript, close_at: usize) {
-        if !s.response {
+        // httpyac `{{ }}` blocks are not JetBrains scripts: kept as lines, not run.
+        if s.close != "%}" {
             return;
         }
         let script = self.src.str(s.content_start, close_at);
         let h = Handler {
             range: TextRange::new(s.start, close_at + s.close.len()),
             kind: HandlerKind::Script(script),
+            pre: !s.response,
         };
-        if let Some(r) = self.block().req.as_mut() {
+        let b = self.block();
+        if !s.response {
+            b.pre_scripts.push(h);
+        } else if let Some(r) = b.req.as_mut() {
             r.handlers.push(h);
         }
     }

@@ -1,0 +1,499 @@
+//! JetBrains-style scripts (response handlers `> {% %}` and pre-request scripts
+//! `< {% %}`) run in a sandbox: an embedded QuickJS engine (`rquickjs`), no Node.
+//!
+//! Each script runs in a fresh runtime and context of its own, with a CPU-time limit
+//! (the engine's interrupt handler) and a memory limit, and with nothing but the
+//! JetBrains API (`prelude.js`): no `require`, modules, files, network, processes or
+//! timers. What a script may read is handed in as data ([`Input`]): never a token
+//! (the engine masks `$auth.token` values before they get here). What it does comes
+//! back as data ([`Outcome`]): variables, test results, log lines, an error.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use rquickjs::context::EvalOptions;
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Runtime};
+use serde::{Deserialize, Serialize};
+
+/// How much a script may use.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// CPU time of one script (default 2 s).
+    pub time: Duration,
+    /// Memory of one script's engine (default 64 MB).
+    pub memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            time: Duration::from_secs(2),
+            memory: 64 << 20,
+        }
+    }
+}
+
+/// The request as a script sees it. `*_substituted` are the values with variables
+/// expanded as far as they can be before sending (secrets masked), `None` when the
+/// same as the raw text.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestData {
+    pub method: String,
+    pub url: String,
+    pub url_substituted: Option<String>,
+    /// `(name, raw value, substituted value)`.
+    pub headers: Vec<(String, String, Option<String>)>,
+    pub body: Option<String>,
+    pub body_substituted: Option<String>,
+}
+
+/// The response a handler sees.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseData {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    /// The body as text (lossy UTF-8); parsed as JSON by the prelude when the content
+    /// type says JSON.
+    pub body: String,
+}
+
+/// Everything a script can read.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    pub request: RequestData,
+    pub response: Option<ResponseData>,
+    /// The selected environment's variables (`request.environment.get`).
+    pub environment: BTreeMap<String, String>,
+    /// `client.global` as it stands.
+    pub globals: BTreeMap<String, String>,
+    /// `request.variables` as they stand (for the request about to be sent).
+    pub request_vars: BTreeMap<String, String>,
+}
+
+/// One `client.test` (or a failed `client.assert` outside a test).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TestResult {
+    pub name: String,
+    pub passed: bool,
+    pub message: Option<String>,
+}
+
+/// Where a script went wrong: 1-based line and column inside the script, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// What a script did. When it failed part-way, what it did before the error counts.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub globals: BTreeMap<String, String>,
+    pub request_vars: BTreeMap<String, String>,
+    pub tests: Vec<TestResult>,
+    pub logs: Vec<String>,
+    pub error: Option<ScriptError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Effects {
+    globals: BTreeMap<String, String>,
+    request_vars: BTreeMap<String, String>,
+    tests: Vec<TestResult>,
+    logs: Vec<String>,
+}
+
+const PRELUDE: &str = include_str!("prelude.js");
+/// The file name QuickJS reports for the user's script in stack traces.
+const SCRIPT_NAME: &str = "httplens-script";
+const EXIT_SENTINEL: &str = "__httplens_exit__";
+
+/// Runs `code` against `input` within `limits`.
+pub fn run(code: &str, input: &Input, limits: Limits) -> Outcome {
+    let mut out = Outcome {
+        globals: input.globals.clone(),
+        request_vars: input.request_vars.clone(),
+        ..Outcome::default()
+    };
+    let fail = |out: &mut Outcome, message: String| {
+        out.error = Some(ScriptError {
+            line: 1,
+            column: 1,
+            message,
+        })
+    };
+    let Ok(rt) = Runtime::new() else {
+        fail(&mut out, "the script engine could not start".into());
+        return out;
+    };
+    rt.set_memory_limit(limits.memory);
+    rt.set_max_stack_size(1 << 20);
+    let deadline = Instant::now() + limits.time;
+    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
+    let Ok(cx) = Context::full(&rt) else {
+        fail(&mut out, "the script engine could not start".into());
+        return out;
+    };
+    let input_json = match serde_json::to_string(input) {
+        Ok(j) => j,
+        Err(e) => {
+            fail(
+                &mut out,
+                format!("cannot hand the request to the script: {e}"),
+            );
+            return out;
+        }
+    };
+    cx.with(|ctx| {
+        if let Err(e) = install(&ctx, &input_json) {
+            fail(&mut out, format!("the script API could not be set up: {e}"));
+            return;
+        }
+        let mut opts = EvalOptions::default();
+        opts.global = true;
+        opts.strict = false;
+        opts.filename = Some(SCRIPT_NAME.into());
+        let ran = ctx
+            .eval_with_options::<(), _>(code, opts)
+            .catch(&ctx)
+            .err()
+            .and_then(|e| script_error(&e, limits));
+        out.error = ran;
+        // Read back what the script did, even after an error or `client.exit()`.
+        // The interrupt handler may already be past its deadline: give the read-back
+        // a moment of its own.
+        let effects: Option<Effects> = ctx
+            .eval::<String, _>("__out()")
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok());
+        if let Some(e) = effects {
+            out.globals = e.globals;
+            out.request_vars = e.request_vars;
+            out.tests = e.tests;
+            out.logs = e.logs;
+        }
+    });
+    out
+}
+
+/// A syntax error in `code`, without running it (for the editor's diagnostics).
+pub fn check_syntax(code: &str) -> Option<ScriptError> {
+    let rt = Runtime::new().ok()?;
+    rt.set_memory_limit(16 << 20);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
+    let cx = Context::full(&rt).ok()?;
+    cx.with(|ctx| {
+        // `new Function(code)` compiles the text as a function body without running it.
+        let f: Function = ctx.globals().get("Function").ok()?;
+        let r = f.call::<_, rquickjs::Value>((code,)).catch(&ctx);
+        let e = r.err()?;
+        // The body is compiled as `(function anonymous(\n) {\n<code>\n})`: two lines
+        // before the code.
+        let mut err = script_error(&e, Limits::default())?;
+        let (line, column) = position_in(&e, "<input>")
+            .or_else(|| position_in(&e, "anonymous"))
+            .unwrap_or((3, 1));
+        err.line = line.saturating_sub(2).max(1);
+        err.column = column;
+        Some(err)
+    })
+}
+
+fn install(ctx: &Ctx<'_>, input_json: &str) -> rquickjs::Result<()> {
+    let g = ctx.globals();
+    g.set("__in", input_json)?;
+    g.set(
+        "__digest",
+        Function::new(
+            ctx.clone(),
+            |alg: String, spec: String| -> rquickjs::Result<String> {
+                digest(&alg, &spec)
+                    .map_err(|m| rquickjs::Error::new_from_js_message("digest", "hex", m))
+            },
+        )?,
+    )?;
+    g.set(
+        "__b64",
+        Function::new(ctx.clone(), |hex: String, url_safe: bool| -> String {
+            let bytes = decode_hex(&hex).unwrap_or_default();
+            if url_safe {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            } else {
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            }
+        })?,
+    )?;
+    let mut opts = EvalOptions::default();
+    opts.global = true;
+    opts.strict = true;
+    opts.filename = Some("httplens-prelude".into());
+    ctx.eval_with_options::<(), _>(PRELUDE, opts)
+}
+
+/// The error of a script that threw, with its position in the script; `None` for
+/// `client.exit()`.
+fn script_error(e: &CaughtError<'_>, limits: Limits) -> Option<ScriptError> {
+    let (message, stack) = match e {
+        CaughtError::Exception(ex) => (
+            ex.message().unwrap_or_else(|| "error".into()),
+            ex.stack().unwrap_or_default(),
+        ),
+        CaughtError::Value(v) => (
+            format!(
+                "the script threw {}",
+                v.as_string()
+                    .and_then(|s| s.to_string().ok())
+                    .unwrap_or_else(|| format!("{:?}", v.type_of()))
+            ),
+            String::new(),
+        ),
+        CaughtError::Error(err) => (err.to_string(), String::new()),
+    };
+    if message == EXIT_SENTINEL {
+        return None;
+    }
+    let message = match message.as_str() {
+        "interrupted" => format!(
+            "the script ran longer than {} s and was stopped",
+            limits.time.as_secs_f64()
+        ),
+        "out of memory" => format!(
+            "the script used more than {} MB of memory and was stopped",
+            limits.memory >> 20
+        ),
+        _ => message,
+    };
+    let (line, column) = stack_position(&stack, SCRIPT_NAME).unwrap_or((1, 1));
+    Some(ScriptError {
+        line,
+        column,
+        message,
+    })
+}
+
+fn position_in(e: &CaughtError<'_>, file: &str) -> Option<(u32, u32)> {
+    match e {
+        CaughtError::Exception(ex) => stack_position(&ex.stack()?, file),
+        _ => None,
+    }
+}
+
+/// The first `FILE:LINE:COL` in a QuickJS stack trace.
+fn stack_position(stack: &str, file: &str) -> Option<(u32, u32)> {
+    let needle = format!("{file}:");
+    let mut rest = stack;
+    while let Some(i) = rest.find(&needle) {
+        let after = &rest[i + needle.len()..];
+        let mut nums = after.splitn(3, |c: char| !c.is_ascii_digit());
+        if let (Some(l), Some(c)) = (nums.next(), nums.next())
+            && let (Ok(l), Ok(c)) = (l.parse(), c.parse())
+        {
+            return Some((l, c));
+        }
+        rest = after;
+    }
+    None
+}
+
+#[derive(Deserialize)]
+struct DigestSpec {
+    key: Option<(String, String)>,
+    parts: Vec<(String, String)>,
+}
+
+fn decode_part(kind: &str, value: &str) -> Result<Vec<u8>, String> {
+    match kind {
+        "hex" => decode_hex(value).ok_or_else(|| format!("`{value}` is not hexadecimal")),
+        "base64" => base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value.trim()))
+            .map_err(|_| "not valid base64".to_string()),
+        _ => Ok(value.as_bytes().to_vec()),
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// `crypto.*` and `crypto.hmac.*`: the hex digest of the parts.
+fn digest(alg: &str, spec: &str) -> Result<String, String> {
+    use ring::{digest as d, hmac};
+    let spec: DigestSpec = serde_json::from_str(spec).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    for (kind, value) in &spec.parts {
+        data.extend(decode_part(kind, value)?);
+    }
+    let bytes: Vec<u8> = match spec.key {
+        None => {
+            let a = match alg {
+                "sha1" => &d::SHA1_FOR_LEGACY_USE_ONLY,
+                "sha256" => &d::SHA256,
+                "sha384" => &d::SHA384,
+                "sha512" => &d::SHA512,
+                _ => return Err(format!("unknown digest `{alg}`")),
+            };
+            d::digest(a, &data).as_ref().to_vec()
+        }
+        Some((kind, key)) => {
+            let a = match alg {
+                "sha1" => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+                "sha256" => hmac::HMAC_SHA256,
+                "sha384" => hmac::HMAC_SHA384,
+                "sha512" => hmac::HMAC_SHA512,
+                _ => return Err(format!("unknown HMAC `{alg}`")),
+            };
+            let key = hmac::Key::new(a, &decode_part(&kind, &key)?);
+            hmac::sign(&key, &data).as_ref().to_vec()
+        }
+    };
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_response(body: &str) -> Input {
+        Input {
+            response: Some(ResponseData {
+                status: 200,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                content_type: Some("application/json; charset=utf-8".into()),
+                body: body.into(),
+            }),
+            ..Input::default()
+        }
+    }
+
+    #[test]
+    fn a_handler_sets_a_global_from_the_json_body() {
+        let out = run(
+            r#"client.global.set("auth_token", response.body.token);
+               client.test("ok", function () { client.assert(response.status === 200, "status"); });
+               client.log("got", response.body.token.length, {a: 1});"#,
+            &json_response(r#"{"token":"abc"}"#),
+            Limits::default(),
+        );
+        assert_eq!(out.error, None);
+        assert_eq!(
+            out.globals.get("auth_token").map(String::as_str),
+            Some("abc")
+        );
+        assert_eq!(
+            out.tests,
+            [TestResult {
+                name: "ok".into(),
+                passed: true,
+                message: None
+            }]
+        );
+        assert_eq!(out.logs, ["got 3 {\"a\":1}"]);
+    }
+
+    #[test]
+    fn errors_name_their_line_and_column_in_the_script() {
+        let out = run(
+            "let a = 1;\nlet b = a.x.y;\n",
+            &Input::default(),
+            Limits::default(),
+        );
+        let e = out.error.expect("an error");
+        assert_eq!((e.line, e.column), (2, 9), "{e:?}");
+        assert!(e.message.contains("undefined"), "{e:?}");
+    }
+
+    #[test]
+    fn a_runaway_loop_and_a_huge_allocation_are_stopped() {
+        let limits = Limits {
+            time: Duration::from_millis(200),
+            memory: 16 << 20,
+        };
+        let e = run("while (true) {}", &Input::default(), limits)
+            .error
+            .unwrap();
+        assert!(e.message.contains("ran longer than 0.2 s"), "{e:?}");
+        let e = run(
+            "let a = []; for (;;) a.push(new Array(1e6).fill(1));",
+            &Input::default(),
+            limits,
+        )
+        .error
+        .unwrap();
+        assert!(e.message.contains("more than 16 MB"), "{e:?}");
+    }
+
+    #[test]
+    fn require_and_timers_are_refused_clearly() {
+        for code in [
+            "require('fs')",
+            "setTimeout(function(){}, 1)",
+            "fetch('http://127.0.0.1/')",
+        ] {
+            let e = run(code, &Input::default(), Limits::default())
+                .error
+                .unwrap();
+            assert!(e.message.contains("sandbox"), "{code}: {e:?}");
+        }
+        let out = run(
+            "typeof std + typeof os + typeof process",
+            &Input::default(),
+            Limits::default(),
+        );
+        assert_eq!(out.error, None);
+    }
+
+    #[test]
+    fn exit_ends_the_script_quietly() {
+        let out = run(
+            "client.global.set('a', 1); client.exit(); client.global.set('b', 2);",
+            &Input::default(),
+            Limits::default(),
+        );
+        assert_eq!(out.error, None);
+        assert_eq!(out.globals.keys().collect::<Vec<_>>(), ["a"]);
+    }
+
+    #[test]
+    fn crypto_digests_and_hmacs_match_known_values() {
+        let out = run(
+            r#"client.global.set("s", crypto.sha256().updateWithText("abc").digest().toHex());
+               client.global.set("h", crypto.hmac.sha256().withTextSecret("key").updateWithText("The quick brown fox jumps over the lazy dog").digest().toHex());
+               client.global.set("b", crypto.sha1().updateWithText("abc").digest().toBase64());"#,
+            &Input::default(),
+            Limits::default(),
+        );
+        assert_eq!(out.error, None);
+        assert_eq!(
+            out.globals["s"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            out.globals["h"],
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+        assert_eq!(out.globals["b"], "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+    }
+
+    #[test]
+    fn syntax_errors_are_found_without_running() {
+        assert_eq!(check_syntax("client.log(1);\nwhile (true) {}"), None);
+        let e = check_syntax("let a = 1;\nlet b = ;\n").expect("a syntax error");
+        assert_eq!(e.line, 2, "{e:?}");
+    }
+}

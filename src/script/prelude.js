@@ -1,0 +1,225 @@
+// The JetBrains HTTP Client script API (`client`, `response`, `request`, `crypto`,
+// `$random`) over the data httplens hands in as `__in`. Evaluated in a fresh QuickJS
+// context before every script; the script's effects are read back by `__out()`.
+// Nothing here reaches outside the context but the two pure natives `__digest` and
+// `__b64` (hashing and base64, in Rust).
+"use strict";
+(function (g) {
+  var input = JSON.parse(g.__in);
+  delete g.__in;
+  var state = {
+    globals: input.globals,
+    requestVars: input.requestVars,
+    tests: [],
+    logs: [],
+    inTest: null,
+  };
+  function str(v) {
+    if (v === undefined || v === null) return "";
+    if (typeof v === "string") return v;
+    if (typeof v === "object") {
+      try { return JSON.stringify(v); } catch (e) { return String(v); }
+    }
+    return String(v);
+  }
+  function has(o, k) { return Object.prototype.hasOwnProperty.call(o, k); }
+  function EXIT() { var e = new Error("__httplens_exit__"); e.__httplensExit = true; return e; }
+
+  var global = {
+    set: function (name, value) { state.globals[str(name)] = str(value); },
+    get: function (name) { name = str(name); return has(state.globals, name) ? state.globals[name] : null; },
+    isEmpty: function () { return Object.keys(state.globals).length === 0; },
+    clear: function (name) { delete state.globals[str(name)]; },
+    clearAll: function () { state.globals = {}; },
+  };
+  var client = {
+    global: global,
+    test: function (name, fn) {
+      var t = { name: str(name), passed: true, message: null };
+      state.tests.push(t);
+      var outer = state.inTest;
+      state.inTest = t;
+      try {
+        if (typeof fn === "function") fn();
+      } catch (e) {
+        if (e && e.__httplensExit) { state.inTest = outer; throw e; }
+        t.passed = false;
+        t.message = e && e.message !== undefined ? str(e.message) : str(e);
+      }
+      state.inTest = outer;
+    },
+    assert: function (condition, message) {
+      if (condition) return;
+      var msg = message === undefined ? "Assertion failed" : str(message);
+      if (state.inTest) throw new Error(msg);
+      state.tests.push({ name: msg, passed: false, message: msg });
+    },
+    log: function () {
+      var parts = [];
+      for (var i = 0; i < arguments.length; i++) parts.push(str(arguments[i]));
+      state.logs.push(parts.join(" "));
+    },
+    exit: function () { throw EXIT(); },
+  };
+  client.variables = {
+    global: global,
+    environment: { get: function (n) { n = str(n); return has(input.environment, n) ? input.environment[n] : null; } },
+  };
+
+  function headerList(list) {
+    return {
+      valueOf: function (name) {
+        name = str(name).toLowerCase();
+        for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) return list[i][1];
+        return null;
+      },
+      valuesOf: function (name) {
+        name = str(name).toLowerCase();
+        var out = [];
+        for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) out.push(list[i][1]);
+        return out;
+      },
+    };
+  }
+
+  var response;
+  if (input.response) {
+    var r = input.response;
+    var ct = r.contentType || "";
+    var mime = ct.split(";")[0].trim().toLowerCase();
+    var charsetMatch = /charset\s*=\s*"?([^";]+)"?/i.exec(ct);
+    var body = r.body;
+    if (/^application\/(.+\+)?json$/.test(mime) || /\+json$/.test(mime)) {
+      try { body = JSON.parse(r.body); } catch (e) { body = r.body; }
+    }
+    response = {
+      status: r.status,
+      body: body,
+      headers: headerList(r.headers),
+      contentType: { mimeType: mime, charset: charsetMatch ? charsetMatch[1] : "utf-8" },
+    };
+  }
+
+  var rq = input.request;
+  function rawAndSubstituted(raw, sub) {
+    return {
+      getRaw: function () { return raw; },
+      tryGetSubstituted: function () { return sub === null || sub === undefined ? raw : sub; },
+      toString: function () { return sub === null || sub === undefined ? raw : sub; },
+    };
+  }
+  function requestHeader(h) {
+    return {
+      name: h[0],
+      getRawValue: function () { return h[1]; },
+      tryGetSubstitutedValue: function () { return h[2] === null || h[2] === undefined ? h[1] : h[2]; },
+      value: function () { return h[2] === null || h[2] === undefined ? h[1] : h[2]; },
+    };
+  }
+  var request = {
+    method: rq.method,
+    url: rawAndSubstituted(rq.url, rq.urlSubstituted),
+    body: rawAndSubstituted(rq.body === null ? "" : rq.body, rq.bodySubstituted),
+    headers: {
+      all: function () { return rq.headers.map(requestHeader); },
+      findByName: function (name) {
+        name = str(name).toLowerCase();
+        for (var i = 0; i < rq.headers.length; i++) if (rq.headers[i][0].toLowerCase() === name) return requestHeader(rq.headers[i]);
+        return null;
+      },
+    },
+    variables: {
+      set: function (name, value) { state.requestVars[str(name)] = str(value); },
+      get: function (name) { name = str(name); return has(state.requestVars, name) ? state.requestVars[name] : null; },
+    },
+    environment: client.variables.environment,
+  };
+  client.variables.request = request.variables;
+
+  function digestBuilder(alg, key) {
+    var parts = [];
+    var b = {
+      updateWithText: function (t) { parts.push(["text", str(t)]); return b; },
+      updateWithHex: function (t) { parts.push(["hex", str(t)]); return b; },
+      updateWithBase64: function (t) { parts.push(["base64", str(t)]); return b; },
+      digest: function () {
+        var hex = __digest(alg, JSON.stringify({ key: key, parts: parts }));
+        return {
+          toHex: function () { return hex; },
+          toBase64: function () { return __b64(hex, false); },
+          toBase64UrlSafe: function () { return __b64(hex, true); },
+        };
+      },
+    };
+    return b;
+  }
+  function hmacBuilder(alg) {
+    return {
+      withTextSecret: function (s) { return digestBuilder(alg, ["text", str(s)]); },
+      withHexSecret: function (s) { return digestBuilder(alg, ["hex", str(s)]); },
+      withBase64Secret: function (s) { return digestBuilder(alg, ["base64", str(s)]); },
+    };
+  }
+  var crypto = {
+    sha1: function () { return digestBuilder("sha1", null); },
+    sha256: function () { return digestBuilder("sha256", null); },
+    sha384: function () { return digestBuilder("sha384", null); },
+    sha512: function () { return digestBuilder("sha512", null); },
+    md5: function () { throw new Error("crypto.md5 is not available in httplens: use sha256"); },
+    hmac: {
+      sha1: function () { return hmacBuilder("sha1"); },
+      sha256: function () { return hmacBuilder("sha256"); },
+      sha384: function () { return hmacBuilder("sha384"); },
+      sha512: function () { return hmacBuilder("sha512"); },
+      md5: function () { throw new Error("crypto.hmac.md5 is not available in httplens: use sha256"); },
+    },
+  };
+
+  function pick(chars, n) {
+    var out = "";
+    n = n === undefined ? 10 : Math.max(0, Math.floor(n));
+    for (var i = 0; i < n; i++) out += chars.charAt(Math.floor(Math.random() * chars.length));
+    return out;
+  }
+  var LOWER = "abcdefghijklmnopqrstuvwxyz";
+  var ALPHA = LOWER + LOWER.toUpperCase();
+  var $random = {
+    get uuid() {
+      var h = pick("0123456789abcdef", 32).split("");
+      h[12] = "4";
+      h[16] = "89ab".charAt(Math.floor(Math.random() * 4));
+      h = h.join("");
+      return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+    },
+    integer: function (from, to) {
+      from = from === undefined ? 0 : Math.ceil(from);
+      to = to === undefined ? 1000 : Math.floor(to);
+      return from + Math.floor(Math.random() * Math.max(0, to - from));
+    },
+    float: function (from, to) {
+      from = from === undefined ? 0 : from;
+      to = to === undefined ? 1000 : to;
+      return from + Math.random() * (to - from);
+    },
+    alphabetic: function (n) { return pick(ALPHA, n); },
+    alphanumeric: function (n) { return pick(ALPHA + "0123456789_", n); },
+    hexadecimal: function (n) { return pick("0123456789abcdef", n); },
+    get email() { return pick(LOWER, 8) + "@" + pick(LOWER, 6) + ".com"; },
+  };
+
+  function unavailable(what) {
+    return function () { throw new Error(what + " is not available: scripts run in a sandbox without modules, files, network or processes"); };
+  }
+  g.require = unavailable("require");
+  g.setTimeout = unavailable("setTimeout");
+  g.setInterval = unavailable("setInterval");
+  g.fetch = unavailable("fetch");
+  g.client = client;
+  g.request = request;
+  if (response) g.response = response;
+  g.crypto = crypto;
+  g.$random = $random;
+  g.__out = function () {
+    return JSON.stringify({ globals: state.globals, requestVars: state.requestVars, tests: state.tests, logs: state.logs });
+  };
+})(globalThis);
