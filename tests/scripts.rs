@@ -260,3 +260,74 @@ async fn a_script_cannot_read_a_token() {
     assert!(!r.stdout.contains(server::GOOD_TOKEN));
     assert!(!r.stderr.contains(server::GOOD_TOKEN));
 }
+
+/// Every corpus file with scripts resolves (dry run, in each of its environments)
+/// with no "unknown variable" error for a name one of its scripts sets.
+#[test]
+fn corpus_files_know_the_names_their_scripts_set() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/http");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the corpus folder {} is missing ({e}); it is needed for this test",
+            dir.display()
+        )
+    }) {
+        let sub = entry.unwrap().path();
+        for f in std::fs::read_dir(&sub).into_iter().flatten() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "http" || e == "rest") {
+                files.push(f);
+            }
+        }
+    }
+    files.sort();
+    let mut with_setters = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        let parsed = httplens::syntax::parse(&text);
+        let set: Vec<String> = parsed
+            .file
+            .blocks
+            .iter()
+            .filter_map(|b| b.request.as_ref())
+            .flat_map(|r| r.handlers.iter())
+            .filter_map(|h| match &h.kind {
+                httplens::syntax::HandlerKind::Script(code) => Some(code),
+                _ => None,
+            })
+            .flat_map(|code| httplens::syntax::script_set_names(code).map(str::to_string))
+            .collect();
+        if set.is_empty() {
+            continue;
+        }
+        with_setters += 1;
+        let Ok(plain) = httplens::env::Workspace::load(&f, &[], None) else {
+            continue;
+        };
+        let mut envs: Vec<Option<String>> = vec![None];
+        envs.extend(plain.environments.names().into_iter().map(Some));
+        for env in envs {
+            let Ok(ws) = httplens::env::Workspace::load(&f, &[], env.as_deref()) else {
+                continue;
+            };
+            let ctx = httplens::env::ResolveContext::dry_run(&ws);
+            for b in 0..parsed.file.blocks.len() {
+                let (_, diags) = httplens::request::build(&parsed.file, &text, b, &ctx);
+                for d in diags {
+                    let named = set.iter().find(|n| d.message.contains(&format!("`{n}`")));
+                    assert!(
+                        !(d.code == "unknown-variable" && named.is_some()),
+                        "{} ({env:?}): {}",
+                        f.display(),
+                        d.message
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        with_setters >= 10,
+        "only {with_setters} corpus files set variables in scripts"
+    );
+}

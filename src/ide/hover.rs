@@ -53,6 +53,22 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
                 let value = if v.secret { MASK } else { v.value.as_str() };
                 format!("`{name}` = `{value}`\n\n{}", v.origin)
             }
+            None if let Some((b, h)) = a.file().script_setting(name) => {
+                let block = &a.file().blocks[b];
+                let which = match block.name() {
+                    Some(n) => format!("the request `{n}`"),
+                    None => "a request".to_string(),
+                };
+                let what = if h.pre {
+                    "a pre-request script"
+                } else {
+                    "a response handler"
+                };
+                format!(
+                    "`{name}` is set by {what} of {which}, line {}: known once that request has been sent in this session.",
+                    line_of(h.range.start)
+                )
+            }
             None => match &env.selected {
                 Some(e) => {
                     format!("`{name}` is not defined in this file or in environment \"{e}\".")
@@ -129,4 +145,23 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
         range: r.range,
         markdown,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hover_names_the_script_that_sets_a_variable() {
+        let text = "### login\nPOST http://h/login\n\n> {% client.global.set(\"auth_token\", response.body.token) %}\n\n###\nGET http://h/me\nAuthorization: Bearer {{auth_token}}\n";
+        let a = Analysis::new(text.to_string());
+        let offset = text.find("auth_token}}").unwrap() + 2;
+        let h = hover(&a, &EnvView::default(), offset, 0).expect("a hover");
+        assert!(
+            h.markdown
+                .contains("set by a response handler of the request `login`, line 4"),
+            "{}",
+            h.markdown
+        );
+    }
 }
