@@ -331,3 +331,26 @@ fn corpus_files_know_the_names_their_scripts_set() {
         "only {with_setters} corpus files set variables in scripts"
     );
 }
+
+/// httpyac's `{{ expression }}`: JavaScript with the variables in scope, on the wire;
+/// one that fails is an error at send, never sent as written.
+#[tokio::test]
+async fn httpyac_expressions_are_evaluated_with_the_variables() {
+    let s = server::start().await;
+    let ws = workspace(&[(
+        "api.http",
+        "@page = 4\n\n### list\nGET {{base}}/echo?next={{ page * 2 }}&name={{ 'x'.toUpperCase() + page }}\nX-Sum: {{ [1, 2, 3].reduce((a, b) => a + b, 0) }}\n\n### broken\nGET {{base}}/echo?x={{ nope() }}\n",
+    )]);
+    let r = run(&ws, &["api.http", "--var", &base(&s), "--format", "json"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let first: serde_json::Value = serde_json::from_str(out[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(first["query"], "next=8&name=X4", "{first}");
+    assert_eq!(first["headers"]["x-sum"], "6", "{first}");
+    let err = out[1]["error"].as_str().unwrap_or_default();
+    assert!(
+        err.contains("the expression `nope()` failed: nope is not defined"),
+        "{}",
+        r.stdout
+    );
+}

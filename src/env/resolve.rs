@@ -262,8 +262,49 @@ impl<'a> Resolver<'a> {
                 path,
             } => self.request_ref(request, *source, *part, path, range),
             VarExpr::Auth { kind, profile } => self.auth_token(profile, *kind, range),
+            VarExpr::Script(code) => self.script_expr(code, range, site),
             VarExpr::Invalid(msg) => {
                 self.error(range, "invalid-variable", msg.clone());
+                None
+            }
+        }
+    }
+
+    /// httpyac's `{{ expression }}`: JavaScript in the script sandbox, with the
+    /// variables it names in scope. A value built from a secret is a secret. In a dry
+    /// run an expression that fails as it runs (a name a script sets later, say) is
+    /// left as written; one that is not JavaScript is always an error.
+    fn script_expr(&mut self, code: &str, range: TextRange, site: Site) -> Option<String> {
+        let mut vars = BTreeMap::new();
+        let mut from_secret = false;
+        for word in js_identifiers(code) {
+            let defined = self.ctx.overrides.contains_key(word)
+                || !self.candidates(word, site.offset).is_empty();
+            if !defined || vars.contains_key(word) {
+                continue;
+            }
+            if let Some(v) = self.name(word, range, site) {
+                from_secret |= self.secrets.leaks_into(&v);
+                vars.insert(word.to_string(), v);
+            }
+        }
+        match crate::script::eval_expression(code, &vars, crate::script::Limits::default()) {
+            Ok(v) => {
+                if from_secret && !v.is_empty() {
+                    self.secrets.add(&v);
+                }
+                Some(v)
+            }
+            Err(e) if e.syntax || !self.ctx.dry_run => {
+                self.error(
+                    range,
+                    "script-expression",
+                    format!("the expression `{code}` failed: {}", e.message),
+                );
+                None
+            }
+            Err(_) => {
+                self.incomplete = true;
                 None
             }
         }
@@ -748,4 +789,47 @@ fn site_for(v: &VarRef, site: Site) -> Site {
 /// A reference left as written (with its `%`).
 pub fn written(v: &VarRef) -> String {
     format!("{{{{{}{}}}}}", if v.encode { "%" } else { "" }, v.source)
+}
+
+/// The identifiers a JavaScript expression names at the top level (not property names
+/// after a `.`, not inside string literals): the variables to put in its scope.
+fn js_identifiers(code: &str) -> impl Iterator<Item = &str> {
+    let b = code.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = quote {
+                if c == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            if matches!(c, b'"' | b'\'' | b'`') {
+                quote = Some(c);
+                i += 1;
+                continue;
+            }
+            let ident_start = |c: u8| c.is_ascii_alphabetic() || c == b'_' || c == b'$';
+            if ident_start(c) {
+                let start = i;
+                while i < b.len() && (ident_start(b[i]) || b[i].is_ascii_digit()) {
+                    i += 1;
+                }
+                let after_dot = code[..start].trim_end().ends_with('.');
+                if !after_dot {
+                    return Some(&code[start..i]);
+                }
+                continue;
+            }
+            i += 1;
+        }
+        None
+    })
 }

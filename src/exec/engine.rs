@@ -722,6 +722,7 @@ impl Engine {
                     line: 1,
                     column: 1,
                     message: "the script engine stopped unexpectedly".into(),
+                    syntax: false,
                 }),
                 ..script::Outcome::default()
             });
@@ -757,6 +758,7 @@ impl ScriptRun {
                     line: 1,
                     column: 1,
                     message,
+                    syntax: false,
                 }),
                 ..script::Outcome::default()
             },

@@ -78,6 +78,9 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
                 ),
             },
         },
+        VarExpr::Script(code) => format!(
+            "`{code}`: a JavaScript expression (httpyac), evaluated in the script sandbox with the variables it names"
+        ),
         VarExpr::System { name, args } => {
             let doc = super::completion::SYSTEM_VARIABLES
                 .iter()

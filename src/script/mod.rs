@@ -89,6 +89,8 @@ pub struct ScriptError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// The text is not JavaScript (a `SyntaxError`), as opposed to failing as it ran.
+    pub syntax: bool,
 }
 
 /// What a script did. When it failed part-way, what it did before the error counts.
@@ -127,6 +129,7 @@ pub fn run(code: &str, input: &Input, limits: Limits) -> Outcome {
             line: 1,
             column: 1,
             message,
+            syntax: false,
         })
     };
     let Ok(rt) = Runtime::new() else {
@@ -181,6 +184,56 @@ pub fn run(code: &str, input: &Input, limits: Limits) -> Outcome {
         }
     });
     out
+}
+
+/// httpyac's `{{ expression }}`: the value of a JavaScript expression, with `vars`
+/// as global variables (strings) and the same API and limits as a script. `null`
+/// and `undefined` give an empty text, objects their JSON.
+pub fn eval_expression(
+    expr: &str,
+    vars: &BTreeMap<String, String>,
+    limits: Limits,
+) -> Result<String, ScriptError> {
+    let fail = |message: &str| ScriptError {
+        line: 1,
+        column: 1,
+        message: message.into(),
+        syntax: false,
+    };
+    let rt = Runtime::new().map_err(|_| fail("the script engine could not start"))?;
+    rt.set_memory_limit(limits.memory);
+    rt.set_max_stack_size(1 << 20);
+    let deadline = Instant::now() + limits.time;
+    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
+    let cx = Context::full(&rt).map_err(|_| fail("the script engine could not start"))?;
+    let input = Input {
+        globals: BTreeMap::new(),
+        ..Input::default()
+    };
+    let input_json = serde_json::to_string(&input).map_err(|e| fail(&e.to_string()))?;
+    cx.with(|ctx| {
+        install(&ctx, &input_json).map_err(|e| fail(&e.to_string()))?;
+        let g = ctx.globals();
+        for (name, value) in vars {
+            g.set(name.as_str(), value.as_str())
+                .map_err(|e| fail(&e.to_string()))?;
+        }
+        g.set("__expr", expr).map_err(|e| fail(&e.to_string()))?;
+        let mut opts = EvalOptions::default();
+        opts.global = true;
+        opts.strict = false;
+        opts.filename = Some(SCRIPT_NAME.into());
+        // Parenthesised, so that an object literal is an expression; the text as
+        // a string is turned into a value here.
+        let code = format!(
+            "(function (v) {{ if (v === undefined || v === null) return ''; if (typeof v === 'object') return JSON.stringify(v); return String(v); }})(({expr}\n))"
+        );
+        ctx.eval_with_options::<String, _>(code, opts)
+            .catch(&ctx)
+            .map_err(|e| {
+                script_error(&e, limits).unwrap_or_else(|| fail("the expression called client.exit()"))
+            })
+    })
 }
 
 /// A syntax error in `code`, without running it (for the editor's diagnostics).
@@ -241,6 +294,12 @@ fn install(ctx: &Ctx<'_>, input_json: &str) -> rquickjs::Result<()> {
 /// The error of a script that threw, with its position in the script; `None` for
 /// `client.exit()`.
 fn script_error(e: &CaughtError<'_>, limits: Limits) -> Option<ScriptError> {
+    let syntax = match e {
+        CaughtError::Exception(ex) => ex
+            .get::<_, String>("name")
+            .is_ok_and(|n| n == "SyntaxError"),
+        _ => false,
+    };
     let (message, stack) = match e {
         CaughtError::Exception(ex) => (
             ex.message().unwrap_or_else(|| "error".into()),
@@ -276,6 +335,7 @@ fn script_error(e: &CaughtError<'_>, limits: Limits) -> Option<ScriptError> {
         line,
         column,
         message,
+        syntax,
     })
 }
 
@@ -488,6 +548,22 @@ mod tests {
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
         );
         assert_eq!(out.globals["b"], "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+    }
+
+    #[test]
+    fn expressions_see_the_variables_and_give_text() {
+        let vars = BTreeMap::from([("page".to_string(), "4".to_string())]);
+        let eval = |e: &str| eval_expression(e, &vars, Limits::default());
+        assert_eq!(eval("page * 2").unwrap(), "8");
+        assert_eq!(eval("'a-' + page").unwrap(), "a-4");
+        assert_eq!(eval("{ a: [1, 2] }").unwrap(), r#"{"a":[1,2]}"#);
+        assert_eq!(eval("undefined").unwrap(), "");
+        assert_eq!(eval("$random.uuid").unwrap().len(), 36);
+        let e = eval("nope + 1").unwrap_err();
+        assert!(e.message.contains("nope is not defined"), "{e:?}");
+        assert!(!e.syntax);
+        let e = eval("page +").unwrap_err();
+        assert!(e.message.contains("unexpected") && e.syntax, "{e:?}");
     }
 
     #[test]

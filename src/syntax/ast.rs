@@ -608,6 +608,9 @@ pub enum VarExpr {
     },
     /// `$auth.token("id")` / `$auth.idToken("id")`.
     Auth { kind: TokenKind, profile: Str },
+    /// httpyac's `{{ expression }}`: JavaScript, evaluated in the script sandbox with
+    /// the variables in scope (`{{ Date.now() }}`, `{{ page * 2 }}`).
+    Script(Str),
     /// Something that is not any of the above; the message says why.
     Invalid(String),
 }
