@@ -218,6 +218,11 @@ impl Environments {
         match parsed {
             Ok(map) => {
                 for (name, value) in map {
+                    // kulala's template and editors' JSON schemas put `"$schema"` at
+                    // the top: it names the file's schema, not an environment.
+                    if name == "$schema" {
+                        continue;
+                    }
                     if value.is_object() {
                         envs.insert(name, value);
                     } else {
@@ -339,7 +344,17 @@ impl Environments {
                 auth_sources.push(file.path.clone());
             }
             if let Value::Object(map) = value {
+                let mut flat = Vec::new();
                 for (k, v) in map {
+                    flat.push((k.clone(), v));
+                    // Nested values are variables by their dotted path too
+                    // (`{{deep.nested.var}}`, httpyac and kulala), each leaf from the
+                    // layer that wrote it. `Security` holds auth profiles, not variables.
+                    if k != "Security" {
+                        nested_paths(k, v, 0, &mut flat);
+                    }
+                }
+                for (k, v) in flat {
                     let var = EnvVar {
                         value: value_text(v),
                         secret,
@@ -348,7 +363,7 @@ impl Environments {
                     if i < shared_count {
                         env.shared.insert(k.clone(), var.clone());
                     }
-                    env.vars.insert(k.clone(), var);
+                    env.vars.insert(k, var);
                 }
             }
             deep_merge(&mut merged, value);
@@ -356,9 +371,16 @@ impl Environments {
         // Objects are merged deeply: their text is the merged object, not the last
         // layer's part of it.
         if let Value::Object(map) = &merged {
+            let mut all: Vec<(String, &Value)> = Vec::new();
             for (k, v) in map {
+                all.push((k.clone(), v));
+                if k != "Security" {
+                    nested_paths(k, v, 0, &mut all);
+                }
+            }
+            for (k, v) in all {
                 if v.is_object()
-                    && let Some(var) = env.vars.get_mut(k)
+                    && let Some(var) = env.vars.get_mut(&k)
                 {
                     var.value = value_text(v);
                 }
@@ -394,6 +416,20 @@ impl Environments {
     pub fn locate(&self, path: &Path, key: &str) -> Option<(u32, u32)> {
         let f = self.files.iter().find(|f| f.path == path)?;
         locate_key(&f.text, key)
+    }
+}
+
+/// The dotted paths below an object value (`deep.nested`, `deep.nested.var`), at most
+/// 16 levels deep.
+fn nested_paths<'v>(prefix: &str, v: &'v Value, depth: usize, out: &mut Vec<(String, &'v Value)>) {
+    let Value::Object(map) = v else { return };
+    if depth >= 16 {
+        return;
+    }
+    for (k, child) in map {
+        let path = format!("{prefix}.{k}");
+        nested_paths(&path, child, depth + 1, out);
+        out.push((path, child));
     }
 }
 
