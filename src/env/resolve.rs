@@ -570,6 +570,11 @@ impl<'a> Resolver<'a> {
                     };
                     self.error(range, "unknown-variable", msg);
                 }
+                // `.env` files and the process environment hold credentials as often
+                // as not: masked like private env values.
+                if let Some(v) = &value {
+                    self.secrets.add(v);
+                }
                 value
             }
             "$shared" => {
