@@ -218,6 +218,8 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
     ) -> Vec<Outcome> {
+        // One script sandbox for this run: its scripts share an engine, no other run does.
+        let sandbox = script::Sandbox::new();
         let deps: Vec<usize> = {
             let exchanges = self.exchanges();
             let ctx = self.context(input, &exchanges, &NoTokens, true);
@@ -231,7 +233,7 @@ impl Engine {
         let mut outcomes = Vec::new();
         for (i, dep) in deps.iter().enumerate() {
             let mut o = self
-                .send_one(input, *dep, cancel, observer, i + 1, total)
+                .send_one(input, *dep, cancel, observer, i + 1, total, &sandbox)
                 .await;
             o.dependency = true;
             let failed = o.result.is_err();
@@ -245,7 +247,7 @@ impl Engine {
             }
         }
         outcomes.push(
-            self.send_one(input, block, cancel, observer, total, total)
+            self.send_one(input, block, cancel, observer, total, total, &sandbox)
                 .await,
         );
         outcomes
@@ -264,6 +266,7 @@ impl Engine {
             .collect();
         let total = blocks.len();
         let mut outcomes = Vec::new();
+        let sandbox = script::Sandbox::new();
         for (i, &b) in blocks.iter().enumerate() {
             if cancel.is_cancelled() {
                 let mut o = self.blank_outcome(input, b);
@@ -283,13 +286,13 @@ impl Engine {
             };
             for d in deps {
                 let mut o = self
-                    .send_one(input, d, cancel, observer, i + 1, total)
+                    .send_one(input, d, cancel, observer, i + 1, total, &sandbox)
                     .await;
                 o.dependency = true;
                 outcomes.push(o);
             }
             outcomes.push(
-                self.send_one(input, b, cancel, observer, i + 1, total)
+                self.send_one(input, b, cancel, observer, i + 1, total, &sandbox)
                     .await,
             );
         }
@@ -403,6 +406,7 @@ impl Engine {
         Ok((spec, tokens))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_one(
         &self,
         input: &FileInput<'_>,
@@ -411,6 +415,7 @@ impl Engine {
         observer: &dyn Observer,
         index: usize,
         total: usize,
+        sandbox: &script::Sandbox,
     ) -> Outcome {
         let mut outcome = self.blank_outcome(input, block);
         let lbl = outcome.label();
@@ -421,7 +426,7 @@ impl Engine {
         });
         let started = std::time::Instant::now();
         outcome.result = self
-            .exchange(input, block, cancel, observer, &mut outcome)
+            .exchange(input, block, cancel, observer, &mut outcome, sandbox)
             .await;
         observer.progress(Progress::Done {
             index,
@@ -440,6 +445,7 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
         outcome: &mut Outcome,
+        sandbox: &script::Sandbox,
     ) -> Result<Sent, String> {
         let handlers: Vec<&Handler> = input.file.blocks[block]
             .request
@@ -453,7 +459,9 @@ impl Engine {
         let mut scripts = ScriptResults::default();
         for h in handlers.iter().filter(|h| h.pre) {
             let data = self.pre_request_data(input, block, &vars);
-            let run = self.run_script(input, block, h, data, None, &vars).await;
+            let run = self
+                .run_script(input, block, h, data, None, &vars, sandbox)
+                .await;
             vars.global = run.outcome.globals.clone();
             vars.request = run.outcome.request_vars.clone();
             scripts.add(run);
@@ -540,6 +548,7 @@ impl Engine {
                     data,
                     Some(response_data(&spec, &recorded)),
                     &vars,
+                    sandbox,
                 )
                 .await;
             self.set_globals(&run.outcome.globals);
@@ -657,7 +666,9 @@ impl Engine {
         data
     }
 
-    /// Runs one script off the async threads (it may take its whole CPU budget).
+    /// Runs one script in the file run's sandbox, off the async threads (it may take
+    /// its whole CPU budget).
+    #[allow(clippy::too_many_arguments)]
     async fn run_script(
         &self,
         input: &FileInput<'_>,
@@ -666,6 +677,7 @@ impl Engine {
         request: script::RequestData,
         response: Option<script::ResponseData>,
         vars: &ScriptVars,
+        sandbox: &script::Sandbox,
     ) -> ScriptRun {
         let b = &input.file.blocks[block];
         let file_name = input
@@ -713,19 +725,7 @@ impl Engine {
             request_vars: vars.request.clone(),
         };
         let limits = self.config.script_limits;
-        let outcome = tokio::task::spawn_blocking(move || script::run(&code, &data, limits))
-            .await
-            .unwrap_or_else(|_| script::Outcome {
-                globals: vars.global.clone(),
-                request_vars: vars.request.clone(),
-                error: Some(script::ScriptError {
-                    line: 1,
-                    column: 1,
-                    message: "the script engine stopped unexpectedly".into(),
-                    syntax: false,
-                }),
-                ..script::Outcome::default()
-            });
+        let outcome = sandbox.run(code, data, limits).await;
         ScriptRun {
             outcome,
             handler_line,
@@ -759,6 +759,7 @@ impl ScriptRun {
                     column: 1,
                     message,
                     syntax: false,
+                    stopped: false,
                 }),
                 ..script::Outcome::default()
             },

@@ -91,6 +91,8 @@ pub struct ScriptError {
     pub message: String,
     /// The text is not JavaScript (a `SyntaxError`), as opposed to failing as it ran.
     pub syntax: bool,
+    /// A limit (CPU time, memory) stopped it.
+    pub stopped: bool,
 }
 
 /// What a script did. When it failed part-way, what it did before the error counts.
@@ -117,73 +119,215 @@ const PRELUDE: &str = include_str!("prelude.js");
 const SCRIPT_NAME: &str = "httplens-script";
 const EXIT_SENTINEL: &str = "__httplens_exit__";
 
-/// Runs `code` against `input` within `limits`.
+/// Runs `code` against `input` within `limits`, in an engine of its own.
 pub fn run(code: &str, input: &Input, limits: Limits) -> Outcome {
-    let mut out = Outcome {
+    match Js::new() {
+        Ok(js) => js.run(code, input, limits).0,
+        Err(message) => failed(input, message),
+    }
+}
+
+fn failed(input: &Input, message: String) -> Outcome {
+    Outcome {
         globals: input.globals.clone(),
         request_vars: input.request_vars.clone(),
-        ..Outcome::default()
-    };
-    let fail = |out: &mut Outcome, message: String| {
-        out.error = Some(ScriptError {
+        error: Some(ScriptError {
             line: 1,
             column: 1,
             message,
             syntax: false,
+            stopped: false,
+        }),
+        ..Outcome::default()
+    }
+}
+
+/// The sandbox of one file run: one engine (a QuickJS runtime and context with the
+/// API loaded) on a thread of its own, started at the first script and ended when the
+/// sandbox is dropped. The scripts of a run share it (loading the API once is most of
+/// an engine's start); no two runs do. After a script is stopped by a limit the
+/// engine is replaced, so the next script starts clean.
+pub struct Sandbox {
+    jobs: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Job>>>,
+}
+
+struct Job {
+    code: String,
+    input: Input,
+    limits: Limits,
+    reply: tokio::sync::oneshot::Sender<Outcome>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Sandbox {
+        Sandbox::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            jobs: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn sender(&self) -> Option<&std::sync::mpsc::Sender<Job>> {
+        self.jobs
+            .get_or_init(|| {
+                let (tx, rx) = std::sync::mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("httplens-script".into())
+                    .spawn(move || {
+                        let mut js: Option<Js> = None;
+                        for job in rx {
+                            if js.is_none() {
+                                js = Js::new().ok();
+                            }
+                            let (out, spent) = match &js {
+                                Some(engine) => engine.run(&job.code, &job.input, job.limits),
+                                None => (
+                                    failed(&job.input, "the script engine could not start".into()),
+                                    true,
+                                ),
+                            };
+                            if spent {
+                                js = None;
+                            }
+                            let _ = job.reply.send(out);
+                        }
+                    })
+                    .ok()
+                    .map(|_| tx)
+            })
+            .as_ref()
+    }
+
+    /// Runs `code` on the sandbox's thread; the caller's task waits without blocking
+    /// its thread.
+    pub async fn run(&self, code: String, input: Input, limits: Limits) -> Outcome {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let fallback = failed(&input, "the script engine stopped unexpectedly".into());
+        let Some(jobs) = self.sender() else {
+            return failed(&input, "the script engine could not start".into());
+        };
+        if jobs
+            .send(Job {
+                code,
+                input,
+                limits,
+                reply,
+            })
+            .is_err()
+        {
+            return fallback;
+        }
+        answer.await.unwrap_or(fallback)
+    }
+}
+
+/// One QuickJS runtime and context with the API loaded.
+struct Js {
+    rt: Runtime,
+    cx: Context,
+    /// When the running script must stop (nanoseconds after `epoch`).
+    deadline: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    epoch: Instant,
+}
+
+impl Js {
+    fn new() -> Result<Js, String> {
+        let rt = Runtime::new().map_err(|_| "the script engine could not start".to_string())?;
+        rt.set_max_stack_size(1 << 20);
+        let epoch = Instant::now();
+        let deadline = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            epoch.elapsed().as_nanos() as u64 > d.load(std::sync::atomic::Ordering::Relaxed)
+        })));
+        let cx = Context::full(&rt).map_err(|_| "the script engine could not start".to_string())?;
+        cx.with(|ctx| install(&ctx))
+            .map_err(|e| format!("the script API could not be set up: {e}"))?;
+        Ok(Js {
+            rt,
+            cx,
+            deadline,
+            epoch,
         })
-    };
-    let Ok(rt) = Runtime::new() else {
-        fail(&mut out, "the script engine could not start".into());
-        return out;
-    };
-    rt.set_memory_limit(limits.memory);
-    rt.set_max_stack_size(1 << 20);
-    let deadline = Instant::now() + limits.time;
-    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
-    let Ok(cx) = Context::full(&rt) else {
-        fail(&mut out, "the script engine could not start".into());
-        return out;
-    };
-    let input_json = match serde_json::to_string(input) {
-        Ok(j) => j,
-        Err(e) => {
-            fail(
-                &mut out,
-                format!("cannot hand the request to the script: {e}"),
-            );
-            return out;
-        }
-    };
-    cx.with(|ctx| {
-        if let Err(e) = install(&ctx, &input_json) {
-            fail(&mut out, format!("the script API could not be set up: {e}"));
-            return;
-        }
-        let mut opts = EvalOptions::default();
-        opts.global = true;
-        opts.strict = false;
-        opts.filename = Some(SCRIPT_NAME.into());
-        let ran = ctx
-            .eval_with_options::<(), _>(code, opts)
-            .catch(&ctx)
-            .err()
-            .and_then(|e| script_error(&e, limits));
-        out.error = ran;
-        // Read back what the script did, even after an error or `client.exit()`.
-        // The interrupt handler may already be past its deadline: give the read-back
-        // a moment of its own.
-        let effects: Option<Effects> = ctx
-            .eval::<String, _>("__out()")
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok());
-        if let Some(e) = effects {
-            out.globals = e.globals;
-            out.request_vars = e.request_vars;
-            out.tests = e.tests;
-            out.logs = e.logs;
-        }
-    });
-    out
+    }
+
+    fn arm(&self, limits: Limits) {
+        self.rt.set_memory_limit(limits.memory);
+        let until = self.epoch.elapsed() + limits.time;
+        self.deadline.store(
+            until.as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn disarm(&self) {
+        self.deadline
+            .store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
+        self.rt.set_memory_limit(0);
+    }
+
+    /// What the script did, and whether a limit stopped it (the engine is then spent).
+    fn run(&self, code: &str, input: &Input, limits: Limits) -> (Outcome, bool) {
+        let mut out = Outcome {
+            globals: input.globals.clone(),
+            request_vars: input.request_vars.clone(),
+            ..Outcome::default()
+        };
+        let input_json = match serde_json::to_string(input) {
+            Ok(j) => j,
+            Err(e) => {
+                return (
+                    failed(input, format!("cannot hand the request to the script: {e}")),
+                    false,
+                );
+            }
+        };
+        let mut spent = false;
+        // Armed outside `with`: the runtime's settings cannot change while it runs.
+        self.arm(limits);
+        self.cx.with(|ctx| {
+            let begin: rquickjs::Result<Function> = ctx.globals().get("__begin");
+            if let Err(e) = begin.and_then(|f| f.call::<_, ()>((input_json,))) {
+                out.error = Some(ScriptError {
+                    line: 1,
+                    column: 1,
+                    message: format!("the script API could not be set up: {e}"),
+                    syntax: false,
+                    stopped: false,
+                });
+                spent = true;
+                return;
+            }
+            let mut opts = EvalOptions::default();
+            opts.global = true;
+            opts.strict = false;
+            opts.filename = Some(SCRIPT_NAME.into());
+            let ran = ctx.eval_with_options::<(), _>(code, opts).catch(&ctx);
+            if let Err(e) = ran {
+                out.error = script_error(&e, limits);
+                spent = out.error.as_ref().is_some_and(|e| e.stopped);
+            }
+            // Read back what the script did, even after an error or `client.exit()`.
+            let effects: Option<Effects> = ctx
+                .globals()
+                .get::<_, Function>("__out")
+                .and_then(|f| f.call::<_, String>(()))
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok());
+            if let Some(e) = effects {
+                out.globals = e.globals;
+                out.request_vars = e.request_vars;
+                out.tests = e.tests;
+                out.logs = e.logs;
+            }
+        });
+        self.disarm();
+        (out, spent)
+    }
 }
 
 /// httpyac's `{{ expression }}`: the value of a JavaScript expression, with `vars`
@@ -194,46 +338,43 @@ pub fn eval_expression(
     vars: &BTreeMap<String, String>,
     limits: Limits,
 ) -> Result<String, ScriptError> {
-    let fail = |message: &str| ScriptError {
+    let fail = |message: String| ScriptError {
         line: 1,
         column: 1,
-        message: message.into(),
+        message,
         syntax: false,
+        stopped: false,
     };
-    let rt = Runtime::new().map_err(|_| fail("the script engine could not start"))?;
-    rt.set_memory_limit(limits.memory);
-    rt.set_max_stack_size(1 << 20);
-    let deadline = Instant::now() + limits.time;
-    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
-    let cx = Context::full(&rt).map_err(|_| fail("the script engine could not start"))?;
-    let input = Input {
-        globals: BTreeMap::new(),
-        ..Input::default()
-    };
-    let input_json = serde_json::to_string(&input).map_err(|e| fail(&e.to_string()))?;
-    cx.with(|ctx| {
-        install(&ctx, &input_json).map_err(|e| fail(&e.to_string()))?;
+    let js = Js::new().map_err(fail)?;
+    let input = serde_json::to_string(&Input::default()).map_err(|e| fail(e.to_string()))?;
+    js.arm(limits);
+    let r = js.cx.with(|ctx| {
+        let begin: Function = ctx.globals().get("__begin").map_err(|e| fail(e.to_string()))?;
+        begin
+            .call::<_, ()>((input,))
+            .map_err(|e| fail(e.to_string()))?;
         let g = ctx.globals();
         for (name, value) in vars {
             g.set(name.as_str(), value.as_str())
-                .map_err(|e| fail(&e.to_string()))?;
+                .map_err(|e| fail(e.to_string()))?;
         }
-        g.set("__expr", expr).map_err(|e| fail(&e.to_string()))?;
         let mut opts = EvalOptions::default();
         opts.global = true;
         opts.strict = false;
         opts.filename = Some(SCRIPT_NAME.into());
-        // Parenthesised, so that an object literal is an expression; the text as
-        // a string is turned into a value here.
+        // Parenthesised, so that an object literal is an expression; the value is
+        // turned into text here.
         let code = format!(
             "(function (v) {{ if (v === undefined || v === null) return ''; if (typeof v === 'object') return JSON.stringify(v); return String(v); }})(({expr}\n))"
         );
-        ctx.eval_with_options::<String, _>(code, opts)
-            .catch(&ctx)
-            .map_err(|e| {
-                script_error(&e, limits).unwrap_or_else(|| fail("the expression called client.exit()"))
-            })
-    })
+        let r = ctx.eval_with_options::<String, _>(code, opts).catch(&ctx);
+        r.map_err(|e| {
+            script_error(&e, limits)
+                .unwrap_or_else(|| fail("the expression called client.exit()".into()))
+        })
+    });
+    js.disarm();
+    r
 }
 
 /// A syntax error in `code`, without running it (for the editor's diagnostics).
@@ -260,9 +401,8 @@ pub fn check_syntax(code: &str) -> Option<ScriptError> {
     })
 }
 
-fn install(ctx: &Ctx<'_>, input_json: &str) -> rquickjs::Result<()> {
+fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
     let g = ctx.globals();
-    g.set("__in", input_json)?;
     g.set(
         "__digest",
         Function::new(
@@ -319,6 +459,7 @@ fn script_error(e: &CaughtError<'_>, limits: Limits) -> Option<ScriptError> {
     if message == EXIT_SENTINEL {
         return None;
     }
+    let stopped = matches!(message.as_str(), "interrupted" | "out of memory");
     let message = match message.as_str() {
         "interrupted" => format!(
             "the script ran longer than {} s and was stopped",
@@ -336,6 +477,7 @@ fn script_error(e: &CaughtError<'_>, limits: Limits) -> Option<ScriptError> {
         column,
         message,
         syntax,
+        stopped,
     })
 }
 

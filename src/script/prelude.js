@@ -1,19 +1,13 @@
 // The JetBrains HTTP Client script API (`client`, `response`, `request`, `crypto`,
-// `$random`) over the data httplens hands in as `__in`. Evaluated in a fresh QuickJS
-// context before every script; the script's effects are read back by `__out()`.
+// `$random`) over the data httplens hands in. Evaluated once per context; before each
+// script `__begin(json)` hands in that script's data, and `__out()` reads back what it
+// did.
 // Nothing here reaches outside the context but the two pure natives `__digest` and
 // `__b64` (hashing and base64, in Rust).
 "use strict";
 (function (g) {
-  var input = JSON.parse(g.__in);
-  delete g.__in;
-  var state = {
-    globals: input.globals,
-    requestVars: input.requestVars,
-    tests: [],
-    logs: [],
-    inTest: null,
-  };
+  var input = null;
+  var state = null;
   function str(v) {
     if (v === undefined || v === null) return "";
     if (typeof v === "string") return v;
@@ -82,25 +76,15 @@
     };
   }
 
-  var response;
-  if (input.response) {
-    var r = input.response;
-    var ct = r.contentType || "";
-    var mime = ct.split(";")[0].trim().toLowerCase();
-    var charsetMatch = /charset\s*=\s*"?([^";]+)"?/i.exec(ct);
-    var body = r.body;
-    if (/^application\/(.+\+)?json$/.test(mime) || /\+json$/.test(mime)) {
-      try { body = JSON.parse(r.body); } catch (e) { body = r.body; }
-    }
-    response = {
-      status: r.status,
-      body: body,
-      headers: headerList(r.headers),
-      contentType: { mimeType: mime, charset: charsetMatch ? charsetMatch[1] : "utf-8" },
-    };
-  }
+  var request = {
+    variables: {
+      set: function (name, value) { state.requestVars[str(name)] = str(value); },
+      get: function (name) { name = str(name); return has(state.requestVars, name) ? state.requestVars[name] : null; },
+    },
+    environment: client.variables.environment,
+  };
+  client.variables.request = request.variables;
 
-  var rq = input.request;
   function rawAndSubstituted(raw, sub) {
     return {
       getRaw: function () { return raw; },
@@ -116,25 +100,50 @@
       value: function () { return h[2] === null || h[2] === undefined ? h[1] : h[2]; },
     };
   }
-  var request = {
-    method: rq.method,
-    url: rawAndSubstituted(rq.url, rq.urlSubstituted),
-    body: rawAndSubstituted(rq.body === null ? "" : rq.body, rq.bodySubstituted),
-    headers: {
+  function makeResponse(r) {
+    var ct = r.contentType || "";
+    var mime = ct.split(";")[0].trim().toLowerCase();
+    var charsetMatch = /charset\s*=\s*"?([^";]+)"?/i.exec(ct);
+    var body = r.body;
+    if (/^application\/(.+\+)?json$/.test(mime) || /\+json$/.test(mime)) {
+      try { body = JSON.parse(r.body); } catch (e) { body = r.body; }
+    }
+    return {
+      status: r.status,
+      body: body,
+      headers: headerList(r.headers),
+      contentType: { mimeType: mime, charset: charsetMatch ? charsetMatch[1] : "utf-8" },
+    };
+  }
+  // Hands in one script's data: the request, the response (handlers), the variables.
+  g.__begin = function (json) {
+    input = JSON.parse(json);
+    state = {
+      globals: input.globals,
+      requestVars: input.requestVars,
+      tests: [],
+      logs: [],
+      inTest: null,
+    };
+    var rq = input.request;
+    request.method = rq.method;
+    request.url = rawAndSubstituted(rq.url, rq.urlSubstituted);
+    request.body = rawAndSubstituted(rq.body === null ? "" : rq.body, rq.bodySubstituted);
+    request.headers = {
       all: function () { return rq.headers.map(requestHeader); },
       findByName: function (name) {
         name = str(name).toLowerCase();
         for (var i = 0; i < rq.headers.length; i++) if (rq.headers[i][0].toLowerCase() === name) return requestHeader(rq.headers[i]);
         return null;
       },
-    },
-    variables: {
-      set: function (name, value) { state.requestVars[str(name)] = str(value); },
-      get: function (name) { name = str(name); return has(state.requestVars, name) ? state.requestVars[name] : null; },
-    },
-    environment: client.variables.environment,
+    };
+    g.request = request;
+    if (input.response) g.response = makeResponse(input.response);
+    else delete g.response;
+    g.client = client;
+    g.crypto = crypto;
+    g.$random = $random;
   };
-  client.variables.request = request.variables;
 
   function digestBuilder(alg, key) {
     var parts = [];
@@ -214,11 +223,6 @@
   g.setTimeout = unavailable("setTimeout");
   g.setInterval = unavailable("setInterval");
   g.fetch = unavailable("fetch");
-  g.client = client;
-  g.request = request;
-  if (response) g.response = response;
-  g.crypto = crypto;
-  g.$random = $random;
   g.__out = function () {
     return JSON.stringify({ globals: state.globals, requestVars: state.requestVars, tests: state.tests, logs: state.logs });
   };
