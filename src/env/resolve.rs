@@ -604,8 +604,8 @@ impl<'a> Resolver<'a> {
                     };
                     self.error(range, "unknown-variable", msg);
                 }
-                // Values from `.env` and the process environment are masked like
-                // private env values.
+                // `.env` files and the process environment hold credentials as often
+                // as not: masked like private env values.
                 if let Some(v) = &value {
                     self.secrets.add(v);
                 }

@@ -152,6 +152,16 @@ fn build_spec(
         None => BodySpec::None,
         Some(body) => build_body(&body.parts, &content_type, &dir, r, diags),
     };
+    // httpyac: a POST whose body opens with a GraphQL keyword is a GraphQL request,
+    // unless the file says the body is something else.
+    if !graphql
+        && method.eq_ignore_ascii_case("POST")
+        && (content_type.is_empty() || content_type.starts_with("application/json"))
+        && let BodySpec::Bytes(bytes) = &body
+        && looks_like_graphql(&String::from_utf8_lossy(bytes))
+    {
+        graphql = true;
+    }
     if graphql && let BodySpec::Bytes(bytes) = &body {
         let text = String::from_utf8_lossy(bytes).into_owned();
         let range = req.body.as_ref().map(|b| b.range).unwrap_or(req.line_range);
@@ -162,6 +172,18 @@ fn build_spec(
         {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
+    }
+
+    // A body file without a Content-Type gets one from its extension; an explicit
+    // header always wins.
+    if content_type.is_empty()
+        && let Some(ct) = body_file(req).and_then(content_type_for)
+    {
+        headers.push(("Content-Type".into(), ct.into()));
+    }
+    merge_cookie_headers(&mut headers);
+    if !(ctx.dry_run && url.contains("{{")) {
+        url = wire_url(&url);
     }
 
     let options = options(b, diags);
@@ -196,6 +218,111 @@ fn build_spec(
         assertions,
         output,
     }
+}
+
+/// The body file of a request whose body is one `< file` / `<@ file` line.
+fn body_file(req: &Request) -> Option<&str> {
+    match &req.body.as_ref()?.parts[..] {
+        [BodyPart::File(f)] => Some(f.path.text()),
+        _ => None,
+    }
+}
+
+/// The Content-Type a body file's extension stands for (JSON, XML, form, text).
+fn content_type_for(path: &str) -> Option<&'static str> {
+    let ext = Path::new(path.trim())
+        .extension()?
+        .to_str()?
+        .to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "form" | "urlencoded" => "application/x-www-form-urlencoded",
+        "txt" | "text" => "text/plain",
+        "html" | "htm" => "text/html",
+        "csv" => "text/csv",
+        "graphql" | "gql" => "application/graphql",
+        "yaml" | "yml" => "application/yaml",
+        _ => return None,
+    })
+}
+
+/// Repeated `Cookie` lines become one header, values joined with `; ` (RFC 6265
+/// allows one Cookie header; REST Client, httpyac and kulala merge them too).
+fn merge_cookie_headers(headers: &mut Vec<(String, String)>) {
+    let mut first: Option<usize> = None;
+    let mut i = 0;
+    while i < headers.len() {
+        if headers[i].0.eq_ignore_ascii_case("Cookie") {
+            if let Some(f) = first {
+                let (_, v) = headers.remove(i);
+                let merged = format!("{}; {}", headers[f].1.trim_end_matches(';'), v);
+                headers[f].1 = merged;
+                continue;
+            }
+            first = Some(i);
+        }
+        i += 1;
+    }
+}
+
+/// Characters RFC 3986 does not allow in a query (besides `%`, kept so that escapes
+/// written in the file stay as they are); non-ASCII is always encoded.
+const QUERY_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b'[')
+    .add(b']');
+
+/// The URL as it goes on the wire: the query percent-encoded per RFC 3986, then
+/// normalised as the HTTP client does (so `show` prints what `run` sends). A URL that
+/// does not parse stays as written (the send reports it).
+pub fn wire_url(url: &str) -> String {
+    let (before, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let encoded = match before.split_once('?') {
+        Some((base, query)) => format!(
+            "{base}?{}{fragment}",
+            percent_encoding::utf8_percent_encode(query, QUERY_ESCAPE)
+        ),
+        None => url.to_string(),
+    };
+    match url::Url::parse(&encoded) {
+        Ok(u) => u.to_string(),
+        Err(_) => encoded,
+    }
+}
+
+/// httpyac's GraphQL detection: the body opens with an operation or fragment keyword.
+fn looks_like_graphql(body: &str) -> bool {
+    let first = body
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next();
+    matches!(
+        first,
+        Some("query" | "mutation" | "subscription" | "fragment")
+    )
+}
+
+/// The name of the operation a GraphQL query runs: the first named `query`,
+/// `mutation` or `subscription` (fragments are not operations).
+fn operation_name(query: &str) -> Option<String> {
+    static OP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(?:query|mutation|subscription)\b\s*([A-Za-z_][A-Za-z0-9_]*)?")
+            .expect("a valid regex")
+    });
+    Some(OP.captures(query)?.get(1)?.as_str().to_string())
 }
 
 /// The absolute URL for a target (see the module docs for the rules).
@@ -363,13 +490,23 @@ fn build_body(
         }
     }
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        let joined: String = String::from_utf8_lossy(&out)
-            .lines()
-            .map(str::trim)
-            .collect();
-        out = joined.into_bytes();
+        out = form_body(&String::from_utf8_lossy(&out)).into_bytes();
     }
     BodySpec::Bytes(out)
+}
+
+/// A form body as sent: lines joined, and the spaces written around `=` and `&`
+/// dropped (`foo = a &` / `bar = b` -> `foo=a&bar=b`, as httpyac and kulala send it).
+fn form_body(text: &str) -> String {
+    let joined: String = text.lines().map(str::trim).collect();
+    joined
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => format!("{}={}", k.trim(), v.trim()),
+            None => pair.trim().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn crlf(s: &str) -> String {
@@ -405,6 +542,9 @@ fn graphql_body(text: &str, range: TextRange, diags: &mut Vec<Diagnostic>) -> St
         "query".into(),
         serde_json::Value::String(query.trim().to_string()),
     );
+    if let Some(name) = operation_name(query) {
+        obj.insert("operationName".into(), serde_json::Value::String(name));
+    }
     if !vars.is_empty() {
         match serde_json::from_str::<serde_json::Value>(vars) {
             Ok(v) => {

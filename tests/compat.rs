@@ -1,0 +1,207 @@
+//! Compatibility with the collections users bring from REST Client, the JetBrains
+//! client, httpyac, kulala.nvim and rest.nvim (issue 15): each case is a `.http` file
+//! sent by the real engine to the real local server, checked by what arrived there.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use httplens::env::Workspace;
+use httplens::exec::{Engine, EngineConfig, FileInput, NoTokenSource, Outcome, Silent};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// A temp workspace (its own root) holding `files`; the request file is `api.http`.
+struct Ws {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+fn ws(files: &[(&str, &str)]) -> Ws {
+    httplens::process::install_crypto_provider();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    for (p, c) in files {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, c).unwrap();
+    }
+    Ws { dir, _tmp: tmp }
+}
+
+impl Ws {
+    fn file(&self) -> PathBuf {
+        self.dir.join("api.http")
+    }
+}
+
+/// Sends every request of `api.http` (with `base` set to the server) and returns the
+/// outcomes; `process_env` stands for the process environment.
+async fn send_all(
+    w: &Ws,
+    env: Option<&str>,
+    base: &str,
+    process_env: &[(&str, &str)],
+) -> Vec<Outcome> {
+    let file = w.file();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let parsed = httplens::syntax::parse(&text);
+    let mut workspace = Workspace::load(&file, &[], env).unwrap();
+    workspace.process_env = Some(
+        process_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    let overrides = BTreeMap::from([("base".to_string(), base.to_string())]);
+    let input = FileInput {
+        workspace: &workspace,
+        file: &parsed.file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let mut c = EngineConfig::new(w.dir.clone());
+    c.cache = w.dir.join(".cache");
+    let e = Engine::new(c, Arc::new(NoTokenSource("no sign-in in tests".into())));
+    e.send_all(&input, &CancellationToken::new(), &Silent).await
+}
+
+/// What the echo server saw for one outcome.
+fn echoed(o: &Outcome) -> Value {
+    let sent = o
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("line {}: {e}", o.line));
+    serde_json::from_slice(sent.response.body.bytes()).expect("the echo's JSON")
+}
+
+fn header<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v["headers"][name].as_str()
+}
+
+/// `httplens show` as a process in `dir`: (stdout, stderr, exit code).
+fn show(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .current_dir(dir)
+        .arg("show")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[tokio::test]
+async fn graphql_is_detected_and_named_operations_get_operation_name() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "POST {{base}}/echo/graphql\n\nquery Hero($id: ID) {\n  hero(id: $id) { name }\n}\n\n{\"id\": 7}\n\n\
+         ###\nPOST {{base}}/echo/graphql\n\n{\n  hero { name }\n}\n\n\
+         ###\nPOST {{base}}/echo/graphql\n\nmutation { like }\n\n\
+         ###\nPOST {{base}}/echo/raw\nContent-Type: text/plain\n\nquery is a word here\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 4);
+    let named = echoed(&out[0]);
+    assert_eq!(header(&named, "content-type"), Some("application/json"));
+    let body: Value = serde_json::from_str(named["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "query": "query Hero($id: ID) {\n  hero(id: $id) { name }\n}",
+            "operationName": "Hero",
+            "variables": {"id": 7}
+        })
+    );
+    // A plain JSON body is not GraphQL.
+    assert_eq!(echoed(&out[1])["body"], "{\n  hero { name }\n}");
+    let anon = echoed(&out[2]);
+    let body: Value = serde_json::from_str(anon["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, serde_json::json!({"query": "mutation { like }"}));
+    // An explicit non-JSON Content-Type keeps the body as written.
+    assert_eq!(echoed(&out[3])["body"], "query is a word here");
+}
+
+#[tokio::test]
+async fn form_bodies_over_several_lines_drop_the_spaces_around_separators() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "POST {{base}}/echo/form\nContent-Type: application/x-www-form-urlencoded\n\nfoo = a &\nbar = b\n&baz=c d\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(echoed(&out[0])["body"], "foo=a&bar=b&baz=c d");
+}
+
+#[tokio::test]
+async fn repeated_cookie_lines_arrive_as_one_header() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "GET {{base}}/echo/c\nCookie: a=1\nX-Other: x\ncookie: b=2;\nCookie: c=3\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(header(&echoed(&out[0]), "cookie"), Some("a=1; b=2; c=3"));
+}
+
+#[tokio::test]
+async fn query_characters_rfc_3986_forbids_are_percent_encoded_and_show_prints_the_same() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "GET {{base}}/echo/q?filter={\"a\":[1]}&name=a b|c&ok=%41~x:y/z?@!$'()*+,;=\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    let want = "filter=%7B%22a%22:%5B1%5D%7D&name=a%20b%7Cc&ok=%41~x:y/z?@!$%27()*+,;=";
+    assert_eq!(echoed(&out[0])["query"], want);
+    let shown = "GET http://h.test/echo/q?filter={\"a\":[1]}&name=a b|c&ok=%41~x:y/z?@!$'()*+,;=\n";
+    std::fs::write(w.dir.join("show.http"), shown).unwrap();
+    let (stdout, stderr, code) = show(&w.dir, &["show.http"]);
+    assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
+    assert!(
+        stdout.contains(&format!("GET http://h.test/echo/q?{want}\n")),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_file_gets_a_content_type_from_its_extension_unless_one_is_written() {
+    let s = server::start().await;
+    let w = ws(&[
+        ("a.json", "{\"a\":1}"),
+        ("b.xml", "<b/>"),
+        ("c.txt", "plain"),
+        ("d.bin", "raw"),
+        (
+            "api.http",
+            "POST {{base}}/echo/1\n\n< ./a.json\n\n###\nPOST {{base}}/echo/2\n\n<@ ./b.xml\n\n\
+             ###\nPOST {{base}}/echo/3\n\n< ./c.txt\n\n###\nPOST {{base}}/echo/4\n\n< ./d.bin\n\n\
+             ###\nPOST {{base}}/echo/5\nContent-Type: text/x-mine\n\n< ./a.json\n",
+        ),
+    ]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    let types: Vec<Option<String>> = out
+        .iter()
+        .map(|o| header(&echoed(o), "content-type").map(str::to_string))
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            Some("application/json".into()),
+            Some("application/xml".into()),
+            Some("text/plain".into()),
+            None,
+            Some("text/x-mine".into()),
+        ]
+    );
+    assert_eq!(echoed(&out[0])["body"], "{\"a\":1}");
+}
