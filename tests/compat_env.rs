@@ -42,7 +42,12 @@ fn fixture(http: &str, files: &[(&str, &str)]) -> Fixture {
 
 const ENV_PUBLIC: &str = r#"{
   "$schema": "https://example.invalid/http-client.env.schema.json",
+  "$kulalaShared": {
+    "$kulalaDefaultHeaders": {"X-Shared-Default": "shared", "X-Env-Default": "from-shared", "Accept": "text/plain"},
+    "KULALA_SHARED_VAR": "kulala-shared"
+  },
   "dev": {
+    "$kulalaDefaultHeaders": {"X-Env-Default": "{{SHADOW}}-dev"},
     "deep": {"nested": {"var": "deep-public", "other": "kept"}},
     "SHADOW": "from-env-file"
   }
@@ -59,6 +64,8 @@ const HTTP: &str = r#"@ORDER = file-default
 
 ###
 GET {{base}}/echo
+Accept: application/json
+X-Kulala-Shared: {{KULALA_SHARED_VAR}}
 X-Deep: {{deep.nested.var}}
 X-Other: {{deep.nested.other}}
 X-Dot: {{API_TOKEN}}
@@ -67,6 +74,7 @@ X-Shadow: {{SHADOW}}
 X-Order: {{ORDER}}
 X-File: {{FILEONLY}}
 X-Proc: {{HTTPLENS_COMPAT_PROC}}
+X-Date: {{$date}}
 "#;
 
 #[tokio::test]
@@ -119,6 +127,20 @@ async fn env_files_dotenv_and_process_env_reach_the_server_and_are_masked() {
     assert_eq!(h["x-order"], "dotenv-beats-file");
     assert_eq!(h["x-file"], "file-only");
     assert_eq!(h["x-proc"], "process-value-456");
+    // kulala's `$kulalaShared` and `$kulalaDefaultHeaders`: the environment's over the
+    // shared ones, the request's own header over both; values are templates.
+    assert_eq!(h["x-kulala-shared"], "kulala-shared");
+    assert_eq!(h["x-shared-default"], "shared");
+    assert_eq!(h["x-env-default"], "from-env-file-dev");
+    assert_eq!(h["accept"], "application/json");
+    // kulala's `{{$date}}`: today's local date.
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let date = h["x-date"].as_str().unwrap();
+    assert!(
+        date == today || date < today.as_str(),
+        "{date} (today {today})"
+    );
+    assert_eq!(date.len(), 10);
     // The response document echoes every value: .env, process and private values are
     // masked, public ones are not.
     let doc = &sent.document;
