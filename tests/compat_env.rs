@@ -42,7 +42,12 @@ fn fixture(http: &str, files: &[(&str, &str)]) -> Fixture {
 
 const ENV_PUBLIC: &str = r#"{
   "$schema": "https://example.invalid/http-client.env.schema.json",
+  "$kulalaShared": {
+    "$kulalaDefaultHeaders": {"X-Shared-Default": "shared", "X-Env-Default": "from-shared", "Accept": "text/plain"},
+    "KULALA_SHARED_VAR": "kulala-shared"
+  },
   "dev": {
+    "$kulalaDefaultHeaders": {"X-Env-Default": "{{SHADOW}}-dev"},
     "deep": {"nested": {"var": "deep-public", "other": "kept"}},
     "SHADOW": "from-env-file"
   }
@@ -59,6 +64,8 @@ const HTTP: &str = r#"@ORDER = file-default
 
 ###
 GET {{base}}/echo
+Accept: application/json
+X-Kulala-Shared: {{KULALA_SHARED_VAR}}
 X-Deep: {{deep.nested.var}}
 X-Other: {{deep.nested.other}}
 X-Dot: {{API_TOKEN}}
@@ -67,6 +74,7 @@ X-Shadow: {{SHADOW}}
 X-Order: {{ORDER}}
 X-File: {{FILEONLY}}
 X-Proc: {{HTTPLENS_COMPAT_PROC}}
+X-Date: {{$date}}
 "#;
 
 #[tokio::test]
@@ -119,6 +127,20 @@ async fn env_files_dotenv_and_process_env_reach_the_server_and_are_masked() {
     assert_eq!(h["x-order"], "dotenv-beats-file");
     assert_eq!(h["x-file"], "file-only");
     assert_eq!(h["x-proc"], "process-value-456");
+    // kulala's `$kulalaShared` and `$kulalaDefaultHeaders`: the environment's over the
+    // shared ones, the request's own header over both; values are templates.
+    assert_eq!(h["x-kulala-shared"], "kulala-shared");
+    assert_eq!(h["x-shared-default"], "shared");
+    assert_eq!(h["x-env-default"], "from-env-file-dev");
+    assert_eq!(h["accept"], "application/json");
+    // kulala's `{{$date}}`: today's local date.
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let date = h["x-date"].as_str().unwrap();
+    assert!(
+        date == today || date < today.as_str(),
+        "{date} (today {today})"
+    );
+    assert_eq!(date.len(), 10);
     // The response document echoes every value: .env, process and private values are
     // masked, public ones are not.
     let doc = &sent.document;
@@ -173,4 +195,75 @@ fn show_resolves_dotenv_and_the_real_process_environment_and_masks_them() {
         all.contains("unknown variable `HTTPLENS_COMPAT_NOWHERE`"),
         "{all}"
     );
+}
+
+const REFS: &str = r#"### first
+GET {{base}}/repeated
+
+### echoed
+GET {{base}}/echo?id={{first.response.headers.X-Multi[1]}}
+X-All: {{first.response.headers.X-Multi}}
+X-Session: {{first.response.cookies.session.value}}
+X-Session-Path: {{first.response.cookies.session.Path}}
+X-Theme: {{first.response.cookies.theme}}
+
+### missing index
+GET {{base}}/echo?x={{first.response.headers.X-Multi[5]}}
+
+### missing cookie
+GET {{base}}/echo?x={{first.response.cookies.nope.value}}
+"#;
+
+#[tokio::test]
+async fn titles_name_requests_and_header_indexes_and_cookies_resolve() {
+    let s = server::start().await;
+    let f = fixture(REFS, &[]);
+    let text = std::fs::read_to_string(&f.file).unwrap();
+    let parsed = httplens::syntax::parse(&text);
+    let ws = Workspace::load(&f.file, &[], None).unwrap();
+    let overrides = BTreeMap::from([("base".to_string(), s.url(""))]);
+    let input = FileInput {
+        workspace: &ws,
+        file: &parsed.file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let mut c = EngineConfig::new(f.dir.clone());
+    c.cache = f.cache.clone();
+    let e = Engine::new(c, Arc::new(NoTokenSource("no sign-in in tests".into())));
+    // `### first` names the request (kulala): sending `echoed` sends `first` first.
+    let echoed = httplens::request::find_request(&parsed.file, "echoed").unwrap();
+    let out = e
+        .send_block(&input, echoed, &CancellationToken::new(), &Silent)
+        .await;
+    assert_eq!(out.len(), 2, "the titled dependency is sent first");
+    let sent = out.last().unwrap().result.as_ref().expect("sent");
+    let j: serde_json::Value = serde_json::from_slice(sent.response.body.bytes()).unwrap();
+    assert_eq!(
+        j["query"], "id=second",
+        "headers.NAME[1] is the second value"
+    );
+    let h = &j["headers"];
+    assert_eq!(h["x-all"], "first, second");
+    assert_eq!(h["x-session"], "s3ss10n-v4lue");
+    assert_eq!(h["x-session-path"], "/api");
+    assert_eq!(h["x-theme"], "dark");
+
+    // An index or a cookie that is not there is an error: nothing is sent.
+    for name in ["missing index", "missing cookie"] {
+        let b = parsed
+            .file
+            .blocks
+            .iter()
+            .position(|b| b.title() == Some(name))
+            .unwrap();
+        let out = e
+            .send_block(&input, b, &CancellationToken::new(), &Silent)
+            .await;
+        let err = out.last().unwrap().result.as_ref().unwrap_err();
+        assert!(
+            err.contains("there is no `[5]`") || err.contains("no cookie `nope`"),
+            "{err}"
+        );
+    }
 }

@@ -24,6 +24,10 @@ use super::workspace::folders_up_to;
 pub const PUBLIC_ENV_FILE: &str = "http-client.env.json";
 pub const PRIVATE_ENV_FILE: &str = "http-client.private.env.json";
 pub const SHARED_ENV: &str = "$shared";
+/// kulala's name for a second shared section (variables and default headers).
+pub const KULALA_SHARED_ENV: &str = "$kulalaShared";
+/// kulala's default headers, under a shared section or an environment.
+pub const DEFAULT_HEADERS_KEY: &str = "$kulalaDefaultHeaders";
 const VSCODE_SETTINGS_KEY: &str = "rest-client.environmentVariables";
 
 /// A problem in an env file: reported against that file, never stopping anything else.
@@ -137,6 +141,9 @@ pub struct Environment {
     pub auth: Option<AuthConfig>,
     /// Every string value from the private file that applies to this selection.
     pub secrets: SecretSet,
+    /// kulala's `$kulalaDefaultHeaders` (name, value template) for every request that
+    /// does not set the header itself.
+    pub default_headers: Vec<(String, String)>,
     /// Variable name -> environments (other than the selected one) defining it, for
     /// the "select an environment" hint.
     pub defined_elsewhere: BTreeMap<String, Vec<String>>,
@@ -288,7 +295,7 @@ impl Environments {
         });
         for f in files {
             for name in f.envs.keys() {
-                if name != SHARED_ENV && !names.contains(name) {
+                if name != SHARED_ENV && name != KULALA_SHARED_ENV && !names.contains(name) {
                     names.push(name.clone());
                 }
             }
@@ -314,8 +321,10 @@ impl Environments {
         }
         let mut layers: Vec<(&EnvFile, &Value)> = Vec::new();
         for f in &self.files {
-            if let Some(v) = f.envs.get(SHARED_ENV) {
-                layers.push((f, v));
+            for shared in [SHARED_ENV, KULALA_SHARED_ENV] {
+                if let Some(v) = f.envs.get(shared) {
+                    layers.push((f, v));
+                }
             }
         }
         let shared_count = layers.len();
@@ -346,6 +355,9 @@ impl Environments {
             if let Value::Object(map) = value {
                 let mut flat = Vec::new();
                 for (k, v) in map {
+                    if k == DEFAULT_HEADERS_KEY {
+                        continue;
+                    }
                     flat.push((k.clone(), v));
                     // Nested values are variables by their dotted path too
                     // (`{{deep.nested.var}}`, httpyac and kulala), each leaf from the
@@ -385,6 +397,11 @@ impl Environments {
                     var.value = value_text(v);
                 }
             }
+        }
+        // kulala's default headers: the shared sections' first, the environment's over
+        // them (merged by name); a request's own header wins over both (build.rs).
+        if let Some(Value::Object(h)) = merged.get(DEFAULT_HEADERS_KEY) {
+            env.default_headers = h.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
         }
         if let Some(auth) = merged.get("Security").and_then(|s| s.get("Auth")) {
             env.auth = Some(AuthConfig {

@@ -123,6 +123,19 @@ fn build_spec(
         headers.push((name, value));
     }
 
+    // kulala's `$kulalaDefaultHeaders` from the env file: added unless the request
+    // sets the header itself.
+    for (name, value) in &ctx.workspace.env.default_headers {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            let t = parse_template(value, 0);
+            let value = r.expand_foreign(&t, req.line_range).trim().to_string();
+            if is_secret_header(name) {
+                header_secrets.add(credential(&value));
+            }
+            headers.push((name.clone(), value));
+        }
+    }
+
     let target = r.expand(&req.target);
     let host = headers
         .iter()
@@ -737,9 +750,18 @@ pub fn prompts_to_ask(
 
 /// Index of the request block named `name` (`# @name`).
 pub fn find_request(file: &HttpFile, name: &str) -> Option<usize> {
-    file.blocks
-        .iter()
-        .position(|b| b.request.is_some() && b.request_name() == Some(name))
+    // A `# @name` wins over a `### Title` of the same name.
+    let named = |explicit: bool| {
+        file.blocks.iter().position(|b| {
+            b.request.is_some()
+                && if explicit {
+                    b.explicit_name() == Some(name)
+                } else {
+                    b.request_name() == Some(name)
+                }
+        })
+    };
+    named(true).or_else(|| named(false))
 }
 
 /// Index of the request block holding 0-based `line` (from its separator to its last
