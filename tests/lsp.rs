@@ -304,6 +304,31 @@ fn diagnostics_carry_the_document_version() {
 }
 
 #[test]
+fn hover_shows_dotenv_and_the_precedence_with_values_masked() {
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        r#"{"$schema": "x", "dev": {"deep": {"nested": {"var": "deep-value"}}}}"#,
+    );
+    ws.write(".env", "DOT_TOKEN=dot-secret-value\n");
+    let text = "GET http://127.0.0.1:9/{{DOT_TOKEN}}\nX-Deep: {{deep.nested.var}}\n";
+    let uri = ws.write("d.http", text);
+    let (mut c, _) = ws.start(false);
+    c.open(&uri, text);
+    let at = |l, ch| json!({"textDocument": {"uri": uri}, "position": pos(l, ch)});
+    let h = c.request("textDocument/hover", at(0, 26));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(v.contains(".env") && v.contains("***"), "{v}");
+    assert!(!v.contains("dot-secret-value"), "{v}");
+    assert!(v.contains("Precedence, highest first"), "{v}");
+    assert!(v.find("`.env`") > v.find("the environment"), "{v}");
+    // No unknown-variable for a .env name (nor for `"$schema"`).
+    let d = c.diagnostics(&uri, 1);
+    assert!(d.iter().all(|x| x["severity"] != 1), "{d:?}");
+    c.shutdown();
+}
+
+#[test]
 fn completion_hover_and_definition() {
     let ws = Ws::new();
     ws.write(

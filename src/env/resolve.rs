@@ -84,6 +84,11 @@ enum Source {
     ScriptRequest(String),
     /// `client.global.set` in a script.
     ScriptGlobal(String),
+    /// A value of the nearest `.env` file (httpyac, kulala).
+    DotEnv(String),
+    /// The process environment: the fallback for a name defined nowhere else
+    /// (rest.nvim, kulala).
+    ProcessEnv(String),
 }
 
 /// The site a template is expanded for.
@@ -94,6 +99,14 @@ struct Site {
     /// Report problems here instead of at the reference's own range (the reference is
     /// in text that is not the `.http` file: an env value, a `<@` file).
     report: Option<TextRange>,
+}
+
+/// A name the process environment can hold: letters, digits and `_`, not starting
+/// with a digit (so `{{login.token}}` and friends never reach it).
+fn is_env_name(n: &str) -> bool {
+    !n.is_empty()
+        && !n.starts_with(|c: char| c.is_ascii_digit())
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Is the `@prompt` variable `name` a secret: asked without echo, and its value masked
@@ -328,6 +341,9 @@ impl<'a> Resolver<'a> {
         if self.ctx.workspace.env.get(n).is_some() {
             out.push(Source::Env(n.to_string()));
         }
+        if self.ctx.workspace.dotenv.get(n).is_some() {
+            out.push(Source::DotEnv(n.to_string()));
+        }
         if self.ctx.script.global.contains_key(n) {
             out.push(Source::ScriptGlobal(n.to_string()));
         }
@@ -345,6 +361,9 @@ impl<'a> Resolver<'a> {
         }
         out.extend(above.into_iter().rev());
         out.extend(below);
+        if out.is_empty() && is_env_name(n) && self.ctx.workspace.process_var(n).is_some() {
+            out.push(Source::ProcessEnv(n.to_string()));
+        }
         out
     }
 
@@ -517,6 +536,21 @@ impl<'a> Resolver<'a> {
             }
             Source::ScriptRequest(name) => self.ctx.script.request.get(name).cloned(),
             Source::ScriptGlobal(name) => self.ctx.script.global.get(name).cloned(),
+            // Taken as they are (no `{{ }}` inside), and masked like private env values.
+            Source::DotEnv(name) => {
+                let v = self.ctx.workspace.dotenv.get(name).map(str::to_string);
+                if let Some(v) = &v {
+                    self.secrets.add(v);
+                }
+                v
+            }
+            Source::ProcessEnv(name) => {
+                let v = self.ctx.workspace.process_var(name);
+                if let Some(v) = &v {
+                    self.secrets.add(v);
+                }
+                v
+            }
         };
         self.stack.pop();
         let incomplete = self.incomplete;

@@ -45,6 +45,7 @@ pub const SYSTEM_VARIABLES: &[(&str, &str)] = &[
         "Unix seconds, optionally offset: $timestamp -1 d",
     ),
     ("$isoTimestamp", "the current time in ISO 8601"),
+    ("$date", "today's local date, YYYY-MM-DD (kulala)"),
     (
         "$datetime",
         "$datetime rfc1123|iso8601|\"format\" [offset unit]",

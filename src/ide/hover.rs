@@ -14,6 +14,19 @@ pub struct HoverInfo {
     pub markdown: String,
 }
 
+/// The one precedence list (docs/syntax.md), shown under a variable's hover.
+pub const PRECEDENCE: &str = "Precedence, highest first: `--var`, pre-request script, \
+the request's own block, the environment (private, public, `$shared`), `.env`, \
+`client.global`, file variables, the process environment.";
+
+/// A name only the process environment defines (the last fallback), masked.
+fn process_env_origin(name: &str) -> Option<&'static str> {
+    let usable = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (usable && std::env::var_os(name).is_some()).then_some("process environment (masked)")
+}
+
 pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Option<HoverInfo> {
     let r = var_ref_at(a.file(), offset)?;
     let line_of = |off: u32| a.index.line_of(off as usize) + 1;
@@ -68,6 +81,9 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
                     "`{name}` is set by {what} of {which}, line {}: known once that request has been sent in this session.",
                     line_of(h.range.start)
                 )
+            }
+            None if let Some(origin) = process_env_origin(name) => {
+                format!("`{name}` = `{MASK}`\n\n{origin}")
             }
             None => match &env.selected {
                 Some(e) => {
@@ -143,6 +159,10 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
             s
         }
         VarExpr::Invalid(msg) => msg.clone(),
+    };
+    let markdown = match &r.expr {
+        VarExpr::Name(_) => format!("{markdown}\n\n{PRECEDENCE}"),
+        _ => markdown,
     };
     Some(HoverInfo {
         range: r.range,

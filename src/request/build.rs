@@ -123,6 +123,19 @@ fn build_spec(
         headers.push((name, value));
     }
 
+    // kulala's `$kulalaDefaultHeaders` from the env file: added unless the request
+    // sets the header itself.
+    for (name, value) in &ctx.workspace.env.default_headers {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            let t = parse_template(value, 0);
+            let value = r.expand_foreign(&t, req.line_range).trim().to_string();
+            if is_secret_header(name) {
+                header_secrets.add(credential(&value));
+            }
+            headers.push((name.clone(), value));
+        }
+    }
+
     let target = r.expand(&req.target);
     let host = headers
         .iter()
