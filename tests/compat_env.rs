@@ -196,3 +196,74 @@ fn show_resolves_dotenv_and_the_real_process_environment_and_masks_them() {
         "{all}"
     );
 }
+
+const REFS: &str = r#"### first
+GET {{base}}/repeated
+
+### echoed
+GET {{base}}/echo?id={{first.response.headers.X-Multi[1]}}
+X-All: {{first.response.headers.X-Multi}}
+X-Session: {{first.response.cookies.session.value}}
+X-Session-Path: {{first.response.cookies.session.Path}}
+X-Theme: {{first.response.cookies.theme}}
+
+### missing index
+GET {{base}}/echo?x={{first.response.headers.X-Multi[5]}}
+
+### missing cookie
+GET {{base}}/echo?x={{first.response.cookies.nope.value}}
+"#;
+
+#[tokio::test]
+async fn titles_name_requests_and_header_indexes_and_cookies_resolve() {
+    let s = server::start().await;
+    let f = fixture(REFS, &[]);
+    let text = std::fs::read_to_string(&f.file).unwrap();
+    let parsed = httplens::syntax::parse(&text);
+    let ws = Workspace::load(&f.file, &[], None).unwrap();
+    let overrides = BTreeMap::from([("base".to_string(), s.url(""))]);
+    let input = FileInput {
+        workspace: &ws,
+        file: &parsed.file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let mut c = EngineConfig::new(f.dir.clone());
+    c.cache = f.cache.clone();
+    let e = Engine::new(c, Arc::new(NoTokenSource("no sign-in in tests".into())));
+    // `### first` names the request (kulala): sending `echoed` sends `first` first.
+    let echoed = httplens::request::find_request(&parsed.file, "echoed").unwrap();
+    let out = e
+        .send_block(&input, echoed, &CancellationToken::new(), &Silent)
+        .await;
+    assert_eq!(out.len(), 2, "the titled dependency is sent first");
+    let sent = out.last().unwrap().result.as_ref().expect("sent");
+    let j: serde_json::Value = serde_json::from_slice(sent.response.body.bytes()).unwrap();
+    assert_eq!(
+        j["query"], "id=second",
+        "headers.NAME[1] is the second value"
+    );
+    let h = &j["headers"];
+    assert_eq!(h["x-all"], "first, second");
+    assert_eq!(h["x-session"], "s3ss10n-v4lue");
+    assert_eq!(h["x-session-path"], "/api");
+    assert_eq!(h["x-theme"], "dark");
+
+    // An index or a cookie that is not there is an error: nothing is sent.
+    for name in ["missing index", "missing cookie"] {
+        let b = parsed
+            .file
+            .blocks
+            .iter()
+            .position(|b| b.title() == Some(name))
+            .unwrap();
+        let out = e
+            .send_block(&input, b, &CancellationToken::new(), &Silent)
+            .await;
+        let err = out.last().unwrap().result.as_ref().unwrap_err();
+        assert!(
+            err.contains("there is no `[5]`") || err.contains("no cookie `nope`"),
+            "{err}"
+        );
+    }
+}

@@ -101,6 +101,37 @@ struct Site {
     report: Option<TextRange>,
 }
 
+/// `Name[2]` -> (`Name`, Some(2)); anything else -> (path, None).
+fn split_index(path: &str) -> (&str, Option<usize>) {
+    if let Some(open) = path.rfind('[')
+        && let Some(inner) = path[open + 1..].strip_suffix(']')
+        && let Ok(i) = inner.trim().parse::<usize>()
+    {
+        return (&path[..open], Some(i));
+    }
+    (path, None)
+}
+
+/// The attribute `attr` (`value`, or `path`, `domain`, `expires`, ...; case-insensitive)
+/// of the cookie `name` in one `Set-Cookie` value; a flag attribute (`HttpOnly`) is
+/// `true`.
+fn set_cookie_attr(set_cookie: &str, name: &str, attr: &str) -> Option<String> {
+    let mut parts = set_cookie.split(';');
+    let (n, v) = parts.next()?.split_once('=')?;
+    if n.trim() != name {
+        return None;
+    }
+    if attr.eq_ignore_ascii_case("value") {
+        return Some(v.trim().trim_matches('"').to_string());
+    }
+    parts.find_map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, "true"));
+        k.trim()
+            .eq_ignore_ascii_case(attr)
+            .then(|| v.trim().to_string())
+    })
+}
+
 /// A name the process environment can hold: letters, digits and `_`, not starting
 /// with a digit (so `{{login.token}}` and friends never reach it).
 fn is_env_name(n: &str) -> bool {
@@ -707,20 +738,66 @@ impl<'a> Resolver<'a> {
         };
         match part {
             RefPart::Headers => {
+                // `NAME[i]`: one value of a repeated header (0-based); `NAME`: all of
+                // them joined with `, `.
+                let (name, index) = split_index(path);
                 let values: Vec<&str> = headers
                     .iter()
-                    .filter(|(k, _)| k.eq_ignore_ascii_case(path))
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v.as_str())
                     .collect();
                 if values.is_empty() {
-                    self.warning(
+                    self.error(
                         range,
                         "missing-value",
-                        format!("the {what} of `{request}` has no header `{path}`"),
+                        format!("the {what} of `{request}` has no header `{name}`"),
                     );
                     return None;
                 }
-                Some(values.join(", "))
+                match index {
+                    None => Some(values.join(", ")),
+                    Some(i) => match values.get(i) {
+                        Some(v) => Some(v.to_string()),
+                        None => {
+                            self.error(
+                                range,
+                                "missing-value",
+                                format!(
+                                    "the {what} of `{request}` has {} `{name}` header{}, so there is no `[{i}]` (counted from 0)",
+                                    values.len(),
+                                    if values.len() == 1 { "" } else { "s" }
+                                ),
+                            );
+                            None
+                        }
+                    },
+                }
+            }
+            RefPart::Cookies => {
+                let (cookie, attr) = path.split_once('.').unwrap_or((path, "value"));
+                let found = match source {
+                    RefSource::Response => headers
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+                        .find_map(|(_, v)| set_cookie_attr(v, cookie, attr)),
+                    RefSource::Request => headers
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+                        .flat_map(|(_, v)| v.split(';'))
+                        .filter_map(|pair| pair.trim().split_once('='))
+                        .find(|(n, _)| n.trim() == cookie && attr.eq_ignore_ascii_case("value"))
+                        .map(|(_, v)| v.trim().to_string()),
+                };
+                if found.is_none() {
+                    self.error(
+                        range,
+                        "missing-value",
+                        format!(
+                            "the {what} of `{request}` sets no cookie `{cookie}` with `{attr}`"
+                        ),
+                    );
+                }
+                found
             }
             RefPart::Body => {
                 let body = body.unwrap_or("");

@@ -122,6 +122,7 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
             let part = match part {
                 RefPart::Body => "body",
                 RefPart::Headers => "header",
+                RefPart::Cookies => "cookie",
             };
             format!("The {src} {part} `{path}` of request `{request}` (sent first when needed).")
         }
@@ -161,7 +162,7 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
         VarExpr::Invalid(msg) => msg.clone(),
     };
     let markdown = match &r.expr {
-        VarExpr::Name(_) => format!("{markdown}\n\n{PRECEDENCE}"),
+        VarExpr::Name(name) if prompt(name).is_none() => format!("{markdown}\n\n{PRECEDENCE}"),
         _ => markdown,
     };
     Some(HoverInfo {

@@ -750,9 +750,18 @@ pub fn prompts_to_ask(
 
 /// Index of the request block named `name` (`# @name`).
 pub fn find_request(file: &HttpFile, name: &str) -> Option<usize> {
-    file.blocks
-        .iter()
-        .position(|b| b.request.is_some() && b.request_name() == Some(name))
+    // A `# @name` wins over a `### Title` of the same name.
+    let named = |explicit: bool| {
+        file.blocks.iter().position(|b| {
+            b.request.is_some()
+                && if explicit {
+                    b.explicit_name() == Some(name)
+                } else {
+                    b.request_name() == Some(name)
+                }
+        })
+    };
+    named(true).or_else(|| named(false))
 }
 
 /// Index of the request block holding 0-based `line` (from its separator to its last

@@ -186,8 +186,18 @@ impl Block {
             .map(|t| t.value.as_str())
             .filter(|t| !t.is_empty())
     }
-    /// The `# @name` value only (what request variables refer to).
+    /// The name request variables refer to: `# @name`, else a `### Title` that is one
+    /// word (letters, digits, `_`, `-`), as kulala documents.
     pub fn request_name(&self) -> Option<&str> {
+        self.explicit_name().or_else(|| {
+            self.title().filter(|t| {
+                t.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            })
+        })
+    }
+    /// The `# @name` value only.
+    pub fn explicit_name(&self) -> Option<&str> {
         self.meta("name")
             .and_then(|m| m.value.as_ref())
             .map(|v| v.value.as_str())
@@ -625,6 +635,9 @@ pub enum RefSource {
 pub enum RefPart {
     Body,
     Headers,
+    /// `response.cookies.NAME[.value|.path|...]` (kulala): from `Set-Cookie` (or the
+    /// request's `Cookie` header).
+    Cookies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

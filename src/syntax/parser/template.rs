@@ -269,9 +269,11 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
         (RefPart::Body, p)
     } else if let Some(p) = rest.strip_prefix("headers") {
         (RefPart::Headers, p)
+    } else if let Some(p) = rest.strip_prefix("cookies") {
+        (RefPart::Cookies, p)
     } else {
         return Some(VarExpr::Invalid(format!(
-            "`{expr}` must continue with `.body.` or `.headers.` after `.{}`.",
+            "`{expr}` must continue with `.body.`, `.headers.` or `.cookies.` after `.{}`.",
             if source == RefSource::Response {
                 "response"
             } else {
@@ -290,6 +292,8 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
         _ => {
             let hint = if part == RefPart::Body {
                 "a JSONPath like `$.id`, an XPath, or `*` for the whole body"
+            } else if part == RefPart::Cookies {
+                "a cookie name"
             } else {
                 "a header name"
             };
