@@ -267,7 +267,7 @@ impl<'a> Resolver<'a> {
         let mut out = String::new();
         for part in t.parts() {
             match part {
-                TemplatePart::Text(s) => out.push_str(s.value),
+                TemplatePart::Text(s) => push_unescaped(&mut out, s.value),
                 TemplatePart::Var(v) => match self.var(&v, site_for(&v, site)) {
                     Some(value) if v.encode => {
                         out.extend(utf8_percent_encode(&value, COMPONENT));
@@ -965,4 +965,14 @@ fn js_identifiers(code: &str) -> impl Iterator<Item = &str> {
         }
         None
     })
+}
+
+/// Literal text of a template: `\{\{` and `\}\}` stand for literal `{{` and `}}`
+/// (kulala, httpyac), so a file can send braces that are no variable.
+fn push_unescaped(out: &mut String, text: &str) {
+    if !text.contains("\\{\\{") && !text.contains("\\}\\}") {
+        out.push_str(text);
+        return;
+    }
+    out.push_str(&text.replace("\\{\\{", "{{").replace("\\}\\}", "}}"));
 }
