@@ -205,3 +205,56 @@ async fn a_body_file_gets_a_content_type_from_its_extension_unless_one_is_writte
     );
     assert_eq!(echoed(&out[0])["body"], "{\"a\":1}");
 }
+
+#[tokio::test]
+async fn a_uniformly_indented_file_parses_and_escaped_braces_are_sent_literally() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "    ### First\n    # @name first\n    POST {{base}}/echo/a\n    Content-Type: application/json\n\n    \
+         {\"a\": \"\\{\\{x\\}\\}\"}\n\n    ?? status == 200\n\n    ### Second\n    GET {{base}}/echo/b\n      ?x=1\n    \
+         ?? status == 200\n    GET {{base}}/echo/c\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    let seen: Vec<(String, Value)> = out
+        .iter()
+        .map(|o| {
+            let e = echoed(o);
+            (e["path"].as_str().unwrap().to_string(), e["query"].clone())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("/echo/a".to_string(), Value::Null),
+            ("/echo/b".to_string(), Value::from("x=1")),
+            ("/echo/c".to_string(), Value::Null),
+        ]
+    );
+    assert_eq!(out[0].name.as_deref(), Some("first"));
+    assert!(out[0].passed() && out[1].passed());
+    assert_eq!(
+        echoed(&out[0])["body"].as_str().unwrap().trim(),
+        "{\"a\": \"{{x}}\"}"
+    );
+}
+
+#[tokio::test]
+async fn a_commented_out_request_line_is_a_diagnostic_never_a_request_made_of_a_header() {
+    let s = server::start().await;
+    let text = "#POST {{base}}/echo/x\nContent-Type: application/json\n\n{\"a\": 1}\n\n###\nGET {{base}}/echo/next\n";
+    let parsed = httplens::syntax::parse(text);
+    let errors: Vec<(u32, &str)> = parsed
+        .errors
+        .iter()
+        .filter(|d| d.severity == httplens::syntax::Severity::Error)
+        .map(|d| (d.range.start, d.message.as_str()))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, 22, "at the header line");
+    assert!(errors[0].1.contains("commented out"), "{errors:?}");
+    let w = ws(&[("api.http", text)]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 1, "only the real request is sent");
+    assert_eq!(echoed(&out[0])["path"], "/echo/next");
+}

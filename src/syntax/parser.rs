@@ -324,6 +324,9 @@ struct BlockBuilder {
     script: Option<OpenScript>,
     /// Pre-request scripts met before the request line; they join its handlers.
     pre_scripts: Vec<Handler>,
+    /// A header came before any request line (a commented-out request line): the
+    /// lines after it are that request's, not requests of their own.
+    orphan: bool,
 }
 
 struct Parser<'t> {
@@ -509,6 +512,7 @@ impl<'t> Parser<'t> {
             phase: Phase::Preamble,
             script: None,
             pre_scripts: Vec::new(),
+            orphan: false,
         });
     }
 
@@ -653,8 +657,10 @@ impl<'t> Parser<'t> {
         let t = ltrim(s);
         let ts = l.end - t.len();
 
-        if s.starts_with("###") {
-            self.separator(l, cs);
+        // A separator may be indented like the rest of a uniformly indented file,
+        // but not inside a script.
+        if s.starts_with("###") || (t.starts_with("###") && self.block().script.is_none()) {
+            self.separator(l, ts);
             return;
         }
         if self.block().script.is_some() {
@@ -725,6 +731,21 @@ impl<'t> Parser<'t> {
             self.error_line(
                 range,
                 "A response handler, assertion or output file must follow a request line.",
+            );
+        } else if header_name_len(t)
+            .is_some_and(|n| t[n + 1..].starts_with([' ', '\t']) || t.len() == n + 1)
+        {
+            // `Name: value` with no request line above it: most likely the request line
+            // is commented out. Never guessed into a request like `GET http://Name: ...`.
+            self.block().orphan = true;
+            self.error_line(
+                range,
+                "This header has no request line above it (is the request line commented out?); it is not sent.",
+            );
+        } else if self.block().orphan && !looks_like_request_line(t) {
+            self.error_line(
+                range,
+                "This line belongs to a request whose request line is missing or commented out; it is not sent.",
             );
         } else {
             self.request_line(l, range, ts);
@@ -876,10 +897,24 @@ impl<'t> Parser<'t> {
 
     fn header_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
         let indented = ts > l.start;
+        // Indented means more than the request line (a file may indent every line);
+        // an assertion or another request line never continues the target.
+        let req_indent = self.block().req.as_ref().map_or(0, |r| {
+            let first = r.method.as_ref().map_or_else(
+                || r.target.first().map_or(r.line_range.start, |t| t.start),
+                |m| m.range.start,
+            );
+            (first - r.line_range.start) as usize
+        });
+        let indented = indented && ts - l.start > req_indent;
         if phase == Phase::Target
             && ((t.starts_with('?') && !t.starts_with("??"))
                 || t.starts_with('&')
-                || (indented && header_name_len(t).is_none() && !t.starts_with('#')))
+                || (indented
+                    && header_name_len(t).is_none()
+                    && !t.starts_with('#')
+                    && !t.starts_with("??")
+                    && !looks_like_request_line(t)))
         {
             let (s, e) = trim_range(self.text, ts, l.end);
             template::check(&self.text[s..e], s, &mut self.errors);
