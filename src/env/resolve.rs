@@ -169,6 +169,8 @@ pub struct Resolver<'a> {
     pub auth: Vec<(String, TokenKind)>,
     /// Something was left as written (unresolved).
     pub incomplete: bool,
+    /// A value set by a script (or computed by a `{{ expression }}`) went in.
+    pub script_values: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -185,7 +187,14 @@ impl<'a> Resolver<'a> {
             requests: Vec::new(),
             auth: Vec::new(),
             incomplete: false,
+            script_values: false,
         }
+    }
+
+    /// A resolver for the same block and context with nothing resolved yet (to see
+    /// what one template alone draws on: `requests`, `script_values`).
+    pub fn fresh(&self) -> Resolver<'a> {
+        Resolver::new(self.file, self.block, self.ctx)
     }
 
     /// Expand `text` that is not part of any `.http` file (an auth profile's value in
@@ -319,6 +328,7 @@ impl<'a> Resolver<'a> {
     /// run an expression that fails as it runs (a name a script sets later, say) is
     /// left as written; one that is not JavaScript is always an error.
     fn script_expr(&mut self, code: &str, range: TextRange, site: Site) -> Option<String> {
+        self.script_values = true;
         let mut vars = BTreeMap::new();
         let mut from_secret = false;
         for word in js_identifiers(code) {
@@ -457,6 +467,7 @@ impl<'a> Resolver<'a> {
                     );
                 }
                 if let Some((b, _)) = self.file.script_setting(n) {
+                    self.script_values = true;
                     // Set by a script that has not run yet (in this session): a dry run
                     // leaves it as written, like a response not fetched yet.
                     if !self.ctx.dry_run {
@@ -565,8 +576,14 @@ impl<'a> Resolver<'a> {
                     s
                 })
             }
-            Source::ScriptRequest(name) => self.ctx.script.request.get(name).cloned(),
-            Source::ScriptGlobal(name) => self.ctx.script.global.get(name).cloned(),
+            Source::ScriptRequest(name) => {
+                self.script_values = true;
+                self.ctx.script.request.get(name).cloned()
+            }
+            Source::ScriptGlobal(name) => {
+                self.script_values = true;
+                self.ctx.script.global.get(name).cloned()
+            }
             // Taken as they are (no `{{ }}` inside), and masked like private env values.
             Source::DotEnv(name) => {
                 let v = self.ctx.workspace.dotenv.get(name).map(str::to_string);

@@ -564,7 +564,12 @@ impl Engine {
         notes.extend(logs.iter().map(|l| format!("log: {l}")));
         let mut output = None;
         if let Some(target) = &spec.output {
-            match history::write_output(target, input.workspace.file_dir(), &response.body) {
+            match history::write_output(
+                target,
+                input.workspace.file_dir(),
+                &input.workspace.root,
+                &response.body,
+            ) {
                 Ok(p) => {
                     notes.push(format!("body written to {}", p.display()));
                     output = Some(p);

@@ -38,7 +38,9 @@ use crate::env::NoTokens;
 use crate::env::resolve::{ResolveContext, Resolver};
 use crate::env::template::parse_template;
 use crate::secret::SecretSet;
-use crate::syntax::ast::{Block, BodyPart, Diagnostic, GqlFragment, HttpFile, Request, TokenKind};
+use crate::syntax::ast::{
+    Block, BodyPart, Diagnostic, GqlFragment, HttpFile, Request, Severity, TokenKind,
+};
 use crate::text::{LineIndex, TextRange};
 
 use super::spec::{
@@ -229,10 +231,10 @@ fn build_spec(
             expected: a.expected.as_ref().map(|t| r.expand(t)),
         })
         .collect();
-    let output = req.output.as_ref().map(|o| OutputTarget {
-        path: dir.join(r.expand(&o.path).trim()),
-        overwrite: o.overwrite,
-    });
+    let output = req
+        .output
+        .as_deref()
+        .and_then(|o| output_target(o, ctx, r, &dir, diags));
 
     let mut secrets = r.secrets.clone();
     secrets.extend(&header_secrets);
@@ -907,4 +909,72 @@ fn uses(
     let mut scratch = Vec::new();
     let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch, &[]);
     (r.requests, r.auth)
+}
+
+/// Where `>> path` may write: a file inside the workspace root, named by the file
+/// itself. The path is resolved on its own: a value that came from a response (a
+/// request variable, directly or through other variables) or from a script could
+/// point anywhere, so it is refused; so is a path that leaves the workspace root
+/// (absolute or through `..`). Each refusal is an error at the `>>` line. The write
+/// itself (`exec::history::write_output`) checks symbolic links again.
+fn output_target(
+    o: &crate::syntax::ast::OutputRedirect,
+    ctx: &ResolveContext<'_>,
+    r: &Resolver<'_>,
+    dir: &std::path::Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<OutputTarget> {
+    let mut pr = r.fresh();
+    let written = pr.expand(&o.path);
+    let found = std::mem::take(&mut pr.diagnostics);
+    let failed = found.iter().any(|d| d.severity == Severity::Error);
+    diags.extend(found);
+    if !pr.requests.is_empty() || pr.script_values {
+        diags.push(Diagnostic::error(
+            o.range,
+            "output-path",
+            "a `>>` path may not use values from a response or a script (they could name any file): write the file name here",
+        ));
+        return None;
+    }
+    if failed || pr.incomplete {
+        return None;
+    }
+    let root = &ctx.workspace.root;
+    match confine(root, &dir.join(written.trim())) {
+        Some(path) => Some(OutputTarget {
+            path,
+            overwrite: o.overwrite,
+        }),
+        None => {
+            diags.push(Diagnostic::error(
+                o.range,
+                "output-path",
+                format!(
+                    "`>>` writes only inside the workspace ({}): `{}` is outside it",
+                    root.display(),
+                    written.trim()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// `path` with `.` and `..` worked out, if it stays inside `root` (both absolute).
+pub fn confine(root: &std::path::Path, path: &std::path::Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    (out.starts_with(root) && out != root).then_some(out)
 }
