@@ -267,3 +267,76 @@ async fn titles_name_requests_and_header_indexes_and_cookies_resolve() {
         );
     }
 }
+
+const XPATH: &str = r#"# @name replies
+GET {{base}}/repeated
+
+###
+GET {{base}}/echo?id={{replies.response.body.//reply[2]/@id}}
+X-Text: {{replies.response.body.//reply[1]/text}}
+X-Count: {{replies.response.body.count(//reply)}}
+
+###
+GET {{base}}/echo?x={{replies.response.body.//nothing/@id}}
+"#;
+
+#[tokio::test]
+async fn xpath_on_xml_responses_resolves_and_no_match_is_an_error() {
+    let s = server::start().await;
+    let f = fixture(XPATH, &[]);
+    let text = std::fs::read_to_string(&f.file).unwrap();
+    let parsed = httplens::syntax::parse(&text);
+    let ws = Workspace::load(&f.file, &[], None).unwrap();
+    let overrides = BTreeMap::from([("base".to_string(), s.url(""))]);
+    let input = FileInput {
+        workspace: &ws,
+        file: &parsed.file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let mut c = EngineConfig::new(f.dir.clone());
+    c.cache = f.cache.clone();
+    let e = Engine::new(c, Arc::new(NoTokenSource("no sign-in in tests".into())));
+    let all = e.send_all(&input, &CancellationToken::new(), &Silent).await;
+    assert_eq!(all.len(), 3);
+    let sent = all[1].result.as_ref().expect("sent");
+    let j: serde_json::Value = serde_json::from_slice(sent.response.body.bytes()).unwrap();
+    assert_eq!(j["query"], "id=r-2");
+    assert_eq!(j["headers"]["x-text"], "hello");
+    assert_eq!(j["headers"]["x-count"], "2");
+    let err = all[2].result.as_ref().unwrap_err();
+    assert!(
+        err.contains("//nothing/@id") && err.contains("matched nothing"),
+        "{err}"
+    );
+}
+
+/// docs/syntax.md: `#` and `//` lines inside a body are body text (REST Client drops
+/// them; httplens never changes a payload silently).
+#[tokio::test]
+async fn comment_like_lines_in_a_body_reach_the_server() {
+    let s = server::start().await;
+    let f = fixture(
+        "POST {{base}}/echo\nContent-Type: text/yaml\n\n# a YAML comment\nkey: value\n// kept too\n",
+        &[],
+    );
+    let text = std::fs::read_to_string(&f.file).unwrap();
+    let parsed = httplens::syntax::parse(&text);
+    let ws = Workspace::load(&f.file, &[], None).unwrap();
+    let overrides = BTreeMap::from([("base".to_string(), s.url(""))]);
+    let input = FileInput {
+        workspace: &ws,
+        file: &parsed.file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let mut c = EngineConfig::new(f.dir.clone());
+    c.cache = f.cache.clone();
+    let e = Engine::new(c, Arc::new(NoTokenSource("no sign-in in tests".into())));
+    let out = e
+        .send_block(&input, 0, &CancellationToken::new(), &Silent)
+        .await;
+    let sent = out.last().unwrap().result.as_ref().expect("sent");
+    let j: serde_json::Value = serde_json::from_slice(sent.response.body.bytes()).unwrap();
+    assert_eq!(j["body"], "# a YAML comment\nkey: value\n// kept too");
+}

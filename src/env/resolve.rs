@@ -101,6 +101,35 @@ struct Site {
     report: Option<TextRange>,
 }
 
+/// The value of an XPath 1.0 expression on an XML body (REST Client): a node set gives
+/// its first node's string value, other results their text. No match, or a body that
+/// is not XML, is an error (a sentence).
+fn xpath_value(body: &str, path: &str) -> Result<String, String> {
+    let package =
+        sxd_document::parser::parse(body).map_err(|e| format!("the body is not XML ({e:?})"))?;
+    let doc = package.as_document();
+    let xpath = sxd_xpath::Factory::new()
+        .build(path)
+        .map_err(|e| format!("invalid XPath ({e})"))?
+        .ok_or_else(|| "empty XPath".to_string())?;
+    let ctx = sxd_xpath::Context::new();
+    let value = xpath
+        .evaluate(&ctx, doc.root())
+        .map_err(|e| format!("cannot evaluate it ({e})"))?;
+    match value {
+        sxd_xpath::Value::Nodeset(nodes) => nodes
+            .document_order_first()
+            .map(|n| n.string_value())
+            .ok_or_else(|| "it matched nothing".to_string()),
+        sxd_xpath::Value::String(s) => Ok(s),
+        sxd_xpath::Value::Number(n) if n.is_finite() && n.fract() == 0.0 => {
+            Ok(format!("{}", n as i64))
+        }
+        sxd_xpath::Value::Number(n) => Ok(n.to_string()),
+        sxd_xpath::Value::Boolean(b) => Ok(b.to_string()),
+    }
+}
+
 /// `Name[2]` -> (`Name`, Some(2)); anything else -> (path, None).
 fn split_index(path: &str) -> (&str, Option<usize>) {
     if let Some(open) = path.rfind('[')
@@ -290,16 +319,6 @@ impl<'a> Resolver<'a> {
             .any(|d| d.range == range && d.message == msg)
         {
             self.diagnostics.push(Diagnostic::error(range, code, msg));
-        }
-    }
-
-    fn warning(&mut self, range: TextRange, code: &'static str, msg: String) {
-        if !self
-            .diagnostics
-            .iter()
-            .any(|d| d.range == range && d.message == msg)
-        {
-            self.diagnostics.push(Diagnostic::warning(range, code, msg));
         }
     }
 
@@ -821,18 +840,26 @@ impl<'a> Resolver<'a> {
                 if path == "*" || path.is_empty() {
                     return Some(body.to_string());
                 }
+                // Not JSONPath: XPath (REST Client), `//reply[1]/@id`, `count(//reply)`.
                 if !path.starts_with('$') {
-                    self.warning(
-                        range,
-                        "unsupported",
-                        format!("`{path}`: only JSONPath (`$.field`) and `*` are supported in request variables"),
-                    );
-                    return None;
+                    return match xpath_value(body, path) {
+                        Ok(v) => Some(v),
+                        Err(e) => {
+                            self.error(
+                                range,
+                                "missing-value",
+                                format!(
+                                    "the XPath `{path}` on the {what} body of `{request}`: {e}"
+                                ),
+                            );
+                            None
+                        }
+                    };
                 }
                 let json: serde_json::Value = match serde_json::from_str(body) {
                     Ok(j) => j,
                     Err(_) => {
-                        self.warning(
+                        self.error(
                             range,
                             "missing-value",
                             format!("the {what} body of `{request}` is not JSON, so `{path}` cannot be read"),
@@ -855,7 +882,7 @@ impl<'a> Resolver<'a> {
                     Some(serde_json::Value::String(s)) => Some(s.clone()),
                     Some(v) => Some(v.to_string()),
                     None => {
-                        self.warning(
+                        self.error(
                             range,
                             "missing-value",
                             format!("`{path}` matched nothing in the {what} body of `{request}`"),
