@@ -258,3 +258,49 @@ async fn a_commented_out_request_line_is_a_diagnostic_never_a_request_made_of_a_
     assert_eq!(out.len(), 1, "only the real request is sent");
     assert_eq!(echoed(&out[0])["path"], "/echo/next");
 }
+
+/// The JSON body the echo server received.
+fn sent_json(o: &Outcome) -> Value {
+    serde_json::from_str(echoed(o)["body"].as_str().unwrap()).expect("a JSON body")
+}
+
+#[tokio::test]
+async fn graphql_fragments_before_the_request_line_and_gql_files_are_sent_as_httpyac_does() {
+    let s = server::start().await;
+    let w = ws(&[
+        (
+            "q/hero.gql",
+            "query HeroFromFile($id: ID) {\n  hero(id: $id) { ...Names }\n}\n",
+        ),
+        (
+            "q/names.gql",
+            "fragment Names on Hero {\n  name\n  ...Ids\n}\n",
+        ),
+        (
+            "api.http",
+            "fragment Parts on Repo {\n  description\n  forkCount\n}\n\n\
+             fragment Unused on Repo {\n  id\n}\n\n\
+             POST {{base}}/echo/graphql\n\nquery Repo($n: String!) {\n  repository(name: $n) { ...Parts }\n}\n\n{\"n\": \"x\"}\n\n\
+             ###\ngql Names < ./q/names.gql\nfragment Ids on Hero { id }\n\n\
+             POST {{base}}/echo/graphql\n\ngql HeroFromFile < ./q/hero.gql\n\n{\"id\": 3}\n",
+        ),
+    ]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 2, "fragments are no requests");
+    assert_eq!(
+        sent_json(&out[0]),
+        serde_json::json!({
+            "query": "query Repo($n: String!) {\n  repository(name: $n) { ...Parts }\n}\nfragment Parts on Repo {\n  description\n  forkCount\n}",
+            "operationName": "Repo",
+            "variables": {"n": "x"}
+        })
+    );
+    assert_eq!(
+        sent_json(&out[1]),
+        serde_json::json!({
+            "query": "query HeroFromFile($id: ID) {\n  hero(id: $id) { ...Names }\n}\nfragment Names on Hero {\n  name\n  ...Ids\n}\nfragment Ids on Hero { id }",
+            "operationName": "HeroFromFile",
+            "variables": {"id": 3}
+        })
+    );
+}

@@ -14,11 +14,16 @@
 //! - `multipart/form-data` text is sent with CRLF line ends (REST Client), whatever the
 //!   file uses; embedded `< ./file` parts are read in as bytes.
 //! - `application/x-www-form-urlencoded` bodies: lines are joined without separator,
-//!   so continuation lines start with `&`.
-//! - GraphQL (`X-Request-Type: GraphQL`, consumed, or method `GRAPHQL`, sent as POST):
-//!   the body up to the first blank line is the query, the rest (if any) the
-//!   variables JSON; sent as `{"query": ..., "variables": ...}` with
-//!   `Content-Type: application/json` unless the file sets one.
+//!   so continuation lines start with `&`; spaces around `=` and `&` are dropped.
+//! - GraphQL (`X-Request-Type: GraphQL`, consumed, method `GRAPHQL`, sent as POST, or
+//!   httpyac's detection: a POST body opening with `query`/`mutation`/`subscription`/
+//!   `fragment`): the body up to the first blank line is the query, the rest (if any)
+//!   the variables JSON; sent as `{"query", "operationName", "variables"}` with
+//!   `Content-Type: application/json` unless the file sets one. Fragments spread by
+//!   the query (`...Name`, defined before a request line of this file or above) are
+//!   appended; `gql NAME < file` reads a query or fragment from a file.
+//! - Repeated `Cookie` headers become one; a body file without `Content-Type` gets one
+//!   from its extension; the query is percent-encoded per RFC 3986 ([`wire_url`]).
 //! - `@timeout` / `@connection-timeout` take `ms`, `s` or `m`; a bare number is
 //!   milliseconds (JetBrains, httpyac).
 //! - `<@latin1 file` decodes the file as ISO-8859-1; the substituted text is sent as
@@ -33,7 +38,9 @@ use crate::env::NoTokens;
 use crate::env::resolve::{ResolveContext, Resolver};
 use crate::env::template::parse_template;
 use crate::secret::SecretSet;
-use crate::syntax::ast::{Block, BodyPart, Diagnostic, HttpFile, Request, Severity, TokenKind};
+use crate::syntax::ast::{
+    Block, BodyPart, Diagnostic, GqlFragment, HttpFile, Request, Severity, TokenKind,
+};
 use crate::text::{LineIndex, TextRange};
 
 use super::spec::{
@@ -69,7 +76,8 @@ pub fn build(
             ));
         }
     }
-    let spec = build_spec(b, req, text, ctx, &mut r, &mut extra);
+    let fragments = gql_fragments(file, block);
+    let spec = build_spec(b, req, text, ctx, &mut r, &mut extra, &fragments);
     let mut diags = r.diagnostics;
     diags.extend(extra);
     diags.sort_by_key(|d| (d.range.start, d.range.end));
@@ -83,6 +91,7 @@ fn build_spec(
     ctx: &ResolveContext<'_>,
     r: &mut Resolver<'_>,
     diags: &mut Vec<Diagnostic>,
+    fragments: &[&GqlFragment],
 ) -> RequestSpec {
     // Lines counted within the block only: building every request of a big file
     // stays linear in its size.
@@ -175,10 +184,21 @@ fn build_spec(
     {
         graphql = true;
     }
+    // httpyac: `gql NAME < ./file.gql` as the body reads the query from a file.
+    let range = req.body.as_ref().map(|b| b.range).unwrap_or(req.line_range);
+    if let BodySpec::Bytes(bytes) = &body
+        && let Some((query, rest)) = gql_file_body(&String::from_utf8_lossy(bytes), &dir)
+    {
+        match query {
+            Ok(q) => body = BodySpec::Bytes(format!("{q}\n\n{rest}").into_bytes()),
+            Err(e) => diags.push(Diagnostic::error(range, "missing-file", e)),
+        }
+        graphql = true;
+    }
     if graphql && let BodySpec::Bytes(bytes) = &body {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        let range = req.body.as_ref().map(|b| b.range).unwrap_or(req.line_range);
-        body = BodySpec::Bytes(graphql_body(&text, range, diags).into_bytes());
+        let mut query_text = String::from_utf8_lossy(bytes).into_owned();
+        append_fragments(&mut query_text, fragments, text, &dir, diags);
+        body = BodySpec::Bytes(graphql_body(&query_text, range, diags).into_bytes());
         if !headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
@@ -314,6 +334,92 @@ pub fn wire_url(url: &str) -> String {
         Ok(u) => u.to_string(),
         Err(_) => encoded,
     }
+}
+
+/// The GraphQL fragments a request of block `block` can spread: those of its own
+/// block and of the blocks above (httpyac keeps them per file, in order).
+fn gql_fragments(file: &HttpFile, block: usize) -> Vec<&GqlFragment> {
+    file.blocks
+        .iter()
+        .take(block + 1)
+        .flat_map(|b| b.fragments.iter())
+        .collect()
+}
+
+/// A body that is `gql [NAME] < ./file.gql` (then optionally a blank line and the
+/// variables JSON): the query read from the file, and the rest of the body.
+fn gql_file_body(body: &str, dir: &Path) -> Option<(Result<String, String>, String)> {
+    let body = body.trim_start();
+    let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
+    let after = first.trim().strip_prefix("gql")?;
+    if !after.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let (_, path) = after.split_once('<')?;
+    let path = resolve_path(dir, path.trim());
+    let query = std::fs::read_to_string(&path)
+        .map(|q| q.trim().to_string())
+        .map_err(|e| format!("cannot read the GraphQL file {}: {e}", path.display()));
+    Some((query, rest.trim().to_string()))
+}
+
+/// Appends to the query (before its variables) every fragment it spreads
+/// (`...NAME`), and the fragments those spread, each once.
+fn append_fragments(
+    body: &mut String,
+    fragments: &[&GqlFragment],
+    text: &str,
+    dir: &Path,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if fragments.is_empty() {
+        return;
+    }
+    let normalized = body.replace("\r\n", "\n");
+    let (query, vars) = match normalized.find("\n\n") {
+        Some(i) => (normalized[..i].to_string(), normalized[i..].to_string()),
+        None => (normalized.clone(), String::new()),
+    };
+    let mut query = query.trim_end().to_string();
+    let mut added: Vec<&str> = Vec::new();
+    loop {
+        let spread = fragments
+            .iter()
+            .rev()
+            .find(|f| !added.contains(&f.name.as_str()) && spreads(&query, f.name.as_str()));
+        let Some(f) = spread else { break };
+        added.push(f.name.as_str());
+        let fragment = if f.file {
+            let path = resolve_path(dir, f.text.as_str());
+            match std::fs::read_to_string(&path) {
+                Ok(s) => s.trim().to_string(),
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        f.range,
+                        "missing-file",
+                        format!(
+                            "cannot read the GraphQL fragment file {}: {e}",
+                            path.display()
+                        ),
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            f.range.slice(text).trim().to_string()
+        };
+        query.push('\n');
+        query.push_str(&fragment);
+    }
+    *body = format!("{query}{vars}");
+}
+
+/// Does `query` spread the fragment `name` (`...name`, not `...names`)?
+fn spreads(query: &str, name: &str) -> bool {
+    let needle = format!("...{name}");
+    query.match_indices(&needle).any(|(i, _)| {
+        !query[i + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// httpyac's GraphQL detection: the body opens with an operation or fragment keyword.
@@ -801,7 +907,7 @@ fn uses(
     };
     let mut r = Resolver::new(file, block, &dry);
     let mut scratch = Vec::new();
-    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch);
+    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch, &[]);
     (r.requests, r.auth)
 }
 

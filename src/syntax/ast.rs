@@ -151,7 +151,22 @@ pub struct Block {
     pub variables: Box<[VarDef]>,
     /// `# @key value` / `// @key value` lines (metadata for the request below).
     pub metadata: Box<[Meta]>,
+    /// httpyac GraphQL fragments before the request line (or in a block of their
+    /// own): appended to any GraphQL query of the file that spreads them.
+    pub fragments: Box<[GqlFragment]>,
     pub request: Option<Request>,
+}
+
+/// An httpyac GraphQL fragment: `fragment NAME on Type { ... }` up to the next blank
+/// line, or `gql NAME < ./file.gql` (the fragment read from a file at send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GqlFragment {
+    pub range: TextRange,
+    pub name: Str,
+    /// The file path when `file` is true; empty for an inline fragment, whose text
+    /// is `range` of the file.
+    pub text: Str,
+    pub file: bool,
 }
 
 impl Block {

@@ -327,6 +327,10 @@ struct BlockBuilder {
     /// A header came before any request line (a commented-out request line): the
     /// lines after it are that request's, not requests of their own.
     orphan: bool,
+    /// httpyac GraphQL fragments; the last one is still open (up to a blank line)
+    /// when `fragment_open`.
+    fragments: Vec<GqlFragment>,
+    fragment_open: bool,
 }
 
 struct Parser<'t> {
@@ -513,6 +517,8 @@ impl<'t> Parser<'t> {
             script: None,
             pre_scripts: Vec::new(),
             orphan: false,
+            fragments: Vec::new(),
+            fragment_open: false,
         });
     }
 
@@ -601,6 +607,7 @@ impl<'t> Parser<'t> {
             lines: exact(&mut b.lines),
             variables: exact(&mut b.variables),
             metadata: exact(&mut b.metadata),
+            fragments: exact(&mut b.fragments),
             request,
         });
         self.spare.lines = b.lines;
@@ -677,6 +684,7 @@ impl<'t> Parser<'t> {
                 }
                 _ => {}
             }
+            self.block().fragment_open = false;
             self.push_line(range, LineKind::Blank);
             return;
         }
@@ -701,6 +709,9 @@ impl<'t> Parser<'t> {
     }
 
     fn preamble_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
+        if self.gql_fragment_line(range, t, ts) {
+            return;
+        }
         if t.starts_with('#') || t.starts_with("//") {
             self.comment_or_meta(range, t, ts, true);
         } else if t.starts_with('@') {
@@ -750,6 +761,50 @@ impl<'t> Parser<'t> {
         } else {
             self.request_line(l, range, ts);
         }
+    }
+
+    /// httpyac GraphQL fragments before a request line: `fragment NAME on Type {`
+    /// opens one that runs to the next blank line; `gql NAME < ./file.gql` names one
+    /// kept in a file. Returns false when the line is neither (nor inside one).
+    fn gql_fragment_line(&mut self, range: TextRange, t: &str, ts: usize) -> bool {
+        let end = trim_range(self.text, ts, range.end as usize).1;
+        if self.block().fragment_open {
+            let b = self.block();
+            if let Some(f) = b.fragments.last_mut() {
+                f.range = TextRange::new(f.range.start as usize, end);
+            }
+            self.push_line(range, LineKind::Body);
+            return true;
+        }
+        let mut words = t.split_ascii_whitespace();
+        let (first, name, third) = (words.next(), words.next(), words.next());
+        let fragment = match (first, name, third) {
+            (Some("fragment"), Some(name), Some("on")) => GqlFragment {
+                range: TextRange::new(ts, end),
+                name: Str::new(name),
+                text: Str::new(""),
+                file: false,
+            },
+            (Some("gql"), Some(name), Some("<")) => {
+                let lt = t.find('<').unwrap_or(0);
+                let (ps, pe) = trim_range(self.text, ts + lt + 1, end);
+                if pe <= ps {
+                    return false;
+                }
+                GqlFragment {
+                    range: TextRange::new(ts, end),
+                    name: Str::new(name),
+                    text: self.src.str(ps, pe),
+                    file: true,
+                }
+            }
+            _ => return false,
+        };
+        let b = self.block();
+        b.fragment_open = !fragment.file;
+        b.fragments.push(fragment);
+        self.push_line(range, LineKind::Body);
+        true
     }
 
     fn comment_or_meta(&mut self, range: TextRange, t: &str, ts: usize, allow_meta: bool) {
