@@ -53,8 +53,10 @@ const ENV_PUBLIC: &str = r#"{
   }
 }"#;
 
+// Comments, as JetBrains and Visual Studio accept in env files (corpus 071).
 const ENV_PRIVATE: &str = r#"{
-  "dev": {"deep": {"nested": {"var": "deep-private-value"}}}
+  // "deep": "commented out"
+  "dev": {"deep": {"nested": {"var": "deep-private-value"}}} /* block */
 }"#;
 
 const DOTENV: &str = "API_TOKEN=dotenv-secret-123\nSHADOW=from-dotenv\nORDER=dotenv-beats-file\n";
@@ -339,4 +341,51 @@ async fn comment_like_lines_in_a_body_reach_the_server() {
     let sent = out.last().unwrap().result.as_ref().expect("sent");
     let j: serde_json::Value = serde_json::from_slice(sent.response.body.bytes()).unwrap();
     assert_eq!(j["body"], "# a YAML comment\nkey: value\n// kept too");
+}
+
+/// `show` over every file of the real-world corpus (`../shared/corpus/http`, read in
+/// place): it never crashes, and the env files the peers read (JSON with comments
+/// included, corpus 071) never give an error.
+#[test]
+fn show_over_the_corpus_reads_every_env_file_the_peers_read() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/http");
+    let folders = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus {} is needed here: {e}", dir.display()));
+    let cache = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    for folder in folders.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
+        for file in std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+        {
+            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if !matches!(ext, "http" | "rest") {
+                continue;
+            }
+            files += 1;
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_httplens"))
+                .arg("show")
+                .arg(&file)
+                .env("HTTPLENS_CACHE_DIR", cache.path())
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{}: {:?}\n{stderr}",
+                file.display(),
+                out.status
+            );
+            for line in stderr.lines().filter(|l| l.contains(": error: ")) {
+                assert!(
+                    !line.contains(".env.json:") && !line.contains("/.env:"),
+                    "{}: an env file a peer reads gives an error: {line}",
+                    file.display()
+                );
+            }
+        }
+    }
+    assert!(files >= 80, "only {files} corpus files found");
 }

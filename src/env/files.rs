@@ -207,7 +207,12 @@ impl Environments {
                     Err(e) => Err(json_error(path, &e)),
                 }
             }
-            _ => match serde_json::from_str::<Value>(&text) {
+            // JetBrains and Visual Studio accept comments in env files (JSONC): a file
+            // that is not plain JSON is read again without them. When neither reads,
+            // the plain parse's position is reported.
+            _ => match serde_json::from_str::<Value>(&text).or_else(|plain| {
+                serde_json::from_str::<Value>(&strip_jsonc(&text)).map_err(|_| plain)
+            }) {
                 Ok(Value::Object(m)) => Ok(m),
                 Ok(_) => Err(EnvDiagnostic {
                     path: path.to_path_buf(),
