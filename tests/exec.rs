@@ -818,3 +818,64 @@ async fn each_send_keeps_its_own_token_source_to_the_end() {
         }
     }
 }
+
+/// `run --timeout` bounds a request that has no `# @timeout` (the default is 30 s);
+/// `--fail-fast` stops at the first failure and sends nothing after it.
+#[tokio::test]
+async fn run_timeout_and_fail_fast() {
+    let s = server::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let text = format!(
+        "### slow\nGET {}\n\n### check\nGET {}\n\n?? status == 200\n\n### after\nGET {}\n",
+        s.url("/hang"),
+        s.url("/status/404"),
+        s.url("/count")
+    );
+    std::fs::write(dir.join("api.http"), &text).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let dir = dir.clone();
+        let cache = tmp.path().join("cache");
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_httplens"))
+                .arg("run")
+                .args(args)
+                .current_dir(&dir)
+                .env("HTTPLENS_CACHE_DIR", cache)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let started = Instant::now();
+    let out = run(&[
+        "api.http",
+        "--no-history",
+        "--timeout",
+        "1",
+        "--name",
+        "slow",
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("within 1.00 s"), "{stdout}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let out = run(&["api.http", "--no-history", "--timeout", "1", "--fail-fast"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("an earlier request failed (--fail-fast)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        s.counters.count.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing sent after the first failure"
+    );
+    assert_eq!(
+        httplens::exec::EngineConfig::new(PathBuf::from("/")).default_timeout,
+        Some(Duration::from_secs(30))
+    );
+}

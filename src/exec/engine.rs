@@ -25,6 +25,15 @@ use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::{Handler, HandlerKind, HttpFile, Severity, TokenKind};
 use crate::text::LineIndex;
 
+/// How long a request may take when neither `# @timeout` nor the front end's setting
+/// (`run --timeout`, `httplens.timeoutSeconds`) says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A timeout setting in seconds: 0 means no limit.
+pub fn timeout_from_seconds(seconds: u64) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
 /// How an engine is set up (one per workspace root: the cookie jar is per workspace).
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -37,10 +46,13 @@ pub struct EngineConfig {
     /// Documents kept per request.
     pub history_size: usize,
     pub insecure: bool,
-    /// Used when a request has no `@timeout`.
+    /// Used when a request has no `@timeout` (`None`: wait as long as it takes).
     pub default_timeout: Option<Duration>,
     /// What one script may use (CPU time, memory).
     pub script_limits: script::Limits,
+    /// `send_all` stops at the first request that fails or whose assertions do not
+    /// hold; the rest are reported as not sent.
+    pub fail_fast: bool,
 }
 
 impl EngineConfig {
@@ -51,8 +63,9 @@ impl EngineConfig {
             history: true,
             history_size: history::DEFAULT_KEEP,
             insecure: false,
-            default_timeout: None,
+            default_timeout: Some(DEFAULT_TIMEOUT),
             script_limits: script::Limits::default(),
+            fail_fast: false,
         }
     }
 }
@@ -297,6 +310,12 @@ impl Engine {
             if cancel.is_cancelled() {
                 let mut o = self.blank_outcome(input, b);
                 o.result = Err(super::SendError::Cancelled.to_string());
+                outcomes.push(o);
+                continue;
+            }
+            if self.config.fail_fast && outcomes.iter().any(|o: &Outcome| !o.passed()) {
+                let mut o = self.blank_outcome(input, b);
+                o.result = Err("not sent: an earlier request failed (--fail-fast)".into());
                 outcomes.push(o);
                 continue;
             }

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc::UnboundedSender;
@@ -54,7 +53,9 @@ fn engine_for(server: &Server, ws: &Workspace) -> Arc<Engine> {
         return s.engine.clone();
     }
     let mut config = EngineConfig::new(ws.root.clone());
-    config.default_timeout = settings.timeout_seconds.map(Duration::from_secs);
+    if let Some(seconds) = settings.timeout_seconds {
+        config.default_timeout = crate::exec::engine::timeout_from_seconds(seconds);
+    }
     if let Some(n) = settings.history_size {
         config.history_size = n.max(1);
     }
