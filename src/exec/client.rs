@@ -245,7 +245,8 @@ impl Client {
         })?;
         let headers = header_map(&spec.headers)?;
         if spec.options.asterisk_form {
-            return send_asterisk_form(spec, &url, method, headers, &host).await;
+            let timeout = spec.options.timeout.or(self.config.default_timeout);
+            return send_asterisk_form(spec, &url, method, headers, &host, timeout).await;
         }
         let client = self.client_for(spec)?;
         let timeout = spec.options.timeout.or(self.config.default_timeout);
@@ -376,6 +377,7 @@ async fn send_asterisk_form(
     method: reqwest::Method,
     headers: HeaderMap,
     host: &str,
+    timeout: Option<Duration>,
 ) -> Result<Response, SendError> {
     use http_body_util::BodyExt as _;
     let other = |reason: String| SendError::Other {
@@ -392,7 +394,6 @@ async fn send_asterisk_form(
         url.host_str().unwrap_or_default().to_string(),
         url.port_or_known_default().unwrap_or(80),
     );
-    let timeout = spec.options.timeout.unwrap_or(Duration::from_secs(30));
     let exchange = async {
         let stream =
             tokio::net::TcpStream::connect(addr)
@@ -457,11 +458,14 @@ async fn send_asterisk_form(
             },
         })
     };
-    match tokio::time::timeout(timeout, exchange).await {
+    let Some(limit) = timeout else {
+        return exchange.await;
+    };
+    match tokio::time::timeout(limit, exchange).await {
         Ok(r) => r,
         Err(_) => Err(SendError::Timeout {
             host: host.to_string(),
-            after: format!("{} ms", timeout.as_millis()),
+            after: format!("{} ms", limit.as_millis()),
         }),
     }
 }
