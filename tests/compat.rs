@@ -304,3 +304,21 @@ async fn graphql_fragments_before_the_request_line_and_gql_files_are_sent_as_htt
         })
     );
 }
+
+#[tokio::test]
+async fn a_request_line_after_a_blank_line_in_a_body_starts_the_next_request() {
+    let s = server::start().await;
+    // httpyac's own examples write no `###` between GraphQL requests.
+    let w = ws(&[(
+        "api.http",
+        "POST {{base}}/echo/one\n\n\nquery A {\n  a\n}\n\n{\"x\": 1}\n\n\nPOST {{base}}/echo/two\n\nquery B { b }\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        sent_json(&out[0]),
+        serde_json::json!({"query": "query A {\n  a\n}", "operationName": "A", "variables": {"x": 1}})
+    );
+    assert_eq!(echoed(&out[1])["path"], "/echo/two");
+    assert_eq!(sent_json(&out[1])["operationName"], "B");
+}

@@ -89,6 +89,12 @@ pub struct RunArgs {
     /// Do not write response documents to the history
     #[arg(long)]
     pub no_history: bool,
+    /// Seconds a request may take when it has no `# @timeout` (0: no limit)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Stop at the first request that fails or whose assertions do not hold
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 #[derive(Debug, clap::Args)]

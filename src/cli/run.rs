@@ -176,6 +176,8 @@ async fn run_async(args: RunArgs) -> u8 {
     let mut config = EngineConfig::new(workspace.root.clone());
     config.history = !args.no_history;
     config.insecure = args.insecure;
+    config.default_timeout = crate::exec::engine::timeout_from_seconds(args.timeout);
+    config.fail_fast = args.fail_fast;
     let engine = Engine::new(config, token_source_for(&workspace));
     let input = FileInput {
         workspace: &workspace,

@@ -25,6 +25,15 @@ use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::{Handler, HandlerKind, HttpFile, Severity, TokenKind};
 use crate::text::LineIndex;
 
+/// How long a request may take when neither `# @timeout` nor the front end's setting
+/// (`run --timeout`, `httplens.timeoutSeconds`) says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A timeout setting in seconds: 0 means no limit.
+pub fn timeout_from_seconds(seconds: u64) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
 /// How an engine is set up (one per workspace root: the cookie jar is per workspace).
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -37,10 +46,13 @@ pub struct EngineConfig {
     /// Documents kept per request.
     pub history_size: usize,
     pub insecure: bool,
-    /// Used when a request has no `@timeout`.
+    /// Used when a request has no `@timeout` (`None`: wait as long as it takes).
     pub default_timeout: Option<Duration>,
     /// What one script may use (CPU time, memory).
     pub script_limits: script::Limits,
+    /// `send_all` stops at the first request that fails or whose assertions do not
+    /// hold; the rest are reported as not sent.
+    pub fail_fast: bool,
 }
 
 impl EngineConfig {
@@ -51,8 +63,9 @@ impl EngineConfig {
             history: true,
             history_size: history::DEFAULT_KEEP,
             insecure: false,
-            default_timeout: None,
+            default_timeout: Some(DEFAULT_TIMEOUT),
             script_limits: script::Limits::default(),
+            fail_fast: false,
         }
     }
 }
@@ -218,8 +231,22 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
     ) -> Vec<Outcome> {
-        // One script sandbox for this run: its scripts share an engine, no other run does.
-        let sandbox = script::Sandbox::new();
+        self.send_block_with(input, block, cancel, observer, self.tokens.clone())
+            .await
+    }
+
+    /// [`Engine::send_block`] with the tokens of `tokens` (the sign-in session of the
+    /// environment this send started in) from its first request to its last, whatever
+    /// other sends do meanwhile.
+    pub async fn send_block_with(
+        &self,
+        input: &FileInput<'_>,
+        block: usize,
+        cancel: &CancellationToken,
+        observer: &dyn Observer,
+        tokens: Arc<dyn TokenSource>,
+    ) -> Vec<Outcome> {
+        let run = RunCtx::new(tokens);
         let deps: Vec<usize> = {
             let exchanges = self.exchanges();
             let ctx = self.context(input, &exchanges, &NoTokens, true);
@@ -233,7 +260,7 @@ impl Engine {
         let mut outcomes = Vec::new();
         for (i, dep) in deps.iter().enumerate() {
             let mut o = self
-                .send_one(input, *dep, cancel, observer, i + 1, total, &sandbox)
+                .send_one(input, *dep, cancel, observer, i + 1, total, &run)
                 .await;
             o.dependency = true;
             let failed = o.result.is_err();
@@ -247,7 +274,7 @@ impl Engine {
             }
         }
         outcomes.push(
-            self.send_one(input, block, cancel, observer, total, total, &sandbox)
+            self.send_one(input, block, cancel, observer, total, total, &run)
                 .await,
         );
         outcomes
@@ -261,16 +288,34 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
     ) -> Vec<Outcome> {
+        self.send_all_with(input, cancel, observer, self.tokens.clone())
+            .await
+    }
+
+    /// [`Engine::send_all`] with the tokens of `tokens` for every request of the run.
+    pub async fn send_all_with(
+        &self,
+        input: &FileInput<'_>,
+        cancel: &CancellationToken,
+        observer: &dyn Observer,
+        tokens: Arc<dyn TokenSource>,
+    ) -> Vec<Outcome> {
         let blocks: Vec<usize> = (0..input.file.blocks.len())
             .filter(|&b| input.file.blocks[b].request.is_some())
             .collect();
         let total = blocks.len();
         let mut outcomes = Vec::new();
-        let sandbox = script::Sandbox::new();
+        let run = RunCtx::new(tokens);
         for (i, &b) in blocks.iter().enumerate() {
             if cancel.is_cancelled() {
                 let mut o = self.blank_outcome(input, b);
                 o.result = Err(super::SendError::Cancelled.to_string());
+                outcomes.push(o);
+                continue;
+            }
+            if self.config.fail_fast && outcomes.iter().any(|o: &Outcome| !o.passed()) {
+                let mut o = self.blank_outcome(input, b);
+                o.result = Err("not sent: an earlier request failed (--fail-fast)".into());
                 outcomes.push(o);
                 continue;
             }
@@ -286,13 +331,13 @@ impl Engine {
             };
             for d in deps {
                 let mut o = self
-                    .send_one(input, d, cancel, observer, i + 1, total, &sandbox)
+                    .send_one(input, d, cancel, observer, i + 1, total, &run)
                     .await;
                 o.dependency = true;
                 outcomes.push(o);
             }
             outcomes.push(
-                self.send_one(input, b, cancel, observer, i + 1, total, &sandbox)
+                self.send_one(input, b, cancel, observer, i + 1, total, &run)
                     .await,
             );
         }
@@ -354,6 +399,7 @@ impl Engine {
         cancel: &CancellationToken,
         refreshed: Option<&HashMap<(String, TokenKind), Secret>>,
         vars: &ScriptVars,
+        source: &dyn TokenSource,
     ) -> Result<(RequestSpec, HashMap<(String, TokenKind), Secret>), String> {
         let exchanges = self.exchanges();
         let profiles = {
@@ -369,7 +415,7 @@ impl Engine {
             let got = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(super::SendError::Cancelled.to_string()),
-                t = self.tokens.token(&profile, kind) => t,
+                t = source.token(&profile, kind) => t,
             };
             match got {
                 Ok(t) => {
@@ -415,7 +461,7 @@ impl Engine {
         observer: &dyn Observer,
         index: usize,
         total: usize,
-        sandbox: &script::Sandbox,
+        run: &RunCtx,
     ) -> Outcome {
         let mut outcome = self.blank_outcome(input, block);
         let lbl = outcome.label();
@@ -426,7 +472,7 @@ impl Engine {
         });
         let started = std::time::Instant::now();
         outcome.result = self
-            .exchange(input, block, cancel, observer, &mut outcome, sandbox)
+            .exchange(input, block, cancel, observer, &mut outcome, run)
             .await;
         observer.progress(Progress::Done {
             index,
@@ -445,7 +491,7 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
         outcome: &mut Outcome,
-        sandbox: &script::Sandbox,
+        run: &RunCtx,
     ) -> Result<Sent, String> {
         let handlers: Vec<&Handler> = input.file.blocks[block]
             .request
@@ -460,14 +506,16 @@ impl Engine {
         for h in handlers.iter().filter(|h| h.pre) {
             let data = self.pre_request_data(input, block, &vars);
             let run = self
-                .run_script(input, block, h, data, None, &vars, sandbox)
+                .run_script(input, block, h, data, None, &vars, &run.sandbox)
                 .await;
             vars.global = run.outcome.globals.clone();
             vars.request = run.outcome.request_vars.clone();
             scripts.add(run);
         }
         self.set_globals(&vars.global);
-        let (mut spec, tokens) = self.prepare(input, block, cancel, None, &vars).await?;
+        let (mut spec, tokens) = self
+            .prepare(input, block, cancel, None, &vars, run.tokens.as_ref())
+            .await?;
         outcome.name = spec.name.clone();
         outcome.line = spec.line;
         outcome.method = spec.method.clone();
@@ -498,7 +546,7 @@ impl Engine {
             let mut refreshed = HashMap::new();
             let mut refresh_error = None;
             for ((profile, kind), old) in &tokens {
-                match self.tokens.refresh_after_401(profile, *kind, old).await {
+                match run.tokens.refresh_after_401(profile, *kind, old).await {
                     Ok(t) => {
                         refreshed.insert((profile.clone(), *kind), t);
                     }
@@ -514,7 +562,14 @@ impl Engine {
                 Some(e) => notes.push(e),
                 None => {
                     let (again, _) = self
-                        .prepare(input, block, cancel, Some(&refreshed), &vars)
+                        .prepare(
+                            input,
+                            block,
+                            cancel,
+                            Some(&refreshed),
+                            &vars,
+                            run.tokens.as_ref(),
+                        )
                         .await?;
                     let mut secrets = again.secrets.clone();
                     secrets.extend(&spec.secrets);
@@ -548,7 +603,7 @@ impl Engine {
                     data,
                     Some(response_data(&spec, &recorded)),
                     &vars,
-                    sandbox,
+                    &run.sandbox,
                 )
                 .await;
             self.set_globals(&run.outcome.globals);
@@ -737,6 +792,23 @@ impl Engine {
             origin,
             line,
             column,
+        }
+    }
+}
+
+/// What one run (a `send_block` or `send_all`) keeps from its start to its end: the
+/// token source it started with, and its script sandbox (its scripts share an engine,
+/// no other run does).
+struct RunCtx {
+    tokens: Arc<dyn TokenSource>,
+    sandbox: script::Sandbox,
+}
+
+impl RunCtx {
+    fn new(tokens: Arc<dyn TokenSource>) -> RunCtx {
+        RunCtx {
+            tokens,
+            sandbox: script::Sandbox::new(),
         }
     }
 }

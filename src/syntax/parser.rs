@@ -1019,6 +1019,20 @@ impl<'t> Parser<'t> {
         if self.after_item(l, range, t, ts, phase == Phase::Body) {
             return;
         }
+        // httpyac: a request line after a blank line starts the next request even
+        // inside a body (files that never write `###`).
+        let text = self.text;
+        let after_blank = phase == Phase::Body
+            && self
+                .block()
+                .lines
+                .last()
+                .is_some_and(|p| is_blank(p.range.slice(text)));
+        if after_blank && looks_like_request_line(t) {
+            self.begin_block(l.start, None);
+            self.request_line(l, range, ts);
+            return;
+        }
         if phase == Phase::PreBody {
             if looks_like_request_line(t) {
                 self.begin_block(l.start, None);
