@@ -322,3 +322,51 @@ async fn a_request_line_after_a_blank_line_in_a_body_starts_the_next_request() {
     assert_eq!(echoed(&out[1])["path"], "/echo/two");
     assert_eq!(sent_json(&out[1])["operationName"], "B");
 }
+
+/// A one-shot HTTP/1.1 server that answers with the request head it read, as is (the
+/// echo server's router cannot route the asterisk form).
+async fn head_echo() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the client closed before the end of the head");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let reply = format!(
+            "HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\nX-Head: {}\r\n\r\n",
+            String::from_utf8_lossy(&head)
+                .trim_end()
+                .replace("\r\n", " | ")
+        );
+        sock.write_all(reply.as_bytes()).await.unwrap();
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn options_asterisk_form_with_a_host_header_goes_on_the_wire_as_written() {
+    let (addr, task) = head_echo().await;
+    let w = ws(&[(
+        "api.http",
+        &format!("OPTIONS * HTTP/1.1\nHost: {addr}\nX-Why: probe\n"),
+    )]);
+    let out = send_all(&w, None, "unused", &[]).await;
+    let sent = out[0].result.as_ref().expect("sent");
+    task.await.unwrap();
+    assert_eq!(sent.response.status, 204);
+    let head = sent.response.header("x-head").unwrap();
+    assert!(head.starts_with("OPTIONS * HTTP/1.1 | "), "{head}");
+    let lower = head.to_ascii_lowercase();
+    assert!(lower.contains(&format!("host: {addr}")), "{head}");
+    assert!(lower.contains("x-why: probe"), "{head}");
+    // `show` prints the asterisk form too.
+    let (stdout, stderr, code) = show(&w.dir, &["api.http"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert!(stdout.contains("OPTIONS *\n"), "{stdout}");
+}

@@ -952,16 +952,25 @@ pub fn written(v: &VarRef) -> String {
 }
 
 /// The identifiers a JavaScript expression names at the top level (not property names
-/// after a `.`, not inside string literals): the variables to put in its scope.
+/// after a `.`, not inside string literals, but inside a template literal's `${ }`):
+/// the variables to put in its scope.
 fn js_identifiers(code: &str) -> impl Iterator<Item = &str> {
     let b = code.as_bytes();
     let mut i = 0;
     let mut quote: Option<u8> = None;
+    // One entry per open `${` of a template literal: the `{` nesting inside it.
+    let mut templates: Vec<u32> = Vec::new();
     std::iter::from_fn(move || {
         while i < b.len() {
             let c = b[i];
             if let Some(q) = quote {
                 if c == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if q == b'`' && c == b'$' && b.get(i + 1) == Some(&b'{') {
+                    templates.push(0);
+                    quote = None;
                     i += 2;
                     continue;
                 }
@@ -975,6 +984,18 @@ fn js_identifiers(code: &str) -> impl Iterator<Item = &str> {
                 quote = Some(c);
                 i += 1;
                 continue;
+            }
+            if let Some(depth) = templates.last_mut() {
+                if c == b'{' {
+                    *depth += 1;
+                } else if c == b'}' {
+                    if *depth == 0 {
+                        templates.pop();
+                        quote = Some(b'`');
+                    } else {
+                        *depth -= 1;
+                    }
+                }
             }
             let ident_start = |c: u8| c.is_ascii_alphabetic() || c == b'_' || c == b'$';
             if ident_start(c) {

@@ -150,7 +150,14 @@ fn build_spec(
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("Host"))
         .map(|(_, v)| v.as_str());
-    let mut url = absolute_url(target.trim(), host);
+    // `OPTIONS * HTTP/1.1` with a Host header: the URL names the server only, and the
+    // request target on the wire is `*`.
+    let asterisk_form = target.trim() == "*";
+    let mut url = if asterisk_form {
+        absolute_url("/", host)
+    } else {
+        absolute_url(target.trim(), host)
+    };
     // httpyac: a target without host takes the variable `host` as its base URL.
     if (url.starts_with('/') || url.is_empty())
         && let Some(base) = r.lookup_optional("host", req.target.range.start as usize)
@@ -219,7 +226,8 @@ fn build_spec(
         url = wire_url(&url);
     }
 
-    let options = options(b, diags);
+    let mut options = options(b, diags);
+    options.asterisk_form = asterisk_form;
     let assertions = req
         .assertions
         .iter()

@@ -67,6 +67,8 @@ pub struct RequestOptions {
     pub no_log: bool,
     /// `@note`: ask before sending (the text, if any).
     pub confirm: Option<String>,
+    /// `OPTIONS * HTTP/1.1`: the asterisk form; the URL names only the server.
+    pub asterisk_form: bool,
 }
 
 impl Default for RequestOptions {
@@ -78,6 +80,7 @@ impl Default for RequestOptions {
             cookie_jar: true,
             no_log: false,
             confirm: None,
+            asterisk_form: false,
         }
     }
 }
