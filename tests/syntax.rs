@@ -930,14 +930,8 @@ fn corpus_parses_without_syntax_errors() {
     let mut failures = Vec::new();
     for path in corpus_files() {
         let text = std::fs::read_to_string(&path).expect("corpus file is UTF-8");
-        let t0 = Instant::now();
+        // (How long it takes is a benchmark: `cargo bench --bench parse`, "corpus".)
         let p = parse(&text);
-        let took = t0.elapsed();
-        assert!(
-            took < Duration::from_millis(500),
-            "{} took {took:?}",
-            path.display()
-        );
         check_http_invariants(&text, &p);
         let rel = path
             .strip_prefix(corpus_dir())
