@@ -69,6 +69,9 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    c.bench_function("script: an empty script in the run's sandbox", |b| {
+        b.iter(|| black_box(rt.block_on(sandbox.run(String::new(), input(), Limits::default()))))
+    });
     let srv = rt.block_on(server::start());
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join(".git")).unwrap();

@@ -370,3 +370,56 @@ async fn options_asterisk_form_with_a_host_header_goes_on_the_wire_as_written() 
     assert_eq!((code, stderr.as_str()), (0, ""));
     assert!(stdout.contains("OPTIONS *\n"), "{stdout}");
 }
+
+/// httpyac collections draw `---` rules between sections; after a request's
+/// assertions such a line is a comment, not an error, and sends nothing. In a body
+/// (a YAML document) it stays body text.
+#[tokio::test]
+async fn dash_rules_between_requests_are_comments() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "GET {{base}}/echo/one\n?? status == 200\n\n---\n\n# the second\nGET {{base}}/echo/two\n?? status == 200\n\n---\n\n\
+         ###\nPOST {{base}}/echo/yaml\nContent-Type: application/yaml\n\n---\na: 1\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(out.iter().all(|o| o.passed()), "{out:?}");
+    assert_eq!(echoed(&out[0])["path"], "/echo/one");
+    assert_eq!(echoed(&out[0])["body"], "");
+    assert_eq!(echoed(&out[1])["path"], "/echo/two");
+    assert_eq!(echoed(&out[2])["body"], "---\na: 1");
+}
+
+/// Lua scripts (kulala's `-- lua` marker, rest.nvim's unmarked ones) are named as
+/// such at the script, in the editor's checks and when sent; nothing pretends they ran.
+#[tokio::test]
+async fn lua_scripts_are_reported_as_lua_not_as_javascript_errors() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "GET {{base}}/echo/a\n\n> {%\nlocal body = vim.json.decode(response.body)\nclient.global.set(\"id\", body.id)\n%}\n\n\
+         ###\nGET {{base}}/echo/b\n\n> {%\n  -- lua\n  client.global.set('x', 1)\n%}\n",
+    )]);
+    let (_, err, code) = show(&w.dir, &["api.http"]);
+    assert_eq!(code, 1, "{err}");
+    let lua: Vec<&str> = err.lines().filter(|l| l.contains("Lua script")).collect();
+    assert_eq!(lua.len(), 2, "{err}");
+    // At the script's start (right after `{%`).
+    assert!(lua[0].starts_with("api.http:3:5: error: script: "), "{err}");
+    assert!(!err.contains("expecting"), "{err}");
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    for o in &out {
+        let sent = o.result.as_ref().expect("the request is still sent");
+        let failed: Vec<_> = sent.assertions.iter().filter(|a| !a.passed).collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            failed[0]
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("Lua script"),
+            "{failed:?}"
+        );
+    }
+}

@@ -251,9 +251,15 @@ Content-Type: application/json
     )]);
     let r = run(&ws, &["api.http", "--var", &base(&s)]).await;
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    // REQUEST_ONE is not sent with `{{GORILLA}}` as written.
+    // REQUEST_ONE is not sent with `{{GORILLA}}` as written, and the error names the
+    // script's failure first: that is why `GORILLA` was never set.
+    assert!(r.stdout.contains("line 10: `GORILLA`"), "{}", r.stdout);
+    let why = r
+        .stdout
+        .find("script: api.http:3:12: require is not available")
+        .unwrap_or_else(|| panic!("no pre-request script error:\n{}", r.stdout));
     assert!(
-        r.stdout.contains("error: line 10: `GORILLA`"),
+        why < r.stdout.find("line 10: `GORILLA`").unwrap(),
         "{}",
         r.stdout
     );

@@ -164,8 +164,10 @@ pub struct Engine {
     config: EngineConfig,
     client: Client,
     tokens: Arc<dyn TokenSource>,
-    /// Responses of named requests, by `# @name`, for this session.
-    exchanges: Mutex<HashMap<String, RecordedExchange>>,
+    /// Responses of named requests, by `# @name`, for this session. Readers take a
+    /// snapshot (an `Arc` clone); a new response copies the map only while an older
+    /// snapshot is still alive, so sending n named requests stays linear.
+    exchanges: Mutex<Arc<HashMap<String, RecordedExchange>>>,
     /// `client.global` variables scripts set, for this session.
     globals: Mutex<BTreeMap<String, String>>,
 }
@@ -181,7 +183,7 @@ impl Engine {
             config,
             client,
             tokens,
-            exchanges: Mutex::new(HashMap::new()),
+            exchanges: Mutex::new(Arc::new(HashMap::new())),
             globals: Mutex::new(BTreeMap::new()),
         }
     }
@@ -197,7 +199,7 @@ impl Engine {
     }
 
     /// The session's recorded exchanges (for previews that read request variables).
-    pub fn exchanges(&self) -> HashMap<String, RecordedExchange> {
+    pub fn exchanges(&self) -> Arc<HashMap<String, RecordedExchange>> {
         self.exchanges
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -215,10 +217,7 @@ impl Engine {
     /// Forget the session's responses (the next send of a dependent request sends its
     /// dependencies again).
     pub fn clear_exchanges(&self) {
-        self.exchanges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        *self.exchanges.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(HashMap::new());
     }
 
     /// Sends block `block`, first sending the requests it depends on that this session
@@ -513,9 +512,15 @@ impl Engine {
             scripts.add(run);
         }
         self.set_globals(&vars.global);
-        let (mut spec, tokens) = self
+        let (mut spec, tokens) = match self
             .prepare(input, block, cancel, None, &vars, run.tokens.as_ref())
-            .await?;
+            .await
+        {
+            Ok(prepared) => prepared,
+            // A pre-request script that failed is most often why the request cannot be
+            // built (the variable it should have set is missing): say both, script first.
+            Err(e) => return Err(scripts.with_script_errors(e)),
+        };
         outcome.name = spec.name.clone();
         outcome.line = spec.line;
         outcome.method = spec.method.clone();
@@ -587,10 +592,8 @@ impl Engine {
         }
         let recorded = response.to_recorded(&spec);
         if let Some(name) = input.file.blocks[block].request_name() {
-            self.exchanges
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name.to_string(), recorded.clone());
+            let mut all = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::make_mut(&mut all).insert(name.to_string(), recorded.clone());
         }
         for h in handlers.iter().filter(|h| !h.pre) {
             let data = sent_request_data(&spec, &recorded);
@@ -857,6 +860,18 @@ struct ScriptResults {
 }
 
 impl ScriptResults {
+    /// `error`, preceded by the errors of the scripts that ran before it.
+    fn with_script_errors(&self, error: String) -> String {
+        let mut lines: Vec<String> = self
+            .assertions
+            .iter()
+            .filter(|a| a.text == "script" && !a.passed)
+            .filter_map(|a| a.reason.as_ref().map(|r| format!("script: {r}")))
+            .collect();
+        lines.push(error);
+        lines.join("\n")
+    }
+
     fn add(&mut self, run: ScriptRun) {
         for t in run.outcome.tests {
             self.assertions.push(AssertionResult {

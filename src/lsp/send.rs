@@ -353,7 +353,7 @@ pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> C
     let ctx = ResolveContext {
         workspace: &ws,
         overrides: &overrides,
-        exchanges: &exchanges,
+        exchanges: &*exchanges,
         tokens: &NoTokens,
         script: crate::env::ScriptVars::none(),
         dry_run: true,

@@ -57,7 +57,9 @@ pub struct ResponseData {
     pub headers: Vec<(String, String)>,
     pub content_type: Option<String>,
     /// The body as text (lossy UTF-8); parsed as JSON by the prelude when the content
-    /// type says JSON.
+    /// type says JSON and a script first reads it. Handed to the engine as a string of
+    /// its own, not inside the JSON of the rest.
+    #[serde(skip)]
     pub body: String,
 }
 
@@ -143,19 +145,17 @@ fn failed(input: &Input, message: String) -> Outcome {
 }
 
 /// The sandbox of one file run: one engine (a QuickJS runtime and context with the
-/// API loaded) on a thread of its own, started at the first script and ended when the
-/// sandbox is dropped. The scripts of a run share it (loading the API once is most of
-/// an engine's start); no two runs do. After a script is stopped by a limit the
-/// engine is replaced, so the next script starts clean.
+/// API loaded), started at the first script and ended when the sandbox is dropped.
+/// The scripts of a run share it (loading the API once is most of an engine's start);
+/// no two runs do. After a script is stopped by a limit the engine is replaced, so the
+/// next script starts clean.
+///
+/// A script runs on the thread that asks for it: handing each one to a thread of its
+/// own cost two thread wake-ups, more than a small handler takes. On a multi-threaded
+/// runtime the worker is handed over for the script's time (`block_in_place`), so a
+/// script stopped only by its time limit never holds up other tasks.
 pub struct Sandbox {
-    jobs: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Job>>>,
-}
-
-struct Job {
-    code: String,
-    input: Input,
-    limits: Limits,
-    reply: tokio::sync::oneshot::Sender<Outcome>,
+    js: std::sync::Mutex<Option<Js>>,
 }
 
 impl Default for Sandbox {
@@ -167,61 +167,32 @@ impl Default for Sandbox {
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
-            jobs: std::sync::OnceLock::new(),
+            js: std::sync::Mutex::new(None),
         }
     }
 
-    fn sender(&self) -> Option<&std::sync::mpsc::Sender<Job>> {
-        self.jobs
-            .get_or_init(|| {
-                let (tx, rx) = std::sync::mpsc::channel::<Job>();
-                std::thread::Builder::new()
-                    .name("httplens-script".into())
-                    .spawn(move || {
-                        let mut js: Option<Js> = None;
-                        for job in rx {
-                            if js.is_none() {
-                                js = Js::new().ok();
-                            }
-                            let (out, spent) = match &js {
-                                Some(engine) => engine.run(&job.code, &job.input, job.limits),
-                                None => (
-                                    failed(&job.input, "the script engine could not start".into()),
-                                    true,
-                                ),
-                            };
-                            if spent {
-                                js = None;
-                            }
-                            let _ = job.reply.send(out);
-                        }
-                    })
-                    .ok()
-                    .map(|_| tx)
-            })
-            .as_ref()
-    }
-
-    /// Runs `code` on the sandbox's thread; the caller's task waits without blocking
-    /// its thread.
+    /// Runs `code` in the sandbox's engine.
     pub async fn run(&self, code: String, input: Input, limits: Limits) -> Outcome {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let fallback = failed(&input, "the script engine stopped unexpectedly".into());
-        let Some(jobs) = self.sender() else {
-            return failed(&input, "the script engine could not start".into());
-        };
-        if jobs
-            .send(Job {
-                code,
-                input,
-                limits,
-                reply,
-            })
-            .is_err()
-        {
-            return fallback;
+        let job = || self.run_here(&code, &input, limits);
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(job),
+            _ => job(),
         }
-        answer.await.unwrap_or(fallback)
+    }
+
+    fn run_here(&self, code: &str, input: &Input, limits: Limits) -> Outcome {
+        let mut js = self.js.lock().unwrap_or_else(|e| e.into_inner());
+        if js.is_none() {
+            *js = Js::new().ok();
+        }
+        let Some(engine) = js.as_ref() else {
+            return failed(input, "the script engine could not start".into());
+        };
+        let (out, spent) = engine.run(code, input, limits);
+        if spent {
+            *js = None;
+        }
+        out
     }
 }
 
@@ -291,7 +262,8 @@ impl Js {
         self.arm(limits);
         self.cx.with(|ctx| {
             let begin: rquickjs::Result<Function> = ctx.globals().get("__begin");
-            if let Err(e) = begin.and_then(|f| f.call::<_, ()>((input_json,))) {
+            let body = input.response.as_ref().map_or("", |r| r.body.as_str());
+            if let Err(e) = begin.and_then(|f| f.call::<_, ()>((input_json, body))) {
                 out.error = Some(ScriptError {
                     line: 1,
                     column: 1,
@@ -302,13 +274,17 @@ impl Js {
                 spent = true;
                 return;
             }
+            if let Some(lua) = lua_marked(code) {
+                out.error = Some(lua);
+                return;
+            }
             let mut opts = EvalOptions::default();
             opts.global = true;
             opts.strict = false;
             opts.filename = Some(SCRIPT_NAME.into());
             let ran = ctx.eval_with_options::<(), _>(code, opts).catch(&ctx);
             if let Err(e) = ran {
-                out.error = script_error(&e, limits);
+                out.error = script_error(&e, limits).map(|e| lua_instead(code, e));
                 spent = out.error.as_ref().is_some_and(|e| e.stopped);
             }
             // Read back what the script did, even after an error or `client.exit()`.
@@ -379,6 +355,48 @@ pub fn eval_expression(
 
 /// A syntax error in `code`, without running it (for the editor's diagnostics).
 pub fn check_syntax(code: &str) -> Option<ScriptError> {
+    if let Some(lua) = lua_marked(code) {
+        return Some(lua);
+    }
+    check_js_syntax(code).map(|e| lua_instead(code, e))
+}
+
+const LUA: &str = "this is a Lua script (kulala.nvim and rest.nvim run Lua): httplens runs JavaScript scripts only (the JetBrains API), so it is not run";
+
+/// kulala.nvim marks a Lua script with a first line `-- lua`.
+fn lua_marked(code: &str) -> Option<ScriptError> {
+    let first = code.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let marked = first
+        .strip_prefix("--")
+        .is_some_and(|rest| rest.trim().eq_ignore_ascii_case("lua"));
+    marked.then(|| ScriptError {
+        line: 1,
+        column: 1,
+        message: LUA.into(),
+        syntax: true,
+        stopped: false,
+    })
+}
+
+/// A syntax error in a script that reads as Lua (rest.nvim's scripts carry no
+/// marker) says so, instead of pointing at a token JavaScript did not expect.
+fn lua_instead(code: &str, e: ScriptError) -> ScriptError {
+    let lua_ish = code.lines().map(str::trim).any(|l| {
+        l.starts_with("local ") || l.starts_with("-- ") || l.contains("vim.") || l == "end"
+    });
+    if e.syntax && lua_ish {
+        ScriptError {
+            line: 1,
+            column: 1,
+            message: LUA.into(),
+            ..e
+        }
+    } else {
+        e
+    }
+}
+
+fn check_js_syntax(code: &str) -> Option<ScriptError> {
     let rt = Runtime::new().ok()?;
     rt.set_memory_limit(16 << 20);
     let deadline = Instant::now() + Duration::from_millis(500);
@@ -640,6 +658,44 @@ mod tests {
         assert!(e.message.contains("more than 16 MB"), "{e:?}");
     }
 
+    /// Endless recursion ends with an error at the script, on the thread that runs it
+    /// (a runtime worker, whose stack is smaller than a main thread's), and the
+    /// sandbox goes on.
+    #[test]
+    fn endless_recursion_is_an_error_on_a_runtime_worker() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = Sandbox::new();
+        let (deep, next) = rt.block_on(async {
+            tokio::spawn(async move {
+                let deep = sandbox
+                    .run(
+                        "function f(n) { return f(n + 1) + 1; } f(0);".into(),
+                        Input::default(),
+                        Limits::default(),
+                    )
+                    .await;
+                let next = sandbox
+                    .run(
+                        "client.global.set('a', 'b')".into(),
+                        Input::default(),
+                        Limits::default(),
+                    )
+                    .await;
+                (deep, next)
+            })
+            .await
+            .unwrap()
+        });
+        let e = deep.error.expect("stopped");
+        assert!(e.message.contains("call stack size exceeded"), "{e:?}");
+        assert_eq!(next.error, None);
+        assert_eq!(next.globals.get("a").map(String::as_str), Some("b"));
+    }
+
     #[test]
     fn require_and_timers_are_refused_clearly() {
         for code in [
@@ -711,6 +767,23 @@ mod tests {
     #[test]
     fn syntax_errors_are_found_without_running() {
         assert_eq!(check_syntax("client.log(1);\nwhile (true) {}"), None);
+        // Lua (kulala's `-- lua` marker, or rest.nvim's unmarked scripts) says so.
+        for lua in [
+            "-- lua\nclient.global.set('a', 1)",
+            "local body = vim.json.decode(response.body)\nclient.global.set(\"id\", body.id)",
+        ] {
+            let e = check_syntax(lua).expect("a Lua script is not JavaScript");
+            assert!(e.message.contains("Lua"), "{e:?}");
+            let out = run(lua, &Input::default(), Limits::default());
+            assert!(out.error.unwrap().message.contains("Lua script"), "{lua}");
+        }
+        // A JavaScript syntax error with a `--` decrement is not called Lua.
+        assert!(
+            !check_syntax("x--;\nlet b = ;")
+                .unwrap()
+                .message
+                .contains("Lua")
+        );
         let e = check_syntax("let a = 1;\nlet b = ;\n").expect("a syntax error");
         assert_eq!(e.line, 2, "{e:?}");
     }

@@ -60,21 +60,22 @@
     environment: { get: function (n) { n = str(n); return has(input.environment, n) ? input.environment[n] : null; } },
   };
 
-  function headerList(list) {
-    return {
-      valueOf: function (name) {
-        name = str(name).toLowerCase();
-        for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) return list[i][1];
-        return null;
-      },
-      valuesOf: function (name) {
-        name = str(name).toLowerCase();
-        var out = [];
-        for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) out.push(list[i][1]);
-        return out;
-      },
-    };
-  }
+  // The per-script objects keep their data in fields and their methods on shared
+  // prototypes: `__begin` runs before every script, and creating closures there was
+  // most of its cost.
+  function Headers(list) { this._list = list; }
+  Headers.prototype.valueOf = function (name) {
+    name = str(name).toLowerCase();
+    var list = this._list;
+    for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) return list[i][1];
+    return null;
+  };
+  Headers.prototype.valuesOf = function (name) {
+    name = str(name).toLowerCase();
+    var list = this._list, out = [];
+    for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) out.push(list[i][1]);
+    return out;
+  };
 
   var request = {
     variables: {
@@ -85,38 +86,64 @@
   };
   client.variables.request = request.variables;
 
-  function rawAndSubstituted(raw, sub) {
-    return {
-      getRaw: function () { return raw; },
-      tryGetSubstituted: function () { return sub === null || sub === undefined ? raw : sub; },
-      toString: function () { return sub === null || sub === undefined ? raw : sub; },
-    };
-  }
-  function requestHeader(h) {
-    return {
-      name: h[0],
-      getRawValue: function () { return h[1]; },
-      tryGetSubstitutedValue: function () { return h[2] === null || h[2] === undefined ? h[1] : h[2]; },
-      value: function () { return h[2] === null || h[2] === undefined ? h[1] : h[2]; },
-    };
-  }
-  function makeResponse(r) {
+  function RawAndSubstituted(raw, sub) { this._raw = raw; this._sub = sub; }
+  RawAndSubstituted.prototype.getRaw = function () { return this._raw; };
+  RawAndSubstituted.prototype.tryGetSubstituted = function () {
+    return this._sub === null || this._sub === undefined ? this._raw : this._sub;
+  };
+  RawAndSubstituted.prototype.toString = RawAndSubstituted.prototype.tryGetSubstituted;
+
+  function RequestHeader(h) { this.name = h[0]; this._h = h; }
+  RequestHeader.prototype.getRawValue = function () { return this._h[1]; };
+  RequestHeader.prototype.tryGetSubstitutedValue = function () {
+    var h = this._h;
+    return h[2] === null || h[2] === undefined ? h[1] : h[2];
+  };
+  RequestHeader.prototype.value = RequestHeader.prototype.tryGetSubstitutedValue;
+  function requestHeader(h) { return new RequestHeader(h); }
+
+  function RequestHeaders(list) { this._list = list; }
+  RequestHeaders.prototype.all = function () { return this._list.map(requestHeader); };
+  RequestHeaders.prototype.findByName = function (name) {
+    name = str(name).toLowerCase();
+    var list = this._list;
+    for (var i = 0; i < list.length; i++) if (list[i][0].toLowerCase() === name) return requestHeader(list[i]);
+    return null;
+  };
+
+  function Response(r, text) {
     var ct = r.contentType || "";
-    var mime = ct.split(";")[0].trim().toLowerCase();
-    var charsetMatch = /charset\s*=\s*"?([^";]+)"?/i.exec(ct);
-    var body = r.body;
-    if (/^application\/(.+\+)?json$/.test(mime) || /\+json$/.test(mime)) {
-      try { body = JSON.parse(r.body); } catch (e) { body = r.body; }
+    var semi = ct.indexOf(";");
+    var mime = (semi < 0 ? ct : ct.slice(0, semi)).trim().toLowerCase();
+    var charset = "utf-8";
+    if (semi >= 0) {
+      var m = /charset\s*=\s*"?([^";]+)"?/i.exec(ct);
+      if (m) charset = m[1];
     }
-    return {
-      status: r.status,
-      body: body,
-      headers: headerList(r.headers),
-      contentType: { mimeType: mime, charset: charsetMatch ? charsetMatch[1] : "utf-8" },
-    };
+    this.status = r.status;
+    this.headers = new Headers(r.headers);
+    this.contentType = { mimeType: mime, charset: charset };
+    this._text = text;
+    this._json = mime.slice(-5) === "+json" || mime.slice(mime.indexOf("/")) === "/json";
+    this._parsed = false;
+    this._body = undefined;
   }
+  // Parsed when a script first reads it: most handlers read a field or two, many none.
+  Object.defineProperty(Response.prototype, "body", {
+    enumerable: true,
+    get: function () {
+      if (!this._parsed) {
+        this._parsed = true;
+        this._body = this._text;
+        if (this._json) { try { this._body = JSON.parse(this._text); } catch (e) { this._body = this._text; } }
+      }
+      return this._body;
+    },
+    set: function (v) { this._parsed = true; this._body = v; },
+  });
+
   // Hands in one script's data: the request, the response (handlers), the variables.
-  g.__begin = function (json) {
+  g.__begin = function (json, responseBody) {
     input = JSON.parse(json);
     state = {
       globals: input.globals,
@@ -127,18 +154,11 @@
     };
     var rq = input.request;
     request.method = rq.method;
-    request.url = rawAndSubstituted(rq.url, rq.urlSubstituted);
-    request.body = rawAndSubstituted(rq.body === null ? "" : rq.body, rq.bodySubstituted);
-    request.headers = {
-      all: function () { return rq.headers.map(requestHeader); },
-      findByName: function (name) {
-        name = str(name).toLowerCase();
-        for (var i = 0; i < rq.headers.length; i++) if (rq.headers[i][0].toLowerCase() === name) return requestHeader(rq.headers[i]);
-        return null;
-      },
-    };
+    request.url = new RawAndSubstituted(rq.url, rq.urlSubstituted);
+    request.body = new RawAndSubstituted(rq.body === null ? "" : rq.body, rq.bodySubstituted);
+    request.headers = new RequestHeaders(rq.headers);
     g.request = request;
-    if (input.response) g.response = makeResponse(input.response);
+    if (input.response) g.response = new Response(input.response, responseBody);
     else delete g.response;
     g.client = client;
     g.crypto = crypto;

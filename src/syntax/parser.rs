@@ -1177,7 +1177,10 @@ impl<'t> Parser<'t> {
         if self.after_item(l, range, t, ts, false) {
             return;
         }
-        if t.starts_with('#') || t.starts_with("//") || t.starts_with("<>") {
+        // A line of dashes between requests (a Markdown-style rule, which collections
+        // written for httpyac use between sections) separates nothing and sends nothing.
+        let rule = t.len() >= 3 && t.bytes().all(|b| b == b'-');
+        if t.starts_with('#') || t.starts_with("//") || t.starts_with("<>") || rule {
             self.push_line(range, LineKind::Comment);
         } else if t.starts_with('@') {
             self.variable(range, t, ts);
