@@ -10,13 +10,25 @@
 use crate::text::TextRange;
 
 /// One shell word: its text after quotes and escapes are removed, and where it is.
-/// `start` is where its text begins in the source (after an opening quote), so a word
-/// written without escapes maps one to one onto `start..start + text.len()`.
+/// `start` is where its text begins in the source (after an opening quote);
+/// `offsets[i]` is where byte `i` of the text comes from (escapes and quotes make the
+/// text and the source differ), so every position in the text maps onto the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub text: String,
     pub range: TextRange,
     pub start: usize,
+    pub offsets: Vec<u32>,
+}
+
+impl Word {
+    /// Appends `c`, which comes from source offset `at`.
+    fn push(&mut self, c: char, at: usize) {
+        for k in 0..c.len_utf8() {
+            self.offsets.push((at + k) as u32);
+        }
+        self.text.push(c);
+    }
 }
 
 /// What went wrong, and where.
@@ -46,15 +58,18 @@ pub struct CurlRequest {
 pub struct CurlHeader {
     pub name: String,
     pub value: String,
-    /// The word it came from (for ranges), with the offset of the value inside it.
-    pub word: Option<(Word, usize)>,
+    /// Where each byte of `value` comes from (text httplens adds, like `Basic `, is
+    /// placed on the `curl` word).
+    pub offsets: Vec<u32>,
+    /// The word it came from, else the `curl` word.
+    pub range: TextRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CurlBody {
-    /// `-d`/`--data*`/`--json` values, joined with `&` as curl does; the words they came
-    /// from (a single word maps onto its source).
-    Text { text: String, words: Vec<Word> },
+    /// `-d`/`--data*`/`--json` values, joined with `&` as curl does (each byte mapped
+    /// onto the source).
+    Text(Word),
     /// `-d @file` / `--data-binary @file`.
     File(Word),
     /// `-F`: multipart parts, in order.
@@ -71,8 +86,8 @@ pub struct FormPart {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormValue {
-    Text(String),
-    File(String),
+    Text(Word),
+    File(Word),
 }
 
 /// Splits `cmd` (which starts at offset `base` of its source) into words: `'...'`,
@@ -107,7 +122,12 @@ pub fn split(cmd: &str, base: usize) -> Result<Vec<Word>, CurlError> {
             _ => {}
         }
         let word_start = i;
-        let mut text = String::new();
+        let mut w = Word {
+            text: String::new(),
+            range: TextRange::default(),
+            start: base + i,
+            offsets: Vec::new(),
+        };
         let mut start = None;
         while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
             match b[i] {
@@ -117,12 +137,14 @@ pub fn split(cmd: &str, base: usize) -> Result<Vec<Word>, CurlError> {
                         message: "a single quote is never closed".into(),
                     })?;
                     start.get_or_insert(i + 1);
-                    text.push_str(&cmd[i + 1..i + 1 + close]);
+                    for (k, c) in cmd[i + 1..i + 1 + close].char_indices() {
+                        w.push(c, base + i + 1 + k);
+                    }
                     i += close + 2;
                 }
                 b'$' if b.get(i + 1) == Some(&b'\'') => {
                     start.get_or_insert(i + 2);
-                    i = ansi_c(cmd, i + 2, &mut text).ok_or_else(|| CurlError {
+                    i = ansi_c(cmd, i + 2, base, &mut w).ok_or_else(|| CurlError {
                         range: TextRange::new(base + i, base + cmd.len()),
                         message: "a $'...' string is never closed".into(),
                     })?;
@@ -146,13 +168,13 @@ pub fn split(cmd: &str, base: usize) -> Result<Vec<Word>, CurlError> {
                             Some(b'\\')
                                 if matches!(b.get(i + 1), Some(b'"' | b'\\' | b'$' | b'`')) =>
                             {
-                                text.push(b[i + 1] as char);
+                                w.push(b[i + 1] as char, base + i + 1);
                                 i += 2;
                             }
                             Some(b'\\') if b.get(i + 1) == Some(&b'\n') => i += 2,
                             Some(_) => {
                                 let c = cmd[i..].chars().next().unwrap_or('\u{fffd}');
-                                text.push(c);
+                                w.push(c, base + i);
                                 i += c.len_utf8();
                             }
                         }
@@ -163,7 +185,7 @@ pub fn split(cmd: &str, base: usize) -> Result<Vec<Word>, CurlError> {
                     match cmd[i + 1..].chars().next() {
                         Some('\n') => i += 2,
                         Some(c) => {
-                            text.push(c);
+                            w.push(c, base + i + 1);
                             i += 1 + c.len_utf8();
                         }
                         None => i += 1,
@@ -172,23 +194,21 @@ pub fn split(cmd: &str, base: usize) -> Result<Vec<Word>, CurlError> {
                 _ => {
                     start.get_or_insert(i);
                     let c = cmd[i..].chars().next().unwrap_or('\u{fffd}');
-                    text.push(c);
+                    w.push(c, base + i);
                     i += c.len_utf8();
                 }
             }
         }
-        words.push(Word {
-            text,
-            range: TextRange::new(base + word_start, base + i),
-            start: base + start.unwrap_or(word_start),
-        });
+        w.range = TextRange::new(base + word_start, base + i);
+        w.start = base + start.unwrap_or(word_start);
+        words.push(w);
     }
     Ok(words)
 }
 
 /// Reads a `$'...'` body from `i` (after the quote) into `out`; the offset after the
 /// closing quote.
-fn ansi_c(cmd: &str, mut i: usize, out: &mut String) -> Option<usize> {
+fn ansi_c(cmd: &str, mut i: usize, base: usize, out: &mut Word) -> Option<usize> {
     let b = cmd.as_bytes();
     loop {
         match *b.get(i)? {
@@ -196,21 +216,23 @@ fn ansi_c(cmd: &str, mut i: usize, out: &mut String) -> Option<usize> {
             b'\\' => {
                 let e = *b.get(i + 1)?;
                 match e {
-                    b'n' => out.push('\n'),
-                    b't' => out.push('\t'),
-                    b'r' => out.push('\r'),
-                    b'0' => out.push('\0'),
-                    b'\\' | b'\'' | b'"' => out.push(e as char),
-                    other => {
-                        out.push('\\');
-                        out.push(other as char);
+                    b'n' => out.push('\n', base + i),
+                    b't' => out.push('\t', base + i),
+                    b'r' => out.push('\r', base + i),
+                    b'0' => out.push('\0', base + i),
+                    b'\\' | b'\'' | b'"' => out.push(e as char, base + i + 1),
+                    _ => {
+                        // Kept as written (the next character may be multi-byte).
+                        out.push('\\', base + i);
+                        i += 1;
+                        continue;
                     }
                 }
                 i += 2;
             }
             _ => {
                 let c = cmd[i..].chars().next()?;
-                out.push(c);
+                out.push(c, base + i);
                 i += c.len_utf8();
             }
         }
@@ -285,8 +307,8 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
     let words = split(cmd, base)?;
     let whole = TextRange::new(base, base + cmd.len());
     let mut it = words.into_iter();
-    match it.next() {
-        Some(w) if w.text == "curl" => {}
+    let (curl_at, curl_range) = match it.next() {
+        Some(w) if w.text == "curl" => (w.range.start, w.range),
         Some(w) => {
             return Err(CurlError {
                 range: w.range,
@@ -299,7 +321,7 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
                 message: "the curl command is empty".into(),
             });
         }
-    }
+    };
     let mut r = CurlRequest::default();
     let mut data: Vec<(Word, DataKind)> = Vec::new();
     let mut form = Vec::new();
@@ -388,10 +410,12 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
                 let name = n.trim().to_string();
                 let lead = val.len() - val.trim_start().len();
                 let value_at = n.len() + 1 + lead;
+                let value = val.trim().to_string();
                 r.headers.push(CurlHeader {
                     name,
-                    value: val.trim().to_string(),
-                    word: Some((v.clone(), value_at)),
+                    offsets: v.offsets[value_at..value_at + value.len()].to_vec(),
+                    value,
+                    range: v.range,
                 });
             }
             "-d" | "--data" | "--data-ascii" => data.push((value(&mut i)?, DataKind::Data)),
@@ -408,10 +432,13 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
             }
             "-u" | "--user" => {
                 let v = value(&mut i)?;
+                let mut offsets = vec![curl_at; "Basic ".len()];
+                offsets.extend_from_slice(&v.offsets);
                 r.headers.push(CurlHeader {
                     name: "Authorization".into(),
                     value: format!("Basic {}", v.text),
-                    word: None,
+                    offsets,
+                    range: v.range,
                 });
             }
             "-b" | "--cookie" => {
@@ -477,20 +504,17 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
             ("Accept", "application/json"),
         ] {
             if !has_header(&r, n) {
-                r.headers.push(CurlHeader {
-                    name: n.into(),
-                    value: v.into(),
-                    word: None,
-                });
+                r.headers.push(synthetic(n, v, curl_at, curl_range));
             }
         }
     }
     let mut url = url;
     if get && !data.is_empty() {
         // `-G`: the data goes to the query string.
-        let query: Vec<String> = data.iter().map(|(w, k)| data_text(w, *k)).collect();
-        let sep = if url.text.contains('?') { '&' } else { '?' };
-        url.text = format!("{}{sep}{}", url.text, query.join("&"));
+        for (w, k) in &data {
+            let sep = if url.text.contains('?') { '&' } else { '?' };
+            join(&mut url, sep, &derived(w, data_text(w, *k), curl_at));
+        }
         r.url = Some(url);
         data.clear();
     }
@@ -507,11 +531,7 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
     if let [(w, DataKind::Data | DataKind::Binary)] = data.as_slice()
         && let Some(path) = w.text.strip_prefix('@')
     {
-        r.body = Some(CurlBody::File(Word {
-            text: path.to_string(),
-            range: w.range,
-            start: w.start + 1,
-        }));
+        r.body = Some(CurlBody::File(sub_word(w, 1, path)));
     } else if !data.is_empty() {
         for (w, k) in &data {
             if matches!(k, DataKind::Data | DataKind::Binary | DataKind::UrlEncode)
@@ -524,18 +544,23 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
                 });
             }
         }
-        let text: Vec<String> = data.iter().map(|(w, k)| data_text(w, *k)).collect();
-        if !json && !has_header(&r, "Content-Type") {
-            r.headers.push(CurlHeader {
-                name: "Content-Type".into(),
-                value: "application/x-www-form-urlencoded".into(),
-                word: None,
-            });
+        let mut body: Option<Word> = None;
+        for (w, k) in &data {
+            let part = derived(w, data_text(w, *k), curl_at);
+            match &mut body {
+                None => body = Some(part),
+                Some(b) => join(b, '&', &part),
+            }
         }
-        r.body = Some(CurlBody::Text {
-            text: text.join("&"),
-            words: data.into_iter().map(|(w, _)| w).collect(),
-        });
+        if !json && !has_header(&r, "Content-Type") {
+            r.headers.push(synthetic(
+                "Content-Type",
+                "application/x-www-form-urlencoded",
+                curl_at,
+                curl_range,
+            ));
+        }
+        r.body = body.map(CurlBody::Text);
     } else if !form.is_empty() {
         r.body = Some(CurlBody::Form(form));
     }
@@ -616,15 +641,49 @@ fn sub_word(w: &Word, off: usize, text: &str) -> Word {
     Word {
         text: text.to_string(),
         range: w.range,
-        start: w.start + off,
+        start: w.offsets.get(off).map_or(w.start, |&o| o as usize),
+        offsets: w.offsets[off..off + text.len()].to_vec(),
     }
+}
+
+/// `text` derived from `w` (encoded, say): every byte placed on the `curl` word at
+/// `at` (ASCII, so any character placed there starts and ends on character bounds).
+fn derived(w: &Word, text: String, at: u32) -> Word {
+    if text == w.text {
+        return w.clone();
+    }
+    Word {
+        offsets: vec![at; text.len()],
+        text,
+        range: w.range,
+        start: w.range.start as usize,
+    }
+}
+
+/// `a` and `b` joined by `sep` (placed on the blank before `b`).
+fn join(a: &mut Word, sep: char, b: &Word) {
+    a.push(sep, (b.range.start as usize).saturating_sub(1));
+    a.text.push_str(&b.text);
+    a.offsets.extend_from_slice(&b.offsets);
+    a.range = a.range.cover(b.range);
 }
 
 fn header_from(v: &Word, name: &str) -> CurlHeader {
     CurlHeader {
         name: name.into(),
         value: v.text.clone(),
-        word: Some((v.clone(), 0)),
+        offsets: v.offsets.clone(),
+        range: v.range,
+    }
+}
+
+/// A header httplens adds (`--json`'s, a form's Content-Type), placed on the `curl` word.
+fn synthetic(name: &str, value: &str, at: u32, range: TextRange) -> CurlHeader {
+    CurlHeader {
+        name: name.into(),
+        value: value.into(),
+        offsets: vec![at; value.len()],
+        range,
     }
 }
 
@@ -649,9 +708,10 @@ fn form_part(v: &Word, literal: bool) -> Result<FormPart, CurlError> {
         Some((v, t)) if !literal => (v, Some(t.to_string())),
         _ => (value, None),
     };
+    let at = name.len() + 1;
     let value = match value.strip_prefix('@').or_else(|| value.strip_prefix('<')) {
-        Some(path) if !literal => FormValue::File(path.to_string()),
-        _ => FormValue::Text(value.to_string()),
+        Some(path) if !literal => FormValue::File(sub_word(v, at + 1, path)),
+        _ => FormValue::Text(sub_word(v, at, value)),
     };
     Ok(FormPart {
         name: name.to_string(),
@@ -714,9 +774,9 @@ pub fn to_http(r: &CurlRequest) -> String {
     }
     match &r.body {
         None => {}
-        Some(CurlBody::Text { text, .. }) => {
+        Some(CurlBody::Text(w)) => {
             out.push('\n');
-            out.push_str(&pretty_if_json(text, &r.headers));
+            out.push_str(&pretty_if_json(&w.text, &r.headers));
             out.push('\n');
         }
         Some(CurlBody::File(w)) => {
@@ -729,7 +789,7 @@ pub fn to_http(r: &CurlRequest) -> String {
             for p in parts {
                 out.push_str(&format!("--{FORM_BOUNDARY}\n"));
                 match &p.value {
-                    FormValue::Text(v) => {
+                    FormValue::Text(Word { text: v, .. }) => {
                         out.push_str(&format!(
                             "Content-Disposition: form-data; name=\"{}\"\n",
                             p.name
@@ -739,7 +799,7 @@ pub fn to_http(r: &CurlRequest) -> String {
                         }
                         out.push_str(&format!("\n{v}\n"));
                     }
-                    FormValue::File(path) => {
+                    FormValue::File(Word { text: path, .. }) => {
                         let file = path.rsplit('/').next().unwrap_or(path);
                         out.push_str(&format!(
                             "Content-Disposition: form-data; name=\"{}\"; filename=\"{file}\"\n",
@@ -817,7 +877,7 @@ mod tests {
         .unwrap();
         assert_eq!(r.method, "PUT");
         assert_eq!(r.url.unwrap().text, "https://h/a");
-        assert!(matches!(r.body, Some(CurlBody::Text { ref text, .. }) if text == "{\"a\":1}"));
+        assert!(matches!(r.body, Some(CurlBody::Text(ref w)) if w.text == "{\"a\":1}"));
         let r = parse("curl https://h -d a=1 -d b=2", 0).unwrap();
         assert_eq!(r.method, "POST");
         assert_eq!(

@@ -317,8 +317,10 @@ struct ReqBuilder {
     output: Option<OutputRedirect>,
     /// A target that is not a slice of the source (a `curl` request's URL).
     built_target: Option<Template>,
-    /// A `curl` request: where its command text is.
+    /// A `curl` request: where its command text is (until it is read).
     curl: Option<TextRange>,
+    /// The request was read from a `curl` command.
+    curl_read: bool,
 }
 
 struct BlockBuilder {
@@ -589,6 +591,7 @@ impl<'t> Parser<'t> {
                 })
                 .map(|l| l.range.end as usize)
                 .unwrap_or(r.line_range.end as usize);
+            let curl = r.curl_read;
             let request = Request {
                 range: TextRange::new(line_start as usize, last.max(line_start as usize)),
                 line_range: r.line_range,
@@ -603,6 +606,7 @@ impl<'t> Parser<'t> {
                 handlers: exact(&mut r.handlers),
                 assertions: exact(&mut r.assertions),
                 output: r.output.map(Box::new),
+                curl,
             };
             r.target.clear();
             self.spare.target = r.target;
@@ -966,6 +970,7 @@ impl<'t> Parser<'t> {
             output: None,
             built_target: None,
             curl: None,
+            curl_read: false,
         };
         let curl = req
             .method
@@ -1022,6 +1027,7 @@ impl<'t> Parser<'t> {
         b.phase = Phase::After;
         let Some(req) = b.req.as_mut() else { return };
         let Some(cmd) = req.curl.take() else { return };
+        req.curl_read = true;
         let parsed = curl::parse(cmd.slice(self.text), cmd.start as usize);
         let r = match parsed {
             Ok(r) => r,
@@ -1042,40 +1048,35 @@ impl<'t> Parser<'t> {
             r.method_word.as_ref().map_or(curl_word, |w| w.range),
         ));
         if let Some(url) = &r.url {
-            template::check(&url.text, url.start, &mut self.errors);
-            req.built_target = Some(Template::new(&url.text, url.start));
+            let t = Template::mapped(&url.text, &url.offsets);
+            self.check_pieces(&t);
+            req.built_target = Some(t);
         }
         let mut headers = Vec::with_capacity(r.headers.len() + 1);
         for h in &r.headers {
-            let (range, name_range, value_at) = match &h.word {
-                Some((w, value_at)) => (
-                    w.range,
-                    TextRange::new(w.start, w.start + h.name.len().min(w.text.len())),
-                    w.start + value_at,
-                ),
-                None => (curl_word, curl_word, at),
-            };
-            template::check(&h.value, value_at, &mut self.errors);
+            let value = Template::mapped(&h.value, &h.offsets);
+            self.check_pieces(&value);
             headers.push(Header {
-                range,
-                name: Spanned::new(Str::new(&h.name), name_range),
-                value: Template::new(&h.value, value_at),
+                range: h.range,
+                // The name as a whole: where its word (or the `curl` word) is.
+                name: Spanned::new(Str::new(&h.name), h.range),
+                value,
             });
         }
         let file = |w: &curl::Word| FileRef {
             range: w.range,
-            path: Template::new(&w.text, w.start),
+            path: Template::mapped(&w.text, &w.offsets),
             templated: false,
             encoding: None,
         };
         req.built_body = match &r.body {
             None => None,
-            Some(curl::CurlBody::Text { text, words }) => {
-                let first = words.first().map_or(at, |w| w.start);
-                let last = words.last().map_or(at, |w| w.range.end as usize);
+            Some(curl::CurlBody::Text(w)) => {
+                let t = Template::mapped(&w.text, &w.offsets);
+                self.check_pieces(&t);
                 Some(Body {
-                    range: TextRange::new(first, last.max(first)),
-                    parts: vec![BodyPart::Text(Template::new(text, first))].into(),
+                    range: w.range,
+                    parts: vec![BodyPart::Text(t)].into(),
                 })
             }
             Some(curl::CurlBody::File(w)) => Some(Body {
@@ -1083,18 +1084,24 @@ impl<'t> Parser<'t> {
                 parts: vec![BodyPart::File(file(w))].into(),
             }),
             Some(curl::CurlBody::Form(parts)) => {
+                let boundary = curl::FORM_BOUNDARY;
+                let content_type = format!("multipart/form-data; boundary={boundary}");
                 headers.push(Header {
                     range: curl_word,
                     name: Spanned::new(Str::new("Content-Type"), curl_word),
-                    value: Template::new(
-                        &format!("multipart/form-data; boundary={}", curl::FORM_BOUNDARY),
-                        at,
-                    ),
+                    value: Template::mapped(&content_type, &vec![at as u32; content_type.len()]),
                 });
+                // The multipart text: what httplens writes is placed on the `curl` word,
+                // the values on their words.
                 let mut out = Vec::new();
-                let mut pending = String::new();
+                let mut text = String::new();
+                let mut offsets: Vec<u32> = Vec::new();
+                let add = |text: &mut String, offsets: &mut Vec<u32>, s: &str| {
+                    text.push_str(s);
+                    offsets.extend(std::iter::repeat_n(at as u32, s.len()));
+                };
                 for p in parts {
-                    pending.push_str(&format!("--{}\r\n", curl::FORM_BOUNDARY));
+                    add(&mut text, &mut offsets, &format!("--{boundary}\r\n"));
                     let disposition = match &p.value {
                         curl::FormValue::Text(_) => {
                             format!("Content-Disposition: form-data; name=\"{}\"", p.name)
@@ -1102,32 +1109,34 @@ impl<'t> Parser<'t> {
                         curl::FormValue::File(path) => format!(
                             "Content-Disposition: form-data; name=\"{}\"; filename=\"{}\"",
                             p.name,
-                            path.rsplit('/').next().unwrap_or(path)
+                            path.text.rsplit('/').next().unwrap_or(&path.text)
                         ),
                     };
-                    pending.push_str(&disposition);
-                    pending.push_str("\r\n");
+                    add(&mut text, &mut offsets, &(disposition + "\r\n"));
                     if let Some(t) = &p.content_type {
-                        pending.push_str(&format!("Content-Type: {t}\r\n"));
+                        add(&mut text, &mut offsets, &format!("Content-Type: {t}\r\n"));
                     }
-                    pending.push_str("\r\n");
+                    add(&mut text, &mut offsets, "\r\n");
                     match &p.value {
-                        curl::FormValue::Text(v) => pending.push_str(v),
+                        curl::FormValue::Text(v) => {
+                            text.push_str(&v.text);
+                            offsets.extend_from_slice(&v.offsets);
+                        }
                         curl::FormValue::File(path) => {
-                            out.push(BodyPart::Text(Template::new(&pending, at)));
-                            pending.clear();
-                            let w = curl::Word {
-                                text: path.clone(),
-                                range: curl_word,
-                                start: at,
-                            };
-                            out.push(BodyPart::File(file(&w)));
+                            let t = Template::mapped(&text, &offsets);
+                            self.check_pieces(&t);
+                            out.push(BodyPart::Text(t));
+                            text.clear();
+                            offsets.clear();
+                            out.push(BodyPart::File(file(path)));
                         }
                     }
-                    pending.push_str("\r\n");
+                    add(&mut text, &mut offsets, "\r\n");
                 }
-                pending.push_str(&format!("--{}--\r\n", curl::FORM_BOUNDARY));
-                out.push(BodyPart::Text(Template::new(&pending, at)));
+                add(&mut text, &mut offsets, &format!("--{boundary}--\r\n"));
+                let t = Template::mapped(&text, &offsets);
+                self.check_pieces(&t);
+                out.push(BodyPart::Text(t));
                 Some(Body {
                     range: cmd,
                     parts: out.into(),
@@ -1135,6 +1144,13 @@ impl<'t> Parser<'t> {
             }
         };
         req.headers = headers;
+    }
+
+    /// `template::check` over each piece of a template read through quotes.
+    fn check_pieces(&mut self, t: &Template) {
+        for (text, at) in t.pieces() {
+            template::check(text, at, &mut self.errors);
+        }
     }
 
     fn header_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
