@@ -495,3 +495,42 @@ async fn curl_request_lines_are_sent_as_curl_would_send_them() {
         "{err}"
     );
 }
+
+/// httpyac corners from the corpus: `# @ref` naming a block of variables only, and
+/// `{{$global.NAME}}` reading what a handler put in `client.global`; `$input` says
+/// what to write instead.
+#[tokio::test]
+async fn httpyac_ref_to_variables_and_global_variables() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "###\n# @name variables\n@path = /echo/ref\n\n\
+         ### login\nPOST {{base}}/echo/login\n\n> {%\n  client.global.set(\"accessToken\", \"tok-\" + response.status);\n%}\n\n\
+         ### uses\n# @ref variables\nGET {{base}}{{path}}\nAuthorization: Bearer {{$global.accessToken}}\n",
+    )]);
+    let (_, err, code) = show(&w.dir, &["api.http"]);
+    assert!(!err.contains("no request named"), "{err}");
+    assert!(!err.contains("accessToken"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("error")).count(),
+        2,
+        "only `base` is unknown here: {err}"
+    );
+    assert_eq!(code, 1);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 2, "{out:?}");
+    let used = echoed(&out[1]);
+    assert_eq!(used["path"], "/echo/ref");
+    assert_eq!(header(&used, "authorization"), Some("Bearer tok-200"));
+
+    // Never set: an error that says how to set it, and nothing is sent.
+    let w = ws(&[(
+        "api.http",
+        "GET {{base}}/echo/x\nAuthorization: Bearer {{$global.nope}}\n\n###\nGET {{base}}/echo/{{$input id $value: 1}}\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    let e0 = out[0].result.as_ref().unwrap_err();
+    assert!(e0.contains("client.global.set(\"nope\""), "{e0}");
+    let e1 = out[1].result.as_ref().unwrap_err();
+    assert!(e1.contains("# @prompt"), "{e1}");
+}
