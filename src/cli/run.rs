@@ -11,6 +11,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use super::style::{self, Print, sgr};
 use super::{EXIT_USAGE, Format, RunArgs, error_line};
 use crate::env::Workspace;
 use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
@@ -176,6 +177,8 @@ async fn run_async(args: RunArgs) -> u8 {
     let mut config = EngineConfig::new(workspace.root.clone());
     config.history = !args.no_history;
     config.insecure = args.insecure;
+    config.default_timeout = crate::exec::default_timeout(Some(args.timeout));
+    config.fail_fast = args.fail_fast;
     let engine = Engine::new(config, token_source_for(&workspace));
     let input = FileInput {
         workspace: &workspace,
@@ -193,10 +196,7 @@ async fn run_async(args: RunArgs) -> u8 {
             }
         });
     }
-    let observer = Terminal {
-        progress: std::io::stderr().is_terminal(),
-        interactive: std::io::stdin().is_terminal(),
-    };
+    let observer = Terminal::new(std::io::stdin().is_terminal());
     let outcomes = match target {
         Some(b) => engine.send_block(&input, b, &cancel, &observer).await,
         None => engine.send_all(&input, &cancel, &observer).await,
@@ -209,14 +209,28 @@ async fn run_async(args: RunArgs) -> u8 {
         .filter(|o| target.is_none() || !o.dependency)
         .collect();
     let mut out = std::io::stdout().lock();
+    let color = args.color.enabled();
     let written = match args.format {
         Format::Json => write_json(&mut out, &shown),
-        Format::Text => write_text(&mut out, &shown, color_wanted()),
+        Format::Text => write_text(&mut out, &shown, args.print, color),
     };
-    let summary = summary(&outcomes);
+    let mut summary = summary(&outcomes);
+    if args.fail_fast && target.is_none() {
+        let sent = outcomes.iter().filter(|o| !o.dependency).count();
+        let total = file.blocks.iter().filter(|b| b.request.is_some()).count();
+        if sent < total {
+            summary.push_str(&format!(
+                "; stopped at the first failure (--fail-fast), {} not sent",
+                total - sent
+            ));
+        }
+    }
     let _ = match args.format {
-        Format::Text => writeln!(out, "{summary}"),
-        Format::Json => {
+        Format::Text if args.print.meta => {
+            let code = if all_passed { sgr::GREEN } else { sgr::RED };
+            writeln!(out, "{}", style::paint(color, code, &summary))
+        }
+        _ => {
             eprintln!("{summary}");
             Ok(())
         }
@@ -302,107 +316,184 @@ fn hide_input() -> bool {
 #[cfg(not(unix))]
 fn show_input() {}
 
-/// Progress on stderr (one line, rewritten) and `@note` confirmations.
+/// The progress line on stderr (indicatif: drawn only when stderr is a terminal) and
+/// `@note` confirmations.
 struct Terminal {
-    progress: bool,
+    bar: indicatif::ProgressBar,
+    failed: std::sync::atomic::AtomicUsize,
     interactive: bool,
 }
 
 impl Terminal {
+    fn new(interactive: bool) -> Terminal {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(s) =
+            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {msg}")
+        {
+            bar.set_style(s);
+        }
+        Terminal {
+            bar,
+            failed: std::sync::atomic::AtomicUsize::new(0),
+            interactive,
+        }
+    }
+
     fn clear(&self) {
-        if self.progress {
-            eprint!("\r\x1b[2K");
+        self.bar.finish_and_clear();
+    }
+
+    fn failures(&self) -> String {
+        match self.failed.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => String::new(),
+            n => format!(" ({n} failed)"),
         }
     }
 }
 
 impl Observer for Terminal {
     fn progress(&self, event: Progress) {
-        if !self.progress {
-            return;
-        }
-        if let Progress::Sending {
-            index,
-            total,
-            label,
-        } = event
-        {
-            eprint!("\r\x1b[2K[{index}/{total}] sending {label}...");
-            let _ = std::io::stderr().flush();
+        match event {
+            Progress::Sending {
+                index,
+                total,
+                label,
+            } => {
+                self.bar.set_length(total as u64);
+                self.bar.set_position(index.saturating_sub(1) as u64);
+                self.bar
+                    .set_message(format!("sending {label}{}", self.failures()));
+                self.bar
+                    .enable_steady_tick(std::time::Duration::from_millis(100));
+            }
+            Progress::Done {
+                index,
+                total,
+                label,
+                status,
+                ..
+            } => {
+                if !status.is_some_and(|s| s < 400) {
+                    self.failed
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                self.bar.set_length(total as u64);
+                self.bar.set_position(index as u64);
+                let what = status.map_or("no response".to_string(), |s| s.to_string());
+                self.bar
+                    .set_message(format!("{label}: {what}{}", self.failures()));
+            }
         }
     }
 
     fn confirm<'a>(&'a self, request: &'a str, note: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             if !self.interactive {
-                eprintln!(
-                    "httplens: note for {request}: {note} (sent without asking: no terminal)"
-                );
+                self.bar.suspend(|| {
+                    eprintln!(
+                        "httplens: note for {request}: {note} (sent without asking: no terminal)"
+                    )
+                });
                 return true;
             }
-            self.clear();
             let note = if note.is_empty() { "send it?" } else { note };
-            eprint!("{request}: {note} [y/N] ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut line);
-            matches!(line.trim(), "y" | "Y" | "yes")
+            self.bar.suspend(|| {
+                eprint!("{request}: {note} [y/N] ");
+                let _ = std::io::stderr().flush();
+                let mut line = String::new();
+                let _ = std::io::stdin().lock().read_line(&mut line);
+                matches!(line.trim(), "y" | "Y" | "yes")
+            })
         })
     }
 }
 
-fn color_wanted() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
-fn paint(on: bool, code: &str, text: &str) -> String {
-    if on {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
-fn write_text(out: &mut impl Write, shown: &[&Outcome], color: bool) -> std::io::Result<()> {
-    for (i, o) in shown.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
+/// What `--print` asks for of each exchange, coloured when `color`: parts are
+/// separated by a blank line, as HTTPie does, and exchanges too.
+fn write_text(
+    out: &mut impl Write,
+    shown: &[&Outcome],
+    print: Print,
+    color: bool,
+) -> std::io::Result<()> {
+    let mut blank = false;
+    for o in shown {
+        let mut part = |out: &mut dyn Write, text: &str| -> std::io::Result<()> {
+            if blank {
+                writeln!(out)?;
+            }
+            blank = true;
+            out.write_all(text.as_bytes())
+        };
+        if print.meta {
+            let head = format!("### {}: {} {}", o.label(), o.method, o.url);
+            part(out, &format!("{}\n", style::paint(color, sgr::BOLD, &head)))?;
         }
-        let head = format!("### {}: {} {}", o.label(), o.method, o.url);
-        writeln!(out, "{}", paint(color, "1", &head))?;
-        match &o.result {
-            Err(e) => writeln!(out, "{}", paint(color, "31", &format!("error: {e}")))?,
-            Ok(sent) => {
-                for line in sent.document.lines() {
-                    let painted = if line.starts_with("HTTP/") {
-                        let code = match sent.response.status {
-                            200..=299 => "32",
-                            300..=399 => "36",
-                            _ => "31",
-                        };
-                        paint(color, code, line)
-                    } else if line.starts_with("# FAILED") {
-                        paint(color, "31", line)
-                    } else if line.starts_with("# passed") {
-                        paint(color, "32", line)
-                    } else if line.starts_with("# ") {
-                        paint(color, "2", line)
-                    } else {
-                        line.to_string()
-                    };
-                    writeln!(out, "{painted}")?;
+        let sent = match &o.result {
+            Err(e) => {
+                let line = style::paint(color, sgr::RED, &format!("error: {e}"));
+                out.write_all(format!("{line}\n").as_bytes())?;
+                blank = true;
+                continue;
+            }
+            Ok(sent) => sent,
+        };
+        // Right after the `###` line, no blank line.
+        let mut part = |out: &mut dyn Write, text: &str, after_title: &mut bool| {
+            if !*after_title && blank {
+                writeln!(out)?;
+            }
+            *after_title = false;
+            blank = true;
+            out.write_all(text.as_bytes())
+        };
+        let mut after_title = print.meta;
+        if print.request_head || print.request_body {
+            let (url, headers, body) = super::show::shown_parts(&sent.request, false);
+            if print.request_head {
+                let mut text = format!("{} {url}\n", sent.request.method);
+                for (n, v) in &headers {
+                    text.push_str(&format!("{n}: {v}\n"));
                 }
-                if let Some(saved) = &sent.saved {
-                    writeln!(
-                        out,
-                        "{}",
-                        paint(
-                            color,
-                            "2",
-                            &format!("# saved to {}", saved.document.display())
-                        )
-                    )?;
+                part(out, &style::head(color, &text, sgr::BOLD), &mut after_title)?;
+            }
+            if let Some(b) = body.filter(|_| print.request_body) {
+                let json = sent
+                    .request
+                    .header("Content-Type")
+                    .is_some_and(|t| t.contains("json"));
+                let mut text = style::body(color, &b, json);
+                if !text.ends_with('\n') {
+                    text.push('\n');
                 }
+                part(out, &text, &mut after_title)?;
+            }
+        }
+        if !(print.response_head || print.response_body || print.meta) {
+            continue;
+        }
+        let json = crate::exec::render::body_kind(&sent.response)
+            == crate::exec::render::BodyKind::Json;
+        let pretty = (!sent.response.body.is_spilled())
+            .then(|| sent.secrets.mask(&crate::exec::render::pretty_body(&sent.response)));
+        let (head, body, trailer) = style::split_document(&sent.document, pretty.as_deref());
+        if print.response_head {
+            let code = style::status_color(sent.response.status);
+            part(out, &style::head(color, head, code), &mut after_title)?;
+        }
+        if print.response_body && !body.is_empty() {
+            part(out, &style::body(color, body, json), &mut after_title)?;
+        }
+        if print.meta {
+            for line in trailer.lines() {
+                writeln!(out, "{}", style::comment(color, line))?;
+            }
+            if let Some(saved) = &sent.saved {
+                let line = format!("# saved to {}", saved.document.display());
+                writeln!(out, "{}", style::paint(color, sgr::DIM, &line))?;
             }
         }
     }

@@ -36,8 +36,25 @@ pub struct EngineConfig {
     /// Documents kept per request.
     pub history_size: usize,
     pub insecure: bool,
-    /// Used when a request has no `@timeout`.
+    /// Used when a request has no `@timeout` (`None`: no limit).
     pub default_timeout: Option<Duration>,
+    /// `send_all` stops at the first request that fails (no response, or an assertion
+    /// that does not hold): `run --fail-fast`.
+    pub fail_fast: bool,
+}
+
+/// The time limit of a request without `# @timeout`, in every front end: `run`'s
+/// `--timeout` and the editor's `httplens.timeoutSeconds` change it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default time limit from a setting in seconds: unset is [`DEFAULT_TIMEOUT`], `0`
+/// is no limit.
+pub fn default_timeout(seconds: Option<u64>) -> Option<Duration> {
+    match seconds {
+        None => Some(DEFAULT_TIMEOUT),
+        Some(0) => None,
+        Some(s) => Some(Duration::from_secs(s)),
+    }
 }
 
 impl EngineConfig {
@@ -48,7 +65,8 @@ impl EngineConfig {
             history: true,
             history_size: history::DEFAULT_KEEP,
             insecure: false,
-            default_timeout: None,
+            default_timeout: Some(DEFAULT_TIMEOUT),
+            fail_fast: false,
         }
     }
 }
@@ -122,6 +140,8 @@ pub struct Sent {
     pub notes: Vec<String>,
     /// The secrets of the request, to mask anything else shown from the response.
     pub secrets: SecretSet,
+    /// The request as it was sent (unmasked: mask it before showing it, as `show` does).
+    pub request: RequestSpec,
 }
 
 impl Outcome {
@@ -254,6 +274,7 @@ impl Engine {
                 outcomes.push(o);
                 continue;
             }
+            let start = outcomes.len();
             // Dependencies that come later in the file are sent first, once.
             let deps: Vec<usize> = {
                 let exchanges = self.exchanges();
@@ -275,6 +296,9 @@ impl Engine {
                 self.send_one(input, b, cancel, observer, i + 1, total)
                     .await,
             );
+            if self.config.fail_fast && outcomes[start..].iter().any(|o| !o.passed()) {
+                break;
+            }
         }
         outcomes
     }
@@ -539,6 +563,7 @@ impl Engine {
             output,
             notes,
             secrets: spec.secrets.clone(),
+            request: spec,
         })
     }
 }

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc::UnboundedSender;
@@ -93,7 +92,7 @@ fn engine_for(server: &Server, ws: &Workspace) -> (Arc<Engine>, Arc<SwapTokens>)
         return (s.engine.clone(), s.tokens.clone());
     }
     let mut config = EngineConfig::new(ws.root.clone());
-    config.default_timeout = settings.timeout_seconds.map(Duration::from_secs);
+    config.default_timeout = crate::exec::default_timeout(settings.timeout_seconds);
     if let Some(n) = settings.history_size {
         config.history_size = n.max(1);
     }

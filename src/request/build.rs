@@ -20,7 +20,8 @@
 //!   variables JSON; sent as `{"query": ..., "variables": ...}` with
 //!   `Content-Type: application/json` unless the file sets one.
 //! - `@timeout` / `@connection-timeout` take `ms`, `s` or `m`; a bare number is
-//!   milliseconds (JetBrains, httpyac).
+//!   seconds, as the JetBrains reference says (`# @timeout 600` is ten minutes;
+//!   httpyac reads it as milliseconds, the JetBrains client as seconds).
 //! - `<@latin1 file` decodes the file as ISO-8859-1; the substituted text is sent as
 //!   UTF-8.
 
@@ -448,7 +449,8 @@ fn options(b: &Block, diags: &mut Vec<Diagnostic>) -> RequestOptions {
     o
 }
 
-/// `5 s`, `500 ms`, `2m`, `1500` (milliseconds).
+/// `5 s`, `500 ms`, `2m`, `600` (seconds: the JetBrains reference's unit when none is
+/// written).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s
@@ -457,8 +459,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" => n,
-        "s" | "sec" | "seconds" => n * 1000.0,
+        "ms" => n,
+        "" | "s" | "sec" | "seconds" => n * 1000.0,
         "m" | "min" | "minutes" => n * 60_000.0,
         _ => return None,
     };
@@ -640,4 +642,25 @@ fn uses(
     let mut scratch = Vec::new();
     let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch);
     (r.requests, r.auth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    /// The JetBrains reference: "by default, the values are in seconds", with `ms`,
+    /// `s` and `m` written after the number (with or without a space).
+    #[test]
+    fn a_bare_number_is_seconds_and_units_win() {
+        assert_eq!(parse_duration("600"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("2 m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500 ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5 s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("0.25"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5 h"), None);
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("-1"), None);
+    }
 }
