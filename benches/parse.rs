@@ -52,6 +52,42 @@ fn benches(c: &mut Criterion) {
         }
         g.finish();
     }
+    // The real files of `../shared/corpus/http` (95 files from public repositories),
+    // each parsed once per iteration: files people write, as they write them.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/http");
+    let mut corpus = Vec::new();
+    for sub in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(sub.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "http" || e == "rest")
+                && let Ok(t) = std::fs::read_to_string(&p)
+            {
+                corpus.push(t);
+            }
+        }
+    }
+    if corpus.is_empty() {
+        eprintln!(
+            "no corpus at {}: the corpus benchmark is not run",
+            dir.display()
+        );
+        return;
+    }
+    let bytes: usize = corpus.iter().map(String::len).sum();
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function(format!("corpus: {} real files", corpus.len()), |b| {
+        b.iter(|| {
+            for t in &corpus {
+                black_box(parse(black_box(t)));
+            }
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(parse_benches, benches);

@@ -27,7 +27,6 @@ fn spec(url: String) -> RequestSpec {
         secrets: SecretSet::new(),
         assertions: vec![],
         output: None,
-        handlers: vec![],
     }
 }
 

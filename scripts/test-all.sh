@@ -211,7 +211,7 @@ export -f with_keyring step_apt install_tool step_tools step_setup_peers step_se
 # ---------------------------------------------------------------------------------------
 # The runner.
 
-names=() results=() times=()
+names=() results=() times=() missing_files=()
 passed=0 failed=0 skipped=0
 only=("$@")
 
@@ -251,14 +251,16 @@ reap_step() {
     return 0
 }
 
-# run_step NAME TIMEOUT_SECONDS FUNCTION [CONDITION_FILE]
-# Skips the step when CONDITION_FILE is given and does not exist.
+# run_step NAME TIMEOUT_SECONDS FUNCTION [REQUIRED_FILE]
+# A step whose script or manifest (REQUIRED_FILE) is missing fails: a suite that
+# silently skips what it cannot find would pass without testing.
 run_step() {
     local name="$1" limit="$2" fn="$3" cond="${4:-}"
     wanted "$name" || return 0
     if [ -n "$cond" ] && [ ! -e "$cond" ]; then
-        names+=("$name"); results+=("skipped ($cond not present)"); times+=("-")
-        skipped=$((skipped + 1))
+        names+=("$name"); results+=("FAILED ($cond is missing)"); times+=("-")
+        failed=$((failed + 1))
+        missing_files+=("$cond")
         return 0
     fi
     # The whole run stays inside its budget: a step gets at most the time that is left.
@@ -318,5 +320,8 @@ echo "=== summary (total ${total}s)"
 for i in "${!names[@]}"; do
     printf '  %-14s %-8s %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
 done
+if [ "${#missing_files[@]}" -gt 0 ]; then
+    echo "missing, so their steps failed: ${missing_files[*]}"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -22,6 +22,7 @@ pub mod ide;
 pub mod lsp;
 pub mod process;
 pub mod request;
+pub mod script;
 pub mod secret;
 pub mod syntax;
 pub mod text;

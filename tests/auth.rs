@@ -307,18 +307,33 @@ async fn listener_wrong_and_missing_state_no_exchange() {
     ims.shutdown().await;
 }
 
+/// An `error` without this sign-in's `state` (anyone who can reach the port could
+/// send one) is answered but does not end the sign-in; the provider's error with the
+/// right `state` does. Error text is escaped in the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_error_without_state_and_escaping() {
     let ims = ims(ImsConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let (f, c) = manual_flow(&ims, dir.path(), Duration::from_secs(20)).await;
     let cb = provider_redirect(&c, f.authorize_url.as_str()).await;
+    let state = query(&cb, "state");
+    let forged = c
+        .get(replace_query(
+            &cb,
+            &[("error", "access_denied"), ("error_description", "forged")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 400);
+    assert!(forged.text().await.unwrap().contains("still waiting"));
     let r = c
         .get(replace_query(
             &cb,
             &[
                 ("error", "access_denied"),
                 ("error_description", "<script>alert(1)</script>"),
+                ("state", state.as_str()),
             ],
         ))
         .send()
@@ -331,6 +346,10 @@ async fn provider_error_without_state_and_escaping() {
     );
     let err = f.wait().await.err().unwrap().to_string();
     assert!(err.contains("access_denied"), "{err}");
+    assert!(
+        !err.contains("forged"),
+        "the forged error did not end it: {err}"
+    );
     assert_eq!(ims.stats().code_exchanges, 0);
     ims.shutdown().await;
 }

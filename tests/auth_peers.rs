@@ -119,14 +119,11 @@ async fn oidc_provider_strict_flow_with_rotation() {
     assert_eq!(me.status().as_u16(), 401);
 }
 
-/// Helper run in a child process by `two_processes_refresh_at_once_keep_the_grant`:
+/// The child's part of `two_processes_refresh_at_once_keep_the_grant` (the same test
+/// binary started again with `HTTPLENS_TEST_CHILD_ISSUER` set, running that test):
 /// refreshes the profile described by the environment, from the shared file store.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs peers: run scripts/test-all.sh"]
-async fn child_refresh() {
-    let Ok(issuer) = std::env::var("HTTPLENS_TEST_CHILD_ISSUER") else {
-        return; // not started as a child: nothing to do
-    };
+/// Not a test of its own, so it can never pass without a parent.
+async fn child_refresh(issuer: String) {
     let config = std::path::PathBuf::from(std::env::var("HTTPLENS_CONFIG_DIR").unwrap());
     let p = profile(
         "oidc",
@@ -157,6 +154,9 @@ async fn child_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs peers: run scripts/test-all.sh"]
 async fn two_processes_refresh_at_once_keep_the_grant() {
+    if let Ok(issuer) = std::env::var("HTTPLENS_TEST_CHILD_ISSUER") {
+        return child_refresh(issuer).await;
+    }
     let peer = peers::oidc_provider(30);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(httplens::auth::store::FileStore::new(dir.path()));
@@ -174,7 +174,7 @@ async fn two_processes_refresh_at_once_keep_the_grant() {
     let spawn = || {
         tokio::process::Command::new(&exe)
             .args([
-                "child_refresh",
+                "two_processes_refresh_at_once_keep_the_grant",
                 "--exact",
                 "--include-ignored",
                 "--nocapture",

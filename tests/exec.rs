@@ -27,7 +27,6 @@ fn spec(method: &str, url: String) -> RequestSpec {
         secrets: SecretSet::new(),
         assertions: vec![],
         output: None,
-        handlers: vec![],
     }
 }
 
@@ -744,5 +743,139 @@ fn run_as_a_process_exit_codes_json_and_junit() {
             .as_str()
             .unwrap()
             .contains("connection refused by 127.0.0.1:9")
+    );
+}
+
+/// Two sends at once on one engine, each with the sign-in session of its own
+/// environment (as the editor does when the environment is switched while Send All
+/// runs): every request of a send carries that send's token, never the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_send_keeps_its_own_token_source_to_the_end() {
+    use futures_util::future::BoxFuture;
+    use httplens::exec::TokenSource;
+    use httplens::secret::Secret;
+    use httplens::syntax::TokenKind;
+
+    struct Fixed(&'static str, Duration);
+    impl TokenSource for Fixed {
+        fn token<'a>(&'a self, _: &'a str, _: TokenKind) -> BoxFuture<'a, Result<Secret, String>> {
+            Box::pin(async move {
+                tokio::time::sleep(self.1).await;
+                Ok(Secret::new(self.0))
+            })
+        }
+        fn refresh_after_401<'a>(
+            &'a self,
+            _: &'a str,
+            _: TokenKind,
+            _: &'a Secret,
+        ) -> BoxFuture<'a, Result<Secret, String>> {
+            Box::pin(async move { Err("no refresh".into()) })
+        }
+    }
+
+    let s = server::start().await;
+    let mut text = String::new();
+    for i in 0..4 {
+        text.push_str(&format!(
+            "### r{i}\nGET {{{{base}}}}/echo?i={i}\nAuthorization: Bearer {{{{$auth.token(\"p\")}}}}\n\n"
+        ));
+    }
+    let f = fixture(&text);
+    std::fs::write(
+        f.dir.join("http-client.env.json"),
+        r#"{"dev": {"Security": {"Auth": {"p": {"Type": "OAuth2", "Grant Type": "Client Credentials", "Token URL": "http://127.0.0.1:9/token", "Client ID": "x"}}}}}"#,
+    )
+    .unwrap();
+    let parsed = httplens::syntax::parse(&text);
+    let ws = Workspace::load(&f.file, &[], Some("dev")).unwrap();
+    let overrides = BTreeMap::from([("base".to_string(), s.url(""))]);
+    let input = FileInput {
+        workspace: &ws,
+        file: &parsed.file,
+        text: &text,
+        overrides: &overrides,
+    };
+    let e = engine(&f, 2);
+    let cancel = CancellationToken::new();
+    let a: Arc<dyn TokenSource> = Arc::new(Fixed("token-of-env-a", Duration::from_millis(30)));
+    let b: Arc<dyn TokenSource> = Arc::new(Fixed("token-of-env-b", Duration::from_millis(5)));
+    let (ra, rb) = tokio::join!(
+        e.send_all_with(&input, &cancel, &Silent, a),
+        e.send_all_with(&input, &cancel, &Silent, b)
+    );
+    for (run, want) in [(ra, "token-of-env-a"), (rb, "token-of-env-b")] {
+        assert_eq!(run.len(), 4);
+        for o in run {
+            let label = o.label();
+            let sent = o.result.expect("a response");
+            let body = json(&sent.response);
+            assert_eq!(
+                body["headers"]["authorization"],
+                format!("Bearer {want}"),
+                "{label}"
+            );
+        }
+    }
+}
+
+/// `run --timeout` bounds a request that has no `# @timeout` (the default is 30 s);
+/// `--fail-fast` stops at the first failure and sends nothing after it.
+#[tokio::test]
+async fn run_timeout_and_fail_fast() {
+    let s = server::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let text = format!(
+        "### slow\nGET {}\n\n### check\nGET {}\n\n?? status == 200\n\n### after\nGET {}\n",
+        s.url("/hang"),
+        s.url("/status/404"),
+        s.url("/count")
+    );
+    std::fs::write(dir.join("api.http"), &text).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let dir = dir.clone();
+        let cache = tmp.path().join("cache");
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_httplens"))
+                .arg("run")
+                .args(args)
+                .current_dir(&dir)
+                .env("HTTPLENS_CACHE_DIR", cache)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let started = Instant::now();
+    let out = run(&[
+        "api.http",
+        "--no-history",
+        "--timeout",
+        "1",
+        "--name",
+        "slow",
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("within 1.00 s"), "{stdout}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let out = run(&["api.http", "--no-history", "--timeout", "1", "--fail-fast"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("an earlier request failed (--fail-fast)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        s.counters.count.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing sent after the first failure"
+    );
+    assert_eq!(
+        httplens::exec::EngineConfig::new(PathBuf::from("/")).default_timeout,
+        Some(Duration::from_secs(30))
     );
 }

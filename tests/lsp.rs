@@ -304,6 +304,31 @@ fn diagnostics_carry_the_document_version() {
 }
 
 #[test]
+fn hover_shows_dotenv_and_the_precedence_with_values_masked() {
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        r#"{"$schema": "x", "dev": {"deep": {"nested": {"var": "deep-value"}}}}"#,
+    );
+    ws.write(".env", "DOT_TOKEN=dot-secret-value\n");
+    let text = "GET http://127.0.0.1:9/{{DOT_TOKEN}}\nX-Deep: {{deep.nested.var}}\n";
+    let uri = ws.write("d.http", text);
+    let (mut c, _) = ws.start(false);
+    c.open(&uri, text);
+    let at = |l, ch| json!({"textDocument": {"uri": uri}, "position": pos(l, ch)});
+    let h = c.request("textDocument/hover", at(0, 26));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(v.contains(".env") && v.contains("***"), "{v}");
+    assert!(!v.contains("dot-secret-value"), "{v}");
+    assert!(v.contains("Precedence, highest first"), "{v}");
+    assert!(v.find("`.env`") > v.find("the environment"), "{v}");
+    // No unknown-variable for a .env name (nor for `"$schema"`).
+    let d = c.diagnostics(&uri, 1);
+    assert!(d.iter().all(|x| x["severity"] != 1), "{d:?}");
+    c.shutdown();
+}
+
+#[test]
 fn completion_hover_and_definition() {
     let ws = Ws::new();
     ws.write(
@@ -1333,5 +1358,57 @@ fn env_files_changed_on_disk_reach_lenses_and_diagnostics() {
             .all(|x| !x["message"].as_str().unwrap().contains('X')),
         "{after:?}"
     );
+    c.shutdown();
+}
+
+/// Scripts run when sending from the editor too: a handler's `client.global` value
+/// reaches the next request of the session, `client.test` results and logs are in
+/// the response document, and a use of the name before it is set is no error.
+#[test]
+fn editor_sends_run_scripts_and_keep_globals_for_the_session() {
+    let port = start_http();
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        &format!(r#"{{"dev": {{"host": "http://127.0.0.1:{port}"}}}}"#),
+    );
+    let text = "### users
+GET {{host}}/users
+
+> {%
+  client.global.set(\"first\", response.body[0].name);
+  client.test(\"has users\", function () { client.assert(response.body.length === 1); });
+  client.log(\"first user\", response.body[0].name);
+%}
+
+### echo
+POST {{host}}/echo
+
+name={{first}}
+";
+    let uri = ws.write("scripts.http", text);
+    let root = ws.root();
+    let (mut c, _) = LspClient::start(&Options {
+        root: Some(&root),
+        env: ws.env(),
+        ..Default::default()
+    });
+    c.open(&uri, text);
+    let d = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri.as_str()
+    });
+    assert_eq!(d["params"]["diagnostics"], json!([]), "{d}");
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 1}));
+    assert_eq!(r["result"]["status"], 200, "{r}");
+    let doc = response_doc(&r);
+    assert!(
+        doc.contains("# passed (line 4): client.test \"has users\""),
+        "{doc}"
+    );
+    assert!(doc.contains("# log: first user jane"), "{doc}");
+    let r = c.execute("httplens.send", json!({"uri": uri, "line": 10}));
+    assert_eq!(r["result"]["status"], 200, "{r}");
+    let doc = response_doc(&r);
+    assert!(doc.contains("body=name=jane"), "{doc}");
     c.shutdown();
 }

@@ -385,7 +385,7 @@ fn request_variables_and_dependencies() {
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(
         s.url,
-        r#"http://127.0.0.1/c?b=/b/17&a={"id": 17, "name": "x"}&q=query"#
+        "http://127.0.0.1/c?b=/b/17&a=%7B%22id%22:%2017,%20%22name%22:%20%22x%22%7D&q=query"
     );
     assert_eq!(l.build("b", &send).0.url, "http://127.0.0.1/b/17");
 }
@@ -408,6 +408,7 @@ fn auth_tokens_are_secrets_and_profiles_are_listed() {
     )]);
     let ctx = ResolveContext {
         tokens: &tokens,
+        script: httplens::env::ScriptVars::none(),
         dry_run: false,
         ..ResolveContext::dry_run(&l.ws)
     };
@@ -466,7 +467,7 @@ fn bodies_shorthands_and_options() {
     let v: serde_json::Value = serde_json::from_str(&body_text(&s)).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"query": "query Orders($first: Int) {\n  orders(first: $first) { id }\n}", "variables": {"first": 20}})
+        serde_json::json!({"query": "query Orders($first: Int) {\n  orders(first: $first) { id }\n}", "operationName": "Orders", "variables": {"first": 20}})
     );
 
     let (s, _) = l.dry("Basic");
@@ -559,7 +560,7 @@ fn prompts_overrides_and_block_lookup() {
     assert!(request::prompts(&l.parse.file, b, &send).is_empty());
     assert_eq!(
         l.build("ask", &send).0.url,
-        "http://127.0.0.1/otp?code=123 456"
+        "http://127.0.0.1/otp?code=123%20456"
     );
     // `--line`: 0-based line 3 is the `### ask` separator, line 1 the first request.
     assert_eq!(request::block_at_line(&l.parse.file, &l.text, 3), Some(b));

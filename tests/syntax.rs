@@ -696,7 +696,12 @@ fn jetbrains_pre_request_scripts_and_response_references() {
     assert!(errors(&p).is_empty(), "{:?}", p.errors);
     let r = p.file.blocks[0].request.as_ref().unwrap();
     assert_eq!(r.target.as_written(), "/x");
-    assert_eq!(r.handlers.len(), 1);
+    // The pre-request script joins the request's handlers, marked as such.
+    assert_eq!(r.handlers.len(), 2);
+    assert!(r.handlers[0].pre && !r.handlers[1].pre);
+    assert!(
+        matches!(&r.handlers[0].kind, HandlerKind::Script(s) if s.contains("request.variables.set"))
+    );
     assert_eq!(
         kinds(&p),
         [
@@ -866,8 +871,9 @@ mod props {
 // ---------------------------------------------------------------------------------
 // The real-world corpus.
 
+/// `../shared/corpus/http` beside the repository, as the rest of the suite finds it.
 fn corpus_dir() -> PathBuf {
-    PathBuf::from("/work/shared/corpus/http")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/http")
 }
 
 fn corpus_files() -> Vec<PathBuf> {
@@ -924,14 +930,8 @@ fn corpus_parses_without_syntax_errors() {
     let mut failures = Vec::new();
     for path in corpus_files() {
         let text = std::fs::read_to_string(&path).expect("corpus file is UTF-8");
-        let t0 = Instant::now();
+        // (How long it takes is a benchmark: `cargo bench --bench parse`, "corpus".)
         let p = parse(&text);
-        let took = t0.elapsed();
-        assert!(
-            took < Duration::from_millis(500),
-            "{} took {took:?}",
-            path.display()
-        );
         check_http_invariants(&text, &p);
         let rel = path
             .strip_prefix(corpus_dir())

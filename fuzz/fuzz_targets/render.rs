@@ -50,7 +50,6 @@ fuzz_target!(|data: &[u8]| {
         secrets,
         assertions: Vec::new(),
         output: None,
-        handlers: Vec::new(),
     };
     let ct = TYPES[pick as usize % TYPES.len()];
     let mut headers = vec![("x-echo".to_string(), format!("Bearer {SECRET}"))];

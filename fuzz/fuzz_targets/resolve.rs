@@ -68,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
         overrides: &overrides,
         exchanges: &NoExchanges,
         tokens: &NoTokens,
+        script: httplens::env::ScriptVars::none(),
         dry_run: false,
     };
     for (i, block) in parsed.file.blocks.iter().enumerate() {

@@ -66,8 +66,9 @@ struct Expect {
     iss_required: bool,
 }
 
-/// Check a redirect's query: `error` first (even without `state`), then `state`, then
-/// RFC 9207 `iss`, then `code`.
+/// Check a redirect's query: `error` first, then `state`, then RFC 9207 `iss`, then
+/// `code`. (The loopback listener passes an `error` here only with this sign-in's
+/// `state`; a pasted redirect is the user's own.)
 fn check_callback(q: &[(String, String)], e: &Expect) -> CallbackOutcome {
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if let Some(err) = get("error") {
@@ -483,6 +484,22 @@ fn answer_request(
                     page(
                         "Sign-in already finished",
                         "This sign-in has already received its redirect.",
+                        false,
+                    ),
+                    None,
+                )
+            } else if q.iter().any(|(k, _)| k == "error")
+                && !q.iter().any(|(k, v)| {
+                    k == "state" && constant_time_eq(v.as_bytes(), expect.state.as_bytes())
+                })
+            {
+                // An error without this sign-in's `state` could come from anyone who
+                // can reach the port: it must not end (cancel) the sign-in.
+                (
+                    400,
+                    page(
+                        "Not this sign-in",
+                        "This error does not carry this sign-in's state, so it was ignored; the sign-in is still waiting for the provider.",
                         false,
                     ),
                     None,

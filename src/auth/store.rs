@@ -200,15 +200,31 @@ impl FileStore {
     }
 
     fn read_map(&self) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+        // A file made by hand or by an older version may be readable by others.
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(&self.path) {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| self.err(e))?;
+            }
+        }
         match std::fs::read_to_string(&self.path) {
             Ok(s) if s.trim().is_empty() => Ok(Default::default()),
             Ok(s) => match serde_json::from_str::<serde_json::Value>(&s) {
                 Ok(serde_json::Value::Object(m)) => Ok(m),
-                // A damaged file: start over rather than refuse every sign-in.
+                // A damaged file: kept aside (never silently emptied: it may hold
+                // sign-ins someone wants back), and a new one started.
                 _ => {
+                    let aside = self.path.with_extension(format!(
+                        "json.corrupt-{}",
+                        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+                    ));
+                    std::fs::rename(&self.path, &aside).map_err(|e| self.err(e))?;
                     tracing::warn!(
-                        "the token file {} is corrupted; starting a new one",
-                        self.path.display()
+                        "the token file {} is corrupted; it was kept as {} and a new one started",
+                        self.path.display(),
+                        aside.display()
                     );
                     Ok(Default::default())
                 }
@@ -630,5 +646,32 @@ mod tests {
             let mode = std::fs::metadata(s.path()).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_corrupt_token_file_is_kept_aside_and_an_open_one_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        std::fs::write(&path, "{not json").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = FileStore::new(dir.path());
+        assert!(store.read_map().unwrap().is_empty());
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("tokens.json.corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&aside[0])).unwrap(),
+            "{not json"
+        );
+        std::fs::write(&path, "{}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        store.read_map().unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 }

@@ -100,10 +100,10 @@ pub struct RunArgs {
     /// Do not write response documents to the history
     #[arg(long)]
     pub no_history: bool,
-    /// Time limit of a request without `# @timeout`, in seconds (0: none)
+    /// Seconds a request may take when it has no `# @timeout` (0: no limit)
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
-    /// Stop at the first request that fails (no response, or an assertion)
+    /// Stop at the first request that fails or whose assertions do not hold
     #[arg(long)]
     pub fail_fast: bool,
     /// What to print of each exchange, as HTTPie: H request headers, B request body,

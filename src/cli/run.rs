@@ -177,7 +177,7 @@ async fn run_async(args: RunArgs) -> u8 {
     let mut config = EngineConfig::new(workspace.root.clone());
     config.history = !args.no_history;
     config.insecure = args.insecure;
-    config.default_timeout = crate::exec::default_timeout(Some(args.timeout));
+    config.default_timeout = crate::exec::engine::timeout_from_seconds(args.timeout);
     config.fail_fast = args.fail_fast;
     let engine = Engine::new(config, token_source_for(&workspace));
     let input = FileInput {
@@ -202,6 +202,14 @@ async fn run_async(args: RunArgs) -> u8 {
         None => engine.send_all(&input, &cancel, &observer).await,
     };
     observer.clear();
+    // `client.log` lines of the scripts (masked like everything else) go to stderr.
+    for o in &outcomes {
+        if let Ok(sent) = &o.result {
+            for l in &sent.logs {
+                eprintln!("{}: {l}", o.label());
+            }
+        }
+    }
     let all_passed = outcomes.iter().all(Outcome::passed);
     // `--name` prints the request asked for alone; its dependencies only count.
     let shown: Vec<&Outcome> = outcomes
@@ -214,17 +222,7 @@ async fn run_async(args: RunArgs) -> u8 {
         Format::Json => write_json(&mut out, &shown),
         Format::Text => write_text(&mut out, &shown, args.print, color),
     };
-    let mut summary = summary(&outcomes);
-    if args.fail_fast && target.is_none() {
-        let sent = outcomes.iter().filter(|o| !o.dependency).count();
-        let total = file.blocks.iter().filter(|b| b.request.is_some()).count();
-        if sent < total {
-            summary.push_str(&format!(
-                "; stopped at the first failure (--fail-fast), {} not sent",
-                total - sent
-            ));
-        }
-    }
+    let summary = summary(&outcomes);
     let _ = match args.format {
         Format::Text if args.print.meta => {
             let code = if all_passed { sgr::GREEN } else { sgr::RED };

@@ -167,7 +167,12 @@ pub fn shown_parts(
             Err(_) => format!("< {}", p.display()),
         }),
     };
-    (hide(&spec.url), headers, body)
+    let url = if spec.options.asterisk_form {
+        "*".to_string()
+    } else {
+        hide(&spec.url)
+    };
+    (url, headers, body)
 }
 
 fn spec_json(spec: &RequestSpec, reveal: bool) -> Value {

@@ -24,6 +24,10 @@ use super::workspace::folders_up_to;
 pub const PUBLIC_ENV_FILE: &str = "http-client.env.json";
 pub const PRIVATE_ENV_FILE: &str = "http-client.private.env.json";
 pub const SHARED_ENV: &str = "$shared";
+/// kulala's name for a second shared section (variables and default headers).
+pub const KULALA_SHARED_ENV: &str = "$kulalaShared";
+/// kulala's default headers, under a shared section or an environment.
+pub const DEFAULT_HEADERS_KEY: &str = "$kulalaDefaultHeaders";
 const VSCODE_SETTINGS_KEY: &str = "rest-client.environmentVariables";
 
 /// A problem in an env file: reported against that file, never stopping anything else.
@@ -137,6 +141,9 @@ pub struct Environment {
     pub auth: Option<AuthConfig>,
     /// Every string value from the private file that applies to this selection.
     pub secrets: SecretSet,
+    /// kulala's `$kulalaDefaultHeaders` (name, value template) for every request that
+    /// does not set the header itself.
+    pub default_headers: Vec<(String, String)>,
     /// Variable name -> environments (other than the selected one) defining it, for
     /// the "select an environment" hint.
     pub defined_elsewhere: BTreeMap<String, Vec<String>>,
@@ -200,7 +207,12 @@ impl Environments {
                     Err(e) => Err(json_error(path, &e)),
                 }
             }
-            _ => match serde_json::from_str::<Value>(&text) {
+            // JetBrains and Visual Studio accept comments in env files (JSONC): a file
+            // that is not plain JSON is read again without them. When neither reads,
+            // the plain parse's position is reported.
+            _ => match serde_json::from_str::<Value>(&text).or_else(|plain| {
+                serde_json::from_str::<Value>(&strip_jsonc(&text)).map_err(|_| plain)
+            }) {
                 Ok(Value::Object(m)) => Ok(m),
                 Ok(_) => Err(EnvDiagnostic {
                     path: path.to_path_buf(),
@@ -218,6 +230,11 @@ impl Environments {
         match parsed {
             Ok(map) => {
                 for (name, value) in map {
+                    // kulala's template and editors' JSON schemas put `"$schema"` at
+                    // the top: it names the file's schema, not an environment.
+                    if name == "$schema" {
+                        continue;
+                    }
                     if value.is_object() {
                         envs.insert(name, value);
                     } else {
@@ -283,7 +300,7 @@ impl Environments {
         });
         for f in files {
             for name in f.envs.keys() {
-                if name != SHARED_ENV && !names.contains(name) {
+                if name != SHARED_ENV && name != KULALA_SHARED_ENV && !names.contains(name) {
                     names.push(name.clone());
                 }
             }
@@ -309,8 +326,10 @@ impl Environments {
         }
         let mut layers: Vec<(&EnvFile, &Value)> = Vec::new();
         for f in &self.files {
-            if let Some(v) = f.envs.get(SHARED_ENV) {
-                layers.push((f, v));
+            for shared in [SHARED_ENV, KULALA_SHARED_ENV] {
+                if let Some(v) = f.envs.get(shared) {
+                    layers.push((f, v));
+                }
             }
         }
         let shared_count = layers.len();
@@ -339,7 +358,20 @@ impl Environments {
                 auth_sources.push(file.path.clone());
             }
             if let Value::Object(map) = value {
+                let mut flat = Vec::new();
                 for (k, v) in map {
+                    if k == DEFAULT_HEADERS_KEY {
+                        continue;
+                    }
+                    flat.push((k.clone(), v));
+                    // Nested values are variables by their dotted path too
+                    // (`{{deep.nested.var}}`, httpyac and kulala), each leaf from the
+                    // layer that wrote it. `Security` holds auth profiles, not variables.
+                    if k != "Security" {
+                        nested_paths(k, v, 0, &mut flat);
+                    }
+                }
+                for (k, v) in flat {
                     let var = EnvVar {
                         value: value_text(v),
                         secret,
@@ -348,7 +380,7 @@ impl Environments {
                     if i < shared_count {
                         env.shared.insert(k.clone(), var.clone());
                     }
-                    env.vars.insert(k.clone(), var);
+                    env.vars.insert(k, var);
                 }
             }
             deep_merge(&mut merged, value);
@@ -356,13 +388,25 @@ impl Environments {
         // Objects are merged deeply: their text is the merged object, not the last
         // layer's part of it.
         if let Value::Object(map) = &merged {
+            let mut all: Vec<(String, &Value)> = Vec::new();
             for (k, v) in map {
+                all.push((k.clone(), v));
+                if k != "Security" {
+                    nested_paths(k, v, 0, &mut all);
+                }
+            }
+            for (k, v) in all {
                 if v.is_object()
-                    && let Some(var) = env.vars.get_mut(k)
+                    && let Some(var) = env.vars.get_mut(&k)
                 {
                     var.value = value_text(v);
                 }
             }
+        }
+        // kulala's default headers: the shared sections' first, the environment's over
+        // them (merged by name); a request's own header wins over both (build.rs).
+        if let Some(Value::Object(h)) = merged.get(DEFAULT_HEADERS_KEY) {
+            env.default_headers = h.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
         }
         if let Some(auth) = merged.get("Security").and_then(|s| s.get("Auth")) {
             env.auth = Some(AuthConfig {
@@ -394,6 +438,20 @@ impl Environments {
     pub fn locate(&self, path: &Path, key: &str) -> Option<(u32, u32)> {
         let f = self.files.iter().find(|f| f.path == path)?;
         locate_key(&f.text, key)
+    }
+}
+
+/// The dotted paths below an object value (`deep.nested`, `deep.nested.var`), at most
+/// 16 levels deep.
+fn nested_paths<'v>(prefix: &str, v: &'v Value, depth: usize, out: &mut Vec<(String, &'v Value)>) {
+    let Value::Object(map) = v else { return };
+    if depth >= 16 {
+        return;
+    }
+    for (k, child) in map {
+        let path = format!("{prefix}.{k}");
+        nested_paths(&path, child, depth + 1, out);
+        out.push((path, child));
     }
 }
 

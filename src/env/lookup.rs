@@ -3,7 +3,7 @@
 //! resolve step; defined here, below `request` and `exec`, so that the resolver never
 //! reaches up the stack for them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::secret::Secret;
 use crate::syntax::ast::TokenKind;
@@ -53,5 +53,29 @@ impl TokenLookup for NoTokens {
 impl TokenLookup for HashMap<(String, TokenKind), Secret> {
     fn token(&self, profile: &str, kind: TokenKind) -> Option<Secret> {
         self.get(&(profile.to_string(), kind)).cloned()
+    }
+}
+
+/// Variables set by JetBrains scripts: `client.global` (for the session: an editor
+/// session, one `run`) and `request.variables` (set by a pre-request script for the
+/// request about to be sent). Values are used as they are, not expanded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptVars {
+    pub global: BTreeMap<String, String>,
+    pub request: BTreeMap<String, String>,
+}
+
+static NO_SCRIPT_VARS: ScriptVars = ScriptVars::new();
+
+impl ScriptVars {
+    pub const fn new() -> ScriptVars {
+        ScriptVars {
+            global: BTreeMap::new(),
+            request: BTreeMap::new(),
+        }
+    }
+    /// No script has set anything.
+    pub fn none() -> &'static ScriptVars {
+        &NO_SCRIPT_VARS
     }
 }

@@ -14,8 +14,10 @@
 //!
 //! Precedence of variables, highest first: `--var` overrides (they also answer
 //! `# @prompt`), the request block's own `@vars` (above the use), the selected
-//! environment (private, then public, then `$shared`), file-level `@vars` (the last
-//! definition above the use; with none above, the nearest one below). So a file holds
+//! environment (private, then public, then `$shared`; nested values by dotted path),
+//! the nearest `.env`, script globals, file-level `@vars` (the last definition above the
+//! use; with none above, the nearest one below), then the process environment for a
+//! name defined nowhere else (the one list is in `docs/syntax.md`). So a file holds
 //! defaults, an environment overrides them, and a request pins a value for itself.
 //! This differs from JetBrains (environment over everything) and REST Client (file
 //! variables over the environment) on purpose: see `http-syntax.md`.
@@ -42,7 +44,7 @@ pub use dotenv::DotEnv;
 pub use files::{
     AuthConfig, EnvDiagnostic, EnvError, EnvFileKind, EnvVar, Environment, Environments,
 };
-pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
+pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
 pub use resolve::{NoExchanges, ResolveContext, Resolver, is_secret_prompt};
 pub use template::parse_template;
 pub use workspace::{absolute, workspace_root};

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, TokenLookup};
+use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
 use crate::secret::SecretSet;
 use crate::syntax::ast::{
     Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,
@@ -42,6 +42,8 @@ pub struct ResolveContext<'a> {
     pub exchanges: &'a dyn ExchangeLookup,
     /// Tokens the engine obtained beforehand.
     pub tokens: &'a dyn TokenLookup,
+    /// Variables scripts have set (`client.global`, `request.variables`).
+    pub script: &'a ScriptVars,
     /// A dry run (`show`, editor previews): missing responses, tokens and prompt
     /// answers are left as written without a diagnostic.
     pub dry_run: bool,
@@ -55,6 +57,7 @@ impl<'a> ResolveContext<'a> {
             overrides: &NO_OVERRIDES,
             exchanges: &NO_EXCHANGES,
             tokens: &NO_TOKENS,
+            script: ScriptVars::none(),
             dry_run: true,
         }
     }
@@ -77,6 +80,15 @@ enum Source {
     Def(usize, usize),
     Env(String),
     Shared(String),
+    /// `request.variables.set` in a pre-request script.
+    ScriptRequest(String),
+    /// `client.global.set` in a script.
+    ScriptGlobal(String),
+    /// A value of the nearest `.env` file (httpyac, kulala).
+    DotEnv(String),
+    /// The process environment: the fallback for a name defined nowhere else
+    /// (rest.nvim, kulala).
+    ProcessEnv(String),
 }
 
 /// The site a template is expanded for.
@@ -87,6 +99,74 @@ struct Site {
     /// Report problems here instead of at the reference's own range (the reference is
     /// in text that is not the `.http` file: an env value, a `<@` file).
     report: Option<TextRange>,
+}
+
+/// The value of an XPath 1.0 expression on an XML body (REST Client): a node set gives
+/// its first node's string value, other results their text. No match, or a body that
+/// is not XML, is an error (a sentence).
+fn xpath_value(body: &str, path: &str) -> Result<String, String> {
+    let package =
+        sxd_document::parser::parse(body).map_err(|e| format!("the body is not XML ({e:?})"))?;
+    let doc = package.as_document();
+    let xpath = sxd_xpath::Factory::new()
+        .build(path)
+        .map_err(|e| format!("invalid XPath ({e})"))?
+        .ok_or_else(|| "empty XPath".to_string())?;
+    let ctx = sxd_xpath::Context::new();
+    let value = xpath
+        .evaluate(&ctx, doc.root())
+        .map_err(|e| format!("cannot evaluate it ({e})"))?;
+    match value {
+        sxd_xpath::Value::Nodeset(nodes) => nodes
+            .document_order_first()
+            .map(|n| n.string_value())
+            .ok_or_else(|| "it matched nothing".to_string()),
+        sxd_xpath::Value::String(s) => Ok(s),
+        sxd_xpath::Value::Number(n) if n.is_finite() && n.fract() == 0.0 => {
+            Ok(format!("{}", n as i64))
+        }
+        sxd_xpath::Value::Number(n) => Ok(n.to_string()),
+        sxd_xpath::Value::Boolean(b) => Ok(b.to_string()),
+    }
+}
+
+/// `Name[2]` -> (`Name`, Some(2)); anything else -> (path, None).
+fn split_index(path: &str) -> (&str, Option<usize>) {
+    if let Some(open) = path.rfind('[')
+        && let Some(inner) = path[open + 1..].strip_suffix(']')
+        && let Ok(i) = inner.trim().parse::<usize>()
+    {
+        return (&path[..open], Some(i));
+    }
+    (path, None)
+}
+
+/// The attribute `attr` (`value`, or `path`, `domain`, `expires`, ...; case-insensitive)
+/// of the cookie `name` in one `Set-Cookie` value; a flag attribute (`HttpOnly`) is
+/// `true`.
+fn set_cookie_attr(set_cookie: &str, name: &str, attr: &str) -> Option<String> {
+    let mut parts = set_cookie.split(';');
+    let (n, v) = parts.next()?.split_once('=')?;
+    if n.trim() != name {
+        return None;
+    }
+    if attr.eq_ignore_ascii_case("value") {
+        return Some(v.trim().trim_matches('"').to_string());
+    }
+    parts.find_map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, "true"));
+        k.trim()
+            .eq_ignore_ascii_case(attr)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// A name the process environment can hold: letters, digits and `_`, not starting
+/// with a digit (so `{{login.token}}` and friends never reach it).
+fn is_env_name(n: &str) -> bool {
+    !n.is_empty()
+        && !n.starts_with(|c: char| c.is_ascii_digit())
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Is the `@prompt` variable `name` a secret: asked without echo, and its value masked
@@ -118,6 +198,8 @@ pub struct Resolver<'a> {
     pub auth: Vec<(String, TokenKind)>,
     /// Something was left as written (unresolved).
     pub incomplete: bool,
+    /// A value set by a script (or computed by a `{{ expression }}`) went in.
+    pub script_values: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -134,7 +216,14 @@ impl<'a> Resolver<'a> {
             requests: Vec::new(),
             auth: Vec::new(),
             incomplete: false,
+            script_values: false,
         }
+    }
+
+    /// A resolver for the same block and context with nothing resolved yet (to see
+    /// what one template alone draws on: `requests`, `script_values`).
+    pub fn fresh(&self) -> Resolver<'a> {
+        Resolver::new(self.file, self.block, self.ctx)
     }
 
     /// Expand `text` that is not part of any `.http` file (an auth profile's value in
@@ -207,7 +296,7 @@ impl<'a> Resolver<'a> {
         let mut out = String::new();
         for part in t.parts() {
             match part {
-                TemplatePart::Text(s) => out.push_str(s.value),
+                TemplatePart::Text(s) => push_unescaped(&mut out, s.value),
                 TemplatePart::Var(v) => match self.var(&v, site_for(&v, site)) {
                     Some(value) if v.encode => {
                         out.extend(utf8_percent_encode(&value, COMPONENT));
@@ -233,16 +322,6 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn warning(&mut self, range: TextRange, code: &'static str, msg: String) {
-        if !self
-            .diagnostics
-            .iter()
-            .any(|d| d.range == range && d.message == msg)
-        {
-            self.diagnostics.push(Diagnostic::warning(range, code, msg));
-        }
-    }
-
     fn var(&mut self, v: &VarRef, site: Site) -> Option<String> {
         let range = site.report.unwrap_or(v.range);
         match &v.expr {
@@ -255,8 +334,50 @@ impl<'a> Resolver<'a> {
                 path,
             } => self.request_ref(request, *source, *part, path, range),
             VarExpr::Auth { kind, profile } => self.auth_token(profile, *kind, range),
+            VarExpr::Script(code) => self.script_expr(code, range, site),
             VarExpr::Invalid(msg) => {
                 self.error(range, "invalid-variable", msg.clone());
+                None
+            }
+        }
+    }
+
+    /// httpyac's `{{ expression }}`: JavaScript in the script sandbox, with the
+    /// variables it names in scope. A value built from a secret is a secret. In a dry
+    /// run an expression that fails as it runs (a name a script sets later, say) is
+    /// left as written; one that is not JavaScript is always an error.
+    fn script_expr(&mut self, code: &str, range: TextRange, site: Site) -> Option<String> {
+        self.script_values = true;
+        let mut vars = BTreeMap::new();
+        let mut from_secret = false;
+        for word in js_identifiers(code) {
+            let defined = self.ctx.overrides.contains_key(word)
+                || !self.candidates(word, site.offset).is_empty();
+            if !defined || vars.contains_key(word) {
+                continue;
+            }
+            if let Some(v) = self.name(word, range, site) {
+                from_secret |= self.secrets.leaks_into(&v);
+                vars.insert(word.to_string(), v);
+            }
+        }
+        match crate::script::eval_expression(code, &vars, crate::script::Limits::default()) {
+            Ok(v) => {
+                if from_secret && !v.is_empty() {
+                    self.secrets.add(&v);
+                }
+                Some(v)
+            }
+            Err(e) if e.syntax || !self.ctx.dry_run => {
+                self.error(
+                    range,
+                    "script-expression",
+                    format!("the expression `{code}` failed: {}", e.message),
+                );
+                None
+            }
+            Err(_) => {
+                self.incomplete = true;
                 None
             }
         }
@@ -265,6 +386,9 @@ impl<'a> Resolver<'a> {
     /// Candidate sources of `n` for a use at `offset`, highest precedence first.
     fn candidates(&self, n: &str, offset: usize) -> Vec<Source> {
         let mut out = Vec::new();
+        if self.ctx.script.request.contains_key(n) {
+            out.push(Source::ScriptRequest(n.to_string()));
+        }
         if let Some(own) = self.file.blocks.get(self.block)
             && own.request.is_some()
             && let Some(i) = own
@@ -276,6 +400,12 @@ impl<'a> Resolver<'a> {
         }
         if self.ctx.workspace.env.get(n).is_some() {
             out.push(Source::Env(n.to_string()));
+        }
+        if self.ctx.workspace.dotenv.get(n).is_some() {
+            out.push(Source::DotEnv(n.to_string()));
+        }
+        if self.ctx.script.global.contains_key(n) {
+            out.push(Source::ScriptGlobal(n.to_string()));
         }
         let mut above = Vec::new();
         let mut below = Vec::new();
@@ -291,6 +421,9 @@ impl<'a> Resolver<'a> {
         }
         out.extend(above.into_iter().rev());
         out.extend(below);
+        if out.is_empty() && is_env_name(n) && self.ctx.workspace.process_var(n).is_some() {
+            out.push(Source::ProcessEnv(n.to_string()));
+        }
         out
     }
 
@@ -351,6 +484,27 @@ impl<'a> Resolver<'a> {
                         &path,
                         range,
                     );
+                }
+                if let Some((b, _)) = self.file.script_setting(n) {
+                    self.script_values = true;
+                    // Set by a script that has not run yet (in this session): a dry run
+                    // leaves it as written, like a response not fetched yet.
+                    if !self.ctx.dry_run {
+                        let block = &self.file.blocks[b];
+                        let which = match block.name() {
+                            Some(name) => format!("the request `{name}`"),
+                            None => format!("the block at line {}", block.first_line + 1),
+                        };
+                        self.error(
+                            range,
+                            "script-variable",
+                            format!(
+                                "`{n}` is set by a script of {which}, which has not run yet in this session: send that request first"
+                            ),
+                        );
+                    }
+                    self.incomplete = true;
+                    return None;
                 }
                 let msg = self.unknown_message(n);
                 self.error(range, "unknown-variable", msg);
@@ -441,6 +595,29 @@ impl<'a> Resolver<'a> {
                     s
                 })
             }
+            Source::ScriptRequest(name) => {
+                self.script_values = true;
+                self.ctx.script.request.get(name).cloned()
+            }
+            Source::ScriptGlobal(name) => {
+                self.script_values = true;
+                self.ctx.script.global.get(name).cloned()
+            }
+            // Taken as they are (no `{{ }}` inside), and masked like private env values.
+            Source::DotEnv(name) => {
+                let v = self.ctx.workspace.dotenv.get(name).map(str::to_string);
+                if let Some(v) = &v {
+                    self.secrets.add(v);
+                }
+                v
+            }
+            Source::ProcessEnv(name) => {
+                let v = self.ctx.workspace.process_var(name);
+                if let Some(v) = &v {
+                    self.secrets.add(v);
+                }
+                v
+            }
         };
         self.stack.pop();
         let incomplete = self.incomplete;
@@ -493,6 +670,11 @@ impl<'a> Resolver<'a> {
                         format!("the process environment variable `{key}` is not set")
                     };
                     self.error(range, "unknown-variable", msg);
+                }
+                // `.env` files and the process environment hold credentials as often
+                // as not: masked like private env values.
+                if let Some(v) = &value {
+                    self.secrets.add(v);
                 }
                 value
             }
@@ -592,38 +774,92 @@ impl<'a> Resolver<'a> {
         };
         match part {
             RefPart::Headers => {
+                // `NAME[i]`: one value of a repeated header (0-based); `NAME`: all of
+                // them joined with `, `.
+                let (name, index) = split_index(path);
                 let values: Vec<&str> = headers
                     .iter()
-                    .filter(|(k, _)| k.eq_ignore_ascii_case(path))
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v.as_str())
                     .collect();
                 if values.is_empty() {
-                    self.warning(
+                    self.error(
                         range,
                         "missing-value",
-                        format!("the {what} of `{request}` has no header `{path}`"),
+                        format!("the {what} of `{request}` has no header `{name}`"),
                     );
                     return None;
                 }
-                Some(values.join(", "))
+                match index {
+                    None => Some(values.join(", ")),
+                    Some(i) => match values.get(i) {
+                        Some(v) => Some(v.to_string()),
+                        None => {
+                            self.error(
+                                range,
+                                "missing-value",
+                                format!(
+                                    "the {what} of `{request}` has {} `{name}` header{}, so there is no `[{i}]` (counted from 0)",
+                                    values.len(),
+                                    if values.len() == 1 { "" } else { "s" }
+                                ),
+                            );
+                            None
+                        }
+                    },
+                }
+            }
+            RefPart::Cookies => {
+                let (cookie, attr) = path.split_once('.').unwrap_or((path, "value"));
+                let found = match source {
+                    RefSource::Response => headers
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+                        .find_map(|(_, v)| set_cookie_attr(v, cookie, attr)),
+                    RefSource::Request => headers
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+                        .flat_map(|(_, v)| v.split(';'))
+                        .filter_map(|pair| pair.trim().split_once('='))
+                        .find(|(n, _)| n.trim() == cookie && attr.eq_ignore_ascii_case("value"))
+                        .map(|(_, v)| v.trim().to_string()),
+                };
+                if found.is_none() {
+                    self.error(
+                        range,
+                        "missing-value",
+                        format!(
+                            "the {what} of `{request}` sets no cookie `{cookie}` with `{attr}`"
+                        ),
+                    );
+                }
+                found
             }
             RefPart::Body => {
                 let body = body.unwrap_or("");
                 if path == "*" || path.is_empty() {
                     return Some(body.to_string());
                 }
+                // Not JSONPath: XPath (REST Client), `//reply[1]/@id`, `count(//reply)`.
                 if !path.starts_with('$') {
-                    self.warning(
-                        range,
-                        "unsupported",
-                        format!("`{path}`: only JSONPath (`$.field`) and `*` are supported in request variables"),
-                    );
-                    return None;
+                    return match xpath_value(body, path) {
+                        Ok(v) => Some(v),
+                        Err(e) => {
+                            self.error(
+                                range,
+                                "missing-value",
+                                format!(
+                                    "the XPath `{path}` on the {what} body of `{request}`: {e}"
+                                ),
+                            );
+                            None
+                        }
+                    };
                 }
                 let json: serde_json::Value = match serde_json::from_str(body) {
                     Ok(j) => j,
                     Err(_) => {
-                        self.warning(
+                        self.error(
                             range,
                             "missing-value",
                             format!("the {what} body of `{request}` is not JSON, so `{path}` cannot be read"),
@@ -646,7 +882,7 @@ impl<'a> Resolver<'a> {
                     Some(serde_json::Value::String(s)) => Some(s.clone()),
                     Some(v) => Some(v.to_string()),
                     None => {
-                        self.warning(
+                        self.error(
                             range,
                             "missing-value",
                             format!("`{path}` matched nothing in the {what} body of `{request}`"),
@@ -713,4 +949,78 @@ fn site_for(v: &VarRef, site: Site) -> Site {
 /// A reference left as written (with its `%`).
 pub fn written(v: &VarRef) -> String {
     format!("{{{{{}{}}}}}", if v.encode { "%" } else { "" }, v.source)
+}
+
+/// The identifiers a JavaScript expression names at the top level (not property names
+/// after a `.`, not inside string literals, but inside a template literal's `${ }`):
+/// the variables to put in its scope.
+fn js_identifiers(code: &str) -> impl Iterator<Item = &str> {
+    let b = code.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    // One entry per open `${` of a template literal: the `{` nesting inside it.
+    let mut templates: Vec<u32> = Vec::new();
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = quote {
+                if c == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if q == b'`' && c == b'$' && b.get(i + 1) == Some(&b'{') {
+                    templates.push(0);
+                    quote = None;
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            if matches!(c, b'"' | b'\'' | b'`') {
+                quote = Some(c);
+                i += 1;
+                continue;
+            }
+            if let Some(depth) = templates.last_mut() {
+                if c == b'{' {
+                    *depth += 1;
+                } else if c == b'}' {
+                    if *depth == 0 {
+                        templates.pop();
+                        quote = Some(b'`');
+                    } else {
+                        *depth -= 1;
+                    }
+                }
+            }
+            let ident_start = |c: u8| c.is_ascii_alphabetic() || c == b'_' || c == b'$';
+            if ident_start(c) {
+                let start = i;
+                while i < b.len() && (ident_start(b[i]) || b[i].is_ascii_digit()) {
+                    i += 1;
+                }
+                let after_dot = code[..start].trim_end().ends_with('.');
+                if !after_dot {
+                    return Some(&code[start..i]);
+                }
+                continue;
+            }
+            i += 1;
+        }
+        None
+    })
+}
+
+/// Literal text of a template: `\{\{` and `\}\}` stand for literal `{{` and `}}`
+/// (kulala, httpyac), so a file can send braces that are no variable.
+fn push_unescaped(out: &mut String, text: &str) {
+    if !text.contains("\\{\\{") && !text.contains("\\}\\}") {
+        out.push_str(text);
+        return;
+    }
+    out.push_str(&text.replace("\\{\\{", "{{").replace("\\}\\}", "}}"));
 }

@@ -1,5 +1,6 @@
 //! System variables that need no environment: `$guid`/`$uuid`, `$randomInt`,
-//! `$timestamp`, `$isoTimestamp`, `$datetime`, `$localDatetime` (REST Client), and the
+//! `$timestamp`, `$isoTimestamp`, `$datetime`, `$localDatetime` (REST Client), `$date`
+//! (kulala), and the
 //! JetBrains `$random.*` family. Date formats use the dayjs/moment tokens REST Client
 //! documents (`YYYY-MM-DD HH:mm:ss`), translated here to chrono.
 //!
@@ -21,6 +22,8 @@ pub fn eval(name: &str, args: &[Str], now: DateTime<Utc>) -> Option<Result<Strin
         "$isoTimestamp" => {
             offset_time(now, args, 0, name).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         }
+        // kulala (and rest.nvim): today's local date, `YYYY-MM-DD`.
+        "$date" => Ok(now.with_timezone(&Local).format("%Y-%m-%d").to_string()),
         "$datetime" => datetime(now, args, false),
         "$localDatetime" => datetime(now, args, true),
         _ => return random_family(name, args),
@@ -263,6 +266,10 @@ mod tests {
         let now = at();
         let e = |n: &str, a: &[&str]| eval(n, &s(a), now).unwrap().unwrap();
         assert_eq!(e("$timestamp", &[]), now.timestamp().to_string());
+        assert_eq!(
+            e("$date", &[]),
+            now.with_timezone(&Local).format("%Y-%m-%d").to_string()
+        );
         assert_eq!(
             e("$timestamp", &["-1", "d"]),
             (now.timestamp() - 86400).to_string()

@@ -244,6 +244,10 @@ impl Client {
             }
         })?;
         let headers = header_map(&spec.headers)?;
+        if spec.options.asterisk_form {
+            let timeout = spec.options.timeout.or(self.config.default_timeout);
+            return send_asterisk_form(spec, &url, method, headers, &host, timeout).await;
+        }
         let client = self.client_for(spec)?;
         let timeout = spec.options.timeout.or(self.config.default_timeout);
         let start = Instant::now();
@@ -361,6 +365,108 @@ impl Client {
                 total: start.elapsed(),
             },
         })
+    }
+}
+
+/// `OPTIONS * HTTP/1.1` over plain HTTP/1.1: reqwest sends absolute URLs only, so
+/// this one request target goes through hyper's connection directly (no redirects,
+/// cookies or proxy: a server-wide OPTIONS has no use for them).
+async fn send_asterisk_form(
+    spec: &RequestSpec,
+    url: &reqwest::Url,
+    method: reqwest::Method,
+    headers: HeaderMap,
+    host: &str,
+    timeout: Option<Duration>,
+) -> Result<Response, SendError> {
+    use http_body_util::BodyExt as _;
+    let other = |reason: String| SendError::Other {
+        host: host.to_string(),
+        reason,
+    };
+    if url.scheme() != "http" {
+        return Err(other(
+            "the asterisk form (`OPTIONS *`) is sent over plain http only".into(),
+        ));
+    }
+    let start = Instant::now();
+    let addr = (
+        url.host_str().unwrap_or_default().to_string(),
+        url.port_or_known_default().unwrap_or(80),
+    );
+    let exchange = async {
+        let stream =
+            tokio::net::TcpStream::connect(addr)
+                .await
+                .map_err(|_| SendError::Refused {
+                    host: host.to_string(),
+                })?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| other(e.to_string()))?;
+        tokio::spawn(conn);
+        let mut req = hyper::Request::builder()
+            .method(method.clone())
+            .uri("*")
+            .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+            .map_err(|e| other(e.to_string()))?;
+        *req.headers_mut() = headers;
+        if !req.headers().contains_key(reqwest::header::HOST) {
+            let h = match url.port() {
+                Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_string(),
+            };
+            req.headers_mut().insert(
+                reqwest::header::HOST,
+                HeaderValue::from_str(&h).map_err(|e| other(e.to_string()))?,
+            );
+        }
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| other(e.to_string()))?;
+        let first_byte = start.elapsed();
+        let status = resp.status();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| other(e.to_string()))?
+            .to_bytes();
+        Ok(Response {
+            method: spec.method.clone(),
+            url: "*".into(),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            version: "HTTP/1.1".into(),
+            headers,
+            body: ResponseBody::InMemory(body.to_vec()),
+            timings: Timings {
+                first_byte,
+                total: start.elapsed(),
+            },
+        })
+    };
+    let Some(limit) = timeout else {
+        return exchange.await;
+    };
+    match tokio::time::timeout(limit, exchange).await {
+        Ok(r) => r,
+        Err(_) => Err(SendError::Timeout {
+            host: host.to_string(),
+            after: format!("{} ms", limit.as_millis()),
+        }),
     }
 }
 

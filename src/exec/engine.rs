@@ -18,11 +18,21 @@ use super::client::{Client, ClientConfig, SendOptions};
 use super::history::{self, History, RequestOrigin, SavedDocument};
 use super::render::{DocumentExtras, render_document_with_notes};
 use super::response::{Response, ResponseBody};
-use crate::env::{NoTokens, RecordedExchange, ResolveContext, TokenLookup, Workspace};
-use crate::request::{self, RequestSpec};
+use crate::env::{NoTokens, RecordedExchange, ResolveContext, ScriptVars, TokenLookup, Workspace};
+use crate::request::{self, BodySpec, RequestSpec};
+use crate::script;
 use crate::secret::{Secret, SecretSet};
-use crate::syntax::ast::{HttpFile, Severity, TokenKind};
+use crate::syntax::ast::{Handler, HandlerKind, HttpFile, Severity, TokenKind};
 use crate::text::LineIndex;
+
+/// How long a request may take when neither `# @timeout` nor the front end's setting
+/// (`run --timeout`, `httplens.timeoutSeconds`) says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A timeout setting in seconds: 0 means no limit.
+pub fn timeout_from_seconds(seconds: u64) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
 
 /// How an engine is set up (one per workspace root: the cookie jar is per workspace).
 #[derive(Debug, Clone)]
@@ -36,25 +46,13 @@ pub struct EngineConfig {
     /// Documents kept per request.
     pub history_size: usize,
     pub insecure: bool,
-    /// Used when a request has no `@timeout` (`None`: no limit).
+    /// Used when a request has no `@timeout` (`None`: wait as long as it takes).
     pub default_timeout: Option<Duration>,
-    /// `send_all` stops at the first request that fails (no response, or an assertion
-    /// that does not hold): `run --fail-fast`.
+    /// What one script may use (CPU time, memory).
+    pub script_limits: script::Limits,
+    /// `send_all` stops at the first request that fails or whose assertions do not
+    /// hold; the rest are reported as not sent.
     pub fail_fast: bool,
-}
-
-/// The time limit of a request without `# @timeout`, in every front end: `run`'s
-/// `--timeout` and the editor's `httplens.timeoutSeconds` change it.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The default time limit from a setting in seconds: unset is [`DEFAULT_TIMEOUT`], `0`
-/// is no limit.
-pub fn default_timeout(seconds: Option<u64>) -> Option<Duration> {
-    match seconds {
-        None => Some(DEFAULT_TIMEOUT),
-        Some(0) => None,
-        Some(s) => Some(Duration::from_secs(s)),
-    }
 }
 
 impl EngineConfig {
@@ -66,6 +64,7 @@ impl EngineConfig {
             history_size: history::DEFAULT_KEEP,
             insecure: false,
             default_timeout: Some(DEFAULT_TIMEOUT),
+            script_limits: script::Limits::default(),
             fail_fast: false,
         }
     }
@@ -136,11 +135,14 @@ pub struct Sent {
     pub saved: Option<SavedDocument>,
     /// Where `>> path` wrote the body.
     pub output: Option<PathBuf>,
-    /// Notes shown in the document (skipped handlers are there too).
+    /// Notes shown in the document (script logs and errors are there too).
     pub notes: Vec<String>,
+    /// `client.log` lines of the request's scripts, secrets masked.
+    pub logs: Vec<String>,
     /// The secrets of the request, to mask anything else shown from the response.
     pub secrets: SecretSet,
-    /// The request as it was sent (unmasked: mask it before showing it, as `show` does).
+    /// The request as it was sent (unmasked: mask it before showing it, as `show`
+    /// does); `run --print HB` prints it.
     pub request: RequestSpec,
 }
 
@@ -165,8 +167,12 @@ pub struct Engine {
     config: EngineConfig,
     client: Client,
     tokens: Arc<dyn TokenSource>,
-    /// Responses of named requests, by `# @name`, for this session.
-    exchanges: Mutex<HashMap<String, RecordedExchange>>,
+    /// Responses of named requests, by `# @name`, for this session. Readers take a
+    /// snapshot (an `Arc` clone); a new response copies the map only while an older
+    /// snapshot is still alive, so sending n named requests stays linear.
+    exchanges: Mutex<Arc<HashMap<String, RecordedExchange>>>,
+    /// `client.global` variables scripts set, for this session.
+    globals: Mutex<BTreeMap<String, String>>,
 }
 
 impl Engine {
@@ -180,7 +186,8 @@ impl Engine {
             config,
             client,
             tokens,
-            exchanges: Mutex::new(HashMap::new()),
+            exchanges: Mutex::new(Arc::new(HashMap::new())),
+            globals: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -195,8 +202,16 @@ impl Engine {
     }
 
     /// The session's recorded exchanges (for previews that read request variables).
-    pub fn exchanges(&self) -> HashMap<String, RecordedExchange> {
+    pub fn exchanges(&self) -> Arc<HashMap<String, RecordedExchange>> {
         self.exchanges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The `client.global` variables scripts have set in this session.
+    pub fn globals(&self) -> BTreeMap<String, String> {
+        self.globals
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -205,10 +220,7 @@ impl Engine {
     /// Forget the session's responses (the next send of a dependent request sends its
     /// dependencies again).
     pub fn clear_exchanges(&self) {
-        self.exchanges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        *self.exchanges.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(HashMap::new());
     }
 
     /// Sends block `block`, first sending the requests it depends on that this session
@@ -221,6 +233,22 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
     ) -> Vec<Outcome> {
+        self.send_block_with(input, block, cancel, observer, self.tokens.clone())
+            .await
+    }
+
+    /// [`Engine::send_block`] with the tokens of `tokens` (the sign-in session of the
+    /// environment this send started in) from its first request to its last, whatever
+    /// other sends do meanwhile.
+    pub async fn send_block_with(
+        &self,
+        input: &FileInput<'_>,
+        block: usize,
+        cancel: &CancellationToken,
+        observer: &dyn Observer,
+        tokens: Arc<dyn TokenSource>,
+    ) -> Vec<Outcome> {
+        let run = RunCtx::new(tokens);
         let deps: Vec<usize> = {
             let exchanges = self.exchanges();
             let ctx = self.context(input, &exchanges, &NoTokens, true);
@@ -234,7 +262,7 @@ impl Engine {
         let mut outcomes = Vec::new();
         for (i, dep) in deps.iter().enumerate() {
             let mut o = self
-                .send_one(input, *dep, cancel, observer, i + 1, total)
+                .send_one(input, *dep, cancel, observer, i + 1, total, &run)
                 .await;
             o.dependency = true;
             let failed = o.result.is_err();
@@ -248,7 +276,7 @@ impl Engine {
             }
         }
         outcomes.push(
-            self.send_one(input, block, cancel, observer, total, total)
+            self.send_one(input, block, cancel, observer, total, total, &run)
                 .await,
         );
         outcomes
@@ -262,11 +290,24 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
     ) -> Vec<Outcome> {
+        self.send_all_with(input, cancel, observer, self.tokens.clone())
+            .await
+    }
+
+    /// [`Engine::send_all`] with the tokens of `tokens` for every request of the run.
+    pub async fn send_all_with(
+        &self,
+        input: &FileInput<'_>,
+        cancel: &CancellationToken,
+        observer: &dyn Observer,
+        tokens: Arc<dyn TokenSource>,
+    ) -> Vec<Outcome> {
         let blocks: Vec<usize> = (0..input.file.blocks.len())
             .filter(|&b| input.file.blocks[b].request.is_some())
             .collect();
         let total = blocks.len();
         let mut outcomes = Vec::new();
+        let run = RunCtx::new(tokens);
         for (i, &b) in blocks.iter().enumerate() {
             if cancel.is_cancelled() {
                 let mut o = self.blank_outcome(input, b);
@@ -274,7 +315,12 @@ impl Engine {
                 outcomes.push(o);
                 continue;
             }
-            let start = outcomes.len();
+            if self.config.fail_fast && outcomes.iter().any(|o: &Outcome| !o.passed()) {
+                let mut o = self.blank_outcome(input, b);
+                o.result = Err("not sent: an earlier request failed (--fail-fast)".into());
+                outcomes.push(o);
+                continue;
+            }
             // Dependencies that come later in the file are sent first, once.
             let deps: Vec<usize> = {
                 let exchanges = self.exchanges();
@@ -287,18 +333,15 @@ impl Engine {
             };
             for d in deps {
                 let mut o = self
-                    .send_one(input, d, cancel, observer, i + 1, total)
+                    .send_one(input, d, cancel, observer, i + 1, total, &run)
                     .await;
                 o.dependency = true;
                 outcomes.push(o);
             }
             outcomes.push(
-                self.send_one(input, b, cancel, observer, i + 1, total)
+                self.send_one(input, b, cancel, observer, i + 1, total, &run)
                     .await,
             );
-            if self.config.fail_fast && outcomes[start..].iter().any(|o| !o.passed()) {
-                break;
-            }
         }
         outcomes
     }
@@ -310,11 +353,23 @@ impl Engine {
         tokens: &'a dyn TokenLookup,
         dry_run: bool,
     ) -> ResolveContext<'a> {
+        self.context_with(input, exchanges, tokens, ScriptVars::none(), dry_run)
+    }
+
+    fn context_with<'a>(
+        &self,
+        input: &'a FileInput<'a>,
+        exchanges: &'a HashMap<String, RecordedExchange>,
+        tokens: &'a dyn TokenLookup,
+        script: &'a ScriptVars,
+        dry_run: bool,
+    ) -> ResolveContext<'a> {
         ResolveContext {
             workspace: input.workspace,
             overrides: input.overrides,
             exchanges,
             tokens,
+            script,
             dry_run,
         }
     }
@@ -345,6 +400,8 @@ impl Engine {
         block: usize,
         cancel: &CancellationToken,
         refreshed: Option<&HashMap<(String, TokenKind), Secret>>,
+        vars: &ScriptVars,
+        source: &dyn TokenSource,
     ) -> Result<(RequestSpec, HashMap<(String, TokenKind), Secret>), String> {
         let exchanges = self.exchanges();
         let profiles = {
@@ -360,7 +417,7 @@ impl Engine {
             let got = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(super::SendError::Cancelled.to_string()),
-                t = self.tokens.token(&profile, kind) => t,
+                t = source.token(&profile, kind) => t,
             };
             match got {
                 Ok(t) => {
@@ -382,7 +439,7 @@ impl Engine {
                 "the request asks for `{name}` (# @prompt): pass --var {name}=VALUE"
             ));
         }
-        let ctx = self.context(input, &exchanges, &tokens, false);
+        let ctx = self.context_with(input, &exchanges, &tokens, vars, false);
         let (spec, diags) = request::build(input.file, input.text, block, &ctx);
         if let Some(d) = diags.iter().find(|d| d.severity == Severity::Error) {
             let b = &input.file.blocks[block];
@@ -397,6 +454,7 @@ impl Engine {
         Ok((spec, tokens))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_one(
         &self,
         input: &FileInput<'_>,
@@ -405,6 +463,7 @@ impl Engine {
         observer: &dyn Observer,
         index: usize,
         total: usize,
+        run: &RunCtx,
     ) -> Outcome {
         let mut outcome = self.blank_outcome(input, block);
         let lbl = outcome.label();
@@ -415,7 +474,7 @@ impl Engine {
         });
         let started = std::time::Instant::now();
         outcome.result = self
-            .exchange(input, block, cancel, observer, &mut outcome)
+            .exchange(input, block, cancel, observer, &mut outcome, run)
             .await;
         observer.progress(Progress::Done {
             index,
@@ -434,8 +493,37 @@ impl Engine {
         cancel: &CancellationToken,
         observer: &dyn Observer,
         outcome: &mut Outcome,
+        run: &RunCtx,
     ) -> Result<Sent, String> {
-        let (mut spec, tokens) = self.prepare(input, block, cancel, None).await?;
+        let handlers: Vec<&Handler> = input.file.blocks[block]
+            .request
+            .as_ref()
+            .map(|r| r.handlers.iter().collect())
+            .unwrap_or_default();
+        let mut vars = ScriptVars {
+            global: self.globals(),
+            request: BTreeMap::new(),
+        };
+        let mut scripts = ScriptResults::default();
+        for h in handlers.iter().filter(|h| h.pre) {
+            let data = self.pre_request_data(input, block, &vars);
+            let run = self
+                .run_script(input, block, h, data, None, &vars, &run.sandbox)
+                .await;
+            vars.global = run.outcome.globals.clone();
+            vars.request = run.outcome.request_vars.clone();
+            scripts.add(run);
+        }
+        self.set_globals(&vars.global);
+        let (mut spec, tokens) = match self
+            .prepare(input, block, cancel, None, &vars, run.tokens.as_ref())
+            .await
+        {
+            Ok(prepared) => prepared,
+            // A pre-request script that failed is most often why the request cannot be
+            // built (the variable it should have set is missing): say both, script first.
+            Err(e) => return Err(scripts.with_script_errors(e)),
+        };
         outcome.name = spec.name.clone();
         outcome.line = spec.line;
         outcome.method = spec.method.clone();
@@ -466,7 +554,7 @@ impl Engine {
             let mut refreshed = HashMap::new();
             let mut refresh_error = None;
             for ((profile, kind), old) in &tokens {
-                match self.tokens.refresh_after_401(profile, *kind, old).await {
+                match run.tokens.refresh_after_401(profile, *kind, old).await {
                     Ok(t) => {
                         refreshed.insert((profile.clone(), *kind), t);
                     }
@@ -481,7 +569,16 @@ impl Engine {
             match refresh_error {
                 Some(e) => notes.push(e),
                 None => {
-                    let (again, _) = self.prepare(input, block, cancel, Some(&refreshed)).await?;
+                    let (again, _) = self
+                        .prepare(
+                            input,
+                            block,
+                            cancel,
+                            Some(&refreshed),
+                            &vars,
+                            run.tokens.as_ref(),
+                        )
+                        .await?;
                     let mut secrets = again.secrets.clone();
                     secrets.extend(&spec.secrets);
                     spec = again;
@@ -496,22 +593,44 @@ impl Engine {
                 }
             }
         }
+        let recorded = response.to_recorded(&spec);
         if let Some(name) = input.file.blocks[block].request_name() {
-            self.exchanges
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name.to_string(), response.to_recorded(&spec));
+            let mut all = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::make_mut(&mut all).insert(name.to_string(), recorded.clone());
         }
-        let assertions: Vec<AssertionResult> = check_all(&spec.assertions, &response)
-            .into_iter()
-            .map(|mut a| {
-                a.reason = a.reason.map(|r| spec.secrets.mask(&r));
-                a
-            })
-            .collect();
+        for h in handlers.iter().filter(|h| !h.pre) {
+            let data = sent_request_data(&spec, &recorded);
+            vars.global = self.globals();
+            let run = self
+                .run_script(
+                    input,
+                    block,
+                    h,
+                    data,
+                    Some(response_data(&spec, &recorded)),
+                    &vars,
+                    &run.sandbox,
+                )
+                .await;
+            self.set_globals(&run.outcome.globals);
+            scripts.add(run);
+        }
+        let mut assertions: Vec<AssertionResult> = check_all(&spec.assertions, &response);
+        assertions.extend(scripts.assertions);
+        for a in &mut assertions {
+            a.reason = a.reason.take().map(|r| spec.secrets.mask(&r));
+            a.text = spec.secrets.mask(&a.text);
+        }
+        let logs: Vec<String> = scripts.logs.iter().map(|l| spec.secrets.mask(l)).collect();
+        notes.extend(logs.iter().map(|l| format!("log: {l}")));
         let mut output = None;
         if let Some(target) = &spec.output {
-            match history::write_output(target, input.workspace.file_dir(), &response.body) {
+            match history::write_output(
+                target,
+                input.workspace.file_dir(),
+                &input.workspace.root,
+                &response.body,
+            ) {
                 Ok(p) => {
                     notes.push(format!("body written to {}", p.display()));
                     output = Some(p);
@@ -562,9 +681,272 @@ impl Engine {
             saved,
             output,
             notes,
+            logs,
             secrets: spec.secrets.clone(),
             request: spec,
         })
+    }
+
+    fn set_globals(&self, globals: &BTreeMap<String, String>) {
+        *self.globals.lock().unwrap_or_else(|e| e.into_inner()) = globals.clone();
+    }
+
+    /// The request as a pre-request script sees it: as written, and substituted as far
+    /// as a dry run goes with the variables set so far (no tokens: a dry run has none).
+    fn pre_request_data(
+        &self,
+        input: &FileInput<'_>,
+        block: usize,
+        vars: &ScriptVars,
+    ) -> script::RequestData {
+        let Some(req) = input.file.blocks[block].request.as_ref() else {
+            return script::RequestData::default();
+        };
+        let exchanges = self.exchanges();
+        let ctx = self.context_with(input, &exchanges, &NoTokens, vars, true);
+        let (spec, _) = request::build(input.file, input.text, block, &ctx);
+        let body = req
+            .body
+            .as_ref()
+            .map(|b| b.range.slice(input.text).to_string());
+        let mut data = script::RequestData {
+            method: req.method_name().to_string(),
+            url: req.target.as_written(),
+            url_substituted: None,
+            headers: req
+                .headers
+                .iter()
+                .map(|h| (h.name.value.to_string(), h.value.as_written(), None))
+                .collect(),
+            body_substituted: None,
+            body,
+        };
+        if let Some(spec) = spec {
+            data.url_substituted = Some(spec.url.clone());
+            for (h, (_, v)) in data.headers.iter_mut().zip(spec.headers.iter()) {
+                h.2 = Some(v.clone());
+            }
+            if let BodySpec::Bytes(b) = &spec.body {
+                data.body_substituted = Some(String::from_utf8_lossy(b).into_owned());
+            }
+        }
+        data
+    }
+
+    /// Runs one script in the file run's sandbox, off the async threads (it may take
+    /// its whole CPU budget).
+    #[allow(clippy::too_many_arguments)]
+    async fn run_script(
+        &self,
+        input: &FileInput<'_>,
+        block: usize,
+        h: &Handler,
+        request: script::RequestData,
+        response: Option<script::ResponseData>,
+        vars: &ScriptVars,
+        sandbox: &script::Sandbox,
+    ) -> ScriptRun {
+        let b = &input.file.blocks[block];
+        let file_name = input
+            .workspace
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let handler_line = b.line_of(input.text, h.range.start as usize) + 1;
+        let (code, origin, line, column) = match &h.kind {
+            HandlerKind::Script(code) => {
+                // The code starts right after `{%`.
+                let at = h.range.slice(input.text).find("{%").map_or(0, |i| i + 2);
+                let start = h.range.start as usize + at;
+                let line = b.line_of(input.text, start) + 1;
+                let line_start = input.text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let column = input.text[line_start..start].chars().count() as u32 + 1;
+                (code.to_string(), file_name, line, column)
+            }
+            HandlerKind::File(path) => {
+                let full = input.workspace.file_dir().join(path.as_str());
+                match std::fs::read_to_string(&full) {
+                    Ok(code) => (code, path.to_string(), 1, 1),
+                    Err(e) => {
+                        return ScriptRun::failed(
+                            handler_line,
+                            format!("cannot read the script {path}: {e}"),
+                            vars,
+                        );
+                    }
+                }
+            }
+        };
+        let data = script::Input {
+            request,
+            response,
+            environment: input
+                .workspace
+                .env
+                .vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+            globals: vars.global.clone(),
+            request_vars: vars.request.clone(),
+        };
+        let limits = self.config.script_limits;
+        let outcome = sandbox.run(code, data, limits).await;
+        ScriptRun {
+            outcome,
+            handler_line,
+            origin,
+            line,
+            column,
+        }
+    }
+}
+
+/// What one run (a `send_block` or `send_all`) keeps from its start to its end: the
+/// token source it started with, and its script sandbox (its scripts share an engine,
+/// no other run does).
+struct RunCtx {
+    tokens: Arc<dyn TokenSource>,
+    sandbox: script::Sandbox,
+}
+
+impl RunCtx {
+    fn new(tokens: Arc<dyn TokenSource>) -> RunCtx {
+        RunCtx {
+            tokens,
+            sandbox: script::Sandbox::new(),
+        }
+    }
+}
+
+/// One script's run and where its text starts, for messages.
+struct ScriptRun {
+    outcome: script::Outcome,
+    /// 1-based line of the `>` / `<` line in the request file.
+    handler_line: u32,
+    /// The request file's name (inline scripts) or the script file's path.
+    origin: String,
+    /// 1-based line and column of the script's first character in `origin`.
+    line: u32,
+    column: u32,
+}
+
+impl ScriptRun {
+    fn failed(handler_line: u32, message: String, vars: &ScriptVars) -> ScriptRun {
+        ScriptRun {
+            outcome: script::Outcome {
+                globals: vars.global.clone(),
+                request_vars: vars.request.clone(),
+                error: Some(script::ScriptError {
+                    line: 1,
+                    column: 1,
+                    message,
+                    syntax: false,
+                    stopped: false,
+                }),
+                ..script::Outcome::default()
+            },
+            handler_line,
+            origin: String::new(),
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+/// What the scripts of one request added: `client.test` results (as assertions, so
+/// they count like `??` lines), script errors (failed), and `client.log` lines.
+#[derive(Default)]
+struct ScriptResults {
+    assertions: Vec<AssertionResult>,
+    logs: Vec<String>,
+}
+
+impl ScriptResults {
+    /// `error`, preceded by the errors of the scripts that ran before it.
+    fn with_script_errors(&self, error: String) -> String {
+        let mut lines: Vec<String> = self
+            .assertions
+            .iter()
+            .filter(|a| a.text == "script" && !a.passed)
+            .filter_map(|a| a.reason.as_ref().map(|r| format!("script: {r}")))
+            .collect();
+        lines.push(error);
+        lines.join("\n")
+    }
+
+    fn add(&mut self, run: ScriptRun) {
+        for t in run.outcome.tests {
+            self.assertions.push(AssertionResult {
+                line: run.handler_line,
+                text: format!("client.test {:?}", t.name),
+                passed: t.passed,
+                reason: if t.passed {
+                    None
+                } else {
+                    Some(t.message.unwrap_or_else(|| "failed".into()))
+                },
+            });
+        }
+        self.logs.extend(run.outcome.logs);
+        if let Some(e) = run.outcome.error {
+            let reason = if run.line == 0 {
+                e.message
+            } else {
+                // Inline scripts: lines and columns of the request file.
+                let line = run.line + e.line - 1;
+                let column = if e.line == 1 {
+                    run.column + e.column - 1
+                } else {
+                    e.column
+                };
+                format!("{}:{line}:{column}: {}", run.origin, e.message)
+            };
+            self.assertions.push(AssertionResult {
+                line: run.handler_line,
+                text: "script".into(),
+                passed: false,
+                reason: Some(reason),
+            });
+        }
+    }
+}
+
+/// The sent request as a response handler sees it, secrets masked.
+fn sent_request_data(spec: &RequestSpec, recorded: &RecordedExchange) -> script::RequestData {
+    let mask = |s: &str| spec.secrets.mask(s);
+    script::RequestData {
+        method: spec.method.clone(),
+        url: mask(&spec.url),
+        url_substituted: None,
+        headers: recorded
+            .request_headers
+            .iter()
+            .map(|(n, v)| (n.clone(), mask(v), None))
+            .collect(),
+        body: recorded.request_body.as_deref().map(mask),
+        body_substituted: None,
+    }
+}
+
+/// The response as a handler sees it, with the request's secrets masked (a server
+/// that echoes a token back does not hand it to the script).
+fn response_data(spec: &RequestSpec, recorded: &RecordedExchange) -> script::ResponseData {
+    let mask = |s: &str| spec.secrets.mask(s);
+    script::ResponseData {
+        status: recorded.status,
+        content_type: recorded
+            .response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone()),
+        headers: recorded
+            .response_headers
+            .iter()
+            .map(|(n, v)| (n.clone(), mask(v)))
+            .collect(),
+        body: mask(&recorded.response_body),
     }
 }
 

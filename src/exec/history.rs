@@ -264,12 +264,15 @@ fn sanitize(name: &str) -> String {
     s.trim_matches('.').to_string()
 }
 
-/// Writes the body where `>> path` asks. `>>!` overwrites; `>>` never does: like the
-/// JetBrains client it picks a new name with a numeric suffix (`out-1.json`).
-/// Relative paths are relative to the request file's folder. Returns the path written.
+/// Writes a response body for `>> path` (`>>!`: overwrite; else a free name beside
+/// it, `out-1.json`). Only inside `root` (the workspace root): the request builder
+/// already refused paths that leave it; here the folders on the way are checked
+/// after symbolic links are followed, the file itself is never a symbolic link, and
+/// it is created readable by its owner only (0600).
 pub fn write_output(
     target: &OutputTarget,
     base_dir: &Path,
+    root: &Path,
     body: &ResponseBody,
 ) -> std::io::Result<PathBuf> {
     let path = if target.path.is_relative() {
@@ -277,10 +280,39 @@ pub fn write_output(
     } else {
         target.path.clone()
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    let outside = || {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is outside the workspace {}",
+                path.display(),
+                root.display()
+            ),
+        )
+    };
+    let root = root.canonicalize()?;
+    let dir = path.parent().ok_or_else(outside)?;
+    // Create the missing folders one by one, each checked once it exists: a link
+    // inside the workspace must not lead the next step outside.
+    let mut at = PathBuf::new();
+    for c in dir.components() {
+        at.push(c);
+        if !at.exists() {
+            std::fs::create_dir(&at)?;
+        }
+        let real = at.canonicalize()?;
+        if real.starts_with(&root) || root.starts_with(&real) {
+            continue;
+        }
+        return Err(outside());
     }
-    let path = if target.overwrite || !path.exists() {
+    let real_dir = dir.canonicalize()?;
+    if !real_dir.starts_with(&root) {
+        return Err(outside());
+    }
+    let file_name = path.file_name().ok_or_else(outside)?;
+    let path = real_dir.join(file_name);
+    let path = if target.overwrite || std::fs::symlink_metadata(&path).is_err() {
         path
     } else {
         let stem = path
@@ -294,19 +326,44 @@ pub fn write_output(
         let mut n = 1;
         loop {
             let candidate = path.with_file_name(format!("{stem}-{n}{ext}"));
-            if !candidate.exists() {
+            if std::fs::symlink_metadata(&candidate).is_err() {
                 break candidate;
             }
             n += 1;
         }
     };
+    let mut file = open_output(&path, target.overwrite)?;
+    #[cfg(unix)]
+    {
+        // `>>!` over an existing file: it becomes private too.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     match body {
-        ResponseBody::InMemory(b) => std::fs::write(&path, b)?,
+        ResponseBody::InMemory(b) => std::io::Write::write_all(&mut file, b)?,
         ResponseBody::Spilled { path: from, .. } => {
-            std::fs::copy(from, &path)?;
+            std::io::copy(&mut std::fs::File::open(from)?, &mut file)?;
         }
     }
     Ok(path)
+}
+
+/// Opens `path` for writing, 0600 when created, never through a symbolic link.
+fn open_output(path: &Path, overwrite: bool) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true);
+    if overwrite {
+        o.create(true).truncate(true);
+    } else {
+        o.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    o.open(path)
 }
 
 #[cfg(test)]
@@ -401,8 +458,14 @@ mod tests {
             path: "out/x.json".into(),
             overwrite: false,
         };
-        let a = write_output(&t, tmp.path(), &body).unwrap();
-        let b = write_output(&t, tmp.path(), &ResponseBody::InMemory(b"two".to_vec())).unwrap();
+        let a = write_output(&t, tmp.path(), tmp.path(), &body).unwrap();
+        let b = write_output(
+            &t,
+            tmp.path(),
+            tmp.path(),
+            &ResponseBody::InMemory(b"two".to_vec()),
+        )
+        .unwrap();
         assert_eq!(a, tmp.path().join("out/x.json"));
         assert_eq!(b, tmp.path().join("out/x-1.json"));
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "one");
@@ -410,8 +473,61 @@ mod tests {
             overwrite: true,
             ..t
         };
-        let c = write_output(&t, tmp.path(), &ResponseBody::InMemory(b"three".to_vec())).unwrap();
+        let c = write_output(
+            &t,
+            tmp.path(),
+            tmp.path(),
+            &ResponseBody::InMemory(b"three".to_vec()),
+        )
+        .unwrap();
         assert_eq!(c, a);
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "three");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_is_private_and_never_leaves_the_root_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("ws");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let body = ResponseBody::InMemory(b"x".to_vec());
+        let t = OutputTarget {
+            path: "a/b/out.json".into(),
+            overwrite: false,
+        };
+        let p = write_output(&t, &root, &root, &body).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // `>>!` over a world-readable file makes it private.
+        let t = OutputTarget {
+            overwrite: true,
+            ..t
+        };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_output(&t, &root, &root, &body).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // A folder link inside the workspace that points outside it.
+        std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+        let t = OutputTarget {
+            path: "link/out.json".into(),
+            overwrite: true,
+        };
+        let e = write_output(&t, &root, &root, &body).unwrap_err();
+        assert!(e.to_string().contains("outside the workspace"), "{e}");
+        assert!(!outside.join("out.json").exists());
+        // The file itself a link (to a file outside): never written through.
+        let target = outside.join("victim");
+        std::fs::write(&target, "keep").unwrap();
+        std::os::unix::fs::symlink(&target, root.join("out.json")).unwrap();
+        let t = OutputTarget {
+            path: "out.json".into(),
+            overwrite: true,
+        };
+        assert!(write_output(&t, &root, &root, &body).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
     }
 }

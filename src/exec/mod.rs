@@ -10,10 +10,7 @@ pub mod render;
 pub mod response;
 
 pub use client::{Client, ClientConfig, SendError, SendOptions};
-pub use engine::{
-    DEFAULT_TIMEOUT, Engine, EngineConfig, FileInput, Observer, Outcome, Progress, Sent, Silent,
-    default_timeout,
-};
+pub use engine::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, Sent, Silent};
 pub use response::{Response, ResponseBody, Timings};
 
 use futures_util::future::BoxFuture;

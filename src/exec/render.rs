@@ -1,6 +1,6 @@
 //! Rendering a response as a document that reads like an HTTP message: status line,
 //! headers, a blank line, the body pretty-printed by content type, then comment lines
-//! for assertions, skipped handlers and, last, timing and size. Every secret value
+//! for assertions, script results and notes and, last, timing and size. Every secret value
 //! that went into the request is masked everywhere in it.
 
 use std::path::Path;
@@ -201,7 +201,7 @@ pub fn render_document_with_notes(
             doc.push('\n');
         }
     }
-    if !extras.assertions.is_empty() || !spec.handlers.is_empty() || !notes.is_empty() {
+    if !extras.assertions.is_empty() || !notes.is_empty() {
         doc.push('\n');
     }
     for a in extras.assertions {
@@ -217,15 +217,6 @@ pub fn render_document_with_notes(
     }
     for n in notes {
         doc.push_str(&format!("# {n}\n"));
-    }
-    for h in &spec.handlers {
-        let what = match h {
-            crate::syntax::ast::HandlerKind::Script(_) => "a response handler script".to_string(),
-            crate::syntax::ast::HandlerKind::File(f) => format!("the response handler {f}"),
-        };
-        doc.push_str(&format!(
-            "# skipped: {what} (httplens does not run JavaScript; use `??` assertions)\n"
-        ));
     }
     doc.push_str(&format!(
         "\n# {} {} · {} {} · {} (first byte {}) · {}\n",
@@ -262,7 +253,6 @@ mod tests {
             secrets,
             assertions: vec![],
             output: None,
-            handlers: vec![crate::syntax::ast::HandlerKind::Script("x".into())],
         }
     }
 
@@ -293,7 +283,6 @@ mod tests {
             "{doc}"
         );
         assert!(!doc.contains("tok-SECRET-123"));
-        assert!(doc.contains("# skipped: a response handler script"));
         let last = doc.trim_end().lines().last().unwrap();
         assert!(
             last.starts_with("# 200 OK · GET http://127.0.0.1:1/me ·") && last.ends_with("B"),

@@ -16,6 +16,8 @@ pub enum ItemKind {
     RequestVariable,
     Profile,
     Metadata,
+    /// A member of the script API (`client.global`, `response.body`, ...).
+    ScriptMember,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,7 @@ pub const SYSTEM_VARIABLES: &[(&str, &str)] = &[
         "Unix seconds, optionally offset: $timestamp -1 d",
     ),
     ("$isoTimestamp", "the current time in ISO 8601"),
+    ("$date", "today's local date, YYYY-MM-DD (kulala)"),
     (
         "$datetime",
         "$datetime rfc1123|iso8601|\"format\" [offset unit]",
@@ -108,6 +111,11 @@ pub fn complete(a: &Analysis, offset: usize, env: &EnvView) -> Vec<CompletionIte
     let line = a.index.line_of(offset);
     let line_start = a.index.line_start(line);
     let prefix = &text[line_start..offset];
+
+    // Inside a script block: the JetBrains API's members after `client.` and friends.
+    if in_script(a, offset) {
+        return complete_script_member(text, offset);
+    }
 
     // Inside `{{ ... }}`?
     if let Some(open) = prefix.rfind("{{")
@@ -329,4 +337,205 @@ fn complete_in_braces(
         }
     }
     items
+}
+
+/// The JetBrains script API, member by member: (object path, member, what it is).
+pub const SCRIPT_API: &[(&str, &str, &str)] = &[
+    (
+        "client",
+        "global",
+        "variables kept for the session (`set`, `get`, `isEmpty`, `clear`, `clearAll`)",
+    ),
+    (
+        "client",
+        "test",
+        "client.test(name, fn): a named test, shown with the assertions",
+    ),
+    (
+        "client",
+        "assert",
+        "client.assert(condition, message): fails the test it is in",
+    ),
+    (
+        "client",
+        "log",
+        "client.log(...values): a line in the response document and on stderr",
+    ),
+    ("client", "exit", "client.exit(): ends the script"),
+    (
+        "client",
+        "variables",
+        "every variable scope (`global`, `environment`, `request`)",
+    ),
+    ("client.global", "set", "client.global.set(name, value)"),
+    ("client.global", "get", "client.global.get(name)"),
+    ("client.global", "isEmpty", "client.global.isEmpty()"),
+    ("client.global", "clear", "client.global.clear(name)"),
+    ("client.global", "clearAll", "client.global.clearAll()"),
+    (
+        "response",
+        "body",
+        "the body: parsed JSON for a JSON response, else text",
+    ),
+    ("response", "headers", "`valueOf(name)`, `valuesOf(name)`"),
+    ("response", "status", "the status code"),
+    ("response", "contentType", "`mimeType`, `charset`"),
+    (
+        "response.headers",
+        "valueOf",
+        "response.headers.valueOf(name): the first value, or null",
+    ),
+    (
+        "response.headers",
+        "valuesOf",
+        "response.headers.valuesOf(name): every value",
+    ),
+    (
+        "response.contentType",
+        "mimeType",
+        "the media type, e.g. application/json",
+    ),
+    (
+        "response.contentType",
+        "charset",
+        "the charset, utf-8 when none is given",
+    ),
+    (
+        "request",
+        "variables",
+        "variables for this request (`set`, `get`)",
+    ),
+    ("request", "environment", "the selected environment (`get`)"),
+    ("request", "url", "`getRaw()`, `tryGetSubstituted()`"),
+    ("request", "method", "the method"),
+    ("request", "headers", "`all()`, `findByName(name)`"),
+    ("request", "body", "`getRaw()`, `tryGetSubstituted()`"),
+    (
+        "request.variables",
+        "set",
+        "request.variables.set(name, value): for this request",
+    ),
+    ("request.variables", "get", "request.variables.get(name)"),
+    (
+        "request.environment",
+        "get",
+        "request.environment.get(name)",
+    ),
+    (
+        "request.headers",
+        "all",
+        "every header: `name`, `getRawValue()`, `tryGetSubstitutedValue()`",
+    ),
+    (
+        "request.headers",
+        "findByName",
+        "the header of that name, or null",
+    ),
+    (
+        "crypto",
+        "sha256",
+        "crypto.sha256().updateWithText(s).digest().toHex()",
+    ),
+    ("crypto", "sha1", "crypto.sha1()"),
+    ("crypto", "sha512", "crypto.sha512()"),
+    (
+        "crypto",
+        "hmac",
+        "crypto.hmac.sha256().withTextSecret(key)...",
+    ),
+    ("$random", "uuid", "a random UUID"),
+    ("$random", "integer", "$random.integer(from, to)"),
+    ("$random", "alphabetic", "$random.alphabetic(length)"),
+    ("$random", "alphanumeric", "$random.alphanumeric(length)"),
+    ("$random", "hexadecimal", "$random.hexadecimal(length)"),
+    ("$random", "email", "a random e-mail address"),
+];
+
+/// Is `offset` inside the text of a `{% %}` script (a handler or a pre-request script)?
+fn in_script(a: &Analysis, offset: usize) -> bool {
+    let Some(block) = a.block_at(offset) else {
+        return false;
+    };
+    block
+        .request
+        .iter()
+        .flat_map(|r| r.handlers.iter())
+        .any(|h| {
+            h.range.start as usize <= offset
+                && offset <= h.range.end as usize
+                && matches!(h.kind, crate::syntax::ast::HandlerKind::Script(_))
+                && h.range
+                    .slice(&a.text)
+                    .find("{%")
+                    .is_some_and(|i| h.range.start as usize + i + 2 <= offset)
+        })
+}
+
+/// Members of the object path before the cursor (`client.glo|` -> `client`'s members
+/// starting with `glo`).
+fn complete_script_member(text: &str, offset: usize) -> Vec<CompletionItem> {
+    let before = &text[..offset];
+    let word_start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .map_or(0, |i| i + 1);
+    let partial = &before[word_start..];
+    let Some(path_end) = before[..word_start].strip_suffix('.').map(str::len) else {
+        return Vec::new();
+    };
+    let path_start = before[..path_end]
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$' || c == '.'))
+        .map_or(0, |i| i + 1);
+    let path = &before[path_start..path_end];
+    let path = path
+        .strip_prefix("client.variables.")
+        .map_or(path.to_string(), |p| {
+            if p == "global" {
+                "client.global".into()
+            } else {
+                format!("request.{p}")
+            }
+        });
+    SCRIPT_API
+        .iter()
+        .filter(|(object, member, _)| *object == path && member.starts_with(partial))
+        .map(|(_, member, detail)| CompletionItem {
+            label: member.to_string(),
+            kind: ItemKind::ScriptMember,
+            detail: Some(detail.to_string()),
+            insert: member.to_string(),
+            replace: TextRange::new(word_start, offset),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod script_completion_tests {
+    use super::*;
+
+    fn labels(text_with_cursor: &str) -> Vec<String> {
+        let offset = text_with_cursor.find('|').unwrap();
+        let text = text_with_cursor.replace('|', "");
+        let a = Analysis::new(text);
+        let env = EnvView::default();
+        complete(&a, offset, &env)
+            .into_iter()
+            .map(|i| i.label)
+            .collect()
+    }
+
+    #[test]
+    fn members_of_the_script_api_inside_script_blocks() {
+        assert_eq!(
+            labels("GET http://h/\n\n> {%\n  client.global.s|\n%}\n"),
+            ["set"]
+        );
+        let response = labels("GET http://h/\n\n> {% response.| %}\n");
+        assert_eq!(response, ["body", "headers", "status", "contentType"]);
+        assert_eq!(
+            labels("< {% request.variables.| %}\nGET http://h/\n"),
+            ["set", "get"]
+        );
+        // Outside a script, `client.` is just text.
+        assert!(labels("GET http://h/\n\n{\"a\": \"client.|\"}\n").is_empty());
+    }
 }

@@ -13,6 +13,7 @@ pub const BODY_ON_GET: &str = "body-on-get";
 pub fn diagnostics(a: &Analysis, resolver: &[Diagnostic]) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = a.parse.errors.clone();
     out.extend(resolver.iter().cloned());
+    out.extend(script_diagnostics(a));
     if !resolver.iter().any(|d| d.code == BODY_ON_GET) {
         for block in &a.file().blocks {
             let Some(req) = &block.request else { continue };
@@ -34,6 +35,93 @@ pub fn diagnostics(a: &Analysis, resolver: &[Diagnostic]) -> Vec<Diagnostic> {
     out.sort_by_key(|d| (d.range.start, d.severity));
     out.dedup();
     out
+}
+
+/// Code of a syntax error in a script block.
+pub const SCRIPT_SYNTAX: &str = "script-syntax";
+
+/// Syntax errors of the inline scripts (`> {% %}`, `< {% %}`), at their exact range.
+/// Checked by the script engine itself (compiled, never run); each distinct script
+/// text is checked once per process, so an edit elsewhere costs a lookup.
+pub fn script_diagnostics(a: &Analysis) -> Vec<Diagnostic> {
+    use crate::syntax::ast::HandlerKind;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CHECKED: Mutex<Option<HashMap<u64, Option<crate::script::ScriptError>>>> =
+        Mutex::new(None);
+    let mut out = Vec::new();
+    for block in &a.file().blocks {
+        let Some(req) = &block.request else { continue };
+        for h in req.handlers.iter() {
+            let HandlerKind::Script(code) = &h.kind else {
+                continue;
+            };
+            let key = {
+                use std::hash::BuildHasher;
+                foldhash::quality::FixedState::with_seed(0).hash_one(code.as_str())
+            };
+            let cached = CHECKED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_with(HashMap::new)
+                .get(&key)
+                .cloned();
+            let found = match cached {
+                Some(found) => found,
+                None => {
+                    let found = crate::script::check_syntax(code);
+                    let mut guard = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+                    let map = guard.get_or_insert_with(HashMap::new);
+                    if map.len() > 4096 {
+                        map.clear();
+                    }
+                    map.insert(key, found.clone());
+                    found
+                }
+            };
+            let Some(e) = found else { continue };
+            let Some(open) = h.range.slice(&a.text).find("{%") else {
+                continue;
+            };
+            let code_start = h.range.start as usize + open + 2;
+            let (start, end) = script_position(code, e.line, e.column);
+            out.push(Diagnostic {
+                range: TextRange::new(code_start + start, code_start + end),
+                severity: Severity::Error,
+                message: format!("script: {}", e.message),
+                code: SCRIPT_SYNTAX,
+            });
+        }
+    }
+    out
+}
+
+/// Byte range in `code` from 1-based `line`:`column` (characters) to the end of that
+/// line (at least one character where there is one).
+fn script_position(code: &str, line: u32, column: u32) -> (usize, usize) {
+    let mut line_start = 0;
+    for _ in 1..line {
+        match code[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => break,
+        }
+    }
+    let line_end = code[line_start..]
+        .find('\n')
+        .map_or(code.len(), |i| line_start + i);
+    let start = code[line_start..line_end]
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(line_end, |(i, _)| line_start + i);
+    let end = if start < line_end {
+        line_end
+    } else {
+        code[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8())
+    };
+    (start, end.max(start))
 }
 
 /// Code of an auth profile that cannot be used (a required key missing, a bad value).
@@ -211,5 +299,37 @@ mod env_tests {
         let r = key_range(t, "a").unwrap();
         assert_eq!(r.slice(t), "\"a\"");
         assert_eq!(offset_of(t, 9, 1), t.len());
+    }
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::*;
+
+    fn script_errors(text: &str) -> Vec<(String, String)> {
+        let a = Analysis::new(text.to_string());
+        script_diagnostics(&a)
+            .into_iter()
+            .map(|d| (d.range.slice(text).to_string(), d.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_script_syntax_error_is_reported_at_its_range() {
+        let text = "GET http://h/\n\n> {%\n  client.log(1);\n  let x = ;\n%}\n";
+        let errs = script_errors(text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, ";");
+        assert!(
+            errs[0].1.starts_with("script: unexpected token"),
+            "{errs:?}"
+        );
+        // A pre-request script on one line, an error in its first line.
+        let text = "< {% request.variables.set('a' 'b') %}\nGET http://h/\n";
+        let errs = script_errors(text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, "'b') ", "{errs:?}");
+        // Valid scripts (and a runaway loop, which is never run here) are quiet.
+        assert!(script_errors("GET http://h/\n\n> {% while (true) {} %}\n").is_empty());
     }
 }

@@ -14,6 +14,19 @@ pub struct HoverInfo {
     pub markdown: String,
 }
 
+/// The one precedence list (docs/syntax.md), shown under a variable's hover.
+pub const PRECEDENCE: &str = "Precedence, highest first: `--var`, pre-request script, \
+the request's own block, the environment (private, public, `$shared`), `.env`, \
+`client.global`, file variables, the process environment.";
+
+/// A name only the process environment defines (the last fallback), masked.
+fn process_env_origin(name: &str) -> Option<&'static str> {
+    let usable = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (usable && std::env::var_os(name).is_some()).then_some("process environment (masked)")
+}
+
 pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Option<HoverInfo> {
     let r = var_ref_at(a.file(), offset)?;
     let line_of = |off: u32| a.index.line_of(off as usize) + 1;
@@ -53,6 +66,25 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
                 let value = if v.secret { MASK } else { v.value.as_str() };
                 format!("`{name}` = `{value}`\n\n{}", v.origin)
             }
+            None if let Some((b, h)) = a.file().script_setting(name) => {
+                let block = &a.file().blocks[b];
+                let which = match block.name() {
+                    Some(n) => format!("the request `{n}`"),
+                    None => "a request".to_string(),
+                };
+                let what = if h.pre {
+                    "a pre-request script"
+                } else {
+                    "a response handler"
+                };
+                format!(
+                    "`{name}` is set by {what} of {which}, line {}: known once that request has been sent in this session.",
+                    line_of(h.range.start)
+                )
+            }
+            None if let Some(origin) = process_env_origin(name) => {
+                format!("`{name}` = `{MASK}`\n\n{origin}")
+            }
             None => match &env.selected {
                 Some(e) => {
                     format!("`{name}` is not defined in this file or in environment \"{e}\".")
@@ -62,6 +94,9 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
                 ),
             },
         },
+        VarExpr::Script(code) => format!(
+            "`{code}`: a JavaScript expression (httpyac), evaluated in the script sandbox with the variables it names"
+        ),
         VarExpr::System { name, args } => {
             let doc = super::completion::SYSTEM_VARIABLES
                 .iter()
@@ -87,6 +122,7 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
             let part = match part {
                 RefPart::Body => "body",
                 RefPart::Headers => "header",
+                RefPart::Cookies => "cookie",
             };
             format!("The {src} {part} `{path}` of request `{request}` (sent first when needed).")
         }
@@ -125,8 +161,31 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
         }
         VarExpr::Invalid(msg) => msg.clone(),
     };
+    let markdown = match &r.expr {
+        VarExpr::Name(name) if prompt(name).is_none() => format!("{markdown}\n\n{PRECEDENCE}"),
+        _ => markdown,
+    };
     Some(HoverInfo {
         range: r.range,
         markdown,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hover_names_the_script_that_sets_a_variable() {
+        let text = "### login\nPOST http://h/login\n\n> {% client.global.set(\"auth_token\", response.body.token) %}\n\n###\nGET http://h/me\nAuthorization: Bearer {{auth_token}}\n";
+        let a = Analysis::new(text.to_string());
+        let offset = text.find("auth_token}}").unwrap() + 2;
+        let h = hover(&a, &EnvView::default(), offset, 0).expect("a hover");
+        assert!(
+            h.markdown
+                .contains("set by a response handler of the request `login`, line 4"),
+            "{}",
+            h.markdown
+        );
+    }
 }

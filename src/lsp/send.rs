@@ -22,8 +22,6 @@ use super::workspace;
 use crate::env::{NoTokens, ResolveContext, Workspace};
 use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
 use crate::request;
-use crate::secret::Secret;
-use crate::syntax::ast::TokenKind;
 
 /// One engine per workspace root (the cookie jar and the session's named responses are
 /// per root), rebuilt when the settings it was made with change.
@@ -34,51 +32,14 @@ pub struct SendState {
 
 struct EngineSlot {
     engine: Arc<Engine>,
-    tokens: Arc<SwapTokens>,
     timeout: Option<u64>,
     history_size: Option<usize>,
 }
 
-/// The engine's token source: the sign-in session of the environment selected when a
-/// send starts. Environments and env files change while the server runs, the engine
-/// (with its session responses) should not, so the session is swapped in per send.
-#[derive(Default)]
-struct SwapTokens {
-    current: Mutex<Option<Arc<dyn TokenSource>>>,
-}
-
-impl SwapTokens {
-    fn set(&self, t: Arc<dyn TokenSource>) {
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
-    }
-    fn get(&self) -> Result<Arc<dyn TokenSource>, String> {
-        self.current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| "no sign-in session is available".to_string())
-    }
-}
-
-impl TokenSource for SwapTokens {
-    fn token<'a>(
-        &'a self,
-        profile: &'a str,
-        kind: TokenKind,
-    ) -> BoxFuture<'a, Result<Secret, String>> {
-        Box::pin(async move { self.get()?.token(profile, kind).await })
-    }
-    fn refresh_after_401<'a>(
-        &'a self,
-        profile: &'a str,
-        kind: TokenKind,
-        rejected: &'a Secret,
-    ) -> BoxFuture<'a, Result<Secret, String>> {
-        Box::pin(async move { self.get()?.refresh_after_401(profile, kind, rejected).await })
-    }
-}
-
-fn engine_for(server: &Server, ws: &Workspace) -> (Arc<Engine>, Arc<SwapTokens>) {
+/// The workspace root's engine. Its own token source is never used: each send hands
+/// the engine the sign-in session of the environment selected when the send started
+/// (`send_block_with`), kept to the send's last request.
+fn engine_for(server: &Server, ws: &Workspace) -> Arc<Engine> {
     let settings = session::read(&server.session.settings);
     let mut engines = server
         .send_state
@@ -89,25 +50,30 @@ fn engine_for(server: &Server, ws: &Workspace) -> (Arc<Engine>, Arc<SwapTokens>)
         && s.timeout == settings.timeout_seconds
         && s.history_size == settings.history_size
     {
-        return (s.engine.clone(), s.tokens.clone());
+        return s.engine.clone();
     }
     let mut config = EngineConfig::new(ws.root.clone());
-    config.default_timeout = crate::exec::default_timeout(settings.timeout_seconds);
+    if let Some(seconds) = settings.timeout_seconds {
+        config.default_timeout = crate::exec::engine::timeout_from_seconds(seconds);
+    }
     if let Some(n) = settings.history_size {
         config.history_size = n.max(1);
     }
-    let tokens = Arc::new(SwapTokens::default());
-    let engine = Arc::new(Engine::new(config, tokens.clone()));
+    let engine = Arc::new(Engine::new(
+        config,
+        Arc::new(crate::exec::NoTokenSource(
+            "no sign-in session was given for this send".into(),
+        )),
+    ));
     engines.insert(
         ws.root.clone(),
         EngineSlot {
             engine: engine.clone(),
-            tokens: tokens.clone(),
             timeout: settings.timeout_seconds,
             history_size: settings.history_size,
         },
     );
-    (engine, tokens)
+    engine
 }
 
 /// What the engine reports while sending: progress messages (shown in `$/progress`
@@ -223,13 +189,15 @@ pub async fn send(
         ),
         None => None,
     };
-    let (engine, tokens) = engine_for(server, &ws);
-    // The profiles of the environment selected now (the engine asks only for the
-    // profiles a request uses; a store that cannot open fails those requests alone).
-    match super::signin::auth_session(server, Some(&doc.uri), true).await {
-        Ok(s) => tokens.set(s),
-        Err(e) => tokens.set(Arc::new(crate::exec::NoTokenSource(e))),
-    }
+    let engine = engine_for(server, &ws);
+    // The profiles of the environment selected now, for this whole send (the engine
+    // asks only for the profiles a request uses; a store that cannot open fails those
+    // requests alone). Another send, in another environment, has its own.
+    let tokens: Arc<dyn TokenSource> =
+        match super::signin::auth_session(server, Some(&doc.uri), true).await {
+            Ok(s) => s,
+            Err(e) => Arc::new(crate::exec::NoTokenSource(e)),
+        };
     let observer = EditorObserver {
         client: server.client.clone(),
         reports,
@@ -246,8 +214,16 @@ pub async fn send(
     // Dropping this future ($/cancelRequest, progress cancel) drops the exchange.
     let cancel = CancellationToken::new();
     let outcomes = match block {
-        Some(b) => engine.send_block(&input, b, &cancel, &observer).await,
-        None => engine.send_all(&input, &cancel, &observer).await,
+        Some(b) => {
+            engine
+                .send_block_with(&input, b, &cancel, &observer, tokens)
+                .await
+        }
+        None => {
+            engine
+                .send_all_with(&input, &cancel, &observer, tokens)
+                .await
+        }
     };
     let asked: Vec<&Outcome> = outcomes.iter().filter(|o| !o.dependency).collect();
     let mut results = Vec::new();
@@ -372,13 +348,14 @@ pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> C
     let file = a.file();
     let block = request::block_at_line(file, &a.text, line)
         .ok_or_else(|| format!("There is no request at line {} of this file.", line + 1))?;
-    let exchanges = engine_for(server, &ws).0.exchanges();
+    let exchanges = engine_for(server, &ws).exchanges();
     let overrides = Default::default();
     let ctx = ResolveContext {
         workspace: &ws,
         overrides: &overrides,
-        exchanges: &exchanges,
+        exchanges: &*exchanges,
         tokens: &NoTokens,
+        script: crate::env::ScriptVars::none(),
         dry_run: true,
     };
     let (spec, _) = request::build(file, &a.text, block, &ctx);

@@ -287,6 +287,25 @@ pub fn view_of(ws: &Workspace) -> EnvView {
         variables.retain(|x: &EnvVar| x.name != var.name);
         variables.push(var);
     }
+    // `.env` values are variables below the env files (docs/syntax.md): shown masked.
+    if let Some(path) = &ws.dotenv.path {
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (name, value) in &ws.dotenv.vars {
+            if variables.iter().any(|x: &EnvVar| &x.name == name) {
+                continue;
+            }
+            variables.push(EnvVar {
+                name: name.clone(),
+                value: value.clone(),
+                secret: true,
+                location: None,
+                origin: format!("{file} ({})", path.display()),
+            });
+        }
+    }
     EnvView {
         environments: ws.environments.names(),
         selected,

@@ -14,14 +14,18 @@
 //! - `multipart/form-data` text is sent with CRLF line ends (REST Client), whatever the
 //!   file uses; embedded `< ./file` parts are read in as bytes.
 //! - `application/x-www-form-urlencoded` bodies: lines are joined without separator,
-//!   so continuation lines start with `&`.
-//! - GraphQL (`X-Request-Type: GraphQL`, consumed, or method `GRAPHQL`, sent as POST):
-//!   the body up to the first blank line is the query, the rest (if any) the
-//!   variables JSON; sent as `{"query": ..., "variables": ...}` with
-//!   `Content-Type: application/json` unless the file sets one.
+//!   so continuation lines start with `&`; spaces around `=` and `&` are dropped.
+//! - GraphQL (`X-Request-Type: GraphQL`, consumed, method `GRAPHQL`, sent as POST, or
+//!   httpyac's detection: a POST body opening with `query`/`mutation`/`subscription`/
+//!   `fragment`): the body up to the first blank line is the query, the rest (if any)
+//!   the variables JSON; sent as `{"query", "operationName", "variables"}` with
+//!   `Content-Type: application/json` unless the file sets one. Fragments spread by
+//!   the query (`...Name`, defined before a request line of this file or above) are
+//!   appended; `gql NAME < file` reads a query or fragment from a file.
+//! - Repeated `Cookie` headers become one; a body file without `Content-Type` gets one
+//!   from its extension; the query is percent-encoded per RFC 3986 ([`wire_url`]).
 //! - `@timeout` / `@connection-timeout` take `ms`, `s` or `m`; a bare number is
-//!   seconds, as the JetBrains reference says (`# @timeout 600` is ten minutes;
-//!   httpyac reads it as milliseconds, the JetBrains client as seconds).
+//!   milliseconds (JetBrains, httpyac).
 //! - `<@latin1 file` decodes the file as ISO-8859-1; the substituted text is sent as
 //!   UTF-8.
 
@@ -34,7 +38,9 @@ use crate::env::NoTokens;
 use crate::env::resolve::{ResolveContext, Resolver};
 use crate::env::template::parse_template;
 use crate::secret::SecretSet;
-use crate::syntax::ast::{Block, BodyPart, Diagnostic, HttpFile, Request, TokenKind};
+use crate::syntax::ast::{
+    Block, BodyPart, Diagnostic, GqlFragment, HttpFile, Request, Severity, TokenKind,
+};
 use crate::text::{LineIndex, TextRange};
 
 use super::spec::{
@@ -70,7 +76,8 @@ pub fn build(
             ));
         }
     }
-    let spec = build_spec(b, req, text, ctx, &mut r, &mut extra);
+    let fragments = gql_fragments(file, block);
+    let spec = build_spec(b, req, text, ctx, &mut r, &mut extra, &fragments);
     let mut diags = r.diagnostics;
     diags.extend(extra);
     diags.sort_by_key(|d| (d.range.start, d.range.end));
@@ -84,6 +91,7 @@ fn build_spec(
     ctx: &ResolveContext<'_>,
     r: &mut Resolver<'_>,
     diags: &mut Vec<Diagnostic>,
+    fragments: &[&GqlFragment],
 ) -> RequestSpec {
     // Lines counted within the block only: building every request of a big file
     // stays linear in its size.
@@ -124,12 +132,32 @@ fn build_spec(
         headers.push((name, value));
     }
 
+    // kulala's `$kulalaDefaultHeaders` from the env file: added unless the request
+    // sets the header itself.
+    for (name, value) in &ctx.workspace.env.default_headers {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            let t = parse_template(value, 0);
+            let value = r.expand_foreign(&t, req.line_range).trim().to_string();
+            if is_secret_header(name) {
+                header_secrets.add(credential(&value));
+            }
+            headers.push((name.clone(), value));
+        }
+    }
+
     let target = r.expand(&req.target);
     let host = headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("Host"))
         .map(|(_, v)| v.as_str());
-    let mut url = absolute_url(target.trim(), host);
+    // `OPTIONS * HTTP/1.1` with a Host header: the URL names the server only, and the
+    // request target on the wire is `*`.
+    let asterisk_form = target.trim() == "*";
+    let mut url = if asterisk_form {
+        absolute_url("/", host)
+    } else {
+        absolute_url(target.trim(), host)
+    };
     // httpyac: a target without host takes the variable `host` as its base URL.
     if (url.starts_with('/') || url.is_empty())
         && let Some(base) = r.lookup_optional("host", req.target.range.start as usize)
@@ -153,10 +181,31 @@ fn build_spec(
         None => BodySpec::None,
         Some(body) => build_body(&body.parts, &content_type, &dir, r, diags),
     };
+    // httpyac: a POST whose body opens with a GraphQL keyword is a GraphQL request,
+    // unless the file says the body is something else.
+    if !graphql
+        && method.eq_ignore_ascii_case("POST")
+        && (content_type.is_empty() || content_type.starts_with("application/json"))
+        && let BodySpec::Bytes(bytes) = &body
+        && looks_like_graphql(&String::from_utf8_lossy(bytes))
+    {
+        graphql = true;
+    }
+    // httpyac: `gql NAME < ./file.gql` as the body reads the query from a file.
+    let range = req.body.as_ref().map(|b| b.range).unwrap_or(req.line_range);
+    if let BodySpec::Bytes(bytes) = &body
+        && let Some((query, rest)) = gql_file_body(&String::from_utf8_lossy(bytes), &dir)
+    {
+        match query {
+            Ok(q) => body = BodySpec::Bytes(format!("{q}\n\n{rest}").into_bytes()),
+            Err(e) => diags.push(Diagnostic::error(range, "missing-file", e)),
+        }
+        graphql = true;
+    }
     if graphql && let BodySpec::Bytes(bytes) = &body {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        let range = req.body.as_ref().map(|b| b.range).unwrap_or(req.line_range);
-        body = BodySpec::Bytes(graphql_body(&text, range, diags).into_bytes());
+        let mut query_text = String::from_utf8_lossy(bytes).into_owned();
+        append_fragments(&mut query_text, fragments, text, &dir, diags);
+        body = BodySpec::Bytes(graphql_body(&query_text, range, diags).into_bytes());
         if !headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
@@ -165,7 +214,20 @@ fn build_spec(
         }
     }
 
-    let options = options(b, diags);
+    // A body file without a Content-Type gets one from its extension; an explicit
+    // header always wins.
+    if content_type.is_empty()
+        && let Some(ct) = body_file(req).and_then(content_type_for)
+    {
+        headers.push(("Content-Type".into(), ct.into()));
+    }
+    merge_cookie_headers(&mut headers);
+    if !(ctx.dry_run && url.contains("{{")) {
+        url = wire_url(&url);
+    }
+
+    let mut options = options(b, diags);
+    options.asterisk_form = asterisk_form;
     let assertions = req
         .assertions
         .iter()
@@ -177,10 +239,10 @@ fn build_spec(
             expected: a.expected.as_ref().map(|t| r.expand(t)),
         })
         .collect();
-    let output = req.output.as_ref().map(|o| OutputTarget {
-        path: dir.join(r.expand(&o.path).trim()),
-        overwrite: o.overwrite,
-    });
+    let output = req
+        .output
+        .as_deref()
+        .and_then(|o| output_target(o, ctx, r, &dir, diags));
 
     let mut secrets = r.secrets.clone();
     secrets.extend(&header_secrets);
@@ -196,8 +258,198 @@ fn build_spec(
         secrets,
         assertions,
         output,
-        handlers: req.handlers.iter().map(|h| h.kind.clone()).collect(),
     }
+}
+
+/// The body file of a request whose body is one `< file` / `<@ file` line.
+fn body_file(req: &Request) -> Option<&str> {
+    match &req.body.as_ref()?.parts[..] {
+        [BodyPart::File(f)] => Some(f.path.text()),
+        _ => None,
+    }
+}
+
+/// The Content-Type a body file's extension stands for (JSON, XML, form, text).
+fn content_type_for(path: &str) -> Option<&'static str> {
+    let ext = Path::new(path.trim())
+        .extension()?
+        .to_str()?
+        .to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "form" | "urlencoded" => "application/x-www-form-urlencoded",
+        "txt" | "text" => "text/plain",
+        "html" | "htm" => "text/html",
+        "csv" => "text/csv",
+        "graphql" | "gql" => "application/graphql",
+        "yaml" | "yml" => "application/yaml",
+        _ => return None,
+    })
+}
+
+/// Repeated `Cookie` lines become one header, values joined with `; ` (RFC 6265
+/// allows one Cookie header; REST Client, httpyac and kulala merge them too).
+fn merge_cookie_headers(headers: &mut Vec<(String, String)>) {
+    let mut first: Option<usize> = None;
+    let mut i = 0;
+    while i < headers.len() {
+        if headers[i].0.eq_ignore_ascii_case("Cookie") {
+            if let Some(f) = first {
+                let (_, v) = headers.remove(i);
+                let merged = format!("{}; {}", headers[f].1.trim_end_matches(';'), v);
+                headers[f].1 = merged;
+                continue;
+            }
+            first = Some(i);
+        }
+        i += 1;
+    }
+}
+
+/// Characters RFC 3986 does not allow in a query (besides `%`, kept so that escapes
+/// written in the file stay as they are); non-ASCII is always encoded.
+const QUERY_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b'[')
+    .add(b']');
+
+/// The URL as it goes on the wire: the query percent-encoded per RFC 3986, then
+/// normalised as the HTTP client does (so `show` prints what `run` sends). A URL that
+/// does not parse stays as written (the send reports it).
+pub fn wire_url(url: &str) -> String {
+    let (before, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let encoded = match before.split_once('?') {
+        Some((base, query)) => format!(
+            "{base}?{}{fragment}",
+            percent_encoding::utf8_percent_encode(query, QUERY_ESCAPE)
+        ),
+        None => url.to_string(),
+    };
+    match url::Url::parse(&encoded) {
+        Ok(u) => u.to_string(),
+        Err(_) => encoded,
+    }
+}
+
+/// The GraphQL fragments a request of block `block` can spread: those of its own
+/// block and of the blocks above (httpyac keeps them per file, in order).
+fn gql_fragments(file: &HttpFile, block: usize) -> Vec<&GqlFragment> {
+    file.blocks
+        .iter()
+        .take(block + 1)
+        .flat_map(|b| b.fragments.iter())
+        .collect()
+}
+
+/// A body that is `gql [NAME] < ./file.gql` (then optionally a blank line and the
+/// variables JSON): the query read from the file, and the rest of the body.
+fn gql_file_body(body: &str, dir: &Path) -> Option<(Result<String, String>, String)> {
+    let body = body.trim_start();
+    let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
+    let after = first.trim().strip_prefix("gql")?;
+    if !after.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let (_, path) = after.split_once('<')?;
+    let path = resolve_path(dir, path.trim());
+    let query = std::fs::read_to_string(&path)
+        .map(|q| q.trim().to_string())
+        .map_err(|e| format!("cannot read the GraphQL file {}: {e}", path.display()));
+    Some((query, rest.trim().to_string()))
+}
+
+/// Appends to the query (before its variables) every fragment it spreads
+/// (`...NAME`), and the fragments those spread, each once.
+fn append_fragments(
+    body: &mut String,
+    fragments: &[&GqlFragment],
+    text: &str,
+    dir: &Path,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if fragments.is_empty() {
+        return;
+    }
+    let normalized = body.replace("\r\n", "\n");
+    let (query, vars) = match normalized.find("\n\n") {
+        Some(i) => (normalized[..i].to_string(), normalized[i..].to_string()),
+        None => (normalized.clone(), String::new()),
+    };
+    let mut query = query.trim_end().to_string();
+    let mut added: Vec<&str> = Vec::new();
+    loop {
+        let spread = fragments
+            .iter()
+            .rev()
+            .find(|f| !added.contains(&f.name.as_str()) && spreads(&query, f.name.as_str()));
+        let Some(f) = spread else { break };
+        added.push(f.name.as_str());
+        let fragment = if f.file {
+            let path = resolve_path(dir, f.text.as_str());
+            match std::fs::read_to_string(&path) {
+                Ok(s) => s.trim().to_string(),
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        f.range,
+                        "missing-file",
+                        format!(
+                            "cannot read the GraphQL fragment file {}: {e}",
+                            path.display()
+                        ),
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            f.range.slice(text).trim().to_string()
+        };
+        query.push('\n');
+        query.push_str(&fragment);
+    }
+    *body = format!("{query}{vars}");
+}
+
+/// Does `query` spread the fragment `name` (`...name`, not `...names`)?
+fn spreads(query: &str, name: &str) -> bool {
+    let needle = format!("...{name}");
+    query.match_indices(&needle).any(|(i, _)| {
+        !query[i + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// httpyac's GraphQL detection: the body opens with an operation or fragment keyword.
+fn looks_like_graphql(body: &str) -> bool {
+    let first = body
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next();
+    matches!(
+        first,
+        Some("query" | "mutation" | "subscription" | "fragment")
+    )
+}
+
+/// The name of the operation a GraphQL query runs: the first named `query`,
+/// `mutation` or `subscription` (fragments are not operations).
+fn operation_name(query: &str) -> Option<String> {
+    static OP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(?:query|mutation|subscription)\b\s*([A-Za-z_][A-Za-z0-9_]*)?")
+            .expect("a valid regex")
+    });
+    Some(OP.captures(query)?.get(1)?.as_str().to_string())
 }
 
 /// The absolute URL for a target (see the module docs for the rules).
@@ -365,13 +617,23 @@ fn build_body(
         }
     }
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        let joined: String = String::from_utf8_lossy(&out)
-            .lines()
-            .map(str::trim)
-            .collect();
-        out = joined.into_bytes();
+        out = form_body(&String::from_utf8_lossy(&out)).into_bytes();
     }
     BodySpec::Bytes(out)
+}
+
+/// A form body as sent: lines joined, and the spaces written around `=` and `&`
+/// dropped (`foo = a &` / `bar = b` -> `foo=a&bar=b`, as httpyac and kulala send it).
+fn form_body(text: &str) -> String {
+    let joined: String = text.lines().map(str::trim).collect();
+    joined
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => format!("{}={}", k.trim(), v.trim()),
+            None => pair.trim().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn crlf(s: &str) -> String {
@@ -407,6 +669,9 @@ fn graphql_body(text: &str, range: TextRange, diags: &mut Vec<Diagnostic>) -> St
         "query".into(),
         serde_json::Value::String(query.trim().to_string()),
     );
+    if let Some(name) = operation_name(query) {
+        obj.insert("operationName".into(), serde_json::Value::String(name));
+    }
     if !vars.is_empty() {
         match serde_json::from_str::<serde_json::Value>(vars) {
             Ok(v) => {
@@ -449,8 +714,7 @@ fn options(b: &Block, diags: &mut Vec<Diagnostic>) -> RequestOptions {
     o
 }
 
-/// `5 s`, `500 ms`, `2m`, `600` (seconds: the JetBrains reference's unit when none is
-/// written).
+/// `5 s`, `500 ms`, `2m`, `1500` (milliseconds).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s
@@ -459,8 +723,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "ms" => n,
-        "" | "s" | "sec" | "seconds" => n * 1000.0,
+        "" | "ms" => n,
+        "s" | "sec" | "seconds" => n * 1000.0,
         "m" | "min" | "minutes" => n * 60_000.0,
         _ => return None,
     };
@@ -569,6 +833,7 @@ pub fn prompts_to_ask(
         overrides,
         exchanges: &crate::env::NoExchanges,
         tokens: &NoTokens,
+        script: crate::env::ScriptVars::none(),
         dry_run: true,
     };
     let blocks: Vec<usize> = match target {
@@ -599,9 +864,18 @@ pub fn prompts_to_ask(
 
 /// Index of the request block named `name` (`# @name`).
 pub fn find_request(file: &HttpFile, name: &str) -> Option<usize> {
-    file.blocks
-        .iter()
-        .position(|b| b.request.is_some() && b.request_name() == Some(name))
+    // A `# @name` wins over a `### Title` of the same name.
+    let named = |explicit: bool| {
+        file.blocks.iter().position(|b| {
+            b.request.is_some()
+                && if explicit {
+                    b.explicit_name() == Some(name)
+                } else {
+                    b.request_name() == Some(name)
+                }
+        })
+    };
+    named(true).or_else(|| named(false))
 }
 
 /// Index of the request block holding 0-based `line` (from its separator to its last
@@ -636,31 +910,79 @@ fn uses(
         overrides: ctx.overrides,
         exchanges: &crate::env::NoExchanges,
         tokens: &NoTokens,
+        script: crate::env::ScriptVars::none(),
         dry_run: true,
     };
     let mut r = Resolver::new(file, block, &dry);
     let mut scratch = Vec::new();
-    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch);
+    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch, &[]);
     (r.requests, r.auth)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
-
-    /// The JetBrains reference: "by default, the values are in seconds", with `ms`,
-    /// `s` and `m` written after the number (with or without a space).
-    #[test]
-    fn a_bare_number_is_seconds_and_units_win() {
-        assert_eq!(parse_duration("600"), Some(Duration::from_secs(600)));
-        assert_eq!(parse_duration("2 m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("500 ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1.5 s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("0.25"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5 h"), None);
-        assert_eq!(parse_duration("soon"), None);
-        assert_eq!(parse_duration("-1"), None);
+/// Where `>> path` may write: a file inside the workspace root, named by the file
+/// itself. The path is resolved on its own: a value that came from a response (a
+/// request variable, directly or through other variables) or from a script could
+/// point anywhere, so it is refused; so is a path that leaves the workspace root
+/// (absolute or through `..`). Each refusal is an error at the `>>` line. The write
+/// itself (`exec::history::write_output`) checks symbolic links again.
+fn output_target(
+    o: &crate::syntax::ast::OutputRedirect,
+    ctx: &ResolveContext<'_>,
+    r: &Resolver<'_>,
+    dir: &std::path::Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<OutputTarget> {
+    let mut pr = r.fresh();
+    let written = pr.expand(&o.path);
+    let found = std::mem::take(&mut pr.diagnostics);
+    let failed = found.iter().any(|d| d.severity == Severity::Error);
+    diags.extend(found);
+    if !pr.requests.is_empty() || pr.script_values {
+        diags.push(Diagnostic::error(
+            o.range,
+            "output-path",
+            "a `>>` path may not use values from a response or a script (they could name any file): write the file name here",
+        ));
+        return None;
     }
+    if failed || pr.incomplete {
+        return None;
+    }
+    let root = &ctx.workspace.root;
+    match confine(root, &dir.join(written.trim())) {
+        Some(path) => Some(OutputTarget {
+            path,
+            overwrite: o.overwrite,
+        }),
+        None => {
+            diags.push(Diagnostic::error(
+                o.range,
+                "output-path",
+                format!(
+                    "`>>` writes only inside the workspace ({}): `{}` is outside it",
+                    root.display(),
+                    written.trim()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// `path` with `.` and `..` worked out, if it stays inside `root` (both absolute).
+pub fn confine(root: &std::path::Path, path: &std::path::Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    (out.starts_with(root) && out != root).then_some(out)
 }

@@ -25,6 +25,10 @@ pub fn to_curl(spec: &RequestSpec, reveal: bool) -> String {
         }
     }
     first.push(quote(&hide(&spec.url)));
+    if spec.options.asterisk_form {
+        first.push("--request-target".into());
+        first.push(quote("*"));
+    }
     let mut lines = vec![first.join(" ")];
     for (name, value) in &spec.headers {
         let value = if !reveal && is_secret_header(name) {
@@ -123,7 +127,6 @@ mod tests {
             secrets,
             assertions: vec![],
             output: None,
-            handlers: vec![],
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::secret::SecretSet;
-use crate::syntax::ast::{AssertOp, AssertTarget, HandlerKind};
+use crate::syntax::ast::{AssertOp, AssertTarget};
 
 #[derive(Debug, Clone)]
 pub struct RequestSpec {
@@ -28,8 +28,6 @@ pub struct RequestSpec {
     pub secrets: SecretSet,
     pub assertions: Vec<ResolvedAssertion>,
     pub output: Option<OutputTarget>,
-    /// Response handler scripts: kept, reported as skipped, never run.
-    pub handlers: Vec<HandlerKind>,
 }
 
 impl RequestSpec {
@@ -69,6 +67,8 @@ pub struct RequestOptions {
     pub no_log: bool,
     /// `@note`: ask before sending (the text, if any).
     pub confirm: Option<String>,
+    /// `OPTIONS * HTTP/1.1`: the asterisk form; the URL names only the server.
+    pub asterisk_form: bool,
 }
 
 impl Default for RequestOptions {
@@ -80,6 +80,7 @@ impl Default for RequestOptions {
             cookie_jar: true,
             no_log: false,
             confirm: None,
+            asterisk_form: false,
         }
     }
 }

@@ -86,6 +86,22 @@ pub struct HttpFile {
 }
 
 impl HttpFile {
+    /// The first inline script (pre-request or response handler) that sets `name`
+    /// with a string literal (`client.global.set("name", …)`,
+    /// `request.variables.set("name", …)`), as `(block index, handler)`. Scans only
+    /// when asked (for a name nothing else defines).
+    pub fn script_setting(&self, name: &str) -> Option<(usize, &Handler)> {
+        self.blocks.iter().enumerate().find_map(|(b, block)| {
+            let req = block.request.as_ref()?;
+            req.handlers.iter().find_map(|h| match &h.kind {
+                HandlerKind::Script(code) if script_set_names(code).any(|n| n == name) => {
+                    Some((b, h))
+                }
+                _ => None,
+            })
+        })
+    }
+
     /// Every `@name = value` definition of `name` in file order, as
     /// `(block index, index in that block's variables)`. The index is built once per
     /// tree, so resolving every request of a big file stays linear.
@@ -135,7 +151,22 @@ pub struct Block {
     pub variables: Box<[VarDef]>,
     /// `# @key value` / `// @key value` lines (metadata for the request below).
     pub metadata: Box<[Meta]>,
+    /// httpyac GraphQL fragments before the request line (or in a block of their
+    /// own): appended to any GraphQL query of the file that spreads them.
+    pub fragments: Box<[GqlFragment]>,
     pub request: Option<Request>,
+}
+
+/// An httpyac GraphQL fragment: `fragment NAME on Type { ... }` up to the next blank
+/// line, or `gql NAME < ./file.gql` (the fragment read from a file at send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GqlFragment {
+    pub range: TextRange,
+    pub name: Str,
+    /// The file path when `file` is true; empty for an inline fragment, whose text
+    /// is `range` of the file.
+    pub text: Str,
+    pub file: bool,
 }
 
 impl Block {
@@ -170,8 +201,18 @@ impl Block {
             .map(|t| t.value.as_str())
             .filter(|t| !t.is_empty())
     }
-    /// The `# @name` value only (what request variables refer to).
+    /// The name request variables refer to: `# @name`, else a `### Title` that is one
+    /// word (letters, digits, `_`, `-`), as kulala documents.
     pub fn request_name(&self) -> Option<&str> {
+        self.explicit_name().or_else(|| {
+            self.title().filter(|t| {
+                t.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            })
+        })
+    }
+    /// The `# @name` value only.
+    pub fn explicit_name(&self) -> Option<&str> {
         self.meta("name")
             .and_then(|m| m.value.as_ref())
             .map(|v| v.value.as_str())
@@ -333,17 +374,52 @@ pub struct FileRef {
     pub encoding: Option<Str>,
 }
 
-/// `> {% script %}` or `> ./handler.js`: kept, shown, not run.
+/// A JetBrains script: a response handler (`> {% script %}`, `> ./handler.js`) after
+/// the request, or a pre-request script (`< {% script %}`, `< ./pre.js`) before its
+/// request line. Run in the sandbox of `crate::script`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handler {
     pub range: TextRange,
     pub kind: HandlerKind,
+    /// A pre-request script (run before the request is resolved).
+    pub pre: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandlerKind {
     Script(Str),
     File(Str),
+}
+
+/// The names a script sets with a string literal: `client.global.set("x", …)`,
+/// `client.variables.global.set('x', …)`, `request.variables.set("x", …)`.
+pub fn script_set_names(code: &str) -> impl Iterator<Item = &str> {
+    let mut rest = code;
+    std::iter::from_fn(move || {
+        loop {
+            let at = rest.find(".set(")?;
+            let before = rest[..at].trim_end();
+            let after = rest[at + ".set(".len()..].trim_start();
+            rest = &rest[at + ".set(".len()..];
+            if !(before.ends_with("global") || before.ends_with("variables")) {
+                continue;
+            }
+            let Some(q) = after
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\'' | '`'))
+            else {
+                continue;
+            };
+            let Some(end) = after[1..].find(q) else {
+                continue;
+            };
+            let name = &after[1..1 + end];
+            if !name.is_empty() && !name.contains(['\\', '\n', '$']) {
+                return Some(name);
+            }
+        }
+    })
 }
 
 /// `?? status == 200`, `?? header content-type includes json`, `?? body $.id exists`.
@@ -557,6 +633,9 @@ pub enum VarExpr {
     },
     /// `$auth.token("id")` / `$auth.idToken("id")`.
     Auth { kind: TokenKind, profile: Str },
+    /// httpyac's `{{ expression }}`: JavaScript, evaluated in the script sandbox with
+    /// the variables in scope (`{{ Date.now() }}`, `{{ page * 2 }}`).
+    Script(Str),
     /// Something that is not any of the above; the message says why.
     Invalid(String),
 }
@@ -571,6 +650,9 @@ pub enum RefSource {
 pub enum RefPart {
     Body,
     Headers,
+    /// `response.cookies.NAME[.value|.path|...]` (kulala): from `Set-Cookie` (or the
+    /// request's `Cookie` header).
+    Cookies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -322,6 +322,15 @@ struct BlockBuilder {
     req: Option<ReqBuilder>,
     phase: Phase,
     script: Option<OpenScript>,
+    /// Pre-request scripts met before the request line; they join its handlers.
+    pre_scripts: Vec<Handler>,
+    /// A header came before any request line (a commented-out request line): the
+    /// lines after it are that request's, not requests of their own.
+    orphan: bool,
+    /// httpyac GraphQL fragments; the last one is still open (up to a blank line)
+    /// when `fragment_open`.
+    fragments: Vec<GqlFragment>,
+    fragment_open: bool,
 }
 
 struct Parser<'t> {
@@ -506,6 +515,10 @@ impl<'t> Parser<'t> {
             req: None,
             phase: Phase::Preamble,
             script: None,
+            pre_scripts: Vec::new(),
+            orphan: false,
+            fragments: Vec::new(),
+            fragment_open: false,
         });
     }
 
@@ -594,6 +607,7 @@ impl<'t> Parser<'t> {
             lines: exact(&mut b.lines),
             variables: exact(&mut b.variables),
             metadata: exact(&mut b.metadata),
+            fragments: exact(&mut b.fragments),
             request,
         });
         self.spare.lines = b.lines;
@@ -650,8 +664,10 @@ impl<'t> Parser<'t> {
         let t = ltrim(s);
         let ts = l.end - t.len();
 
-        if s.starts_with("###") {
-            self.separator(l, cs);
+        // A separator may be indented like the rest of a uniformly indented file,
+        // but not inside a script.
+        if s.starts_with("###") || (t.starts_with("###") && self.block().script.is_none()) {
+            self.separator(l, ts);
             return;
         }
         if self.block().script.is_some() {
@@ -668,6 +684,7 @@ impl<'t> Parser<'t> {
                 }
                 _ => {}
             }
+            self.block().fragment_open = false;
             self.push_line(range, LineKind::Blank);
             return;
         }
@@ -692,6 +709,9 @@ impl<'t> Parser<'t> {
     }
 
     fn preamble_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize) {
+        if self.gql_fragment_line(range, t, ts) {
+            return;
+        }
         if t.starts_with('#') || t.starts_with("//") {
             self.comment_or_meta(range, t, ts, true);
         } else if t.starts_with('@') {
@@ -705,6 +725,15 @@ impl<'t> Parser<'t> {
                 let content_start = ts + 1 + (after.len() - after_trim.len()) + 2;
                 self.open_script(l, range, ts, content_start, false, "%}");
             } else {
+                let (ps, pe) = trim_range(self.text, ts + 1, l.end);
+                if pe > ps {
+                    let h = Handler {
+                        range: TextRange::new(ts, pe),
+                        kind: HandlerKind::File(self.src.str(ps, pe)),
+                        pre: true,
+                    };
+                    self.block().pre_scripts.push(h);
+                }
                 self.push_line(range, LineKind::Handler);
             }
         } else if t.starts_with("{{") && !t.contains("}}") {
@@ -714,9 +743,68 @@ impl<'t> Parser<'t> {
                 range,
                 "A response handler, assertion or output file must follow a request line.",
             );
+        } else if header_name_len(t)
+            .is_some_and(|n| t[n + 1..].starts_with([' ', '\t']) || t.len() == n + 1)
+        {
+            // `Name: value` with no request line above it: most likely the request line
+            // is commented out. Never guessed into a request like `GET http://Name: ...`.
+            self.block().orphan = true;
+            self.error_line(
+                range,
+                "This header has no request line above it (is the request line commented out?); it is not sent.",
+            );
+        } else if self.block().orphan && !looks_like_request_line(t) {
+            self.error_line(
+                range,
+                "This line belongs to a request whose request line is missing or commented out; it is not sent.",
+            );
         } else {
             self.request_line(l, range, ts);
         }
+    }
+
+    /// httpyac GraphQL fragments before a request line: `fragment NAME on Type {`
+    /// opens one that runs to the next blank line; `gql NAME < ./file.gql` names one
+    /// kept in a file. Returns false when the line is neither (nor inside one).
+    fn gql_fragment_line(&mut self, range: TextRange, t: &str, ts: usize) -> bool {
+        let end = trim_range(self.text, ts, range.end as usize).1;
+        if self.block().fragment_open {
+            let b = self.block();
+            if let Some(f) = b.fragments.last_mut() {
+                f.range = TextRange::new(f.range.start as usize, end);
+            }
+            self.push_line(range, LineKind::Body);
+            return true;
+        }
+        let mut words = t.split_ascii_whitespace();
+        let (first, name, third) = (words.next(), words.next(), words.next());
+        let fragment = match (first, name, third) {
+            (Some("fragment"), Some(name), Some("on")) => GqlFragment {
+                range: TextRange::new(ts, end),
+                name: Str::new(name),
+                text: Str::new(""),
+                file: false,
+            },
+            (Some("gql"), Some(name), Some("<")) => {
+                let lt = t.find('<').unwrap_or(0);
+                let (ps, pe) = trim_range(self.text, ts + lt + 1, end);
+                if pe <= ps {
+                    return false;
+                }
+                GqlFragment {
+                    range: TextRange::new(ts, end),
+                    name: Str::new(name),
+                    text: self.src.str(ps, pe),
+                    file: true,
+                }
+            }
+            _ => return false,
+        };
+        let b = self.block();
+        b.fragment_open = !fragment.file;
+        b.fragments.push(fragment);
+        self.push_line(range, LineKind::Body);
+        true
     }
 
     fn comment_or_meta(&mut self, range: TextRange, t: &str, ts: usize, allow_meta: bool) {
@@ -855,6 +943,8 @@ impl<'t> Parser<'t> {
             output: None,
         };
         let b = self.block();
+        let mut req = req;
+        req.handlers.append(&mut b.pre_scripts);
         b.req = Some(req);
         b.phase = Phase::Target;
         self.push_line(range, LineKind::RequestLine);
@@ -862,10 +952,24 @@ impl<'t> Parser<'t> {
 
     fn header_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
         let indented = ts > l.start;
+        // Indented means more than the request line (a file may indent every line);
+        // an assertion or another request line never continues the target.
+        let req_indent = self.block().req.as_ref().map_or(0, |r| {
+            let first = r.method.as_ref().map_or_else(
+                || r.target.first().map_or(r.line_range.start, |t| t.start),
+                |m| m.range.start,
+            );
+            (first - r.line_range.start) as usize
+        });
+        let indented = indented && ts - l.start > req_indent;
         if phase == Phase::Target
             && ((t.starts_with('?') && !t.starts_with("??"))
                 || t.starts_with('&')
-                || (indented && header_name_len(t).is_none() && !t.starts_with('#')))
+                || (indented
+                    && header_name_len(t).is_none()
+                    && !t.starts_with('#')
+                    && !t.starts_with("??")
+                    && !looks_like_request_line(t)))
         {
             let (s, e) = trim_range(self.text, ts, l.end);
             template::check(&self.text[s..e], s, &mut self.errors);
@@ -913,6 +1017,20 @@ impl<'t> Parser<'t> {
     /// A line in the body, or one that ends it (handler, assertion, `>>`, a new request).
     fn body_or_after(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {
         if self.after_item(l, range, t, ts, phase == Phase::Body) {
+            return;
+        }
+        // httpyac: a request line after a blank line starts the next request even
+        // inside a body (files that never write `###`).
+        let text = self.text;
+        let after_blank = phase == Phase::Body
+            && self
+                .block()
+                .lines
+                .last()
+                .is_some_and(|p| is_blank(p.range.slice(text)));
+        if after_blank && looks_like_request_line(t) {
+            self.begin_block(l.start, None);
+            self.request_line(l, range, ts);
             return;
         }
         if phase == Phase::PreBody {
@@ -1059,7 +1177,10 @@ impl<'t> Parser<'t> {
         if self.after_item(l, range, t, ts, false) {
             return;
         }
-        if t.starts_with('#') || t.starts_with("//") || t.starts_with("<>") {
+        // A line of dashes between requests (a Markdown-style rule, which collections
+        // written for httpyac use between sections) separates nothing and sends nothing.
+        let rule = t.len() >= 3 && t.bytes().all(|b| b == b'-');
+        if t.starts_with('#') || t.starts_with("//") || t.starts_with("<>") || rule {
             self.push_line(range, LineKind::Comment);
         } else if t.starts_with('@') {
             self.variable(range, t, ts);
@@ -1112,6 +1233,7 @@ impl<'t> Parser<'t> {
             let h = Handler {
                 range: TextRange::new(ts, pe),
                 kind: HandlerKind::File(self.src.str(ps, pe)),
+                pre: false,
             };
             if let Some(r) = self.block().req.as_mut() {
                 r.handlers.push(h);
@@ -1161,15 +1283,20 @@ impl<'t> Parser<'t> {
     }
 
     fn close_script(&mut self, s: OpenScript, close_at: usize) {
-        if !s.response {
+        // httpyac `{{ }}` blocks are not JetBrains scripts: kept as lines, not run.
+        if s.close != "%}" {
             return;
         }
         let script = self.src.str(s.content_start, close_at);
         let h = Handler {
             range: TextRange::new(s.start, close_at + s.close.len()),
             kind: HandlerKind::Script(script),
+            pre: !s.response,
         };
-        if let Some(r) = self.block().req.as_mut() {
+        let b = self.block();
+        if !s.response {
+            b.pre_scripts.push(h);
+        } else if let Some(r) = b.req.as_mut() {
             r.handlers.push(h);
         }
     }

@@ -15,8 +15,8 @@ server.service.on('beforeAuthorizeRedirect', (redirect) => {
   const q = redirect.url.searchParams;
   switch (fault) {
     case 'access_denied':
+      // RFC 6749 4.1.2.1: an error response carries the request's `state`.
       q.delete('code');
-      q.delete('state');
       q.set('error', 'access_denied');
       q.set('error_description', 'The resource owner denied the request');
       break;

@@ -91,6 +91,7 @@ pub async fn start() -> TestServer {
             "/html",
             any(|| async { ([(header::CONTENT_TYPE, "text/html")], "<p>hi</p>") }),
         )
+        .route("/repeated", any(repeated))
         .with_state(counters.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -287,4 +288,25 @@ async fn protected(State(c): State<Arc<Counters>>, headers: HeaderMap) -> Respon
 async fn count(State(c): State<Arc<Counters>>) -> Response {
     let n = c.count.fetch_add(1, Ordering::SeqCst) + 1;
     axum::Json(serde_json::json!({ "n": n })).into_response()
+}
+
+/// A repeated header, two cookies and an XML body (request variables: `headers.X[1]`,
+/// `cookies.NAME.value`, XPath).
+async fn repeated() -> Response {
+    let mut h = HeaderMap::new();
+    h.append("x-multi", "first".parse().unwrap());
+    h.append("x-multi", "second".parse().unwrap());
+    h.append(
+        header::SET_COOKIE,
+        "session=s3ss10n-v4lue; Path=/api; HttpOnly"
+            .parse()
+            .unwrap(),
+    );
+    h.append(header::SET_COOKIE, "theme=dark; Path=/".parse().unwrap());
+    h.insert(header::CONTENT_TYPE, "application/xml".parse().unwrap());
+    (
+        h,
+        r#"<?xml version="1.0"?><replies><reply id="r-1"><text>hello</text></reply><reply id="r-2"><text>again</text></reply></replies>"#,
+    )
+        .into_response()
 }

@@ -34,6 +34,7 @@ pub async fn completion(
                 ItemKind::RequestVariable => CompletionItemKind::REFERENCE,
                 ItemKind::Profile => CompletionItemKind::MODULE,
                 ItemKind::Metadata => CompletionItemKind::PROPERTY,
+                ItemKind::ScriptMember => CompletionItemKind::METHOD,
             }),
             detail: i.detail,
             text_edit: Some(CompletionTextEdit::Edit(TextEdit {

@@ -201,6 +201,16 @@ pub fn resolve_all_cached(
             }
         }
         names_everywhere |= b.variables.iter().any(|v| has_response_ref(v.value.vars()));
+        // Names set by scripts: a use of one that nothing else defines is not unknown.
+        for h in b.request.iter().flat_map(|r| r.handlers.iter()) {
+            if let crate::syntax::ast::HandlerKind::Script(code) = &h.kind {
+                for n in crate::syntax::ast::script_set_names(code) {
+                    vars.push_str("script sets ");
+                    vars.push_str(n);
+                    vars.push('\n');
+                }
+            }
+        }
     }
     for f in &ws.environments.files {
         vars.push_str(&f.text);
@@ -366,6 +376,8 @@ mod tests {
             "# @ref r5\n",
             "# @ref zz r2\n",
             "{{r4.id}}",
+            "\n> {% client.global.set(\"g\", 1) %}\n",
+            "{{g}}",
         ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut cache = BlockCache::default();

@@ -218,15 +218,16 @@ pub fn parse_var_expr(expr: &str) -> VarExpr {
     if let Some(r) = request_ref(expr) {
         return r;
     }
-    if expr.chars().any(char::is_whitespace) {
-        return VarExpr::Invalid(format!(
-            "`{expr}` is not a variable name (names have no spaces; script expressions are not supported)."
-        ));
-    }
     if !expr.chars().all(is_name_char) {
-        return VarExpr::Invalid(format!(
-            "`{expr}` is not a variable name (use letters, digits, `_`, `-` and `.`)."
-        ));
+        if expr.contains("{{") || expr.contains("}}") {
+            // Braces inside braces: a template typed over, not an expression.
+            return VarExpr::Invalid(format!(
+                "`{expr}` is not a variable name (use letters, digits, `_`, `-` and `.`)."
+            ));
+        }
+        // httpyac: anything else inside `{{ }}` is a JavaScript expression, evaluated
+        // in the script sandbox with the variables in scope.
+        return VarExpr::Script(Str::new(expr));
     }
     VarExpr::Name(Str::new(expr))
 }
@@ -268,9 +269,11 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
         (RefPart::Body, p)
     } else if let Some(p) = rest.strip_prefix("headers") {
         (RefPart::Headers, p)
+    } else if let Some(p) = rest.strip_prefix("cookies") {
+        (RefPart::Cookies, p)
     } else {
         return Some(VarExpr::Invalid(format!(
-            "`{expr}` must continue with `.body.` or `.headers.` after `.{}`.",
+            "`{expr}` must continue with `.body.`, `.headers.` or `.cookies.` after `.{}`.",
             if source == RefSource::Response {
                 "response"
             } else {
@@ -289,6 +292,8 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
         _ => {
             let hint = if part == RefPart::Body {
                 "a JSONPath like `$.id`, an XPath, or `*` for the whole body"
+            } else if part == RefPart::Cookies {
+                "a cookie name"
             } else {
                 "a header name"
             };
@@ -560,15 +565,15 @@ mod tests {
     }
 
     #[test]
+    fn javascript_expressions_are_scripts() {
+        for js in ["a b", "JSON.stringify(x)", "page * 2", "'x'.toUpperCase()"] {
+            assert!(matches!(parse_var_expr(js), VarExpr::Script(_)), "{js:?}");
+        }
+    }
+
+    #[test]
     fn invalid_expressions() {
-        for bad in [
-            "",
-            "a b",
-            "JSON.stringify(x)",
-            "$timestamp]",
-            "$datetime \"x",
-            "{x",
-        ] {
+        for bad in ["", "a{{b", "$timestamp]", "$datetime \"x"] {
             assert!(
                 matches!(parse_var_expr(bad), VarExpr::Invalid(_)),
                 "{bad:?}"
