@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
@@ -314,20 +315,24 @@ fn hide_input() -> bool {
 #[cfg(not(unix))]
 fn show_input() {}
 
-/// The progress line on stderr (indicatif: drawn only when stderr is a terminal) and
-/// `@note` confirmations.
+/// The progress line on stderr while requests are sent: how many of how many, the one
+/// in flight and how many failed so far (indicatif, drawn only when stderr is a
+/// terminal, so never in a CI log or a redirected file), cleared before the output;
+/// and `@note` confirmations.
 struct Terminal {
     bar: indicatif::ProgressBar,
-    failed: std::sync::atomic::AtomicUsize,
+    failed: AtomicUsize,
     interactive: bool,
 }
 
 impl Terminal {
     fn new(interactive: bool) -> Terminal {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            None,
-            indicatif::ProgressDrawTarget::stderr(),
-        );
+        let target = if std::io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
         if let Ok(s) =
             indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {msg}")
         {
@@ -335,7 +340,7 @@ impl Terminal {
         }
         Terminal {
             bar,
-            failed: std::sync::atomic::AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
             interactive,
         }
     }
@@ -345,9 +350,9 @@ impl Terminal {
     }
 
     fn failures(&self) -> String {
-        match self.failed.load(std::sync::atomic::Ordering::Relaxed) {
+        match self.failed.load(Ordering::Relaxed) {
             0 => String::new(),
-            n => format!(" ({n} failed)"),
+            n => format!(", {n} failed"),
         }
     }
 }
@@ -372,11 +377,11 @@ impl Observer for Terminal {
                 total,
                 label,
                 status,
+                passed,
                 ..
             } => {
-                if !status.is_some_and(|s| s < 400) {
-                    self.failed
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !passed {
+                    self.failed.fetch_add(1, Ordering::Relaxed);
                 }
                 self.bar.set_length(total as u64);
                 self.bar.set_position(index as u64);
@@ -409,93 +414,149 @@ impl Observer for Terminal {
     }
 }
 
-/// What `--print` asks for of each exchange, coloured when `color`: parts are
-/// separated by a blank line, as HTTPie does, and exchanges too.
+/// The response documents, or the parts of them that `--print` asks for, coloured
+/// when `color`. With the default `--print hbm` every line of each document is written
+/// as it is (painting only adds escape codes), so the text without colour is the same
+/// as before `--print` existed.
 fn write_text(
     out: &mut impl Write,
     shown: &[&Outcome],
     print: Print,
     color: bool,
 ) -> std::io::Result<()> {
-    let mut blank = false;
+    let mut first = true;
     for o in shown {
-        let mut part = |out: &mut dyn Write, text: &str| -> std::io::Result<()> {
-            if blank {
-                writeln!(out)?;
-            }
-            blank = true;
-            out.write_all(text.as_bytes())
-        };
-        if print.meta {
-            let head = format!("### {}: {} {}", o.label(), o.method, o.url);
-            part(out, &format!("{}\n", style::paint(color, sgr::BOLD, &head)))?;
-        }
         let sent = match &o.result {
+            Ok(sent) => sent,
             Err(e) => {
                 let line = style::paint(color, sgr::RED, &format!("error: {e}"));
-                out.write_all(format!("{line}\n").as_bytes())?;
-                blank = true;
+                if print.meta {
+                    if !first {
+                        writeln!(out)?;
+                    }
+                    first = false;
+                    let title = format!("### {}: {} {}", o.label(), o.method, o.url);
+                    writeln!(out, "{}", style::paint(color, sgr::BOLD, &title))?;
+                    writeln!(out, "{line}")?;
+                } else {
+                    // Without `m` stdout holds only the parts asked for: the error goes
+                    // to stderr, uncoloured.
+                    eprintln!("{}: error: {e}", o.label());
+                }
                 continue;
             }
-            Ok(sent) => sent,
         };
-        // Right after the `###` line, no blank line.
-        let mut part = |out: &mut dyn Write, text: &str, after_title: &mut bool| {
-            if !*after_title && blank {
-                writeln!(out)?;
-            }
-            *after_title = false;
-            blank = true;
-            out.write_all(text.as_bytes())
-        };
-        let mut after_title = print.meta;
-        if print.request_head || print.request_body {
-            let (url, headers, body) = super::show::shown_parts(&sent.request, false);
-            if print.request_head {
-                let mut text = format!("{} {url}\n", sent.request.method);
-                for (n, v) in &headers {
-                    text.push_str(&format!("{n}: {v}\n"));
-                }
-                part(out, &style::head(color, &text, sgr::BOLD), &mut after_title)?;
-            }
-            if let Some(b) = body.filter(|_| print.request_body) {
-                let json = sent
-                    .request
-                    .header("Content-Type")
-                    .is_some_and(|t| t.contains("json"));
-                let mut text = style::body(color, &b, json);
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                part(out, &text, &mut after_title)?;
-            }
+        let mut text = String::new();
+        if print.meta {
+            let title = format!("### {}: {} {}", o.label(), o.method, o.url);
+            text.push_str(&style::paint(color, sgr::BOLD, &title));
+            text.push('\n');
         }
-        if !(print.response_head || print.response_body || print.meta) {
+        request_parts(&mut text, sent, print, color);
+        response_parts(&mut text, sent, print, color);
+        if print.meta
+            && let Some(saved) = &sent.saved
+        {
+            let line = format!("# saved to {}", saved.document.display());
+            text.push_str(&style::paint(color, sgr::DIM, &line));
+            text.push('\n');
+        }
+        if text.is_empty() {
             continue;
         }
-        let json = crate::exec::render::body_kind(&sent.response)
-            == crate::exec::render::BodyKind::Json;
-        let pretty = (!sent.response.body.is_spilled())
-            .then(|| sent.secrets.mask(&crate::exec::render::pretty_body(&sent.response)));
-        let (head, body, trailer) = style::split_document(&sent.document, pretty.as_deref());
-        if print.response_head {
-            let code = style::status_color(sent.response.status);
-            part(out, &style::head(color, head, code), &mut after_title)?;
+        if !first {
+            writeln!(out)?;
         }
-        if print.response_body && !body.is_empty() {
-            part(out, &style::body(color, body, json), &mut after_title)?;
-        }
-        if print.meta {
-            for line in trailer.lines() {
-                writeln!(out, "{}", style::comment(color, line))?;
-            }
-            if let Some(saved) = &sent.saved {
-                let line = format!("# saved to {}", saved.document.display());
-                writeln!(out, "{}", style::paint(color, sgr::DIM, &line))?;
-            }
-        }
+        first = false;
+        out.write_all(text.as_bytes())?;
     }
     Ok(())
+}
+
+/// `H` and `B`: the request as it went on the wire (secrets masked as `show` masks
+/// them), then a blank line before the response's parts.
+fn request_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+    if !(print.request_head || print.request_body) {
+        return;
+    }
+    let (url, headers, body) = super::show::shown_parts(&sent.request, false);
+    let body = body.filter(|b| print.request_body && !b.is_empty());
+    let start = text.len();
+    if print.request_head {
+        let line = format!("{} {url}", sent.request.method);
+        text.push_str(&style::paint(color, sgr::BOLD, &line));
+        text.push('\n');
+        for (n, v) in &headers {
+            text.push_str(&style::header_line(color, &format!("{n}: {v}")));
+            text.push('\n');
+        }
+    }
+    if let Some(b) = body {
+        if text.len() > start {
+            text.push('\n');
+        }
+        let json = sent
+            .request
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.contains("json"));
+        text.push_str(&style::body(color, &b, json));
+        if !b.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    if text.len() > start && (print.response_head || print.response_body || print.meta) {
+        text.push('\n');
+    }
+}
+
+/// `h`, `b` and `m` of the response document, line by line.
+fn response_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+    use crate::exec::render::{BodyKind, body_kind, pretty_body};
+    let doc = &sent.document;
+    let pretty =
+        (!sent.response.body.is_spilled()).then(|| sent.secrets.mask(&pretty_body(&sent.response)));
+    let (head, body, _) = style::split_document(doc, pretty.as_deref());
+    let head_lines = head.lines().count();
+    let body_lines = body.lines().count();
+    let json = body_kind(&sent.response) == BodyKind::Json;
+    // Between the head and what follows: the document's own blank line.
+    let separator = print.response_head && ((print.response_body && body_lines > 0) || print.meta);
+    let mut trailer_started = print.response_body;
+    for (i, line) in doc.lines().enumerate() {
+        let painted = if i < head_lines {
+            if !print.response_head {
+                continue;
+            }
+            if i == 0 {
+                style::paint(color, style::status_color(sent.response.status), line)
+            } else {
+                style::header_line(color, line)
+            }
+        } else if i == head_lines {
+            if !separator {
+                continue;
+            }
+            String::new()
+        } else if i <= head_lines + body_lines {
+            if !print.response_body {
+                continue;
+            }
+            style::body(color, line, json)
+        } else {
+            if !print.meta {
+                continue;
+            }
+            // Without the body, the trailer's leading blank lines would only pile up.
+            if !trailer_started && line.is_empty() {
+                continue;
+            }
+            trailer_started = true;
+            style::comment(color, line)
+        };
+        text.push_str(&painted);
+        text.push('\n');
+    }
 }
 
 /// `2 requests: 1 passed, 1 failed; assertions: 3 passed, 1 failed`.

@@ -111,22 +111,14 @@ pub fn status_color(status: u16) -> &'static str {
     }
 }
 
-/// A start line and headers (`Name: value` lines); the first line in `first`.
-pub fn head(on: bool, text: &str, first: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.lines().enumerate() {
-        if i == 0 {
-            out.push_str(&paint(on, first, line));
-        } else if let Some((name, value)) = line.split_once(':') {
-            out.push_str(&paint(on, sgr::CYAN, name));
-            out.push(':');
-            out.push_str(value);
-        } else {
-            out.push_str(line);
+/// A `Name: value` line with the name coloured (anything else as is).
+pub fn header_line(on: bool, line: &str) -> String {
+    match line.split_once(':') {
+        Some((name, value)) if on && !name.is_empty() => {
+            format!("{}:{value}", paint(on, sgr::CYAN, name))
         }
-        out.push('\n');
+        _ => line.to_string(),
     }
-    out
 }
 
 /// A body: JSON coloured when `json` (or when it looks like JSON), else as is.
@@ -293,7 +285,10 @@ mod tests {
         let (h, b, m) = split_document(doc, Some("{\n  \"a\": 1\n}"));
         assert_eq!(h, "HTTP/1.1 200 OK\nA: 1\n");
         assert_eq!(b, "{\n  \"a\": 1\n}\n");
-        assert!(m.starts_with("\n# passed") && m.ends_with("3 ms\n"), "{m:?}");
+        assert!(
+            m.starts_with("\n# passed") && m.ends_with("3 ms\n"),
+            "{m:?}"
+        );
         let (h2, b2, m2) = split_document(doc, None);
         assert_eq!((h2, b2, m2), (h, b, m));
         let empty = "HTTP/1.1 204 No Content\n\n\n# 204 · 1 ms\n";

@@ -91,12 +91,14 @@ pub enum Progress {
         total: usize,
         label: String,
     },
-    /// It has an answer (`status`) or failed (`None`).
+    /// It has an answer (`status`) or failed (`None`); `passed` as in
+    /// [`Outcome::passed`] (an answer and every assertion held).
     Done {
         index: usize,
         total: usize,
         label: String,
         status: Option<u16>,
+        passed: bool,
         elapsed: Duration,
     },
 }
@@ -481,6 +483,7 @@ impl Engine {
             total,
             label: lbl,
             status: outcome.result.as_ref().ok().map(|s| s.response.status),
+            passed: outcome.passed(),
             elapsed: started.elapsed(),
         });
         outcome
