@@ -1,6 +1,8 @@
 //! What `run` and `show` print and how: `--print` (which parts of each exchange, as
-//! HTTPie's `--print`), `--color` (xh-like colours, only on a terminal unless asked,
-//! never with `NO_COLOR`), and the small JSON colouriser they share.
+//! HTTPie's `--print`), `--color` (xh-like colours: by default only on a terminal and
+//! never with a non-empty `NO_COLOR`; `--color always|never` decides alone), and the
+//! small JSON colouriser they share. Painting only adds escape codes around text, so
+//! output without colour is the same text.
 //!
 //! The JSON colouriser is hand-written (about sixty lines over text that is already
 //! pretty-printed) rather than a highlighter crate: syntect and its grammars would add
