@@ -423,3 +423,114 @@ async fn lua_scripts_are_reported_as_lua_not_as_javascript_errors() {
         );
     }
 }
+
+/// REST Client's `curl` request lines are sent as the request curl would send:
+/// method, URL (variables substituted), headers, `-u`, `-b`, data joined with `&`,
+/// `--json`, `-G`, and `-F` multipart with a file part. A command that cannot be read
+/// is an error at the option, and nothing is sent for it.
+#[tokio::test]
+async fn curl_request_lines_are_sent_as_curl_would_send_them() {
+    let s = server::start().await;
+    let w = ws(&[
+        ("up.txt", "file content"),
+        (
+            "api.http",
+            "@who = jane\n\n\
+             ### put\n\
+             curl -X PUT '{{base}}/echo/put?u={{who}}' \\\n  -H 'X-A: 1' -H \"X-B: two words\" \\\n  -u me:pw -b 'k=v' \\\n  -d a=1 -d 'b={{who}}'\n\n\
+             ### json\n\
+             curl {{base}}/echo/json --json '{\n  \"n\": 1\n}'\n?? status == 200\n\n\
+             ### get\n\
+             curl -sSL --compressed -G {{base}}/echo/get -d q=x --data-urlencode 'n=a b'\n\n\
+             ### form\n\
+             curl {{base}}/echo/form -F name={{who}} -F f=@up.txt\n\n\
+             ### bad\n\
+             curl --proxy p {{base}}/echo/bad\n",
+        ),
+    ]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 4, "{out:?}");
+    let put = echoed(&out[0]);
+    assert_eq!(put["method"], "PUT");
+    assert_eq!(put["path"], "/echo/put");
+    assert_eq!(put["query"], "u=jane");
+    assert_eq!(header(&put, "x-a"), Some("1"));
+    assert_eq!(header(&put, "x-b"), Some("two words"));
+    // base64("me:pw")
+    assert_eq!(header(&put, "authorization"), Some("Basic bWU6cHc="));
+    assert_eq!(header(&put, "cookie"), Some("k=v"));
+    assert_eq!(
+        header(&put, "content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(put["body"], "a=1&b=jane");
+    let json = echoed(&out[1]);
+    assert_eq!(json["method"], "POST");
+    assert_eq!(header(&json, "content-type"), Some("application/json"));
+    assert_eq!(header(&json, "accept"), Some("application/json"));
+    assert_eq!(json["body"], "{\n  \"n\": 1\n}");
+    assert!(out[1].passed());
+    let get = echoed(&out[2]);
+    assert_eq!(get["method"], "GET");
+    assert_eq!(get["query"], "q=x&n=a%20b");
+    assert_eq!(get["body"], "");
+    let form = echoed(&out[3]);
+    assert_eq!(
+        header(&form, "content-type"),
+        Some("multipart/form-data; boundary=----httplens-curl-form")
+    );
+    let body = form["body"].as_str().unwrap();
+    assert!(
+        body.contains("name=\"name\"\r\n\r\njane\r\n")
+            && body.contains("name=\"f\"; filename=\"up.txt\"\r\n\r\nfile content\r\n")
+            && body.ends_with("------httplens-curl-form--\r\n"),
+        "{body:?}"
+    );
+    let (_, err, code) = show(&w.dir, &["api.http"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "api.http:22:6: error: This curl command cannot be read: the curl option `--proxy`"
+        ),
+        "{err}"
+    );
+}
+
+/// httpyac corners from the corpus: `# @ref` naming a block of variables only, and
+/// `{{$global.NAME}}` reading what a handler put in `client.global`; `$input` says
+/// what to write instead.
+#[tokio::test]
+async fn httpyac_ref_to_variables_and_global_variables() {
+    let s = server::start().await;
+    let w = ws(&[(
+        "api.http",
+        "###\n# @name variables\n@path = /echo/ref\n\n\
+         ### login\nPOST {{base}}/echo/login\n\n> {%\n  client.global.set(\"accessToken\", \"tok-\" + response.status);\n%}\n\n\
+         ### uses\n# @ref variables\nGET {{base}}{{path}}\nAuthorization: Bearer {{$global.accessToken}}\n",
+    )]);
+    let (_, err, code) = show(&w.dir, &["api.http"]);
+    assert!(!err.contains("no request named"), "{err}");
+    assert!(!err.contains("accessToken"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("error")).count(),
+        2,
+        "only `base` is unknown here: {err}"
+    );
+    assert_eq!(code, 1);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    assert_eq!(out.len(), 2, "{out:?}");
+    let used = echoed(&out[1]);
+    assert_eq!(used["path"], "/echo/ref");
+    assert_eq!(header(&used, "authorization"), Some("Bearer tok-200"));
+
+    // Never set: an error that says how to set it, and nothing is sent.
+    let w = ws(&[(
+        "api.http",
+        "GET {{base}}/echo/x\nAuthorization: Bearer {{$global.nope}}\n\n###\nGET {{base}}/echo/{{$input id $value: 1}}\n",
+    )]);
+    let out = send_all(&w, None, &s.url(""), &[]).await;
+    let e0 = out[0].result.as_ref().unwrap_err();
+    assert!(e0.contains("client.global.set(\"nope\""), "{e0}");
+    let e1 = out[1].result.as_ref().unwrap_err();
+    assert!(e1.contains("# @prompt"), "{e1}");
+}

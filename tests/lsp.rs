@@ -328,6 +328,60 @@ fn hover_shows_dotenv_and_the_precedence_with_values_masked() {
     c.shutdown();
 }
 
+/// A pasted curl command gets a "Convert curl command to request" quick action whose
+/// edit, applied, leaves the request in this file's own syntax; the command itself is
+/// already a request (a lens, no error) before it is converted.
+#[test]
+fn a_pasted_curl_command_converts_to_a_request() {
+    let ws = Ws::new();
+    let text = "### paste\ncurl -X POST 'http://127.0.0.1:9/items' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"a\":1}'\n";
+    let uri = ws.write("p.http", text);
+    let (mut c, init) = ws.start(false);
+    assert!(
+        init["capabilities"]["codeActionProvider"].is_object(),
+        "{init}"
+    );
+    c.open(&uri, text);
+    let d = c.diagnostics(&uri, 1);
+    assert!(d.iter().all(|x| x["severity"] != 1), "{d:?}");
+    let lenses = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        lens_titles(&lenses).iter().any(|t| t.contains("Send")),
+        "{lenses}"
+    );
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": pos(2, 3), "end": pos(2, 3)},
+               "context": {"diagnostics": []}}),
+    );
+    let actions = r.as_array().expect("actions");
+    assert_eq!(actions.len(), 1, "{r}");
+    assert_eq!(actions[0]["title"], "Convert curl command to request");
+    assert_eq!(actions[0]["kind"], "refactor.rewrite");
+    let edits = &actions[0]["edit"]["changes"][&uri];
+    assert_eq!(edits.as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(edits[0]["range"]["start"], pos(1, 0));
+    assert_eq!(edits[0]["range"]["end"], pos(3, 14));
+    assert_eq!(
+        edits[0]["newText"],
+        "POST http://127.0.0.1:9/items\nContent-Type: application/json\n\n{\n  \"a\": 1\n}"
+    );
+    // Nothing is offered on a plain request.
+    let plain = "GET http://127.0.0.1:9/a\n";
+    let uri2 = ws.write("q.http", plain);
+    c.open(&uri2, plain);
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri2}, "range": {"start": pos(0, 2), "end": pos(0, 2)},
+               "context": {"diagnostics": []}}),
+    );
+    assert_eq!(r, json!([]));
+    c.shutdown();
+}
+
 #[test]
 fn completion_hover_and_definition() {
     let ws = Ws::new();
@@ -624,10 +678,29 @@ fn a_private_secret_never_leaves_the_server_unless_revealed() {
     assert!(doc.contains("key=***") && !doc.contains(SENTINEL), "{doc}");
     let r = c.execute("httplens.copyAsCurl", json!({"uri": uri, "line": 0}));
     assert!(r["result"].as_str().unwrap().contains("***"), "{r}");
+    // Copy as Python requests / JavaScript fetch: masked the same way.
+    for (language, start) in [
+        ("python", "import requests\n"),
+        ("javascript", "const response = await fetch("),
+    ] {
+        let r = c.execute(
+            "httplens.copyAsCode",
+            json!({"uri": uri, "line": 0, "language": language}),
+        );
+        let code = r["result"].as_str().unwrap_or_else(|| panic!("{r}"));
+        assert!(code.starts_with(start), "{code}");
+        assert!(code.contains("\"X-Api-Key\": \"***\""), "{code}");
+        assert!(code.contains("secret=***"), "{code}");
+    }
     assert!(
         !c.all_output().contains(SENTINEL),
         "the sentinel leaked into the protocol"
     );
+    let r = c.execute(
+        "httplens.copyAsCode",
+        json!({"uri": uri, "line": 0, "language": "python", "reveal": true}),
+    );
+    assert!(r["result"].as_str().unwrap().contains(SENTINEL), "{r}");
     let r = c.execute(
         "httplens.copyAsCurl",
         json!({"uri": uri, "line": 0, "reveal": true}),

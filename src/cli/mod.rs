@@ -10,6 +10,7 @@ use crate::process::{error_line, init_logging, install_crypto_provider, runtime}
 
 mod auth_cmds;
 mod demo;
+mod import;
 mod run;
 mod show;
 mod style;
@@ -73,6 +74,24 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout
     Man,
+    /// Turn other formats into requests: `import curl ...` prints the request
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub kind: ImportKind,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportKind {
+    /// Print the request a curl command describes (the command as arguments, or on stdin)
+    Curl {
+        /// The curl command's words (`curl` itself optional); none: read stdin
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -197,6 +216,7 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Completions { shell } => completions(shell),
         Command::Man => man_page(),
+        Command::Import(a) => import::run(a),
     };
     ExitCode::from(code)
 }

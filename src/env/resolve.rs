@@ -707,6 +707,35 @@ impl<'a> Resolver<'a> {
                     None
                 }
             }
+            // httpyac's global script variables (`$global.token = ...` in its scripts):
+            // the `client.global` values of this session.
+            _ if let Some(key) = name.strip_prefix("$global.") => {
+                if let Some(v) = self.ctx.overrides.get(key) {
+                    return Some(v.clone());
+                }
+                if self.ctx.script.global.contains_key(key) {
+                    return self.eval_source(
+                        Source::ScriptGlobal(key.to_string()),
+                        key,
+                        range,
+                        site,
+                    );
+                }
+                self.script_values = true;
+                // Like a value a script sets before the request: a dry run leaves it
+                // as written.
+                if !self.ctx.dry_run {
+                    self.error(
+                        range,
+                        "script-variable",
+                        format!(
+                            "`{name}` (httpyac's global variable) is not set in this session: set it from a handler with `client.global.set(\"{key}\", ...)` or with `--var {key}=...` (httpyac's `{{{{ }}}}` script blocks are not run)"
+                        ),
+                    );
+                }
+                self.incomplete = true;
+                None
+            }
             _ => match super::system::eval(name, args, self.now) {
                 Some(Ok(v)) => Some(v),
                 Some(Err(msg)) => {
@@ -718,6 +747,9 @@ impl<'a> Resolver<'a> {
                         // REST Client's Azure AD tokens: the same sign-in, as a profile.
                         "$aadToken" | "$aadV2Token" => format!(
                             "`{name}` (REST Client's Azure AD token) is not supported: add an auth profile with `Issuer: https://login.microsoftonline.com/<tenant>/v2.0` and write `{{{{$auth.token(\"<profile>\")}}}}`"
+                        ),
+                        "$input" | "$password" | "$pick" | "$multipick" => format!(
+                            "`{name}` (httpyac asks for a value) is not supported: declare `# @prompt NAME description` above the request and write `{{{{NAME}}}}` (asked in the editor and the terminal, or given with `--var NAME=...`)"
                         ),
                         _ => format!("unknown system variable `{name}`"),
                     };

@@ -2,6 +2,7 @@
 //! diagnostics and go-to-definition over a parsed document. Everything here speaks byte
 //! ranges and plain structs; `lsp/` converts them to protocol types.
 
+pub mod actions;
 pub mod completion;
 pub mod definition;
 pub mod diagnostics;

@@ -14,6 +14,7 @@ use tower_lsp_server::ls_types::*;
 use super::server::Server;
 use super::session::{self, path_to_uri, uri_to_path};
 use super::{ext, responses, workspace};
+use crate::request::code::Language;
 
 /// A command's failure: one sentence for the user.
 pub type CmdResult<T> = std::result::Result<T, String>;
@@ -44,6 +45,10 @@ pub async fn execute(server: &Server, params: ExecuteCommandParams) -> Result<Op
         },
         ext::COPY_AS_CURL => match args(arg) {
             Ok(a) => copy_as_curl(server, a).await,
+            Err(e) => Err(e),
+        },
+        ext::COPY_AS_CODE => match args(arg) {
+            Ok(a) => copy_as_code(server, a).await,
             Err(e) => Err(e),
         },
         ext::SELECT_ENVIRONMENT => match args(arg) {
@@ -233,7 +238,13 @@ async fn complete_sign_in(server: &Server, a: ext::CompleteSignInArgs) -> CmdRes
 
 async fn copy_as_curl(server: &Server, a: ext::UriLine) -> CmdResult<Value> {
     let doc = document(server, &a.uri)?;
-    let s = super::send::curl(server, &doc, a.line, a.reveal).await?;
+    let s = super::send::code(server, &doc, a.line, a.reveal, Language::Curl).await?;
+    Ok(Value::String(s))
+}
+
+async fn copy_as_code(server: &Server, a: ext::CopyAsCodeArgs) -> CmdResult<Value> {
+    let doc = document(server, &a.uri)?;
+    let s = super::send::code(server, &doc, a.line, a.reveal, a.language).await?;
     Ok(Value::String(s))
 }
 

@@ -12,6 +12,7 @@ pub const SIGN_IN: &str = "httplens.signIn";
 pub const SIGN_OUT: &str = "httplens.signOut";
 pub const COMPLETE_SIGN_IN: &str = "httplens.completeSignIn";
 pub const COPY_AS_CURL: &str = "httplens.copyAsCurl";
+pub const COPY_AS_CODE: &str = "httplens.copyAsCode";
 pub const SELECT_ENVIRONMENT: &str = "httplens.selectEnvironment";
 pub const OPEN_REQUEST: &str = "httplens.openRequest";
 pub const COMPARE_WITH_PREVIOUS: &str = "httplens.compareWithPrevious";
@@ -23,6 +24,7 @@ pub const COMMANDS: &[&str] = &[
     SIGN_OUT,
     COMPLETE_SIGN_IN,
     COPY_AS_CURL,
+    COPY_AS_CODE,
     SELECT_ENVIRONMENT,
     OPEN_REQUEST,
     COMPARE_WITH_PREVIOUS,
@@ -102,6 +104,17 @@ pub const PROMPT_CAPABILITY: &str = "httplensPrompt";
 pub struct UriLine {
     pub uri: Uri,
     pub line: u32,
+    #[serde(default)]
+    pub reveal: bool,
+}
+
+/// `{uri, line, language, reveal?}` of `httplens.copyAsCode`; `language` is `curl`,
+/// `python` (requests) or `javascript` (fetch).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CopyAsCodeArgs {
+    pub uri: Uri,
+    pub line: u32,
+    pub language: crate::request::code::Language,
     #[serde(default)]
     pub reveal: bool,
 }

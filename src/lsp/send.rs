@@ -2,7 +2,7 @@
 //! dependencies sent first once per session, tokens from the sign-in session (refresh
 //! once on 401), `>>` outputs, `# @note` confirmations (asked with
 //! `window/showMessageRequest`), the history; then the response document is shown with
-//! `window/showDocument`. Also the curl copy.
+//! `window/showDocument`. Also the copies as curl, Python and JavaScript.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -342,7 +342,15 @@ fn sentence(s: &str) -> String {
     out
 }
 
-pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> CmdResult<String> {
+/// The request at `line` as code to copy (curl, Python, JavaScript), masked unless
+/// `reveal`.
+pub async fn code(
+    server: &Server,
+    doc: &Document,
+    line: u32,
+    reveal: bool,
+    lang: crate::request::code::Language,
+) -> CmdResult<String> {
     let ws = load(server, doc)?;
     let a = &doc.analysis;
     let file = a.file();
@@ -360,7 +368,7 @@ pub async fn curl(server: &Server, doc: &Document, line: u32, reveal: bool) -> C
     };
     let (spec, _) = request::build(file, &a.text, block, &ctx);
     let spec = spec.ok_or("There is no request here to copy.")?;
-    Ok(request::curl::to_curl(&spec, reveal))
+    Ok(request::code::to_code(&spec, reveal, lang))
 }
 
 #[cfg(test)]

@@ -355,6 +355,13 @@ impl LanguageServer for Server {
         .await
     }
 
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        guard::request("textDocument/codeAction", async {
+            Ok(handlers::actions::code_action(self, &params))
+        })
+        .await
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         guard::request("textDocument/hover", async {
             Ok(handlers::hover::hover(self, params.text_document_position_params).await)
@@ -437,6 +444,10 @@ fn capabilities(enc: crate::text::PositionEncoding) -> ServerCapabilities {
             ..Default::default()
         }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::REFACTOR_REWRITE]),
+            ..Default::default()
+        })),
         document_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),

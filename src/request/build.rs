@@ -68,7 +68,14 @@ pub fn build(
     let mut r = Resolver::new(file, block, ctx);
     let mut extra: Vec<Diagnostic> = Vec::new();
     for (name, range) in b.refs() {
-        if find_request(file, name).is_none() {
+        // httpyac: `@ref` may name a block of variables only (`# @name vars` over
+        // `@x = ...` lines); its variables apply to the whole file here already.
+        let shared = || {
+            file.blocks
+                .iter()
+                .any(|s| s.request.is_none() && s.explicit_name() == Some(name))
+        };
+        if find_request(file, name).is_none() && !shared() {
             extra.push(Diagnostic::error(
                 range,
                 "unknown-request",

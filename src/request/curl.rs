@@ -3,18 +3,12 @@
 //! scheme (`Bearer ***`), and every value in `RequestSpec::secrets` becomes `***`
 //! wherever it appears (URL, headers, body).
 
-use super::build::{is_secret_header, mask_header_value};
+use super::code::{shown, shown_headers};
 use super::spec::{BodySpec, RequestSpec};
 
 /// The command, one option per line joined with ` \` continuations.
 pub fn to_curl(spec: &RequestSpec, reveal: bool) -> String {
-    let hide = |s: &str| {
-        if reveal {
-            s.to_string()
-        } else {
-            spec.secrets.mask(s)
-        }
-    };
+    let hide = |s: &str| shown(spec, reveal, s);
     let mut first = vec!["curl".to_string()];
     match spec.method.as_str() {
         "GET" if spec.body.is_none() => {}
@@ -30,12 +24,7 @@ pub fn to_curl(spec: &RequestSpec, reveal: bool) -> String {
         first.push(quote("*"));
     }
     let mut lines = vec![first.join(" ")];
-    for (name, value) in &spec.headers {
-        let value = if !reveal && is_secret_header(name) {
-            mask_header_value(value)
-        } else {
-            hide(value)
-        };
+    for (name, value) in shown_headers(spec, reveal) {
         lines.push(format!("-H {}", quote(&format!("{name}: {value}"))));
     }
     if let Some(d) = &spec.digest {

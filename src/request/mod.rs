@@ -31,12 +31,14 @@
 //!    what `httplens show` and editor previews use.
 //!
 //! Helpers: [`find_request`] (block by `# @name`), [`block_at_line`] (block by 0-based
-//! line), [`curl::to_curl`] (copy as curl, masked unless `reveal`),
+//! line), [`curl::to_curl`] and [`code::to_code`] (copy as curl, Python `requests` or
+//! JavaScript `fetch`, masked unless `reveal`),
 //! [`mask_header_value`] / [`is_secret_header`] (the contract's masking rule), and
 //! `RequestSpec::secrets` (every secret that went into the request, for masking
 //! responses and history).
 
 pub mod build;
+pub mod code;
 pub mod curl;
 pub mod spec;
 

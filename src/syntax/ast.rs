@@ -325,6 +325,10 @@ pub struct Request {
     pub assertions: Box<[Assertion]>,
     /// Boxed: rare, and big beside the rest.
     pub output: Option<Box<OutputRedirect>>,
+    /// Written as a `curl` command (REST Client): the method and header names are read
+    /// from its options, so their ranges are the words they came from, not slices
+    /// equal to their values.
+    pub curl: bool,
 }
 
 impl Request {
@@ -497,6 +501,31 @@ impl Template {
             range: TextRange::new(start, start + text.len()),
             text: Str::new(text),
             joins: None,
+        }
+    }
+    /// The template of `text` whose byte `i` comes from source offset `offsets[i]`
+    /// (text read through quotes and escapes: a curl word). Each run of consecutive
+    /// offsets is one piece.
+    pub(crate) fn mapped(text: &str, offsets: &[u32]) -> Self {
+        debug_assert_eq!(text.len(), offsets.len());
+        let Some(&first) = offsets.first() else {
+            return Template::default();
+        };
+        let mut joins = Vec::new();
+        let mut range = TextRange::new(first as usize, first as usize);
+        for (i, &o) in offsets.iter().enumerate() {
+            // A new piece where the text jumps in the source. Text httplens added is
+            // placed, character by character, on one ASCII word (the `curl` of a curl
+            // command): each such character is a piece of its own.
+            if i > 0 && o != offsets[i - 1] + 1 && text.is_char_boundary(i) {
+                joins.push((i as u32, o));
+            }
+            range = range.cover(TextRange::new(o as usize, o as usize + 1));
+        }
+        Template {
+            range,
+            text: Str::new(text),
+            joins: (!joins.is_empty()).then(|| Box::new(joins)),
         }
     }
     /// The template of the text at `range` of `source`, sharing `source`.

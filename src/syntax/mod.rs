@@ -3,6 +3,7 @@
 //! diagnostics, never a panic.
 
 pub mod ast;
+pub mod curl;
 mod parser;
 mod str;
 

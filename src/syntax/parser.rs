@@ -26,6 +26,7 @@ mod template;
 mod worker;
 
 use super::ast::*;
+use super::curl;
 use super::str::Source;
 use crate::text::TextRange;
 pub use template::parse_var_expr;
@@ -280,6 +281,9 @@ enum Phase {
     Body,
     /// After a handler, assertion or output redirect.
     After,
+    /// Inside a REST Client `curl ...` request, which runs to a blank line (outside
+    /// quotes) or to a handler, assertion or comment line.
+    Curl,
 }
 
 /// A multi-line script still open (`> {%` without `%}` yet, or httpyac `{{`).
@@ -311,6 +315,12 @@ struct ReqBuilder {
     handlers: Vec<Handler>,
     assertions: Vec<Assertion>,
     output: Option<OutputRedirect>,
+    /// A target that is not a slice of the source (a `curl` request's URL).
+    built_target: Option<Template>,
+    /// A `curl` request: where its command text is (until it is read).
+    curl: Option<TextRange>,
+    /// The request was read from a `curl` command.
+    curl_read: bool,
 }
 
 struct BlockBuilder {
@@ -555,6 +565,9 @@ impl<'t> Parser<'t> {
         if let Some(s) = b.script.take() {
             self.unterminated_script(&s, &b);
         }
+        if b.phase == Phase::Curl {
+            self.finish_curl(&mut b);
+        }
         self.finish_body(&mut b);
         let request = b.req.take().map(|mut r| {
             let line_start = r.line_range.start;
@@ -578,17 +591,22 @@ impl<'t> Parser<'t> {
                 })
                 .map(|l| l.range.end as usize)
                 .unwrap_or(r.line_range.end as usize);
+            let curl = r.curl_read;
             let request = Request {
                 range: TextRange::new(line_start as usize, last.max(line_start as usize)),
                 line_range: r.line_range,
                 method: r.method,
-                target: Template::joined(&self.src, &r.target),
+                target: r
+                    .built_target
+                    .take()
+                    .unwrap_or_else(|| Template::joined(&self.src, &r.target)),
                 version: r.version,
                 headers: exact(&mut r.headers),
                 body: r.built_body,
                 handlers: exact(&mut r.handlers),
                 assertions: exact(&mut r.assertions),
                 output: r.output.map(Box::new),
+                curl,
             };
             r.target.clear();
             self.spare.target = r.target;
@@ -675,6 +693,15 @@ impl<'t> Parser<'t> {
             return;
         }
         let phase = self.block().phase;
+        if phase == Phase::Curl {
+            if self.curl_line(range, t, is_blank(s)) {
+                return;
+            }
+            let mut b = self.cur.take().expect("a block is open");
+            self.finish_curl(&mut b);
+            self.cur = Some(b);
+        }
+        let phase = self.block().phase;
         if is_blank(s) {
             match phase {
                 Phase::Target | Phase::Headers => self.block().phase = Phase::PreBody,
@@ -692,7 +719,7 @@ impl<'t> Parser<'t> {
             Phase::Preamble => self.preamble_line(l, range, t, ts),
             Phase::Target | Phase::Headers => self.header_line(l, range, t, ts, phase),
             Phase::PreBody | Phase::Body => self.body_or_after(l, range, t, ts, phase),
-            Phase::After => self.after_line(l, range, t, ts),
+            Phase::After | Phase::Curl => self.after_line(l, range, t, ts),
         }
     }
 
@@ -941,13 +968,189 @@ impl<'t> Parser<'t> {
             handlers: std::mem::take(&mut self.spare.handlers),
             assertions: std::mem::take(&mut self.spare.assertions),
             output: None,
+            built_target: None,
+            curl: None,
+            curl_read: false,
         };
+        let curl = req
+            .method
+            .as_ref()
+            .is_some_and(|m| m.value.as_str() == "curl");
         let b = self.block();
         let mut req = req;
         req.handlers.append(&mut b.pre_scripts);
+        if curl {
+            // REST Client: `curl ...` describes the request (read when it ends).
+            req.curl = Some(TextRange::new(ts, l.end));
+            b.phase = Phase::Curl;
+        } else {
+            b.phase = Phase::Target;
+        }
         b.req = Some(req);
-        b.phase = Phase::Target;
+        if curl {
+            self.push_line(range, LineKind::RequestLine);
+            return;
+        }
         self.push_line(range, LineKind::RequestLine);
+    }
+
+    /// A line after a `curl` request line: part of the command (true), or the end of
+    /// it (false: the line is then read as a line after a request).
+    fn curl_line(&mut self, range: TextRange, t: &str, blank: bool) -> bool {
+        let text = self.text;
+        let b = self.cur.as_mut().expect("a block is open");
+        let Some(req) = b.req.as_mut() else {
+            return false;
+        };
+        let Some(cmd) = req.curl else { return false };
+        // Inside an open quote everything is the command's, blank lines included.
+        let open_quote = matches!(
+            curl::split(cmd.slice(text), 0),
+            Err(e) if e.message.contains("never closed")
+        ) && cmd.len() < 1 << 20;
+        let ends = blank
+            || t.starts_with("??")
+            || t.starts_with('>')
+            || t.starts_with('#')
+            || t.starts_with("//");
+        if ends && !open_quote {
+            return false;
+        }
+        req.curl = Some(TextRange::new(cmd.start as usize, range.end as usize));
+        self.push_line(range, LineKind::TargetContinuation);
+        true
+    }
+
+    /// Reads the open block's `curl` command into its request; an error at its range
+    /// (and no request) when it cannot be read.
+    fn finish_curl(&mut self, b: &mut BlockBuilder) {
+        b.phase = Phase::After;
+        let Some(req) = b.req.as_mut() else { return };
+        let Some(cmd) = req.curl.take() else { return };
+        req.curl_read = true;
+        let parsed = curl::parse(cmd.slice(self.text), cmd.start as usize);
+        let r = match parsed {
+            Ok(r) => r,
+            Err(e) => {
+                self.errors.push(Diagnostic::error(
+                    e.range,
+                    "syntax",
+                    format!("This curl command cannot be read: {}.", e.message),
+                ));
+                b.req = None;
+                return;
+            }
+        };
+        let at = cmd.start as usize;
+        let curl_word = TextRange::new(at, at + 4);
+        req.method = Some(Spanned::new(
+            Str::new(&r.method),
+            r.method_word.as_ref().map_or(curl_word, |w| w.range),
+        ));
+        if let Some(url) = &r.url {
+            let t = Template::mapped(&url.text, &url.offsets);
+            self.check_pieces(&t);
+            req.built_target = Some(t);
+        }
+        let mut headers = Vec::with_capacity(r.headers.len() + 1);
+        for h in &r.headers {
+            let value = Template::mapped(&h.value, &h.offsets);
+            self.check_pieces(&value);
+            headers.push(Header {
+                range: h.range,
+                // The name as a whole: where its word (or the `curl` word) is.
+                name: Spanned::new(Str::new(&h.name), h.range),
+                value,
+            });
+        }
+        let file = |w: &curl::Word| FileRef {
+            range: w.range,
+            path: Template::mapped(&w.text, &w.offsets),
+            templated: false,
+            encoding: None,
+        };
+        req.built_body = match &r.body {
+            None => None,
+            Some(curl::CurlBody::Text(w)) => {
+                let t = Template::mapped(&w.text, &w.offsets);
+                self.check_pieces(&t);
+                Some(Body {
+                    range: w.range,
+                    parts: vec![BodyPart::Text(t)].into(),
+                })
+            }
+            Some(curl::CurlBody::File(w)) => Some(Body {
+                range: w.range,
+                parts: vec![BodyPart::File(file(w))].into(),
+            }),
+            Some(curl::CurlBody::Form(parts)) => {
+                let boundary = curl::FORM_BOUNDARY;
+                let content_type = format!("multipart/form-data; boundary={boundary}");
+                headers.push(Header {
+                    range: curl_word,
+                    name: Spanned::new(Str::new("Content-Type"), curl_word),
+                    value: Template::mapped(&content_type, &vec![at as u32; content_type.len()]),
+                });
+                // The multipart text: what httplens writes is placed on the `curl` word,
+                // the values on their words.
+                let mut out = Vec::new();
+                let mut text = String::new();
+                let mut offsets: Vec<u32> = Vec::new();
+                let add = |text: &mut String, offsets: &mut Vec<u32>, s: &str| {
+                    text.push_str(s);
+                    offsets.extend(std::iter::repeat_n(at as u32, s.len()));
+                };
+                for p in parts {
+                    add(&mut text, &mut offsets, &format!("--{boundary}\r\n"));
+                    let disposition = match &p.value {
+                        curl::FormValue::Text(_) => {
+                            format!("Content-Disposition: form-data; name=\"{}\"", p.name)
+                        }
+                        curl::FormValue::File(path) => format!(
+                            "Content-Disposition: form-data; name=\"{}\"; filename=\"{}\"",
+                            p.name,
+                            path.text.rsplit('/').next().unwrap_or(&path.text)
+                        ),
+                    };
+                    add(&mut text, &mut offsets, &(disposition + "\r\n"));
+                    if let Some(t) = &p.content_type {
+                        add(&mut text, &mut offsets, &format!("Content-Type: {t}\r\n"));
+                    }
+                    add(&mut text, &mut offsets, "\r\n");
+                    match &p.value {
+                        curl::FormValue::Text(v) => {
+                            text.push_str(&v.text);
+                            offsets.extend_from_slice(&v.offsets);
+                        }
+                        curl::FormValue::File(path) => {
+                            let t = Template::mapped(&text, &offsets);
+                            self.check_pieces(&t);
+                            out.push(BodyPart::Text(t));
+                            text.clear();
+                            offsets.clear();
+                            out.push(BodyPart::File(file(path)));
+                        }
+                    }
+                    add(&mut text, &mut offsets, "\r\n");
+                }
+                add(&mut text, &mut offsets, &format!("--{boundary}--\r\n"));
+                let t = Template::mapped(&text, &offsets);
+                self.check_pieces(&t);
+                out.push(BodyPart::Text(t));
+                Some(Body {
+                    range: cmd,
+                    parts: out.into(),
+                })
+            }
+        };
+        req.headers = headers;
+    }
+
+    /// `template::check` over each piece of a template read through quotes.
+    fn check_pieces(&mut self, t: &Template) {
+        for (text, at) in t.pieces() {
+            template::check(text, at, &mut self.errors);
+        }
     }
 
     fn header_line(&mut self, l: RawLine, range: TextRange, t: &str, ts: usize, phase: Phase) {

@@ -34,6 +34,8 @@ export class Commands {
         add('signOut', () => this.signOut());
         add('completeSignIn', () => this.completeSignIn());
         add('copyAsCurl', () => this.copyAsCurl());
+        add('copyAsPython', () => this.copyAsCode('python'));
+        add('copyAsJavaScript', () => this.copyAsCode('javascript'));
         add('selectEnvironment', () => this.selectEnvironment());
         add('openRequest', () => this.openRequest());
         add('compareWithPrevious', () => this.compareWithPrevious());
@@ -69,6 +71,12 @@ export class Commands {
                 if (typeof result === 'string') {
                     await vscode.env.clipboard.writeText(result);
                     void vscode.window.showInformationMessage('httplens: copied the request as a curl command.');
+                }
+                break;
+            case ServerCommand.copyAsCode:
+                if (typeof result === 'string') {
+                    await vscode.env.clipboard.writeText(result);
+                    void vscode.window.showInformationMessage('httplens: copied the request as code.');
                 }
                 break;
             case ServerCommand.compareWithPrevious:
@@ -161,6 +169,15 @@ export class Commands {
         await this.run(ServerCommand.copyAsCurl, {
             uri: this.protocolUri(editor.document.uri),
             line: editor.selection.active.line,
+        });
+    }
+
+    private async copyAsCode(language: 'python' | 'javascript'): Promise<void> {
+        const editor = this.httpEditor();
+        await this.run(ServerCommand.copyAsCode, {
+            uri: this.protocolUri(editor.document.uri),
+            line: editor.selection.active.line,
+            language,
         });
     }
 

@@ -49,6 +49,7 @@ export const ServerCommand = {
     signOut: 'httplens.signOut',
     completeSignIn: 'httplens.completeSignIn',
     copyAsCurl: 'httplens.copyAsCurl',
+    copyAsCode: 'httplens.copyAsCode',
     selectEnvironment: 'httplens.selectEnvironment',
     openRequest: 'httplens.openRequest',
     compareWithPrevious: 'httplens.compareWithPrevious',

@@ -599,6 +599,28 @@ async function main() {
     );
 
     await check(
+        'Copy Request as Python requests / JavaScript fetch put code on the clipboard',
+        async () => {
+            for (const [title, start] of [
+                ['Python requests', 'import requests'],
+                ['JavaScript fetch', 'const response = await fetch('],
+            ]) {
+                await requestGroup.locator('.monaco-editor .view-lines').first().click();
+                await page.evaluate(() => navigator.clipboard.writeText('(empty)'));
+                await runPaletteCommand(`httplens: Copy Request as ${title}`);
+                const copied = await waitFor(`the clipboard did not receive ${title} code`, 20000, async () => {
+                    const text = await page.evaluate(() => navigator.clipboard.readText());
+                    return text.startsWith(start) ? text : false;
+                });
+                if (!copied.includes(`127.0.0.1:${apiPort}/hello?from=vscode`)) {
+                    throw new Error(`the ${title} code lacks the resolved URL: ${copied}`);
+                }
+            }
+        },
+        { blocking: false },
+    );
+
+    await check(
         'a # @prompt variable is asked in an input box (a password one hidden) before sending',
         async () => {
             await page.keyboard.press('Control+P');

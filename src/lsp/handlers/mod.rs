@@ -1,5 +1,6 @@
 //! One file per LSP feature: each converts protocol types at the edge and asks `ide/`.
 
+pub mod actions;
 pub mod completion;
 pub mod definition;
 pub mod diagnostics;

@@ -72,6 +72,16 @@ function M.create()
   cmd("HttpCopyCurl", function(o)
     h().copy_curl(o.bang)
   end, { bang = true, desc = "httplens: copy the request as curl (! reveals secrets)" })
+  cmd("HttpCopyCode", function(o)
+    h().copy_code(o.args ~= "" and o.args or "curl", o.bang)
+  end, {
+    bang = true,
+    nargs = "?",
+    desc = "httplens: copy the request as curl, python or javascript (! reveals secrets)",
+    complete = function(lead)
+      return complete_from(h().code_languages, lead)
+    end,
+  })
   cmd("HttpCompare", function()
     h().compare_with_previous()
   end, { desc = "httplens: diff this response with the previous one" })

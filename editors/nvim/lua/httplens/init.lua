@@ -294,24 +294,40 @@ end
 ---Copy the request under the cursor as a curl command line into the `+` and `"` registers.
 ---Secrets are masked unless `reveal`.
 function M.copy_curl(reveal, cb)
+  return M.copy_code("curl", reveal, cb)
+end
+
+local CODE_NAMES = { curl = "curl command", python = "Python requests code", javascript = "JavaScript fetch code" }
+
+---The languages `copy_code` knows.
+M.code_languages = { "curl", "python", "javascript" }
+
+---Copy the request under the cursor as code (`language`: curl, python or javascript) into
+---the `+` and `"` registers. Secrets are masked unless `reveal`.
+function M.copy_code(language, reveal, cb)
   local client, bufnr = current()
   if not client then
     return
   end
+  local what = CODE_NAMES[language]
+  if not what then
+    notify("copy as what? one of: " .. table.concat(M.code_languages, ", "), ERROR)
+    return
+  end
   local line = api.nvim_win_get_cursor(0)[1] - 1
-  local arg = { uri = uri(bufnr), line = line }
+  local arg = { uri = uri(bufnr), line = line, language = language }
   if reveal then
     arg.reveal = true
   end
-  return client_mod.exec(client, bufnr, "httplens.copyAsCurl", arg, function(err, result)
+  return client_mod.exec(client, bufnr, "httplens.copyAsCode", arg, function(err, result)
     if not err and type(result) == "string" then
       vim.fn.setreg('"', result)
       -- The `+` register needs a clipboard provider; without one the unnamed register
       -- still holds the command (and Neovim would only complain about the provider).
       local ok = vim.fn.has("clipboard") == 1 and pcall(vim.fn.setreg, "+", result)
-      notify(ok and "curl command copied" or "curl command copied to the \" register (no clipboard)")
+      notify(ok and (what .. " copied") or (what .. " copied to the \" register (no clipboard)"))
     elseif not err then
-      notify("the server returned no curl command", ERROR)
+      notify("the server returned no " .. what, ERROR)
     end
     if cb then
       cb(err, result)

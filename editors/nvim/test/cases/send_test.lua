@@ -170,6 +170,21 @@ T.test(":HttpCopyCurl puts a curl command in the + and \" registers", function()
   T.has(table.concat(clip["+"][1], "\n"), "/echo?g=hello-dev", "+ register")
 end)
 
+T.test(":HttpCopyCode python and javascript copy the request as code", function()
+  vim.api.nvim_set_current_win(req_win)
+  vim.api.nvim_win_set_cursor(req_win, { 5, 0 })
+  for lang, start in pairs({ python = "import requests", javascript = "const response = await fetch(" }) do
+    vim.fn.setreg('"', "")
+    vim.cmd("HttpCopyCode " .. lang)
+    local reg = T.wait(5000, function()
+      local r = vim.fn.getreg('"')
+      return r ~= "" and r
+    end, 'the " register (' .. lang .. ")")
+    T.has(reg, start, lang)
+    T.has(reg, "127.0.0.1:" .. T.port .. "/echo?g=hello-dev", lang .. " URL")
+  end
+end)
+
 T.test(":HttpSendAll sends every request", function()
   vim.api.nvim_set_current_win(req_win)
   local done, result, failure

@@ -1,0 +1,202 @@
+//! `httplens import curl`: real curl commands (from API docs, browser "copy as cURL",
+//! and the curl examples in the comments of `../shared/corpus/http`) turned into
+//! requests, and each printed request read back by `httplens show` as the same
+//! request.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn import(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_httplens"));
+    cmd.arg("import").arg("curl").args(args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// `httplens show` of `text` as a file: what would go on the wire.
+fn show(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join("body.json"), "{}").unwrap();
+    let file = dir.path().join("r.http");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .current_dir(dir.path())
+        .args(["show", "r.http", "--reveal"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Commands as people paste them, and the request each must become.
+const TABLE: &[(&str, &str)] = &[
+    (
+        // GitHub REST API docs.
+        "curl -L \\\n  -H \"Accept: application/vnd.github+json\" \\\n  -H \"Authorization: Bearer <YOUR-TOKEN>\" \\\n  -H \"X-GitHub-Api-Version: 2022-11-28\" \\\n  https://api.github.com/repos/OWNER/REPO/issues",
+        "GET https://api.github.com/repos/OWNER/REPO/issues\nAccept: application/vnd.github+json\nAuthorization: Bearer <YOUR-TOKEN>\nX-GitHub-Api-Version: 2022-11-28\n",
+    ),
+    (
+        // Stripe docs: -u key: and -d pairs.
+        "curl https://api.stripe.com/v1/customers \\\n  -u \"sk_test_123:\" \\\n  -d name=\"Jenny Rosen\" \\\n  --data-urlencode email=\"jenny.rosen@example.com\"",
+        "POST https://api.stripe.com/v1/customers\nAuthorization: Basic sk_test_123:\nContent-Type: application/x-www-form-urlencoded\n\nname=Jenny Rosen&email=jenny.rosen%40example.com\n",
+    ),
+    (
+        // A browser's "Copy as cURL": single quotes, --compressed, -b.
+        "curl 'https://shop.example/rest/V1/products?searchCriteria[pageSize]=5' -H 'accept: application/json' -b 'PHPSESSID=abc; store=default' --compressed",
+        "GET https://shop.example/rest/V1/products?searchCriteria[pageSize]=5\naccept: application/json\nCookie: PHPSESSID=abc; store=default\n",
+    ),
+    (
+        // Adobe Commerce docs: a JSON body on several lines.
+        "curl -X POST \"https://example.com/rest/default/V1/integration/admin/token\" \\\n     -H \"Content-Type:application/json\" \\\n     -d '{\"username\":\"admin\", \"password\":\"secret\"}'",
+        "POST https://example.com/rest/default/V1/integration/admin/token\nContent-Type: application/json\n\n{\n  \"username\": \"admin\",\n  \"password\": \"secret\"\n}\n",
+    ),
+    (
+        "curl --request PATCH --url https://api.example/v2/items/7 --header 'content-type: application/json' --data '{\"name\":\"x\"}'",
+        "PATCH https://api.example/v2/items/7\ncontent-type: application/json\n\n{\n  \"name\": \"x\"\n}\n",
+    ),
+    (
+        "curl -X POST https://api.example/upload -F 'meta={\"a\":1};type=application/json' -F file=@body.json",
+        "POST https://api.example/upload\nContent-Type: multipart/form-data; boundary=----httplens-curl-form\n\n------httplens-curl-form\nContent-Disposition: form-data; name=\"meta\"\nContent-Type: application/json\n\n{\"a\":1}\n------httplens-curl-form\nContent-Disposition: form-data; name=\"file\"; filename=\"body.json\"\n\n< ./body.json\n------httplens-curl-form--\n",
+    ),
+    (
+        "curl -sI https://example.com/health",
+        "HEAD https://example.com/health\n",
+    ),
+];
+
+#[test]
+fn real_commands_become_the_requests_they_describe() {
+    for (command, expected) in TABLE {
+        // On stdin, as pasted.
+        let (out, err, code) = import(&[], Some(command));
+        assert_eq!(code, 0, "{command}\n{err}");
+        assert_eq!(&out, expected, "{command}");
+        // The printed request reads back as itself.
+        let shown = show(&out);
+        // (`show` prints the URL as it goes on the wire: `[` `]` percent-encoded.)
+        let first = expected.lines().next().unwrap().split('?').next().unwrap();
+        assert!(shown.contains(first), "{shown}");
+        for header in expected.lines().skip(1).take_while(|l| !l.is_empty()) {
+            assert!(
+                shown.contains(header) || header.starts_with("Authorization"),
+                "{header}\n{shown}"
+            );
+        }
+    }
+    // As arguments, split by the shell.
+    let (out, _, code) = import(
+        &["-X", "PUT", "https://h/a b", "-H", "X-A: 1", "-d", "x y"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "PUT https://h/a b\nX-A: 1\nContent-Type: application/x-www-form-urlencoded\n\nx y\n"
+    );
+}
+
+#[test]
+fn commands_that_cannot_be_read_say_why_in_one_line() {
+    for (command, needle) in [
+        ("curl 'https://h/items/[1-20].json'", "URL globbing"),
+        ("curl --proxy http://p:3128 https://h", "`--proxy`"),
+        ("curl -X POST", "no URL"),
+        ("curl 'https://h", "never closed"),
+        ("curl -d a=1 -F b=2 https://h", "cannot be used together"),
+    ] {
+        let (out, err, code) = import(&[], Some(command));
+        assert_eq!(code, 1, "{command}");
+        assert!(out.is_empty(), "{out}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{command}: {err}");
+    }
+}
+
+/// The curl examples left in comments of the corpus files become the requests their
+/// authors wrote below them.
+#[test]
+fn curl_examples_in_the_corpus_comments() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/http");
+    let read = |p: &str| {
+        std::fs::read_to_string(dir.join(p)).unwrap_or_else(|e| {
+            panic!("the corpus file {p} is missing ({e}); it is needed for this test")
+        })
+    };
+    // A command commented out line by line, above the request it became.
+    let text = read("082-roblappcoupa-http-files-demo/curl.http");
+    let command: String = text
+        .lines()
+        .take_while(|l| !l.starts_with("POST"))
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| l.trim_start_matches(' ').to_string() + " ")
+        .collect();
+    let (out, err, code) = import(&[], Some(&command));
+    assert_eq!(code, 0, "{command}\n{err}");
+    assert!(
+        out.starts_with(
+            "POST https://dev.llama.ai/api/authentication/connect/token\nContent-Type: application/x-www-form-urlencoded\n"
+        ),
+        "{out}"
+    );
+    // The author's body, with the spaces their form syntax allows, is the same fields.
+    let body = out.split("\n\n").nth(1).unwrap().trim();
+    let fields: Vec<&str> = body
+        .split('&')
+        .map(|f| f.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "client_id",
+            "client_secret",
+            "grant_type",
+            "scope",
+            "impersonate_user"
+        ]
+    );
+    assert!(
+        body.contains("scope=openid%20profile%20llamasoft_platform%20scg_ws_api"),
+        "{body}"
+    );
+    assert!(
+        body.contains("impersonate_user=robert.lapp%40coupa.com"),
+        "{body}"
+    );
+    // One-line examples after `#` / `##`.
+    let text = read("019-dCache-dcache/use-case-to-tape.http");
+    let examples: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.find("curl ").map(|i| &l[i..]))
+        .collect();
+    assert_eq!(examples.len(), 2, "{examples:?}");
+    let (out, err, code) = import(&[], Some(examples[0]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "GET http://localhost:3880/api/v1/poolgroups/pool_write/usage\naccept: application/json\n"
+    );
+    let (out, err, code) = import(&[], Some(examples[1]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("GET http://localhost:3880/api/v1/id/00004A8E5226AFF5442C82A1E22D257657D2\nAuthorization: Basic admin#admin:"),
+        "{out}"
+    );
+}
