@@ -13,6 +13,9 @@ mod demo;
 mod import;
 mod run;
 mod show;
+mod style;
+
+pub use style::{ColorChoice, Print};
 
 /// Exit code for a usage or file error.
 pub const EXIT_USAGE: u8 = 2;
@@ -29,7 +32,8 @@ pub const EXIT_USAGE: u8 = 2;
   httplens run api.http --name login     send one request (and what it needs)
   httplens login shop --env dev          sign in to the auth profile `shop`
   httplens status                        which profiles are signed in
-  httplens lsp                           language server on stdin/stdout"
+  httplens lsp                           language server on stdin/stdout
+  httplens completions bash              shell completions (bash, zsh, fish, powershell)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -63,6 +67,13 @@ pub enum Command {
     Status(StatusArgs),
     /// Start a local OAuth provider and API plus a ready workspace, sign in, send
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout
+    Man,
     /// Turn other formats into requests: `import curl ...` prints the request
     Import(ImportArgs),
 }
@@ -114,6 +125,13 @@ pub struct RunArgs {
     /// Stop at the first request that fails or whose assertions do not hold
     #[arg(long)]
     pub fail_fast: bool,
+    /// What to print of each exchange, as HTTPie: H request headers, B request body,
+    /// h response headers, b response body, m the rest (timing, assertions, summary)
+    #[arg(long, short = 'p', value_name = "WHAT", value_parser = Print::parse, default_value = "hbm")]
+    pub print: Print,
+    /// Colours: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,6 +144,9 @@ pub struct ShowArgs {
     /// Show secrets (tokens, Authorization) instead of masking them
     #[arg(long)]
     pub reveal: bool,
+    /// Colours: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]
@@ -193,9 +214,43 @@ pub fn main() -> ExitCode {
         Command::Logout(a) => auth_cmds::logout(a),
         Command::Status(a) => auth_cmds::status(a),
         Command::Demo(a) => demo::run(a),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man_page(),
         Command::Import(a) => import::run(a),
     };
     ExitCode::from(code)
+}
+
+/// `httplens completions SHELL`: the script on stdout, from the clap definitions.
+fn completions(shell: clap_complete::Shell) -> u8 {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "httplens", &mut out);
+    write_stdout(&out)
+}
+
+/// `httplens man`: the man page (section 1, roff) on stdout.
+fn man_page() -> u8 {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut out) {
+        error_line(format!("cannot render the man page: {e}"));
+        return 1;
+    }
+    write_stdout(&out)
+}
+
+fn write_stdout(bytes: &[u8]) -> u8 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            error_line(format!("cannot write the output: {e}"));
+            1
+        }
+    }
 }
 
 /// One line from stdin, read off the async threads; `None` at end of input.

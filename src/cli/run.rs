@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use super::style::{self, Print, sgr};
 use super::{EXIT_USAGE, Format, RunArgs, error_line};
 use crate::env::Workspace;
 use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
@@ -195,10 +197,7 @@ async fn run_async(args: RunArgs) -> u8 {
             }
         });
     }
-    let observer = Terminal {
-        progress: std::io::stderr().is_terminal(),
-        interactive: std::io::stdin().is_terminal(),
-    };
+    let observer = Terminal::new(std::io::stdin().is_terminal());
     let outcomes = match target {
         Some(b) => engine.send_block(&input, b, &cancel, &observer).await,
         None => engine.send_all(&input, &cancel, &observer).await,
@@ -219,14 +218,18 @@ async fn run_async(args: RunArgs) -> u8 {
         .filter(|o| target.is_none() || !o.dependency)
         .collect();
     let mut out = std::io::stdout().lock();
+    let color = args.color.enabled();
     let written = match args.format {
         Format::Json => write_json(&mut out, &shown),
-        Format::Text => write_text(&mut out, &shown, color_wanted()),
+        Format::Text => write_text(&mut out, &shown, args.print, color),
     };
     let summary = summary(&outcomes);
     let _ = match args.format {
-        Format::Text => writeln!(out, "{summary}"),
-        Format::Json => {
+        Format::Text if args.print.meta => {
+            let code = if all_passed { sgr::GREEN } else { sgr::RED };
+            writeln!(out, "{}", style::paint(color, code, &summary))
+        }
+        _ => {
             eprintln!("{summary}");
             Ok(())
         }
@@ -312,111 +315,248 @@ fn hide_input() -> bool {
 #[cfg(not(unix))]
 fn show_input() {}
 
-/// Progress on stderr (one line, rewritten) and `@note` confirmations.
+/// The progress line on stderr while requests are sent: how many of how many, the one
+/// in flight and how many failed so far (indicatif, drawn only when stderr is a
+/// terminal, so never in a CI log or a redirected file), cleared before the output;
+/// and `@note` confirmations.
 struct Terminal {
-    progress: bool,
+    bar: indicatif::ProgressBar,
+    failed: AtomicUsize,
     interactive: bool,
 }
 
 impl Terminal {
+    fn new(interactive: bool) -> Terminal {
+        let target = if std::io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        if let Ok(s) =
+            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {msg}")
+        {
+            bar.set_style(s);
+        }
+        Terminal {
+            bar,
+            failed: AtomicUsize::new(0),
+            interactive,
+        }
+    }
+
     fn clear(&self) {
-        if self.progress {
-            eprint!("\r\x1b[2K");
+        self.bar.finish_and_clear();
+    }
+
+    fn failures(&self) -> String {
+        match self.failed.load(Ordering::Relaxed) {
+            0 => String::new(),
+            n => format!(", {n} failed"),
         }
     }
 }
 
 impl Observer for Terminal {
     fn progress(&self, event: Progress) {
-        if !self.progress {
-            return;
-        }
-        if let Progress::Sending {
-            index,
-            total,
-            label,
-        } = event
-        {
-            eprint!("\r\x1b[2K[{index}/{total}] sending {label}...");
-            let _ = std::io::stderr().flush();
+        match event {
+            Progress::Sending {
+                index,
+                total,
+                label,
+            } => {
+                self.bar.set_length(total as u64);
+                self.bar.set_position(index.saturating_sub(1) as u64);
+                self.bar
+                    .set_message(format!("sending {label}{}", self.failures()));
+                self.bar
+                    .enable_steady_tick(std::time::Duration::from_millis(100));
+            }
+            Progress::Done {
+                index,
+                total,
+                label,
+                status,
+                passed,
+                ..
+            } => {
+                if !passed {
+                    self.failed.fetch_add(1, Ordering::Relaxed);
+                }
+                self.bar.set_length(total as u64);
+                self.bar.set_position(index as u64);
+                let what = status.map_or("no response".to_string(), |s| s.to_string());
+                self.bar
+                    .set_message(format!("{label}: {what}{}", self.failures()));
+            }
         }
     }
 
     fn confirm<'a>(&'a self, request: &'a str, note: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             if !self.interactive {
-                eprintln!(
-                    "httplens: note for {request}: {note} (sent without asking: no terminal)"
-                );
+                self.bar.suspend(|| {
+                    eprintln!(
+                        "httplens: note for {request}: {note} (sent without asking: no terminal)"
+                    )
+                });
                 return true;
             }
-            self.clear();
             let note = if note.is_empty() { "send it?" } else { note };
-            eprint!("{request}: {note} [y/N] ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut line);
-            matches!(line.trim(), "y" | "Y" | "yes")
+            self.bar.suspend(|| {
+                eprint!("{request}: {note} [y/N] ");
+                let _ = std::io::stderr().flush();
+                let mut line = String::new();
+                let _ = std::io::stdin().lock().read_line(&mut line);
+                matches!(line.trim(), "y" | "Y" | "yes")
+            })
         })
     }
 }
 
-fn color_wanted() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
-fn paint(on: bool, code: &str, text: &str) -> String {
-    if on {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
-fn write_text(out: &mut impl Write, shown: &[&Outcome], color: bool) -> std::io::Result<()> {
-    for (i, o) in shown.iter().enumerate() {
-        if i > 0 {
+/// The response documents, or the parts of them that `--print` asks for, coloured
+/// when `color`. With the default `--print hbm` every line of each document is written
+/// as it is (painting only adds escape codes), so the text without colour is the same
+/// as before `--print` existed.
+fn write_text(
+    out: &mut impl Write,
+    shown: &[&Outcome],
+    print: Print,
+    color: bool,
+) -> std::io::Result<()> {
+    let mut first = true;
+    for o in shown {
+        let sent = match &o.result {
+            Ok(sent) => sent,
+            Err(e) => {
+                let line = style::paint(color, sgr::RED, &format!("error: {e}"));
+                if print.meta {
+                    if !first {
+                        writeln!(out)?;
+                    }
+                    first = false;
+                    let title = format!("### {}: {} {}", o.label(), o.method, o.url);
+                    writeln!(out, "{}", style::paint(color, sgr::BOLD, &title))?;
+                    writeln!(out, "{line}")?;
+                } else {
+                    // Without `m` stdout holds only the parts asked for: the error goes
+                    // to stderr, uncoloured.
+                    eprintln!("{}: error: {e}", o.label());
+                }
+                continue;
+            }
+        };
+        let mut text = String::new();
+        if print.meta {
+            let title = format!("### {}: {} {}", o.label(), o.method, o.url);
+            text.push_str(&style::paint(color, sgr::BOLD, &title));
+            text.push('\n');
+        }
+        request_parts(&mut text, sent, print, color);
+        response_parts(&mut text, sent, print, color);
+        if print.meta
+            && let Some(saved) = &sent.saved
+        {
+            let line = format!("# saved to {}", saved.document.display());
+            text.push_str(&style::paint(color, sgr::DIM, &line));
+            text.push('\n');
+        }
+        if text.is_empty() {
+            continue;
+        }
+        if !first {
             writeln!(out)?;
         }
-        let head = format!("### {}: {} {}", o.label(), o.method, o.url);
-        writeln!(out, "{}", paint(color, "1", &head))?;
-        match &o.result {
-            Err(e) => writeln!(out, "{}", paint(color, "31", &format!("error: {e}")))?,
-            Ok(sent) => {
-                for line in sent.document.lines() {
-                    let painted = if line.starts_with("HTTP/") {
-                        let code = match sent.response.status {
-                            200..=299 => "32",
-                            300..=399 => "36",
-                            _ => "31",
-                        };
-                        paint(color, code, line)
-                    } else if line.starts_with("# FAILED") {
-                        paint(color, "31", line)
-                    } else if line.starts_with("# passed") {
-                        paint(color, "32", line)
-                    } else if line.starts_with("# ") {
-                        paint(color, "2", line)
-                    } else {
-                        line.to_string()
-                    };
-                    writeln!(out, "{painted}")?;
-                }
-                if let Some(saved) = &sent.saved {
-                    writeln!(
-                        out,
-                        "{}",
-                        paint(
-                            color,
-                            "2",
-                            &format!("# saved to {}", saved.document.display())
-                        )
-                    )?;
-                }
-            }
-        }
+        first = false;
+        out.write_all(text.as_bytes())?;
     }
     Ok(())
+}
+
+/// `H` and `B`: the request as it went on the wire (secrets masked as `show` masks
+/// them), then a blank line before the response's parts.
+fn request_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+    if !(print.request_head || print.request_body) {
+        return;
+    }
+    let (url, headers, body) = super::show::shown_parts(&sent.request, false);
+    let body = body.filter(|b| print.request_body && !b.is_empty());
+    let start = text.len();
+    if print.request_head {
+        let line = format!("{} {url}", sent.request.method);
+        text.push_str(&style::paint(color, sgr::BOLD, &line));
+        text.push('\n');
+        for (n, v) in &headers {
+            text.push_str(&style::header_line(color, &format!("{n}: {v}")));
+            text.push('\n');
+        }
+    }
+    if let Some(b) = body {
+        if text.len() > start {
+            text.push('\n');
+        }
+        let json = sent
+            .request
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.contains("json"));
+        text.push_str(&style::body(color, &b, json));
+        if !b.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    if text.len() > start && (print.response_head || print.response_body || print.meta) {
+        text.push('\n');
+    }
+}
+
+/// `h`, `b` and `m` of the response document, line by line.
+fn response_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+    use crate::exec::render::{BodyKind, body_kind, pretty_body};
+    let doc = &sent.document;
+    let pretty =
+        (!sent.response.body.is_spilled()).then(|| sent.secrets.mask(&pretty_body(&sent.response)));
+    let (head, body, _) = style::split_document(doc, pretty.as_deref());
+    let head_lines = head.lines().count();
+    let body_lines = body.lines().count();
+    let json = body_kind(&sent.response) == BodyKind::Json;
+    // Between the head and what follows: the document's own blank line.
+    let separator = print.response_head && ((print.response_body && body_lines > 0) || print.meta);
+    let mut trailer_started = print.response_body;
+    for (i, line) in doc.lines().enumerate() {
+        let painted = if i < head_lines {
+            if !print.response_head {
+                continue;
+            }
+            if i == 0 {
+                style::paint(color, style::status_color(sent.response.status), line)
+            } else {
+                style::header_line(color, line)
+            }
+        } else if i == head_lines {
+            if !separator {
+                continue;
+            }
+            String::new()
+        } else if i <= head_lines + body_lines {
+            if !print.response_body {
+                continue;
+            }
+            style::body(color, line, json)
+        } else {
+            if !print.meta {
+                continue;
+            }
+            // Without the body, the trailer's leading blank lines would only pile up.
+            if !trailer_started && line.is_empty() {
+                continue;
+            }
+            trailer_started = true;
+            style::comment(color, line)
+        };
+        text.push_str(&painted);
+        text.push('\n');
+    }
 }
 
 /// `2 requests: 1 passed, 1 failed; assertions: 3 passed, 1 failed`.

@@ -13,6 +13,7 @@ use crate::env::{ResolveContext, Workspace};
 use crate::request::{self, BodySpec, RequestSpec, is_secret_header, mask_header_value};
 use crate::syntax::ast::{Diagnostic, Severity};
 
+use super::style::{self, sgr};
 use super::{EXIT_USAGE, Format, ShowArgs, error_line};
 
 pub fn run(args: ShowArgs) -> u8 {
@@ -30,7 +31,8 @@ pub fn run(args: ShowArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let out = show(&args.file, &text, &ws, args.format, args.reveal);
+    let color = args.format == Format::Text && args.color.enabled();
+    let out = show(&args.file, &text, &ws, args.format, args.reveal, color);
     let mut stderr = std::io::stderr().lock();
     for line in &out.diagnostics {
         let _ = writeln!(stderr, "{line}");
@@ -50,7 +52,14 @@ pub struct ShowOutput {
     pub has_errors: bool,
 }
 
-pub fn show(path: &Path, text: &str, ws: &Workspace, format: Format, reveal: bool) -> ShowOutput {
+pub fn show(
+    path: &Path,
+    text: &str,
+    ws: &Workspace,
+    format: Format,
+    reveal: bool,
+    color: bool,
+) -> ShowOutput {
     let analysis = crate::ide::Analysis::for_path(Some(path), text.to_string());
     let parse = &analysis.parse;
     let ctx = ResolveContext::dry_run(ws);
@@ -92,7 +101,7 @@ pub fn show(path: &Path, text: &str, ws: &Workspace, format: Format, reveal: boo
         }
         Format::Text => specs
             .iter()
-            .map(|s| spec_text(s, reveal))
+            .map(|s| spec_text(s, reveal, color))
             .collect::<Vec<_>>()
             .join("\n"),
     };
@@ -187,15 +196,27 @@ fn spec_json(spec: &RequestSpec, reveal: bool) -> Value {
     })
 }
 
-fn spec_text(spec: &RequestSpec, reveal: bool) -> String {
+/// One request as text; `color` paints it as `run` paints a response (painting only
+/// adds escape codes: without it the text is the same).
+fn spec_text(spec: &RequestSpec, reveal: bool, color: bool) -> String {
     let (url, headers, body) = shown_parts(spec, reveal);
-    let mut s = match &spec.name {
-        Some(n) => format!("### {n} (line {})\n", spec.line),
-        None => format!("### line {}\n", spec.line),
+    let title = match &spec.name {
+        Some(n) => format!("### {n} (line {})", spec.line),
+        None => format!("### line {}", spec.line),
     };
-    s.push_str(&format!("{} {url}\n", spec.method));
+    let mut s = style::paint(color, sgr::BOLD, &title);
+    s.push('\n');
+    s.push_str(&style::paint(
+        color,
+        sgr::BOLD,
+        &format!("{} {url}", spec.method),
+    ));
+    s.push('\n');
+    let mut json = false;
     for (n, v) in headers {
-        s.push_str(&format!("{n}: {v}\n"));
+        json |= n.eq_ignore_ascii_case("content-type") && v.contains("json");
+        s.push_str(&style::header_line(color, &format!("{n}: {v}")));
+        s.push('\n');
     }
     if let Some(d) = &spec.digest {
         let pass = if reveal {
@@ -203,11 +224,13 @@ fn spec_text(spec: &RequestSpec, reveal: bool) -> String {
         } else {
             crate::secret::MASK
         };
-        s.push_str(&format!("# digest auth as {}:{pass}\n", d.user));
+        let line = format!("# digest auth as {}:{pass}", d.user);
+        s.push_str(&style::comment(color, &line));
+        s.push('\n');
     }
     if let Some(b) = body {
         s.push('\n');
-        s.push_str(&b);
+        s.push_str(&style::body(color, &b, json));
         if !b.ends_with('\n') {
             s.push('\n');
         }

@@ -91,12 +91,14 @@ pub enum Progress {
         total: usize,
         label: String,
     },
-    /// It has an answer (`status`) or failed (`None`).
+    /// It has an answer (`status`) or failed (`None`); `passed` as in
+    /// [`Outcome::passed`] (an answer and every assertion held).
     Done {
         index: usize,
         total: usize,
         label: String,
         status: Option<u16>,
+        passed: bool,
         elapsed: Duration,
     },
 }
@@ -141,6 +143,9 @@ pub struct Sent {
     pub logs: Vec<String>,
     /// The secrets of the request, to mask anything else shown from the response.
     pub secrets: SecretSet,
+    /// The request as it was sent (unmasked: mask it before showing it, as `show`
+    /// does); `run --print HB` prints it.
+    pub request: RequestSpec,
 }
 
 impl Outcome {
@@ -478,6 +483,7 @@ impl Engine {
             total,
             label: lbl,
             status: outcome.result.as_ref().ok().map(|s| s.response.status),
+            passed: outcome.passed(),
             elapsed: started.elapsed(),
         });
         outcome
@@ -680,6 +686,7 @@ impl Engine {
             notes,
             logs,
             secrets: spec.secrets.clone(),
+            request: spec,
         })
     }
 

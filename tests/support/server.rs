@@ -1,6 +1,7 @@
 //! A real HTTP server on 127.0.0.1 (axum, port 0) for the engine's tests: echo,
 //! status codes, redirects and a loop, cookies, gzip/brotli, a hang, a streamed body
-//! of any size, digest auth, a token-protected resource, and assorted content types.
+//! of any size, a delayed answer, digest auth, a token-protected resource, and assorted
+//! content types.
 
 #![allow(dead_code)]
 
@@ -92,6 +93,7 @@ pub async fn start() -> TestServer {
             any(|| async { ([(header::CONTENT_TYPE, "text/html")], "<p>hi</p>") }),
         )
         .route("/repeated", any(repeated))
+        .route("/delay/{ms}", any(delay))
         .with_state(counters.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -288,6 +290,13 @@ async fn protected(State(c): State<Arc<Counters>>, headers: HeaderMap) -> Respon
 async fn count(State(c): State<Arc<Counters>>) -> Response {
     let n = c.count.fetch_add(1, Ordering::SeqCst) + 1;
     axum::Json(serde_json::json!({ "n": n })).into_response()
+}
+
+/// `/delay/MS`: a JSON answer after MS milliseconds (at most 10 s), so that a run is
+/// seen in flight.
+async fn delay(Path(ms): Path<u64>) -> Response {
+    tokio::time::sleep(std::time::Duration::from_millis(ms.min(10_000))).await;
+    axum::Json(serde_json::json!({ "waited_ms": ms })).into_response()
 }
 
 /// A repeated header, two cookies and an XML body (request variables: `headers.X[1]`,
