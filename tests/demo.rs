@@ -515,6 +515,60 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
     assert!(rest.contains("Stopping the demo servers"), "{rest}");
 }
 
+/// Ctrl-C while the requests are in flight (the demo API answers slowly here) cancels
+/// them and ends the demo: it does not go on serving.
+#[test]
+fn ctrl_c_during_the_sends_ends_the_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let mut child = demo_cmd(tmp.path())
+        .env_remove("HTTPLENS_DEMO_EXIT_AFTER_SEND")
+        .env("HTTPLENS_DEMO_API_DELAY_MS", "30000")
+        .args(["demo", "--dir"])
+        .arg(&ws)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap();
+        assert!(n > 0, "the demo ended before sending:\n{seen}");
+        seen.push_str(&line);
+        if line.starts_with("Signed in as") {
+            break;
+        }
+    }
+    // The sends are waiting on the slow API now.
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the demo kept running after Ctrl-C during the sends");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut rest = String::new();
+    let _ = reader.read_to_string(&mut rest);
+    assert_eq!(status.code(), Some(1), "{rest}");
+    assert!(
+        rest.contains("Stopped: the requests in flight were cancelled"),
+        "{rest}"
+    );
+    assert!(!rest.contains("Serving until Ctrl-C"), "{rest}");
+}
+
 /// When `HTTPLENS_BROWSER` cannot be started the demo says why and still signs in,
 /// walking the redirects itself.
 #[test]

@@ -267,7 +267,7 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
 
     // Send the workspace's requests through the engine behind `httplens run`.
     let outcomes = send_requests(&written.request_file, &ws, session.clone()).await;
-    let outcomes = match outcomes {
+    let (outcomes, stopped) = match outcomes {
         Ok(o) => o,
         Err(m) => {
             error_line(m);
@@ -275,6 +275,12 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         }
     };
     print_outcomes(&outcomes);
+    if stopped {
+        // Ctrl-C while sending: the sends were cancelled, and the demo ends too.
+        out("Stopped: the requests in flight were cancelled. Stopping the demo servers.\n");
+        forget_tokens(&session).await;
+        return 1;
+    }
     let all_passed = !outcomes.is_empty() && outcomes.iter().all(Outcome::passed);
     let rel = relative_display(&written.dir);
     out(&format!(
@@ -358,7 +364,7 @@ async fn send_requests(
     file: &Path,
     ws: &Workspace,
     tokens: Arc<dyn TokenSource>,
-) -> Result<Vec<Outcome>, String> {
+) -> Result<(Vec<Outcome>, bool), String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("{}: cannot read the file: {e}", file.display()))?;
     let parsed = crate::syntax::parse_path(file, &text);
@@ -380,7 +386,7 @@ async fn send_requests(
     };
     let outcomes = engine.send_all(&input, &cancel, &Silent).await;
     stopper.abort();
-    Ok(outcomes)
+    Ok((outcomes, cancel.is_cancelled()))
 }
 
 fn print_outcomes(outcomes: &[Outcome]) {

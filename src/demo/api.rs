@@ -3,6 +3,9 @@
 //! chosen with the `Store` header), served on 127.0.0.1. Every call needs a Bearer
 //! token issued by the demo provider and an `x-api-key`; the API checks the token the
 //! way a real resource server does, by asking the provider's userinfo endpoint.
+//!
+//! Test hook: `HTTPLENS_DEMO_API_DELAY_MS` delays every protected call by that many
+//! milliseconds (tests that need requests in flight, such as Ctrl-C during the sends).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -129,6 +132,12 @@ struct Caller {
 /// response to send (a large `Err` is fine: it is built at most once per request).
 #[allow(clippy::result_large_err)]
 async fn authorize(st: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+    if let Some(ms) = std::env::var("HTTPLENS_DEMO_API_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let reject = |status, msg: &str| {
         st.rejected.fetch_add(1, Ordering::Relaxed);
         Err(error(status, msg))
