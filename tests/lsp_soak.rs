@@ -576,7 +576,71 @@ fn malformed_frames_do_not_end_the_session() {
     short.extend_from_slice(body);
     c.write_raw(&short);
     assert_alive(&mut c, "a short Content-Length");
+    // Header lines that are not UTF-8, or far too long: that frame is dropped.
+    c.write_raw(b"Content-Length: 2\r\nX-Odd: \xff\xfe\r\n\r\n{}");
+    assert_alive(&mut c, "a header line that is not UTF-8");
+    let mut long = vec![b'a'; 100_000];
+    long.extend_from_slice(b"\r\n\r\n");
+    c.write_raw(&long);
+    assert_alive(&mut c, "a 100 kB header line");
+    // An oversized request is answered by its id (the rest of it is read and dropped).
+    let n = 64 * 1024 * 1024 + 16;
+    let mut big =
+        br#"{"jsonrpc": "2.0", "id": 9001, "method": "textDocument/hover", "params": {"x": ""#
+            .to_vec();
+    big.resize(n - 3, b'x');
+    big.extend_from_slice(br#""}}"#);
+    c.write_raw(&frame(&big));
+    drop(big);
+    let e = error_for(&mut c, json!(9001), "an oversized request");
+    assert_eq!(e["code"], -32600);
+    assert_alive(&mut c, "an oversized request");
     assert!(c.shutdown().success());
+}
+
+/// The client stops reading (its end of the server's stdout is closed): the server's
+/// next write fails and the session ends, instead of a server that reads requests it
+/// can never answer.
+#[test]
+fn a_write_failure_ends_the_session() {
+    use std::io::Write;
+    let ws = Ws::new();
+    let mut child = ws
+        .command(&["lsp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let init =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}});
+    stdin
+        .write_all(&frame(&serde_json::to_vec(&init).unwrap()))
+        .unwrap();
+    stdin.flush().unwrap();
+    // Stdin stays open: only the failed write can end the session.
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if t.elapsed() > SHORT {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    assert!(
+        status.is_some(),
+        "the server kept running with nobody reading its output"
+    );
+    eprintln!(
+        "FIGURE lsp=exit-after-write-failure ms={}",
+        t.elapsed().as_millis()
+    );
+    drop(stdin);
 }
 
 /// An absurd Content-Length must not make the server reserve that much memory, and a

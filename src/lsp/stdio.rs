@@ -4,8 +4,12 @@
 //! and its codec keeps a buffer as big as the biggest message. Here frames are read and
 //! checked, then handed to tower-lsp's service: a bad one is answered with the JSON-RPC
 //! error (-32700 parse error, -32600 invalid request) and dropped, and the session goes
-//! on. Every read and write goes in pieces of at most 64 KiB. End of input is
-//! reported, so the server can stop promptly even with work in flight.
+//! on; header lines are bytes of at most 8 KiB (not UTF-8 or longer: the frame is
+//! dropped), and a frame over 64 MiB is skipped, answered by its `id` when one is near
+//! its start. Every read and write goes in pieces of at most 64 KiB. End of input is
+//! reported, so the server can stop promptly even with work in flight. Frames to write
+//! wait in a channel of 16 (a client that does not read holds answers back), and when
+//! writing fails the session ends.
 //!
 //! On the way out, big answers skip tower-lsp's serialization: a handler registers a
 //! [`Json`] (what writes the answer, piece by piece) in [`Splices`] and returns a
@@ -27,8 +31,16 @@ use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::ls_types::{CodeLens, Command};
 use tower_service::Service;
 
-/// Frames larger than this are read and thrown away without being buffered.
+/// Frames larger than this are read and thrown away without being buffered (one with
+/// an `id` near its start is answered with an error).
 const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+/// A header line longer than this is a bad header (its bytes are not kept).
+const MAX_HEADER_LINE: usize = 8 * 1024;
+
+/// Frames waiting for the writer: beyond this, whoever sends waits (a client that does
+/// not read its input holds the server's answers back instead of piling them up).
+const OUTPUT_FRAMES: usize = 16;
 
 /// The command of a placeholder lens: never a real command (not in `ext::COMMANDS`),
 /// never seen by a client.
@@ -126,12 +138,14 @@ const QUEUE: usize = 100;
 /// 1.6 MB `didOpen` or a 2 MB lens answer would otherwise keep megabytes resident.
 const PIECE: usize = 64 * 1024;
 
-/// Where frames to write go (see [`write_output`]).
-pub type Output = mpsc::UnboundedSender<Frame>;
+/// Where frames to write go (see [`write_output`]). Bounded: sending waits while the
+/// writer is [`OUTPUT_FRAMES`] behind, and fails once the writer has stopped.
+pub type Output = mpsc::Sender<Frame>;
 
 /// Serves `service` on `input` and the channel of [`write_output`] until the input
-/// ends or the client says `exit`, then until every started handler is done. Cancels
-/// `closed` at the end of input. What tower-lsp's own transport does, with three
+/// ends, the client says `exit` or the output cannot be written, then until every
+/// started handler is done. Cancels `closed` at the end of input and when writing
+/// failed (either way the client is gone). What tower-lsp's own transport does, with three
 /// differences: malformed frames are answered and skipped instead of ending the
 /// session, placeholder answers are spliced ([`Splices`]), and no buffer keeps the
 /// size of the largest message (tower-lsp's codec kept one as big as the biggest
@@ -159,29 +173,42 @@ pub async fn serve<R, S>(
             rx.recv().await.map(|f| (f, rx))
         })
         .buffer_unordered(CONCURRENCY)
-        .for_each(|done| {
+        .for_each(|done| async {
             match done {
                 Ok(Some(response)) => {
-                    let _ = output.send(answer_frame(&response, splices));
+                    let _ = output.send(answer_frame(&response, splices)).await;
                 }
                 Ok(None) => {}
                 Err(e) => tracing::error!("{e}"),
             }
-            future::ready(())
         })
         .await;
         // Every handler is done: nothing more will ask the client anything.
         client_abort.abort();
     };
     let to_client = client_requests.for_each(|request| {
-        if let Some(frame) = Frame::message(&request) {
-            let _ = output.send(frame);
+        let frame = Frame::message(&request);
+        let output = &output;
+        async move {
+            if let Some(frame) = frame {
+                let _ = output.send(frame).await;
+            }
         }
-        future::ready(())
     });
     let read_input = async {
         let mut frames = Frames::new(input);
-        while let Some(incoming) = frames.next().await {
+        loop {
+            let incoming = tokio::select! {
+                incoming = frames.next() => incoming,
+                // The writer stopped (stdout failed): nothing read from now on could be
+                // answered, so the session ends here, as if the client had gone.
+                () = output.closed() => {
+                    tracing::error!("cannot write to the client any more: ending the session");
+                    closed.cancel();
+                    break;
+                }
+            };
+            let Some(incoming) = incoming else { break };
             match incoming {
                 Incoming::Request(request) => {
                     if let Err(e) = future::poll_fn(|cx| service.poll_ready(cx)).await {
@@ -199,7 +226,10 @@ pub async fn serve<R, S>(
                     }
                 }
                 Incoming::Invalid(body) => {
-                    let _ = output.send(Frame::plain(body));
+                    if output.send(Frame::plain(body)).await.is_err() {
+                        closed.cancel();
+                        break;
+                    }
                 }
             }
         }
@@ -209,6 +239,90 @@ pub async fn serve<R, S>(
         drop(tasks_tx);
     };
     tokio::join!(run_tasks, to_client, read_input);
+}
+
+/// Reads one line (up to `\n`) into `line` without its terminator, keeping at most
+/// [`MAX_HEADER_LINE`] bytes. `None` at the end of input; `Some(false)` when the line
+/// was too long (its bytes are dropped).
+async fn read_header_line<R: AsyncRead + Unpin>(
+    input: &mut BufReader<R>,
+    line: &mut Vec<u8>,
+) -> Option<bool> {
+    line.clear();
+    let mut fits = true;
+    let mut any = false;
+    loop {
+        let available = input.fill_buf().await.ok()?;
+        if available.is_empty() {
+            return any.then_some(fits);
+        }
+        any = true;
+        let (take, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if fits && line.len() + take <= MAX_HEADER_LINE + 2 {
+            line.extend_from_slice(&available[..take]);
+        } else {
+            fits = false;
+            line.clear();
+        }
+        input.consume(take);
+        if done {
+            while matches!(line.last(), Some(b'\n' | b'\r')) {
+                line.pop();
+            }
+            return Some(fits);
+        }
+    }
+}
+
+/// The `id` of a JSON-RPC message from the first bytes of its body (an oversized
+/// frame is not read whole): a number or string value of a top-level `"id"` key that
+/// comes before the end of `head`.
+fn id_near_start(head: &[u8]) -> Option<serde_json::Value> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut last_key: Option<(usize, usize)> = None;
+    while i < head.len() {
+        match head[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < head.len() && head[i] != b'"' {
+                    i += if head[i] == b'\\' { 2 } else { 1 };
+                }
+                let end = i.min(head.len());
+                // A key when a `:` follows.
+                let mut j = end + 1;
+                while j < head.len() && head[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                last_key = (depth == 1 && head.get(j) == Some(&b':')).then_some((start, end));
+                if last_key.is_some() {
+                    i = j;
+                }
+            }
+            _ => {}
+        }
+        if let Some((ks, ke)) = last_key
+            && &head[ks..ke] == b"id"
+        {
+            // The value after the `:`.
+            let rest = &head[i + 1..];
+            let rest = &rest[rest.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+            let mut de =
+                serde_json::Deserializer::from_slice(rest).into_iter::<serde_json::Value>();
+            return match de.next() {
+                Some(Ok(v)) if v.is_string() || v.is_i64() || v.is_u64() => Some(v),
+                _ => None,
+            };
+        }
+        i += 1;
+    }
+    None
 }
 
 /// One frame read from the client.
@@ -222,7 +336,7 @@ enum Incoming {
 /// The frames of the client's input, each checked (see the module comment).
 struct Frames<R> {
     input: BufReader<R>,
-    line: String,
+    line: Vec<u8>,
     /// The input ended (or failed).
     ended: bool,
 }
@@ -231,7 +345,7 @@ impl<R: AsyncRead + Unpin> Frames<R> {
     fn new(input: R) -> Self {
         Frames {
             input: BufReader::with_capacity(PIECE, input),
-            line: String::new(),
+            line: Vec::new(),
             ended: false,
         }
     }
@@ -245,19 +359,21 @@ impl<R: AsyncRead + Unpin> Frames<R> {
 
     async fn read(&mut self) -> Option<Incoming> {
         let input = &mut self.input;
-        let line = &mut self.line;
+        let raw = &mut self.line;
         loop {
             // Headers up to an empty line.
             let mut length: Option<usize> = None;
             let mut bad_header = false;
             let mut saw_header = false;
             loop {
-                line.clear();
-                match input.read_line(line).await {
-                    Ok(0) | Err(_) => return None,
-                    Ok(_) => {}
-                }
-                let l = line.trim_end_matches(['\r', '\n']);
+                let fits = read_header_line(input, raw).await?;
+                // A line too long, or not UTF-8: a bad header (the frame is dropped,
+                // the session goes on).
+                let Some(l) = fits.then(|| std::str::from_utf8(raw).ok()).flatten() else {
+                    saw_header = true;
+                    bad_header = true;
+                    continue;
+                };
                 if l.is_empty() {
                     if saw_header {
                         break;
@@ -282,19 +398,45 @@ impl<R: AsyncRead + Unpin> Frames<R> {
                     None => bad_header = true,
                 }
             }
-            let Some(n) = length.filter(|_| !bad_header) else {
+            let Some(n) = length else {
                 tracing::warn!(
                     "dropped a message with a missing or malformed Content-Length header"
                 );
                 continue;
             };
-            if n > MAX_FRAME {
-                tracing::warn!("dropped a {n}-byte message (over {MAX_FRAME} bytes)");
+            if bad_header {
+                // The length is known: skip exactly this frame's body.
+                tracing::warn!("dropped a {n}-byte message with a malformed header");
                 let mut rest = (&mut *input).take(n as u64);
                 tokio::io::copy(&mut rest, &mut tokio::io::sink())
                     .await
                     .ok()?;
                 continue;
+            }
+            if n > MAX_FRAME {
+                tracing::warn!("dropped a {n}-byte message (over {MAX_FRAME} bytes)");
+                // Its start, to answer a request by its id.
+                let mut head = vec![0u8; 4096.min(n)];
+                input.read_exact(&mut head).await.ok()?;
+                let mut rest = (&mut *input).take((n - head.len()) as u64);
+                let id = id_near_start(&head);
+                let answer = id.map(|id| {
+                    serde_json::json!({
+                        "jsonrpc": "2.0",
+                        "id": id,
+                        "error": {
+                            "code": -32600,
+                            "message": format!("Invalid Request: the message is {n} bytes, over the limit of {MAX_FRAME} bytes"),
+                        },
+                    })
+                });
+                tokio::io::copy(&mut rest, &mut tokio::io::sink())
+                    .await
+                    .ok()?;
+                match answer {
+                    Some(a) => return Some(Incoming::Invalid(a.to_string().into_bytes())),
+                    None => continue,
+                }
             }
             let mut body = vec![0u8; n];
             for piece in body.chunks_mut(PIECE) {
@@ -363,7 +505,7 @@ pub fn write_output<W>(mut stdout: W) -> (Output, impl Future<Output = ()>)
 where
     W: AsyncWrite + Unpin,
 {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Frame>();
+    let (tx, mut rx) = mpsc::channel::<Frame>(OUTPUT_FRAMES);
     let writing = async move {
         while let Some(frame) = rx.recv().await {
             if frame.write_to(&mut stdout).await.is_err() || stdout.flush().await.is_err() {
@@ -514,6 +656,7 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// The methods of the requests read from `input`, the error codes of the answers
     /// to malformed frames, and whether the end of input was seen.
@@ -618,13 +761,17 @@ mod tests {
     async fn written(frames: Vec<Frame>) -> Vec<u8> {
         let (w, mut r) = tokio::io::duplex(1 << 20);
         let (tx, writing) = write_output(w);
-        for f in frames {
-            tx.send(f).unwrap();
-        }
-        drop(tx);
-        writing.await;
-        let mut out = Vec::new();
-        r.read_to_end(&mut out).await.unwrap();
+        let send = async move {
+            for f in frames {
+                tx.send(f).await.unwrap();
+            }
+        };
+        let read = async {
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).await.unwrap();
+            out
+        };
+        let ((), (), out) = tokio::join!(send, writing, read);
         out
     }
 
@@ -758,5 +905,134 @@ mod tests {
             splices.placeholder(Arc::new(b"[]".to_vec()));
         }
         assert_eq!(splices.pending.lock().unwrap().len(), MAX_PENDING_SPLICES);
+    }
+
+    #[tokio::test]
+    async fn non_utf8_and_overlong_header_lines_drop_one_frame_not_the_session() {
+        let good = |m: &str| {
+            let body = format!(r#"{{"jsonrpc":"2.0","method":"{m}"}}"#);
+            format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+        };
+        let mut input = Vec::new();
+        // A header line with bytes that are not UTF-8, in a frame with a length.
+        input.extend_from_slice(b"Content-Length: 2\r\nX-Odd: \xff\xfe\r\n\r\n{}");
+        input.extend(good("a"));
+        // A header line far over the limit (and not UTF-8 either).
+        input.extend(std::iter::repeat_n(0xffu8, 3 * MAX_HEADER_LINE));
+        input.extend_from_slice(b"\r\n\r\n");
+        input.extend(good("b"));
+        let (methods, codes, ended) = run(&input).await;
+        assert_eq!(methods, ["a", "b"]);
+        assert!(codes.is_empty(), "{codes:?}");
+        assert!(ended);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_request_is_answered_by_its_id() {
+        let n = MAX_FRAME + 10;
+        let mut body = br#"{"jsonrpc": "2.0", "id": 41, "method": "textDocument/didOpen", "params": {"text": ""#.to_vec();
+        body.resize(n - 3, b'x');
+        body.extend_from_slice(br#""}}"#);
+        let mut input = format!("Content-Length: {n}\r\n\r\n").into_bytes();
+        input.extend_from_slice(&body);
+        let mut frames = Frames::new(&input[..]);
+        let Some(Incoming::Invalid(answer)) = frames.next().await else {
+            panic!("no answer to the oversized request");
+        };
+        let v: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(v["id"], 41);
+        assert_eq!(v["error"]["code"], -32600);
+        assert!(frames.next().await.is_none());
+    }
+
+    #[test]
+    fn ids_are_found_only_at_the_top_level() {
+        assert_eq!(
+            id_near_start(br#"{"jsonrpc":"2.0","id":7,"method":"x"#),
+            Some(7.into())
+        );
+        assert_eq!(id_near_start(br#"{"id" : "a\"b","#), Some("a\"b".into()));
+        assert_eq!(id_near_start(br#"{"params":{"id":3},"method":"x""#), None);
+        assert_eq!(id_near_start(br#"{"method":"id","params":{"#), None);
+        assert_eq!(id_near_start(br#"{"id":{"#), None);
+    }
+
+    /// A writer that never takes a byte: the client stopped reading.
+    struct Stuck;
+    impl AsyncWrite for Stuck {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Pending
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Pending
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    /// A writer that fails at once (a closed pipe).
+    struct Broken;
+    impl AsyncWrite for Broken {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_that_does_not_read_holds_answers_back() {
+        let (output, writing) = write_output(Stuck);
+        let _writer = tokio::spawn(writing);
+        let frame = || Frame::plain(vec![b'x'; 1000]);
+        // The writer holds one frame (stuck in it), the channel the next ones.
+        for i in 0..=OUTPUT_FRAMES {
+            tokio::time::timeout(Duration::from_secs(5), output.send(frame()))
+                .await
+                .unwrap_or_else(|_| panic!("send {i} waited"))
+                .unwrap();
+        }
+        let more = tokio::time::timeout(Duration::from_millis(200), output.send(frame())).await;
+        assert!(
+            more.is_err(),
+            "an unread client still takes frames without limit"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_failure_closes_the_output() {
+        let (output, writing) = write_output(Broken);
+        let writer = tokio::spawn(writing);
+        let _ = output.send(Frame::plain(b"{}".to_vec())).await;
+        tokio::time::timeout(Duration::from_secs(5), output.closed())
+            .await
+            .expect("the output stays open after the writer failed");
+        writer.await.unwrap();
+        assert!(output.send(Frame::plain(b"{}".to_vec())).await.is_err());
     }
 }

@@ -522,6 +522,11 @@ impl Template {
             }
             range = range.cover(TextRange::new(o as usize, o as usize + 1));
         }
+        // The first piece starts at `range.start`: when the text starts elsewhere (text
+        // httplens added sits before it in the source), an empty first piece there.
+        if range.start != first {
+            joins.insert(0, (0, first));
+        }
         Template {
             range,
             text: Str::new(text),

@@ -356,8 +356,11 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
                 }
                 _ => (arg.to_string(), None),
             }
-        } else if arg.len() > 2 && takes_value(&arg[..2]) {
-            (arg[..2].to_string(), Some(sub_word(w, 2, &arg[2..])))
+        } else if let (Some(short), Some(rest)) = (arg.get(..2), arg.get(2..))
+            && !rest.is_empty()
+            && takes_value(short)
+        {
+            (short.to_string(), Some(sub_word(w, 2, rest)))
         } else if arg.len() > 2 && arg[1..].bytes().all(|c| c.is_ascii_alphabetic()) {
             // Bundled flags: `-sSL`.
             let mut all_known = true;
@@ -947,5 +950,13 @@ mod tests {
                 .message
                 .contains("file")
         );
+        // Non-ASCII right after the dash (found by the property test: a slice inside `Σ`).
+        assert!(
+            parse("curl -Σ https://h", 0)
+                .unwrap_err()
+                .message
+                .contains("`-Σ`")
+        );
+        assert!(parse("curl -XΣ https://h", 0).is_ok());
     }
 }
