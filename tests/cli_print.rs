@@ -246,4 +246,21 @@ fn completions_and_man_page_come_from_the_flags() {
         man.contains("completions") && man.contains("show"),
         "lists the commands"
     );
+    // One command's page: every flag of it.
+    let (code, run, _) = httplens(&w, &["man", "run"]);
+    assert_eq!(code, 0);
+    assert!(
+        run.contains(".TH httplens-run 1"),
+        "{}",
+        &run[..run.len().min(200)]
+    );
+    for flag in ["fail\\-fast", "print", "color", "timeout"] {
+        assert!(
+            run.contains(&format!("\\fB\\-\\-{flag}\\fR")),
+            "httplens-run(1) lacks --{flag}"
+        );
+    }
+    let (code, _, err) = httplens(&w, &["man", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no command `nope`"), "{err}");
 }

@@ -72,8 +72,11 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) on stdout
-    Man,
+    /// Print the man page (roff) on stdout: httplens(1), or httplens-COMMAND(1)
+    Man {
+        /// A command whose page to print (`run`, `show`...), with all its flags
+        command: Option<String>,
+    },
     /// Turn other formats into requests: `import curl ...` prints the request
     Import(ImportArgs),
 }
@@ -215,7 +218,7 @@ pub fn main() -> ExitCode {
         Command::Status(a) => auth_cmds::status(a),
         Command::Demo(a) => demo::run(a),
         Command::Completions { shell } => completions(shell),
-        Command::Man => man_page(),
+        Command::Man { command } => man_page(command.as_deref()),
         Command::Import(a) => import::run(a),
     };
     ExitCode::from(code)
@@ -230,11 +233,33 @@ fn completions(shell: clap_complete::Shell) -> u8 {
     write_stdout(&out)
 }
 
-/// `httplens man`: the man page (section 1, roff) on stdout.
-fn man_page() -> u8 {
+/// `httplens man [COMMAND]`: the man page (section 1, roff) on stdout: the overview
+/// with the list of commands, or one command's page with every flag
+/// (`httplens-run(1)`, as git names its pages).
+fn man_page(command: Option<&str>) -> u8 {
     use clap::CommandFactory;
+    let top = Cli::command();
+    let source = format!("httplens {}", env!("CARGO_PKG_VERSION"));
+    let man = match command {
+        None => clap_mangen::Man::new(top),
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) => {
+                // clap takes a command's name as a `&'static str`; this process
+                // prints one page and ends, so leaking the one string is harmless.
+                let page: &'static str = Box::leak(format!("httplens-{name}").into_boxed_str());
+                let sub = sub.clone().name(page).bin_name(format!("httplens {name}"));
+                clap_mangen::Man::new(sub).source(source)
+            }
+            None => {
+                error_line(format!(
+                    "no command `{name}`: `httplens --help` lists the commands."
+                ));
+                return EXIT_USAGE;
+            }
+        },
+    };
     let mut out = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut out) {
+    if let Err(e) = man.render(&mut out) {
         error_line(format!("cannot render the man page: {e}"));
         return 1;
     }
