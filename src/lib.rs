@@ -20,6 +20,7 @@ pub mod env;
 pub mod exec;
 pub mod ide;
 pub mod lsp;
+pub mod net;
 pub mod process;
 pub mod request;
 pub mod script;

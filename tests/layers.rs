@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("text", 0),
     ("secret", 0),
     ("process", 0),
+    ("net", 0),
     // The script sandbox: it knows nothing of the crate (data in, data out).
     ("script", 0),
     // parse

@@ -88,7 +88,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
     ] {
         if let Some(u) = u
             && u.scheme() == "http"
-            && !super::profile::is_loopback_url(u)
+            && !crate::net::is_loopback(u)
         {
             return Err(AuthError::Config(format!(
                 "the provider's {name} endpoint uses plain http to a host that is not loopback; refusing to send credentials there"

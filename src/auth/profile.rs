@@ -230,23 +230,13 @@ fn parse_url(s: &str) -> Result<Url, String> {
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err("must be an http or https URL.".to_string());
     }
-    if u.scheme() == "http" && !is_loopback_url(&u) {
+    if u.scheme() == "http" && !crate::net::is_loopback(&u) {
         return Err(
             "uses plain http to a host that is not loopback: tokens would travel unencrypted; use https."
                 .to_string(),
         );
     }
     Ok(u)
-}
-
-/// Is the URL's host 127.0.0.1, ::1 or localhost?
-pub fn is_loopback_url(u: &Url) -> bool {
-    match u.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -485,7 +475,12 @@ pub fn parse_profile(
     let redirect_url = match c.string("Redirect URL") {
         None => Url::parse(default_redirect).expect("static URL"),
         Some(s) => match Url::parse(s.trim()) {
-            Ok(u) if is_loopback_url(&u) && (u.scheme() == "http" || u.scheme() == "https") => u,
+            Ok(u)
+                if crate::net::is_loopback(&u)
+                    && (u.scheme() == "http" || u.scheme() == "https") =>
+            {
+                u
+            }
             Ok(_) if grant != Grant::AuthorizationCode => {
                 Url::parse(default_redirect).expect("static URL")
             }

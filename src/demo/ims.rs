@@ -336,21 +336,17 @@ fn html_error(status: StatusCode, message: &str) -> Response {
     r
 }
 
-fn is_loopback(u: &Url) -> bool {
-    crate::auth::profile::is_loopback_url(u)
-}
-
 /// IMS accepts https redirect URIs only; loopback ports are not compared.
 fn redirect_allowed(cfg: &ImsConfig, client: &ImsClient, uri: &str) -> Result<(), String> {
     let u = Url::parse(uri).map_err(|_| "redirect_uri is not a URL".to_string())?;
     if u.scheme() != "https"
-        && !(cfg.allow_http_loopback && u.scheme() == "http" && is_loopback(&u))
+        && !(cfg.allow_http_loopback && u.scheme() == "http" && crate::net::is_loopback(&u))
     {
         return Err("redirect_uri must use https".into());
     }
     let ok = client.redirect_uris.iter().any(|r| {
         let Ok(reg) = Url::parse(r) else { return false };
-        if is_loopback(&reg) && is_loopback(&u) {
+        if crate::net::is_loopback(&reg) && crate::net::is_loopback(&u) {
             reg.scheme() == u.scheme() && reg.host_str() == u.host_str() && reg.path() == u.path()
         } else {
             reg.as_str() == u.as_str()

@@ -54,7 +54,7 @@ fn unescape(s: &str) -> String {
 }
 
 fn loopback(u: &Url) -> Result<(), RobotError> {
-    if crate::auth::profile::is_loopback_url(u) {
+    if crate::net::is_loopback(u) {
         Ok(())
     } else {
         Err(RobotError(format!(

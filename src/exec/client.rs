@@ -234,7 +234,7 @@ impl Client {
             });
         }
         let host = host_label(&url);
-        if opts.carries_token && url.scheme() == "http" && !is_loopback(&url) {
+        if opts.carries_token && url.scheme() == "http" && !crate::net::is_loopback(&url) {
             return Err(SendError::TokenOverHttp { host });
         }
         let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|_| {
@@ -611,19 +611,6 @@ fn host_label(url: &reqwest::Url) -> String {
     }
 }
 
-/// Loopback hosts, where plain http cannot be observed by anyone else.
-pub fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        None => false,
-    }
-}
-
 #[derive(Debug)]
 enum RedirectProblem {
     Loop(String),
@@ -877,25 +864,6 @@ impl reqwest::cookie::CookieStore for Jar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for u in [
-            "http://127.0.0.1:1/",
-            "http://[::1]/",
-            "http://localhost/",
-            "http://a.localhost/",
-        ] {
-            assert!(is_loopback(&reqwest::Url::parse(u).unwrap()), "{u}");
-        }
-        for u in [
-            "http://example.com/",
-            "http://10.0.0.1/",
-            "http://localhost.example/",
-        ] {
-            assert!(!is_loopback(&reqwest::Url::parse(u).unwrap()), "{u}");
-        }
-    }
 
     #[test]
     fn bad_header_is_one_sentence() {
