@@ -1239,3 +1239,66 @@ async fn unwritable_config_folder_is_one_clear_sentence() {
         "the message names the folder: {err}"
     );
 }
+
+/// A `localhost` redirect listens on 127.0.0.1 and [::1] on the same port, so no
+/// other local program can take the other address and catch the code; with a fixed
+/// port already taken on [::1], the sign-in does not start (and says why).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_localhost_redirect_holds_both_loopback_addresses() {
+    let ims = ims(ImsConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let http = httplens::auth::oauth::http_client();
+    let start = |redirect: String| {
+        let p = profile(json!({
+            "Preset": "adobe-ims", "Grant Type": "Authorization Code",
+            "Issuer": ims.base_url, "Client ID": "demo-native",
+            "Redirect URL": redirect,
+            "Scope": "openid,AdobeID,email"
+        }));
+        let http = http.clone();
+        let dir = dir.path().to_path_buf();
+        async move {
+            let e = httplens::auth::oauth::endpoints(&http, &p).await.unwrap();
+            flow::start(
+                &http,
+                &p,
+                &e,
+                &SignInOptions {
+                    timeout: Duration::from_secs(20),
+                    open_browser: false,
+                    config_dir: dir,
+                },
+            )
+            .await
+        }
+    };
+    let f = start("http://localhost/callback".into()).await.unwrap();
+    let port = f.local_addr.port();
+    let taken = std::net::TcpListener::bind(("::1", port)).unwrap_err();
+    assert_eq!(
+        taken.kind(),
+        std::io::ErrorKind::AddrInUse,
+        "[::1]:{port} was free"
+    );
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err());
+    // Both answer (a page that is not the callback does not end the flow).
+    for host in ["127.0.0.1", "[::1]"] {
+        let r = no_follow()
+            .get(format!("http://{host}:{port}/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{host}");
+    }
+    drop(f);
+
+    // A fixed port someone else holds on [::1].
+    let squatter = std::net::TcpListener::bind(("::1", 0)).unwrap();
+    let fixed = squatter.local_addr().unwrap().port();
+    let e = match start(format!("http://localhost:{fixed}/callback")).await {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("the sign-in started with [::1]:{fixed} held by another program"),
+    };
+    assert!(e.contains("[::1]") && e.contains("another program"), "{e}");
+    ims.shutdown().await;
+}

@@ -218,18 +218,7 @@ pub async fn start(
         None
     };
     let port = redirect.port().unwrap_or(0);
-    // Bind the loopback address only, whatever the host is spelt as.
-    let bind_ip: std::net::IpAddr = match redirect.host() {
-        Some(url::Host::Ipv6(_)) => std::net::Ipv6Addr::LOCALHOST.into(),
-        _ => std::net::Ipv4Addr::LOCALHOST.into(),
-    };
-    let listener = tokio::net::TcpListener::bind((bind_ip, port))
-        .await
-        .map_err(|e| {
-            AuthError::Config(format!(
-                "cannot listen for the sign-in redirect on {bind_ip}:{port} ({e}); free the port or change `Redirect URL`"
-            ))
-        })?;
+    let (listener, second) = bind_redirect(redirect.host(), port).await?;
     let local_addr = listener
         .local_addr()
         .map_err(|e| AuthError::Config(format!("the redirect listener failed: {e}")))?;
@@ -286,6 +275,7 @@ pub async fn start(
     };
     let listener_task = tokio::spawn(serve(
         listener,
+        second,
         tls,
         callback_path,
         expect.clone(),
@@ -403,10 +393,70 @@ impl PendingSignIn {
     }
 }
 
+/// The loopback listener(s) of a redirect to `host:port` (port 0: any free one). An
+/// address binds that address only. `localhost` binds 127.0.0.1 and [::1] on one port:
+/// a browser may try either, and a port left free on the other address could be taken
+/// by another local process to catch the code. When [::1] is in use on the port chosen,
+/// another free port is tried (a fixed port is an error); a machine without IPv6 gets
+/// 127.0.0.1 alone.
+async fn bind_redirect(
+    host: Option<url::Host<&str>>,
+    port: u16,
+) -> Result<(tokio::net::TcpListener, Option<tokio::net::TcpListener>), AuthError> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let bind = |ip: IpAddr, port: u16| async move {
+        tokio::net::TcpListener::bind((ip, port)).await.map_err(|e| {
+            AuthError::Config(format!(
+                "cannot listen for the sign-in redirect on {ip}:{port} ({e}); free the port or change `Redirect URL`"
+            ))
+        })
+    };
+    match host {
+        Some(url::Host::Ipv6(_)) => Ok((bind(Ipv6Addr::LOCALHOST.into(), port).await?, None)),
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            for _ in 0..8 {
+                let v4 = bind(Ipv4Addr::LOCALHOST.into(), port).await?;
+                let chosen = v4
+                    .local_addr()
+                    .map_err(|e| AuthError::Config(format!("the redirect listener failed: {e}")))?
+                    .port();
+                match tokio::net::TcpListener::bind((Ipv6Addr::LOCALHOST, chosen)).await {
+                    Ok(v6) => return Ok((v4, Some(v6))),
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                        if port != 0 {
+                            return Err(AuthError::Config(format!(
+                                "cannot listen for the sign-in redirect on [::1]:{port}: another program listens there and could receive the sign-in; free the port or change `Redirect URL`"
+                            )));
+                        }
+                    }
+                    // No IPv6 loopback here: nobody can take it either.
+                    Err(_) => return Ok((v4, None)),
+                }
+            }
+            Err(AuthError::Config(
+                "cannot find a port free on both 127.0.0.1 and [::1] for the sign-in redirect"
+                    .into(),
+            ))
+        }
+        _ => Ok((bind(Ipv4Addr::LOCALHOST.into(), port).await?, None)),
+    }
+}
+
+/// The next connection on `listener`; never, without one.
+async fn accept_on(
+    listener: Option<&tokio::net::TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Accept connections until the first callback arrives; each connection is served on
 /// its own task, so idle pre-connections (browsers open spares) never block the flow.
 async fn serve(
     listener: tokio::net::TcpListener,
+    second: Option<tokio::net::TcpListener>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     callback_path: String,
     expect: Expect,
@@ -418,6 +468,7 @@ async fn serve(
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
+            a = accept_on(second.as_ref()) => a,
             _ = done_rx.wait_for(|d| *d) => break,
         };
         let Ok((stream, _)) = accepted else { continue };
