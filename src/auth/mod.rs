@@ -217,12 +217,19 @@ impl AuthSession {
         })
     }
 
+    /// The cross-process lock of one store entry, waiting at most the sign-in timeout.
+    async fn lock(&self, account: &str) -> Result<fsutil::EntryLock, AuthError> {
+        fsutil::lock_entry(&self.config_dir, account, self.timeout)
+            .await
+            .map_err(AuthError::Config)
+    }
+
     /// A valid token set for the profile: stored, refreshed, fetched (client
     /// credentials) or, when allowed, signed in.
     pub async fn tokens(&self, id: &str) -> Result<StoredToken, AuthError> {
         let p = self.profile(id)?.clone();
         let account = p.store_account();
-        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let _lock = self.lock(&account).await?;
         let stored = self.read_entry(&account).await?;
         let mut reason = String::new();
         if let Some(t) = stored {
@@ -252,7 +259,7 @@ impl AuthSession {
     pub async fn sign_in(&self, id: &str) -> Result<StoredToken, AuthError> {
         let p = self.profile(id)?.clone();
         let account = p.store_account();
-        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let _lock = self.lock(&account).await?;
         self.acquire_locked(&p, &account, String::new(), true).await
     }
 
@@ -474,7 +481,7 @@ impl AuthSession {
     ) -> Result<StoredToken, AuthError> {
         let p = self.profile(id)?.clone();
         let account = p.store_account();
-        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let _lock = self.lock(&account).await?;
         let stored = self.read_entry(&account).await?;
         let Some(t) = stored else {
             return self
@@ -516,7 +523,7 @@ impl AuthSession {
     pub async fn sign_out(&self, id: &str) -> Result<SignOutReport, AuthError> {
         let p = self.profile(id)?.clone();
         let account = p.store_account();
-        let _lock = fsutil::lock_entry(&self.config_dir, &account).await;
+        let _lock = self.lock(&account).await?;
         let t = self.read_entry(&account).await?;
         self.store.delete(&account).await?;
         let Some(t) = t else {
