@@ -382,6 +382,62 @@ fn a_pasted_curl_command_converts_to_a_request() {
     c.shutdown();
 }
 
+/// With no Secret Service (no session bus here), the keychain falls back to the kernel
+/// keyring: `httplens/state` says `keyutils` and the user is told once with
+/// `window/showMessage` (the CLI's stderr notice is only a log line in an editor).
+#[test]
+fn the_keyring_fallback_is_told_to_the_editor_user_once() {
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        r#"{"dev": {"Security": {"Auth": {"p": {"Type": "OAuth2", "Grant Type": "Client Credentials", "Token URL": "http://127.0.0.1:9/token", "Client ID": "a", "Client Secret": "b"}}}}}"#,
+    );
+    let text = "GET http://127.0.0.1:9/a\n";
+    let uri = ws.write("k.http", text);
+    let root = ws.root();
+    let mut env: Vec<(String, String)> = ws
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "HTTPLENS_TOKEN_STORE")
+        .collect();
+    env.push(("HTTPLENS_TOKEN_STORE".into(), "keychain".into()));
+    env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        "unix:path=/nonexistent/httplens-test-bus".into(),
+    ));
+    let (mut c, _) = LspClient::start(&Options {
+        root: Some(&root),
+        env,
+        ..Default::default()
+    });
+    c.open(&uri, text);
+    let state = c.request("httplens/state", json!({"uri": uri}));
+    assert_eq!(
+        state["tokenStore"], "keyutils",
+        "this test needs the kernel keyring (keyctl) and no Secret Service: {state}"
+    );
+    let told = c.wait_for(|m| {
+        m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("kernel keyring"))
+    });
+    assert_eq!(told["params"]["type"], 2, "a warning: {told}");
+    // Once: asking again says nothing more.
+    c.request("httplens/state", json!({"uri": uri}));
+    let again = c.try_wait_for(
+        &|m: &Value| {
+            m["method"] == "window/showMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("kernel keyring"))
+        },
+        std::time::Duration::from_millis(500),
+    );
+    assert!(again.is_none(), "told twice: {again:?}");
+    c.shutdown();
+}
+
 #[test]
 fn completion_hover_and_definition() {
     let ws = Ws::new();

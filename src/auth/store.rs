@@ -429,6 +429,10 @@ fn default_keychain_kind() -> StoreKind {
 
 static KEYUTILS_NOTICE: std::sync::Once = std::sync::Once::new();
 
+/// What a user is told once when tokens fall back to the kernel keyring (stderr for the
+/// CLI; `window/showMessage` in the editor, where stderr is only a log).
+pub const KEYUTILS_NOTICE_TEXT: &str = "no Secret Service here, so tokens are kept in the kernel keyring for this session; they will not survive a reboot (HTTPLENS_TOKEN_STORE=file keeps them in a 0600 file)";
+
 /// Linux: the Secret Service when a probe read answers (a missing entry is an answer);
 /// else the kernel keyring with a one-time notice. A locked keyring is an error, not a
 /// reason to fall back (the user has a keychain and should unlock it).
@@ -467,9 +471,7 @@ async fn choose_backend() -> Result<KeychainBackend, StoreError> {
                         tracing::warn!(
                             "no Secret Service: tokens are kept in the kernel keyring for this session and will not survive a reboot"
                         );
-                        eprintln!(
-                            "httplens: no Secret Service here, so tokens are kept in the kernel keyring for this session; they will not survive a reboot (HTTPLENS_TOKEN_STORE=file keeps them in a 0600 file)."
-                        );
+                        eprintln!("httplens: {KEYUTILS_NOTICE_TEXT}.");
                     });
                     Ok(KeychainBackend {
                         store,

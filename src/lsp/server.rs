@@ -35,6 +35,8 @@ pub struct Server {
     pub lens_cache: handlers::lenses::LensCache,
     /// Answers written to stdout as kept JSON bytes (see `stdio::Splices`).
     pub splices: Arc<super::stdio::Splices>,
+    /// The user was told that tokens fell back to the kernel keyring (once a session).
+    pub keyutils_told: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -51,6 +53,7 @@ impl Server {
             ws_cache: Default::default(),
             lens_cache: Default::default(),
             splices,
+            keyutils_told: Default::default(),
         }
     }
 

@@ -24,6 +24,22 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
         doc
     };
     let view = workspace::env_view_with_profiles(server, &doc).await;
+    let token_store = workspace::token_store_name(server);
+    // The keychain fell back to the kernel keyring: the CLI says so on stderr, which an
+    // editor only logs; tell the user once.
+    if token_store == crate::auth::StoreKind::Keyutils.as_str()
+        && !server
+            .keyutils_told
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        server
+            .client
+            .show_message(
+                tower_lsp_server::ls_types::MessageType::WARNING,
+                format!("httplens: {}.", crate::auth::store::KEYUTILS_NOTICE_TEXT),
+            )
+            .await;
+    }
     Ok(StateResult {
         version: env!("CARGO_PKG_VERSION").to_string(),
         environments: view.environments.clone(),
@@ -40,6 +56,6 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
                 expires_at: p.expires_at,
             })
             .collect(),
-        token_store: workspace::token_store_name(server),
+        token_store,
     })
 }
