@@ -1375,6 +1375,49 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
     c.request("httplens/state", json!({"uri": uri}));
     let r = c.execute("httplens.copyAsCurl", json!({"uri": uri, "line": 2}));
     assert!(r["result"].as_str().is_some(), "{r}");
+    // A send that needs a sign-in starts one; "Complete sign-in" finishes it too, and
+    // the send goes on to its response.
+    secrets.extend(stored_secrets(&tokens_file));
+    let r = c.execute("httplens.signOut", json!({"profile": "demo", "uri": uri}));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    std::fs::write(&seen, "").unwrap();
+    let id = c.request_async(
+        "workspace/executeCommand",
+        json!({"command": "httplens.send", "arguments": [{"uri": uri, "line": 2}]}),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&seen)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send did not start a sign-in"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let authorize = std::fs::read_to_string(&seen).unwrap();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--noproxy",
+            "*",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+        ])
+        .arg(&authorize)
+        .output()
+        .expect("curl");
+    let redirect = String::from_utf8(out.stdout).unwrap();
+    let r = c.execute(
+        "httplens.completeSignIn",
+        json!({"profile": "demo", "redirectUrl": redirect}),
+    );
+    assert_eq!(r["result"]["profile"], "demo", "{r}");
+    let r = c.response(id);
+    assert_eq!(r["result"]["status"], 200, "{r}");
     // No token (nor the client secret) ever reached the protocol.
     secrets.extend(stored_secrets(&tokens_file));
     secrets.push(httplens::demo::workspace::CLIENT_SECRET.to_string());

@@ -20,12 +20,12 @@ pub struct Server {
     pub jobs: Arc<Jobs>,
     pub send_state: super::send::SendState,
     pub store: std::sync::Mutex<Option<Arc<dyn crate::auth::TokenStore>>>,
-    /// Sign-ins waiting for the browser, by profile id (for `completeSignIn`).
     /// Resolver diagnostics per document and block (see `handlers::diagnostics`).
     pub diag_cache:
         std::sync::Mutex<std::collections::HashMap<String, handlers::diagnostics::BlockCache>>,
-    pub pending_sign_ins:
-        std::sync::Mutex<std::collections::HashMap<String, Arc<crate::auth::AuthSession>>>,
+    /// Sign-ins waiting for the browser, by profile id (for `completeSignIn`): those of
+    /// `httplens.signIn` and those a send started. Weak: a finished send's session goes.
+    pub pending_sign_ins: super::signin::PendingSignIns,
     /// The env-file diagnostics last published, by file (published again on change only).
     pub env_diagnostics: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<Diagnostic>>>,
     /// Loaded workspaces by document folder, checked against the files' mtimes on use

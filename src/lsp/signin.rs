@@ -3,7 +3,8 @@
 //! `window/showDocument {external: true}` when the client can (else `HTTPLENS_BROWSER`
 //! or the system browser, through `auth`), and paste completion.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 
 use serde_json::{Value, json};
 use tower_lsp_server::Client;
@@ -14,14 +15,26 @@ use super::server::Server;
 use super::{ext, session, workspace};
 use crate::auth::{AuthSession, SignInObserver};
 
+/// Sign-ins waiting for the browser, by profile id: whatever started them (a sign-in
+/// command or a send), "Complete sign-in" finds them here.
+pub type PendingSignIns = Arc<std::sync::Mutex<HashMap<String, Weak<AuthSession>>>>;
+
 /// Shows the authorize URL and opens it through the client.
 struct LspObserver {
     client: Client,
     open_via_client: bool,
+    /// The session this observer belongs to, registered as waiting when a sign-in
+    /// shows its URL.
+    session: Weak<AuthSession>,
+    pending: PendingSignIns,
 }
 
 impl SignInObserver for LspObserver {
     fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(profile.to_string(), self.session.clone());
         let client = self.client.clone();
         let mut msg = format!(
             "Sign in to \"{profile}\" in your browser: {url} (if the browser cannot come back here, run \"Complete sign-in\" and paste the address it ends on)."
@@ -79,14 +92,18 @@ pub async fn auth_session(
     let store = workspace::token_store(server)?;
     let via_client = session::read(&server.session.flags).show_document
         && std::env::var_os("HTTPLENS_BROWSER").is_none_or(|v| v.is_empty());
-    let s = AuthSession::new(profiles, store, crate::auth::fsutil::config_dir())
-        .interactive(interactive)
-        .open_browser(!via_client)
-        .observer(Arc::new(LspObserver {
-            client: server.client.clone(),
-            open_via_client: via_client,
-        }));
-    Ok(Arc::new(s))
+    let pending = server.pending_sign_ins.clone();
+    Ok(Arc::new_cyclic(|me| {
+        AuthSession::new(profiles, store, crate::auth::fsutil::config_dir())
+            .interactive(interactive)
+            .open_browser(!via_client)
+            .observer(Arc::new(LspObserver {
+                client: server.client.clone(),
+                open_via_client: via_client,
+                session: me.clone(),
+                pending,
+            }))
+    }))
 }
 
 pub async fn sign_in(
@@ -100,7 +117,7 @@ pub async fn sign_in(
         .pending_sign_ins
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(a.profile.clone(), auth.clone());
+        .insert(a.profile.clone(), Arc::downgrade(&auth));
     let title = format!("Signing in to {}", a.profile);
     let result = with_progress(
         server,
@@ -146,10 +163,10 @@ pub async fn complete(server: &Server, a: ext::CompleteSignInArgs) -> CmdResult<
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&a.profile)
-        .cloned()
+        .and_then(Weak::upgrade)
         .ok_or_else(|| {
             format!(
-                "No sign-in to \"{}\" is waiting; start one with Sign in first.",
+                "No sign-in to \"{}\" is waiting; start one with Sign in (or send a request that needs it) first.",
                 a.profile
             )
         })?;
