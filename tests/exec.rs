@@ -342,7 +342,7 @@ async fn a_100_mib_body_spills_to_disk_with_bounded_memory() {
     let elapsed = t.elapsed();
     let after = peak_rss_kib();
     if child {
-        println!("SPILL-PEAK-KIB {before} {after}");
+        eprintln!("SPILL-PEAK-KIB {before} {after}");
         return;
     }
     let ResponseBody::Spilled { path, size, head } = &r.body else {
