@@ -651,8 +651,15 @@ fn an_absurd_content_length_neither_allocates_nor_hangs() {
     let mut c = RawLsp::start(&ws, false);
     assert_alive(&mut c, "start");
     let before = sample(c.pid(), Duration::ZERO).unwrap();
-    c.write_raw(b"Content-Length: 1000000000000\r\n\r\n{\"jsonrpc\": \"2.0\"}");
-    std::thread::sleep(Duration::from_millis(500));
+    let read_before = hardening::chars_read(c.pid()).unwrap();
+    let huge = b"Content-Length: 1000000000000\r\n\r\n{\"jsonrpc\": \"2.0\"}";
+    c.write_raw(huge);
+    // Once the server has read it all, it is inside the huge body (waiting for more).
+    assert!(
+        hardening::wait_until(SHORT, || hardening::chars_read(c.pid())
+            .is_some_and(|n| n >= read_before + huge.len() as u64)),
+        "the server did not read the frame"
+    );
     let after = sample(c.pid(), Duration::ZERO).expect("the server died on a huge Content-Length");
     eprintln!(
         "FIGURE lsp=huge-content-length rss_kb {}->{}",
@@ -744,10 +751,13 @@ fn a_server_with_a_send_in_flight_exits_when_the_client_disappears() {
 fn hanging_sends(n: usize) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         while let Ok((s, _)) = listener.accept() {
             held.push(s);
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     });
     let ws = Ws::new();
@@ -769,7 +779,13 @@ fn hanging_sends(n: usize) {
             )
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    // Every send is connected and waiting for its answer.
+    assert!(
+        hardening::wait_until(SHORT, || accepted.load(std::sync::atomic::Ordering::SeqCst)
+            >= n),
+        "only {} of {n} sends reached the peer",
+        accepted.load(std::sync::atomic::Ordering::SeqCst)
+    );
     let t = Instant::now();
     let id = c.request_async(
         "textDocument/codeLens",
