@@ -22,59 +22,35 @@ pub type CmdResult<T> = std::result::Result<T, String>;
 pub async fn execute(server: &Server, params: ExecuteCommandParams) -> Result<Option<Value>> {
     let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
     let token = params.work_done_progress_params.work_done_token;
-    let result = match params.command.as_str() {
-        ext::SEND => match args(arg) {
-            Ok(a) => send(server, a, token).await,
-            Err(e) => Err(e),
-        },
-        ext::SEND_ALL => match args(arg) {
-            Ok(a) => send_all(server, a, token).await,
-            Err(e) => Err(e),
-        },
-        ext::SIGN_IN => match args(arg) {
-            Ok(a) => sign_in(server, a, token).await,
-            Err(e) => Err(e),
-        },
-        ext::SIGN_OUT => match args(arg) {
-            Ok(a) => sign_out(server, a).await,
-            Err(e) => Err(e),
-        },
-        ext::COMPLETE_SIGN_IN => match args(arg) {
-            Ok(a) => complete_sign_in(server, a).await,
-            Err(e) => Err(e),
-        },
-        ext::COPY_AS_CURL => match args(arg) {
-            Ok(a) => copy_as_curl(server, a).await,
-            Err(e) => Err(e),
-        },
-        ext::COPY_AS_CODE => match args(arg) {
-            Ok(a) => copy_as_code(server, a).await,
-            Err(e) => Err(e),
-        },
-        ext::SELECT_ENVIRONMENT => match args(arg) {
-            Ok(a) => select_environment(server, a).await,
-            Err(e) => Err(e),
-        },
-        ext::OPEN_REQUEST => match args(arg) {
-            Ok(a) => open_request(server, a).await,
-            Err(e) => Err(e),
-        },
-        ext::COMPARE_WITH_PREVIOUS => match args(arg) {
-            Ok(a) => compare_with_previous(a),
-            Err(e) => Err(e),
-        },
-        "httplens.debugPanic" if std::env::var_os("HTTPLENS_LSP_TEST_HOOKS").is_some() => {
-            // Test hook (only with HTTPLENS_LSP_TEST_HOOKS set): proves that a panicking
-            // handler fails one request and leaves the server running.
-            panic!("debugPanic test hook")
+    let command = params.command.as_str();
+    if command == "httplens.debugPanic" && std::env::var_os("HTTPLENS_LSP_TEST_HOOKS").is_some() {
+        // Test hook (only with HTTPLENS_LSP_TEST_HOOKS set): proves that a panicking
+        // handler fails one request and leaves the server running.
+        panic!("debugPanic test hook")
+    }
+    if !ext::COMMANDS.contains(&command) {
+        return Err(Error::invalid_params(format!(
+            "Unknown command {command}; this server knows {}.",
+            ext::COMMANDS.join(", ")
+        )));
+    }
+    // One arm per command: its argument read as the command's own struct (`ext.rs`).
+    let result: CmdResult<Value> = async {
+        match command {
+            ext::SEND => send(server, args(arg)?, token).await,
+            ext::SEND_ALL => send_all(server, args(arg)?, token).await,
+            ext::SIGN_IN => sign_in(server, args(arg)?, token).await,
+            ext::SIGN_OUT => sign_out(server, args(arg)?).await,
+            ext::COMPLETE_SIGN_IN => complete_sign_in(server, args(arg)?).await,
+            ext::COPY_AS_CURL => copy_as_curl(server, args(arg)?).await,
+            ext::COPY_AS_CODE => copy_as_code(server, args(arg)?).await,
+            ext::SELECT_ENVIRONMENT => select_environment(server, args(arg)?).await,
+            ext::OPEN_REQUEST => open_request(server, args(arg)?).await,
+            ext::COMPARE_WITH_PREVIOUS => compare_with_previous(args(arg)?),
+            _ => Err(format!("The command {command} has no handler.")),
         }
-        other => {
-            return Err(Error::invalid_params(format!(
-                "Unknown command {other}; this server knows {}.",
-                ext::COMMANDS.join(", ")
-            )));
-        }
-    };
+    }
+    .await;
     // A send may have fetched or refreshed tokens: read the sign-in states again.
     workspace::forget_profile_states(server);
     match result {

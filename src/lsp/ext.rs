@@ -159,3 +159,35 @@ pub struct SendResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// The command table of `docs/lsp-extensions.md` lists exactly the commands the
+    /// server knows, and the custom methods it documents are the ones defined here.
+    #[test]
+    fn the_documented_commands_and_methods_are_the_ones_defined() {
+        let doc = include_str!("../../docs/lsp-extensions.md");
+        let mut documented: Vec<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `httplens."))
+            .filter_map(|rest| rest.split('`').next())
+            .collect();
+        documented.sort_unstable();
+        let mut known: Vec<&str> = super::COMMANDS
+            .iter()
+            .map(|c| c.strip_prefix("httplens.").unwrap())
+            .collect();
+        known.sort_unstable();
+        assert_eq!(documented, known, "docs/lsp-extensions.md vs ext::COMMANDS");
+        for method in [
+            <super::StateChanged as tower_lsp_server::ls_types::notification::Notification>::METHOD,
+            <super::Prompt as tower_lsp_server::ls_types::request::Request>::METHOD,
+            "httplens/state",
+        ] {
+            assert!(
+                doc.contains(&format!("`{method}`")),
+                "{method} is not documented"
+            );
+        }
+    }
+}
