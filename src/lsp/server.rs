@@ -39,6 +39,40 @@ pub struct Server {
     pub keyutils_told: std::sync::atomic::AtomicBool,
 }
 
+/// The client's `httplens` settings (`workspace/configuration`), when it offers them.
+async fn fetch_settings(client: &Client, session: &Session) -> Option<serde_json::Value> {
+    if !session::read(&session.flags).configuration {
+        return None;
+    }
+    let items = vec![ConfigurationItem {
+        scope_uri: None,
+        section: Some("httplens".into()),
+    }];
+    match client.configuration(items).await {
+        Ok(values) => values.into_iter().next(),
+        Err(e) => {
+            tracing::warn!("workspace/configuration failed: {e}");
+            None
+        }
+    }
+}
+
+/// Reads and keeps the settings `v`; whether they changed. Bad settings are one warning
+/// message and change nothing.
+async fn store_settings(client: &Client, session: &Session, v: &serde_json::Value) -> bool {
+    match Settings::from_value(v) {
+        Ok(s) => {
+            let changed = session::read(&session.settings) != s;
+            session::write(&session.settings, s);
+            changed
+        }
+        Err(msg) => {
+            client.show_message(MessageType::WARNING, msg).await;
+            false
+        }
+    }
+}
+
 impl Server {
     pub fn new(client: Client, splices: Arc<super::stdio::Splices>) -> Self {
         Server {
@@ -69,33 +103,14 @@ impl Server {
 
     /// Reads `workspace/configuration` when the client has it.
     async fn pull_settings(&self) {
-        if !session::read(&self.session.flags).configuration {
-            return;
-        }
-        let items = vec![ConfigurationItem {
-            scope_uri: None,
-            section: Some("httplens".into()),
-        }];
-        match self.client.configuration(items).await {
-            Ok(values) => {
-                if let Some(v) = values.first() {
-                    self.apply_settings(v).await;
-                }
-            }
-            Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
+        if let Some(v) = fetch_settings(&self.client, &self.session).await {
+            self.apply_settings(&v).await;
         }
     }
 
     async fn apply_settings(&self, v: &serde_json::Value) {
-        match Settings::from_value(v) {
-            Ok(s) => {
-                let changed = session::read(&self.session.settings) != s;
-                session::write(&self.session.settings, s);
-                if changed {
-                    self.state_changed_all().await;
-                }
-            }
-            Err(msg) => self.client.show_message(MessageType::WARNING, msg).await,
+        if store_settings(&self.client, &self.session, v).await {
+            self.state_changed_all().await;
         }
     }
 
@@ -198,30 +213,17 @@ impl LanguageServer for Server {
         tracing::info!("httplens language server ready");
         // Detached: a handler still waiting for the client's answer when `exit` comes
         // would keep the server from stopping.
-        if session::read(&self.session.flags).configuration {
-            let client = self.client.clone();
-            let session = self.session.clone();
-            tokio::spawn(guard::notification("workspace/configuration", async move {
-                let items = vec![ConfigurationItem {
-                    scope_uri: None,
-                    section: Some("httplens".into()),
-                }];
-                let Ok(values) = client.configuration(items).await else {
-                    return;
-                };
-                let Some(v) = values.first() else { return };
-                match Settings::from_value(v) {
-                    Ok(s) => {
-                        let changed = session::read(&session.settings) != s;
-                        session::write(&session.settings, s);
-                        if changed && session::read(&session.flags).code_lens_refresh {
-                            let _ = client.code_lens_refresh().await;
-                        }
-                    }
-                    Err(msg) => client.show_message(MessageType::WARNING, msg).await,
-                }
-            }));
-        }
+        // Nothing is open yet, so new settings only need the lenses asked again.
+        let client = self.client.clone();
+        let session = self.session.clone();
+        tokio::spawn(guard::notification("workspace/configuration", async move {
+            if let Some(v) = fetch_settings(&client, &session).await
+                && store_settings(&client, &session, &v).await
+                && session::read(&session.flags).code_lens_refresh
+            {
+                let _ = client.code_lens_refresh().await;
+            }
+        }));
     }
 
     async fn shutdown(&self) -> Result<()> {
