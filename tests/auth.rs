@@ -1,6 +1,6 @@
 //! Sign-in end to end against the project's IMS double on 127.0.0.1 (no external
 //! peers): the authorization code flow with an in-process browser stub, the listener
-//! checklist of auth.md, stores, coalescing, refresh, revocation, error shapes, and the
+//! sign-in checklist (docs/reliability.md, "Sign-in under faults"), stores, coalescing, refresh, revocation, error shapes, and the
 //! `login`/`status`/`logout` commands as subprocesses.
 
 use std::sync::Arc;

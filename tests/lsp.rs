@@ -630,7 +630,7 @@ fn send_writes_a_response_document_and_shows_it() {
         "httplens.compareWithPrevious",
         json!({"responseUri": second}),
     );
-    // A plain path (contract.md), to an earlier document of the same request.
+    // A plain path (docs/lsp-extensions.md), to an earlier document of the same request.
     let prev = r["result"].as_str().unwrap_or_else(|| panic!("{r}"));
     assert!(prev != second.trim_start_matches("file://"), "{r}");
     assert!(

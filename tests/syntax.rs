@@ -946,7 +946,7 @@ fn corpus_files() -> Vec<PathBuf> {
     out
 }
 
-/// Files that use syntax outside `http-syntax.md`, with the reason; their Error
+/// Files that use syntax outside `docs/syntax.md`, with the reason; their Error
 /// diagnostics are expected.
 const CORPUS_EXCEPTIONS: &[(&str, &str)] = &[
     (

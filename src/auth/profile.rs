@@ -105,7 +105,7 @@ impl Profile {
     }
 
     /// The store entry's account: `<profile>|<issuer, else token URL>|<client id>|<scopes
-    /// sorted, space-separated>` (contract.md).
+    /// sorted, space-separated>` (`docs/environments.md`, "Where tokens are kept").
     pub fn store_account(&self) -> String {
         let mut scopes = self.scopes.clone();
         scopes.sort();

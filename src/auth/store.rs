@@ -1,7 +1,7 @@
 //! The token store behind one trait: `memory` (tests), `file` (one 0600 JSON file in the
 //! config folder, only when chosen) and `keychain` (the OS store through keyring-core:
 //! Secret Service on Linux, falling back to the kernel keyring for the session).
-//! Entries are keyed by the account string of contract.md; the secret is the
+//! Entries are keyed by the account string of `docs/environments.md` ("Where tokens are kept"); the secret is the
 //! `{"version": 1, ...}` JSON of [`StoredToken`].
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ pub const SERVICE: &str = "httplens";
 /// waiting on a prompt nobody sees, a dead bus).
 const KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// One stored token set, exactly the JSON contract.md gives.
+/// One stored token set, the JSON `docs/environments.md` describes.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StoredToken {
     pub version: u32,

@@ -1,5 +1,5 @@
 //! A local double of Adobe IMS (the sign-in of Adobe Commerce as a Cloud Service): an
-//! axum server on 127.0.0.1 that behaves as the facts in `auth.md` say. Authorize
+//! axum server on 127.0.0.1 that behaves as Adobe IMS does for the flows `docs/signin.md` describes. Authorize
 //! (`/ims/authorize/v2`, a small login page or auto-approve), token (`/ims/token/v3`:
 //! authorization code with a PKCE check, refresh with rotation, client credentials),
 //! revoke, userinfo; https-only redirect URIs (http loopback only when allowed, for the

@@ -20,7 +20,7 @@
 //! name defined nowhere else (the one list is in `docs/syntax.md`). So a file holds
 //! defaults, an environment overrides them, and a request pins a value for itself.
 //! This differs from JetBrains (environment over everything) and REST Client (file
-//! variables over the environment) on purpose: see `http-syntax.md`.
+//! variables over the environment) on purpose: see `docs/syntax.md`.
 //!
 //! `@vars` written in a request block are that request's own (top precedence there)
 //! and also count as file-level definitions for the other blocks, as in REST Client

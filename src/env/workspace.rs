@@ -1,5 +1,5 @@
 //! Workspace root discovery: where env files, `.env`, the cookie jar and the remembered
-//! environment are looked up from (contract.md, "Where things live").
+//! environment are looked up from (`docs/environments.md`).
 
 use std::path::{Path, PathBuf};
 

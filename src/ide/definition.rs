@@ -1,6 +1,6 @@
 //! Go to definition, and the shared lookup of where a `{{name}}` comes from (used by
 //! hover too): the request's own `@x =` lines, then the environment, then file-level
-//! `@x =` lines (the last one above the use), the precedence of `http-syntax.md`.
+//! `@x =` lines (the last one above the use), the precedence of `docs/syntax.md`.
 
 use super::{Analysis, EnvVar, EnvView, SourceLocation, block_at, var_ref_at};
 use crate::syntax::ast::{VarDef, VarExpr};

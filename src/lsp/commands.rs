@@ -1,4 +1,4 @@
-//! `workspace/executeCommand`: one JSON object argument per command (contract.md). Long
+//! `workspace/executeCommand`: one JSON object argument per command (`docs/lsp-extensions.md`). Long
 //! work reports `$/progress` and stops on `$/cancelRequest` (the request future is
 //! dropped) or `window/workDoneProgress/cancel` (the job's cancellation token). Failures
 //! are shown with `window/showMessage` as one sentence and returned as the error.

@@ -518,7 +518,7 @@ fn digest_credentials(value: &str) -> Option<DigestCredentials> {
     })
 }
 
-/// Headers whose values are credentials (contract.md): Authorization, Cookie,
+/// Headers whose values are credentials (`docs/cli.md`, what `show` prints): Authorization, Cookie,
 /// `*-Key`, `*Token*`, `*Secret*` (case-insensitive).
 pub fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();

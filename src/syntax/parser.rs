@@ -3,7 +3,7 @@
 //! builds the tree of [`super::ast`]. Any input gives a tree; problems become
 //! diagnostics.
 //!
-//! Choices worth knowing (see `http-syntax.md` for the syntax itself):
+//! Choices worth knowing (see `docs/syntax.md` for the syntax itself):
 //! - A block's lines run from its `###` separator (or the file start) up to the next
 //!   separator; a file ending in `\n` has a last, empty line, as in an editor.
 //! - Inside a body, `#`, `//` and `@x = y` lines are body text (VS Code REST Client);
