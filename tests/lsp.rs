@@ -2,6 +2,8 @@
 //! small JSON-RPC client (`support/lsp_client.rs`), real files in temp folders, and a
 //! real HTTP server on 127.0.0.1 for sends.
 
+#[path = "support/demo_stack.rs"]
+mod demo_stack;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
 
@@ -1198,42 +1200,6 @@ fn auth_profile_and_env_file_problems_are_diagnostics_and_stdio_is_accepted() {
     assert!(err.contains("p.http:2:23: error"), "{err}");
 }
 
-/// The demo's IMS-like provider (auto-approving: the "browser" is curl) and its API on
-/// 127.0.0.1, on a runtime that lives as long as the returned value.
-fn start_ims_and_api() -> (tokio::runtime::Runtime, String, String) {
-    use httplens::demo::{api, ims};
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (provider, api_url) = rt.block_on(async {
-        httplens::process::install_crypto_provider();
-        let ims = ims::start(ims::ImsConfig {
-            auto_approve: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let api = api::serve(
-            listener,
-            api::ApiConfig {
-                port: 0,
-                provider: ims.base_url.clone(),
-                api_keys: vec!["demo-web".into()],
-            },
-        )
-        .unwrap();
-        let urls = (ims.base_url.clone(), api.base_url.clone());
-        // Kept running until the runtime is dropped.
-        std::mem::forget(ims);
-        std::mem::forget(api);
-        urls
-    });
-    (rt, provider, api_url)
-}
-
 fn script(path: &std::path::Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -1242,7 +1208,7 @@ fn script(path: &std::path::Path, body: &str) {
 
 #[test]
 fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
-    let (_rt, provider, api) = start_ims_and_api();
+    let (_rt, provider, api) = demo_stack::start_ims_and_api();
     let ws = Ws::new();
     ws.write(
         "http-client.env.json",
