@@ -62,6 +62,9 @@ pub enum AuthError {
 
 /// What the front end is told while a sign-in waits for the user.
 pub trait SignInObserver: Send + Sync {
+    /// A sign-in of `profile` now waits for its redirect (`complete_sign_in` can finish
+    /// it); called before the browser opens.
+    fn waiting(&self, _profile: &str) {}
     /// The authorize URL (always show it; `browser_error` says why no browser opened).
     fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>);
     /// Device flow: where to go and which code to type.
@@ -325,20 +328,28 @@ impl AuthSession {
 
     async fn browser_flow(&self, p: &Profile) -> Result<StoredToken, AuthError> {
         let e = self.endpoints_for(p).await?;
+        // The browser is opened here, after the sign-in is registered as waiting: a
+        // redirect pasted the moment the browser lands finds it.
         let opts = SignInOptions {
             timeout: self.timeout,
-            open_browser: self.open_browser,
+            open_browser: false,
             config_dir: self.config_dir.clone(),
         };
-        let pending = flow::start(&self.http, p, &e, &opts).await?;
+        let mut pending = flow::start(&self.http, p, &e, &opts).await?;
+        if let Ok(mut m) = self.pending.lock() {
+            m.insert(p.id.clone(), pending.handle.clone());
+        }
+        self.observer.waiting(&p.id);
+        if self.open_browser {
+            pending.browser_error = flow::open_browser(pending.authorize_url.as_str())
+                .await
+                .err();
+        }
         self.observer.authorize_url(
             &p.id,
             pending.authorize_url.as_str(),
             pending.browser_error.as_deref(),
         );
-        if let Ok(mut m) = self.pending.lock() {
-            m.insert(p.id.clone(), pending.handle.clone());
-        }
         let r = pending.wait().await;
         if let Ok(mut m) = self.pending.lock() {
             m.remove(&p.id);

@@ -23,18 +23,21 @@ pub type PendingSignIns = Arc<std::sync::Mutex<HashMap<String, Weak<AuthSession>
 struct LspObserver {
     client: Client,
     open_via_client: bool,
-    /// The session this observer belongs to, registered as waiting when a sign-in
-    /// shows its URL.
+    /// The session this observer belongs to, registered when one of its sign-ins
+    /// waits for a redirect.
     session: Weak<AuthSession>,
     pending: PendingSignIns,
 }
 
 impl SignInObserver for LspObserver {
-    fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
+    fn waiting(&self, profile: &str) {
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(profile.to_string(), self.session.clone());
+    }
+
+    fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
         let client = self.client.clone();
         let mut msg = format!(
             "Sign in to \"{profile}\" in your browser: {url} (if the browser cannot come back here, run \"Complete sign-in\" and paste the address it ends on)."
