@@ -12,6 +12,9 @@ pub mod lenses;
 pub mod response_doc;
 pub mod symbols;
 
+#[cfg(test)]
+mod check;
+
 use crate::syntax::Parse;
 use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
 use crate::text::{LineIndex, TextRange};
