@@ -582,7 +582,7 @@ fn answer_request(
 /// For fuzzing: the listener's answer to `request_line` for a sign-in expecting
 /// `state` (callback path `/callback`, issuer `http://127.0.0.1:1`): the status, the
 /// page, and the authorization code when the callback is accepted.
-#[doc(hidden)]
+#[cfg(feature = "test-hooks")]
 pub fn fuzz_callback(request_line: &str, state: &str) -> (u16, String, Option<String>) {
     let expect = Expect {
         state: state.to_string(),

@@ -52,7 +52,9 @@ pub struct ImsUser {
     pub name: String,
 }
 
-/// A fault the token endpoint answers with once, for tests.
+/// A fault the token endpoint answers with once, for tests (feature `test-hooks`: the
+/// tests enable it; the shipped binary has no way to inject one).
+#[cfg(feature = "test-hooks")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenFault {
     /// 502 with an HTML body.
@@ -169,6 +171,7 @@ struct Inner {
     rotated: HashSet<String>,
     pending: HashMap<String, PendingAuth>,
     stats: ImsStats,
+    #[cfg(feature = "test-hooks")]
     faults: Vec<TokenFault>,
     /// Device flow (RFC 8628): device code -> (client id, scope, user code, approved).
     devices: HashMap<String, DeviceGrant>,
@@ -229,6 +232,7 @@ impl ImsHandle {
         }
     }
     /// The token endpoint answers the next request with this fault.
+    #[cfg(feature = "test-hooks")]
     pub fn inject_token_fault(&self, f: TokenFault) {
         if let Ok(mut i) = self.shared.inner.lock() {
             i.faults.push(f);
@@ -631,6 +635,7 @@ fn issue(st: &Shared, i: &mut Inner, client_id: &str, scope: &str, user: bool) -
     r
 }
 
+#[cfg(feature = "test-hooks")]
 fn fault_response(f: TokenFault) -> Response {
     match f {
         TokenFault::Html502 => (
@@ -664,16 +669,19 @@ async fn token(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let fault = st.inner.lock().ok().and_then(|mut i| {
-        if i.faults.is_empty() {
-            None
-        } else {
-            i.stats.token_errors += 1;
-            Some(i.faults.remove(0))
+    #[cfg(feature = "test-hooks")]
+    {
+        let fault = st.inner.lock().ok().and_then(|mut i| {
+            if i.faults.is_empty() {
+                None
+            } else {
+                i.stats.token_errors += 1;
+                Some(i.faults.remove(0))
+            }
+        });
+        if let Some(f) = fault {
+            return fault_response(f);
         }
-    });
-    if let Some(f) = fault {
-        return fault_response(f);
     }
     let r = token_inner(&st, &headers, &f);
     if !r.status().is_success()
