@@ -721,7 +721,9 @@ fn options(b: &Block, diags: &mut Vec<Diagnostic>) -> RequestOptions {
     o
 }
 
-/// `5 s`, `500 ms`, `2m`, `1500` (milliseconds).
+/// `5 s`, `500 ms`, `2m`, `600`. A bare number is seconds, as the JetBrains client
+/// reads `# @timeout 600` (httpyac reads milliseconds there; of the two readings a
+/// longer limit never fails a request that the other would send).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s
@@ -730,8 +732,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" => n,
-        "s" | "sec" | "seconds" => n * 1000.0,
+        "ms" => n,
+        "" | "s" | "sec" | "seconds" => n * 1000.0,
         "m" | "min" | "minutes" => n * 60_000.0,
         _ => return None,
     };
@@ -992,4 +994,21 @@ pub fn confine(root: &std::path::Path, path: &std::path::Path) -> Option<PathBuf
         }
     }
     (out.starts_with(root) && out != root).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_the_jetbrains_client_reads_them() {
+        let d = |s: &str| parse_duration(s).map(|d| d.as_millis());
+        assert_eq!(d("600"), Some(600_000));
+        assert_eq!(d("1.5"), Some(1_500));
+        assert_eq!(d("500 ms"), Some(500));
+        assert_eq!(d("5 s"), Some(5_000));
+        assert_eq!(d("2m"), Some(120_000));
+        assert_eq!(d("soon"), None);
+        assert_eq!(d("-1"), None);
+    }
 }
