@@ -367,9 +367,12 @@ async function main() {
     // A transparent shim around the real server: it records that the extension started
     // `httplens lsp` (the proof of activation) and keeps the protocol traffic and the
     // server's stderr in the artifacts, to read when a check fails.
+    // With HTTPLENS_E2E_BUNDLED=1 (run.sh) the shim is the .vsix's own bin/httplens and
+    // no server path is set: the extension must find the server it ships.
+    const bundled = process.env.HTTPLENS_E2E_BUNDLED === '1';
     const shim = path.join(dir, 'bin', 'httplens');
     const log = (name) => `'${path.join(artifacts, name)}'`;
-    fs.writeFileSync(
+    if (!bundled) fs.writeFileSync(
         shim,
         [
             '#!/bin/bash',
@@ -399,7 +402,7 @@ async function main() {
                 'chat.commandCenter.enabled': false,
                 'workbench.secondarySideBar.defaultVisibility': 'hidden',
                 'editor.minimap.enabled': false,
-                'httplens.server.path': shim,
+                ...(bundled ? {} : { 'httplens.server.path': shim }),
                 'httplens.tokenStore': 'memory',
             },
             null,

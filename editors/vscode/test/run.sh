@@ -43,8 +43,6 @@ cd "$ext"
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
     npm ci --no-audit --no-fund >&2 || fail_early "npm ci failed in editors/vscode."
 fi
-npm run package >&2 || fail_early "npm run package failed: the .vsix was not built."
-vsix="$ext/httplens.vsix"
 
 # The server.
 if [[ -n "${HTTPLENS_BIN:-}" ]]; then
@@ -58,8 +56,26 @@ fi
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/httplens-vscode-e2e.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
-mkdir -p "$scratch/user" "$scratch/exts" "$scratch/home" "$artifacts"
+mkdir -p "$scratch/user" "$scratch/exts" "$scratch/home" "$scratch/bundle" "$artifacts"
 rm -f "$artifacts"/*.png "$artifacts"/*.log
+
+# The .vsix carries the server as bin/httplens, as the release .vsix does (`npm run
+# package` builds the release binary). Here the bundled binary is a transparent shim
+# around the debug build: it records that the extension started `httplens lsp` and
+# keeps the protocol traffic and the server's stderr in the artifacts.
+shim="$scratch/bundle/httplens"
+cat >"$shim" <<SHIM
+#!/bin/bash
+echo "\$*" >> '$scratch/server-invocations.log'
+exec '$server' "\$@" < <(tee -a '$artifacts/lsp-in.log') > >(tee -a '$artifacts/lsp-out.log') 2>> '$artifacts/server-stderr.log'
+SHIM
+chmod 755 "$shim"
+HTTPLENS_BUNDLE_BIN="$shim" npm run package >&2 || fail_early "npm run package failed: the .vsix was not built."
+vsix="$ext/httplens.vsix"
+# The extension must find its own server: nothing named httplens on PATH.
+if command -v httplens >/dev/null; then
+    fail_early "httplens is on PATH ($(command -v httplens)): the test must prove the bundled binary is used."
+fi
 
 # Install the .vsix the way a user would, into this run's own folders.
 HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOME="$scratch/home/.local/share" \
@@ -69,6 +85,8 @@ HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOME="$scr
     || fail_early "code-server could not install $vsix (see $artifacts/install.log)."
 ls -d "$scratch/exts"/httplens.httplens-* >/dev/null 2>&1 \
     || fail_early "the extension is not in the extensions folder after --install-extension."
+bundled=("$scratch/exts"/httplens.httplens-*/bin/httplens)
+[[ -x "${bundled[0]}" ]] || fail_early "the installed extension has no executable bin/httplens."
 
 # Two scripts, one summary: the grammar check (no editor needed) and the editor test.
 corpus="${HTTPLENS_CORPUS:-$repo/../shared/corpus/http}"
@@ -80,7 +98,7 @@ HTTPLENS_E2E_PEERS="$peers" HTTPLENS_CORPUS="$corpus" \
     timeout --kill-after=30 300 node "$here/grammar.mjs" | tee "$artifacts/grammar.log" || status=$?
 [[ "$status" -ne 124 && "$status" -ne 137 ]] || echo "run.sh: grammar.mjs did not finish within 300 s and was stopped." >&2
 e2e_status=0
-HTTPLENS_E2E_PEERS="$peers" HTTPLENS_E2E_DIR="$scratch" HTTPLENS_E2E_SERVER="$server" \
+HTTPLENS_E2E_PEERS="$peers" HTTPLENS_E2E_DIR="$scratch" HTTPLENS_E2E_SERVER="$server" HTTPLENS_E2E_BUNDLED=1 \
     HTTPLENS_E2E_ARTIFACTS="$artifacts" timeout --kill-after=30 "$e2e_limit" node "$here/e2e.mjs" \
     | tee "$artifacts/e2e.log" || e2e_status=$?
 [[ "$e2e_status" -ne 124 && "$e2e_status" -ne 137 ]] \
