@@ -447,6 +447,71 @@ fn every_example_resolves_without_errors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A `httplens demo` that keeps serving (no `HTTPLENS_DEMO_EXIT_AFTER_SEND`), with its
+/// output read line by line.
+struct ServingDemo {
+    child: std::process::Child,
+    reader: BufReader<std::process::ChildStdout>,
+    seen: String,
+}
+
+impl ServingDemo {
+    fn start(tmp: &Path, ws: &Path, env: &[(&str, &str)]) -> ServingDemo {
+        let mut child = demo_cmd(tmp)
+            .env_remove("HTTPLENS_DEMO_EXIT_AFTER_SEND")
+            .envs(env.iter().copied())
+            .args(["demo", "--dir"])
+            .arg(ws)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let reader = BufReader::new(child.stdout.take().unwrap());
+        ServingDemo {
+            child,
+            reader,
+            seen: String::new(),
+        }
+    }
+
+    /// Reads up to the line that starts with `prefix`.
+    fn read_until(&mut self, prefix: &str) {
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).unwrap();
+            assert!(n > 0, "the demo ended before `{prefix}`:\n{}", self.seen);
+            self.seen.push_str(&line);
+            if line.starts_with(prefix) {
+                return;
+            }
+        }
+    }
+
+    /// Sends `signal` (`-TERM`, `-INT`) and waits (bounded) for the exit, then reads
+    /// what it said: reading first would hang the test if the signal were lost.
+    fn signal_and_wait(mut self, signal: &str) -> (std::process::ExitStatus, String) {
+        let killed = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("the demo kept running after kill {signal}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut rest = String::new();
+        let _ = self.reader.read_to_string(&mut rest);
+        (status, rest)
+    }
+}
+
 /// Without the exit switch the demo keeps serving (an editor can use it) until SIGTERM
 /// or Ctrl-C, then stops cleanly (exit 0). The servers live in the process, so its
 /// exit closes their ports; the ports are not probed afterwards, since a parallel test
@@ -456,25 +521,8 @@ fn every_example_resolves_without_errors() {
 fn demo_serves_until_sigterm_then_stops_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    let mut child = demo_cmd(tmp.path())
-        .env_remove("HTTPLENS_DEMO_EXIT_AFTER_SEND")
-        .args(["demo", "--dir"])
-        .arg(&ws)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).unwrap();
-        assert!(n > 0, "the demo ended instead of serving:\n{seen}");
-        seen.push_str(&line);
-        if line.starts_with("Serving until Ctrl-C") {
-            break;
-        }
-    }
+    let mut demo = ServingDemo::start(tmp.path(), &ws, &[]);
+    demo.read_until("Serving until Ctrl-C");
     // Still serving: the API answers (401 without a token).
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.join("http-client.env.json")).unwrap())
@@ -491,26 +539,7 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    // Wait for the exit first (bounded), then read what it said: reading first would
-    // hang the test if the signal were lost.
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the demo did not stop after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut rest = String::new();
-    let _ = reader.read_to_string(&mut rest);
+    let (status, rest) = demo.signal_and_wait("-TERM");
     assert_eq!(status.code(), Some(0), "{rest}");
     assert!(rest.contains("Stopping the demo servers"), "{rest}");
 }
@@ -521,46 +550,11 @@ fn demo_serves_until_sigterm_then_stops_cleanly() {
 fn ctrl_c_during_the_sends_ends_the_demo() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    let mut child = demo_cmd(tmp.path())
-        .env_remove("HTTPLENS_DEMO_EXIT_AFTER_SEND")
-        .env("HTTPLENS_DEMO_API_DELAY_MS", "30000")
-        .args(["demo", "--dir"])
-        .arg(&ws)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).unwrap();
-        assert!(n > 0, "the demo ended before sending:\n{seen}");
-        seen.push_str(&line);
-        if line.starts_with("Signed in as") {
-            break;
-        }
-    }
+    let mut demo = ServingDemo::start(tmp.path(), &ws, &[("HTTPLENS_DEMO_API_DELAY_MS", "30000")]);
+    demo.read_until("Signed in as");
     // The sends are waiting on the slow API now.
     std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the demo kept running after Ctrl-C during the sends");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut rest = String::new();
-    let _ = reader.read_to_string(&mut rest);
+    let (status, rest) = demo.signal_and_wait("-INT");
     assert_eq!(status.code(), Some(1), "{rest}");
     assert!(
         rest.contains("Stopped: the requests in flight were cancelled"),

@@ -1299,32 +1299,7 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
         "workspace/executeCommand",
         json!({"command": "httplens.signIn", "arguments": [{"profile": "demo", "uri": uri}]}),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !seen.exists() || std::fs::read_to_string(&seen).unwrap().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the browser was not opened"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let authorize = std::fs::read_to_string(&seen).unwrap();
-    // The provider approves and redirects; the redirect is not followed (the user
-    // copies it from the address bar instead).
-    let out = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "--noproxy",
-            "*",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{redirect_url}",
-        ])
-        .arg(&authorize)
-        .output()
-        .expect("curl");
-    let redirect = String::from_utf8(out.stdout).unwrap();
-    assert!(redirect.contains("code="), "{redirect}");
+    let redirect = redirect_the_browser_ends_on(&seen);
     let r = c.execute(
         "httplens.completeSignIn",
         json!({"profile": "demo", "redirectUrl": redirect}),
@@ -1351,32 +1326,7 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
         "workspace/executeCommand",
         json!({"command": "httplens.send", "arguments": [{"uri": uri, "line": 2}]}),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_to_string(&seen)
-        .unwrap_or_default()
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the send did not start a sign-in"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let authorize = std::fs::read_to_string(&seen).unwrap();
-    let out = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "--noproxy",
-            "*",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{redirect_url}",
-        ])
-        .arg(&authorize)
-        .output()
-        .expect("curl");
-    let redirect = String::from_utf8(out.stdout).unwrap();
+    let redirect = redirect_the_browser_ends_on(&seen);
     let r = c.execute(
         "httplens.completeSignIn",
         json!({"profile": "demo", "redirectUrl": redirect}),
@@ -1396,6 +1346,37 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
         );
     }
     c.shutdown();
+}
+
+/// The browser stub wrote the authorize URL to `seen`; the provider approves and
+/// redirects, and the redirect is not followed (the user copies it from the address
+/// bar instead): the URL to paste.
+fn redirect_the_browser_ends_on(seen: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(seen).unwrap_or_default().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser was not opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let authorize = std::fs::read_to_string(seen).unwrap();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--noproxy",
+            "*",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+        ])
+        .arg(&authorize)
+        .output()
+        .expect("curl");
+    let redirect = String::from_utf8(out.stdout).unwrap();
+    assert!(redirect.contains("code="), "{redirect}");
+    redirect
 }
 
 /// Every token in the file store.

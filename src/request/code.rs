@@ -175,31 +175,18 @@ pub fn to_fetch(spec: &RequestSpec, reveal: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::spec::RequestOptions;
 
     fn spec() -> RequestSpec {
-        let mut secrets = crate::secret::SecretSet::new();
-        secrets.add("tok-123");
-        RequestSpec {
-            name: None,
-            line: 1,
-            method: "POST".into(),
-            url: "http://127.0.0.1:8080/a?k=tok-123".into(),
-            headers: vec![
-                ("Authorization".into(), "Bearer tok-123".into()),
-                ("Content-Type".into(), "application/json".into()),
+        let mut s = RequestSpec::for_test(
+            "http://127.0.0.1:8080/a?k=tok-123",
+            &[
+                ("Authorization", "Bearer tok-123"),
+                ("Content-Type", "application/json"),
             ],
-            body: BodySpec::Bytes(b"{\"a\": \"say \\\"tok-123\\\"\"}".to_vec()),
-            options: RequestOptions {
-                timeout: Some(std::time::Duration::from_millis(1500)),
-                follow_redirects: false,
-                ..RequestOptions::default()
-            },
-            digest: None,
-            secrets,
-            assertions: vec![],
-            output: None,
-        }
+            b"{\"a\": \"say \\\"tok-123\\\"\"}",
+        );
+        s.options.follow_redirects = false;
+        s
     }
 
     #[test]

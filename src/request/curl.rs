@@ -90,33 +90,19 @@ pub fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::spec::{DigestCredentials, RequestOptions};
+    use crate::request::spec::DigestCredentials;
 
     fn spec() -> RequestSpec {
-        let mut secrets = crate::secret::SecretSet::new();
-        secrets.add("tok-123");
-        RequestSpec {
-            name: None,
-            line: 1,
-            method: "POST".into(),
-            url: "http://127.0.0.1:8080/a?q=it's".into(),
-            headers: vec![
-                ("Authorization".into(), "Bearer tok-123".into()),
-                ("X-Echo".into(), "tok-123".into()),
-            ],
-            body: BodySpec::Bytes(b"{\"a\": \"it's tok-123\"}".to_vec()),
-            options: RequestOptions {
-                timeout: Some(std::time::Duration::from_millis(1500)),
-                ..RequestOptions::default()
-            },
-            digest: Some(DigestCredentials {
-                user: "u".into(),
-                password: "pw".into(),
-            }),
-            secrets,
-            assertions: vec![],
-            output: None,
-        }
+        let mut s = RequestSpec::for_test(
+            "http://127.0.0.1:8080/a?q=it's",
+            &[("Authorization", "Bearer tok-123"), ("X-Echo", "tok-123")],
+            b"{\"a\": \"it's tok-123\"}",
+        );
+        s.digest = Some(DigestCredentials {
+            user: "u".into(),
+            password: "pw".into(),
+        });
+        s
     }
 
     #[test]

@@ -107,3 +107,31 @@ pub struct OutputTarget {
     pub path: PathBuf,
     pub overwrite: bool,
 }
+
+#[cfg(test)]
+impl RequestSpec {
+    /// A request for renderer tests: the secret `tok-123` known, a 1.5 s timeout.
+    pub(crate) fn for_test(url: &str, headers: &[(&str, &str)], body: &[u8]) -> RequestSpec {
+        let mut secrets = crate::secret::SecretSet::new();
+        secrets.add("tok-123");
+        RequestSpec {
+            name: None,
+            line: 1,
+            method: "POST".into(),
+            url: url.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: BodySpec::Bytes(body.to_vec()),
+            options: RequestOptions {
+                timeout: Some(std::time::Duration::from_millis(1500)),
+                ..RequestOptions::default()
+            },
+            digest: None,
+            secrets,
+            assertions: vec![],
+            output: None,
+        }
+    }
+}
