@@ -181,6 +181,7 @@ pub struct PendingSignIn {
     listener: tokio::task::JoinHandle<()>,
     expect: Expect,
     verifier: Option<Secret>,
+    nonce: Option<String>,
     http: reqwest::Client,
     profile: Profile,
     endpoints: Endpoints,
@@ -197,6 +198,8 @@ impl Drop for PendingSignIn {
 pub struct SignInResult {
     pub tokens: TokenResponse,
     pub account: Option<String>,
+    /// What the ID token check found (`None`: no ID token came).
+    pub id_token: Option<super::idtoken::IdTokenStatus>,
 }
 
 /// Start an authorization code sign-in: bind the listener, build the authorize URL and
@@ -228,6 +231,9 @@ pub async fn start(
     let callback_path = ru.path().to_string();
 
     let state = random_token();
+    // OpenID Connect: a fresh nonce per attempt, checked in the ID token (a token
+    // replayed from another sign-in, or injected with a stolen code, fails it).
+    let nonce = profile.wants_id_token().then(random_token);
     let verifier = match profile.pkce {
         Pkce::Off => None,
         _ => Some(Secret::new(random_token())),
@@ -242,6 +248,9 @@ pub async fn start(
             q.append_pair("scope", &profile.scope_param());
         }
         q.append_pair("state", &state);
+        if let Some(n) = &nonce {
+            q.append_pair("nonce", n);
+        }
         if let Some(v) = &verifier {
             match profile.pkce {
                 Pkce::Plain => {
@@ -298,6 +307,7 @@ pub async fn start(
         listener: listener_task,
         expect,
         verifier,
+        nonce,
         http: http.clone(),
         profile: profile.clone(),
         endpoints: endpoints.clone(),
@@ -368,20 +378,14 @@ impl PendingSignIn {
             &secrets,
         )
         .await?;
-        if let (Some(id), Some(jwks), Some(issuer)) = (
+        let id_token = super::idtoken::check_response(
+            &self.http,
+            &self.profile,
+            &self.endpoints,
             tokens.id_token.as_ref(),
-            self.endpoints.jwks_uri.as_ref(),
-            self.endpoints.issuer.as_deref(),
-        ) {
-            super::idtoken::verify(
-                &self.http,
-                jwks,
-                id.expose(),
-                issuer,
-                &self.profile.client_id,
-            )
-            .await?;
-        }
+            self.nonce.as_deref(),
+        )
+        .await?;
         let account = oauth::account_name(
             &self.http,
             tokens.id_token.as_ref(),
@@ -389,7 +393,11 @@ impl PendingSignIn {
             &tokens.access_token,
         )
         .await;
-        Ok(SignInResult { tokens, account })
+        Ok(SignInResult {
+            tokens,
+            account,
+            id_token,
+        })
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod flow;
 pub mod fsutil;
 pub mod idtoken;
+mod jwt_ring;
 pub mod oauth;
 pub mod profile;
 pub mod store;
@@ -94,6 +95,8 @@ pub struct ProfileStatus {
     pub account: Option<String>,
     pub scopes: Vec<String>,
     pub expires_at: Option<i64>,
+    /// Whether the stored ID token's signature and claims were checked.
+    pub id_token: Option<idtoken::IdTokenStatus>,
 }
 
 /// Outcome of a sign-out.
@@ -217,6 +220,7 @@ impl AuthSession {
             account: t.as_ref().and_then(|t| t.account.clone()),
             scopes: t.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
             expires_at: t.as_ref().and_then(|t| t.expires_at),
+            id_token: t.as_ref().and_then(|t| t.id_token_status.clone()),
         })
     }
 
@@ -323,6 +327,7 @@ impl AuthSession {
             scopes,
             account,
             issuer,
+            id_token_status: None,
         }
     }
 
@@ -355,7 +360,9 @@ impl AuthSession {
             m.remove(&p.id);
         }
         let r = r?;
-        Ok(self.to_stored(p, r.tokens, r.account, e.issuer.clone(), None))
+        let mut t = self.to_stored(p, r.tokens, r.account, e.issuer.clone(), None);
+        t.id_token_status = r.id_token;
+        Ok(t)
     }
 
     /// Finish a waiting sign-in from a pasted redirect URL (`httplens.completeSignIn`).
@@ -460,6 +467,10 @@ impl AuthSession {
         .await;
         match r {
             Ok(resp) => {
+                // A refreshed ID token is checked like the first one (no nonce: no
+                // authorization request was made).
+                let checked =
+                    idtoken::check_response(&self.http, p, &e, resp.id_token.as_ref(), None).await;
                 let id_token_new = resp.id_token.is_some();
                 let mut nt = self.to_stored(
                     p,
@@ -468,10 +479,21 @@ impl AuthSession {
                     e.issuer.clone().or(t.issuer.clone()),
                     Some(rt),
                 );
-                if !id_token_new {
-                    nt.id_token = t.id_token.clone();
+                match &checked {
+                    Ok(status) if id_token_new => nt.id_token_status = status.clone(),
+                    // A refused ID token is not kept, but the rotated refresh token
+                    // and the access token are: the old refresh token is spent.
+                    Err(_) => {
+                        nt.id_token = None;
+                        nt.id_token_status = None;
+                    }
+                    Ok(_) => {
+                        nt.id_token = t.id_token.clone();
+                        nt.id_token_status = t.id_token_status.clone();
+                    }
                 }
                 self.store.set(account, &nt.to_json()).await?;
+                checked?;
                 Ok(nt)
             }
             Err(AuthError::InvalidGrant(m)) => {
@@ -645,6 +667,9 @@ impl AuthSession {
             .await
             {
                 Ok(t) => {
+                    let checked =
+                        idtoken::check_response(&self.http, p, &e, t.id_token.as_ref(), None)
+                            .await?;
                     let account = oauth::account_name(
                         &self.http,
                         t.id_token.as_ref(),
@@ -652,7 +677,9 @@ impl AuthSession {
                         &t.access_token,
                     )
                     .await;
-                    return Ok(self.to_stored(p, t, account, e.issuer.clone(), None));
+                    let mut t = self.to_stored(p, t, account, e.issuer.clone(), None);
+                    t.id_token_status = checked;
+                    return Ok(t);
                 }
                 Err(AuthError::Pending(code)) => {
                     if code == "slow_down" {

@@ -85,6 +85,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
         ("revocation", &e.revoke_url),
         ("userinfo", &e.userinfo_url),
         ("device authorization", &e.device_auth_url),
+        ("signing keys (jwks_uri)", &e.jwks_uri),
     ] {
         if let Some(u) = u
             && u.scheme() == "http"

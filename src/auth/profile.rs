@@ -99,6 +99,12 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Does the profile ask for an ID token (the `openid` scope)? Then the authorization
+    /// request carries a `nonce`.
+    pub fn wants_id_token(&self) -> bool {
+        self.scopes.iter().any(|s| s == "openid")
+    }
+
     /// The scope parameter as sent.
     pub fn scope_param(&self) -> String {
         self.scopes.join(&self.scope_separator.to_string())

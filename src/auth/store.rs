@@ -39,6 +39,9 @@ pub struct StoredToken {
     pub account: Option<String>,
     #[serde(default)]
     pub issuer: Option<String>,
+    /// What the ID token check found (absent in entries written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_status: Option<crate::auth::idtoken::IdTokenStatus>,
 }
 
 impl std::fmt::Debug for StoredToken {
@@ -590,6 +593,7 @@ mod tests {
             scopes: vec!["openid".into()],
             account: Some("jane".into()),
             issuer: None,
+            id_token_status: None,
         }
     }
 

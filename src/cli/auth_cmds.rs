@@ -352,6 +352,7 @@ pub fn status(args: StatusArgs) -> u8 {
                         "account": st.account,
                         "scopes": st.scopes,
                         "expiresAt": st.expires_at,
+                        "idToken": st.id_token,
                     })
                 })
                 .collect();
@@ -383,8 +384,13 @@ pub fn status(args: StatusArgs) -> u8 {
                     } else {
                         format!(", scopes: {}", st.scopes.join(" "))
                     };
+                    let id = st
+                        .id_token
+                        .as_ref()
+                        .map(|s| format!("; {}", s.describe()))
+                        .unwrap_or_default();
                     text.push_str(&format!(
-                        "{}{env}: signed in{who}{}{scopes}\n",
+                        "{}{env}: signed in{who}{}{scopes}{id}\n",
                         st.profile,
                         minutes_left(st.expires_at)
                     ));

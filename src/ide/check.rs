@@ -49,6 +49,7 @@ fn env(vars: &[&str]) -> EnvView {
             account: Some("jane@example.com".into()),
             scopes: vec!["openid".into()],
             expires_at: Some(NOW + 52 * 60),
+            ..Default::default()
         }],
     }
 }

@@ -206,6 +206,11 @@ pub struct ProfileState {
     pub scopes: Vec<String>,
     /// Unix seconds.
     pub expires_at: Option<i64>,
+    /// `Some(true)` when the ID token's signature and claims were checked,
+    /// `Some(false)` when they could not be (`id_token_note` says why), `None` without an
+    /// ID token.
+    pub id_token_verified: Option<bool>,
+    pub id_token_note: Option<String>,
 }
 
 impl ProfileState {

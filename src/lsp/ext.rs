@@ -56,6 +56,12 @@ pub struct ProfileInfo {
     pub scopes: Vec<String>,
     /// Unix seconds.
     pub expires_at: Option<i64>,
+    /// `true`: the ID token's signature and claims were checked; `false`: they could
+    /// not be (`idTokenNote` says why; the sign-in still holds); absent: no ID token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_note: Option<String>,
 }
 
 pub enum StateChanged {}

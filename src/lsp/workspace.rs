@@ -384,6 +384,8 @@ async fn read_profile_states(
                 st.account = s.account;
                 st.scopes = s.scopes;
                 st.expires_at = s.expires_at;
+                st.id_token_verified = s.id_token.as_ref().map(|t| t.is_verified());
+                st.id_token_note = s.id_token.as_ref().map(|t| t.describe());
             }
             Err(e) => tracing::warn!("{e}"),
         }

@@ -54,6 +54,8 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
                 account: p.account.clone(),
                 scopes: p.scopes.clone(),
                 expires_at: p.expires_at,
+                id_token_verified: p.id_token_verified,
+                id_token_note: p.id_token_note.clone(),
             })
             .collect(),
         token_store,
