@@ -444,12 +444,14 @@ async fn curl_request_lines_are_sent_as_curl_would_send_them() {
              curl -sSL --compressed -G {{base}}/echo/get -d q=x --data-urlencode 'n=a b'\n\n\
              ### form\n\
              curl {{base}}/echo/form -F name={{who}} -F f=@up.txt\n\n\
+             ### file, pasted with its pipe\n\
+             curl -s {{base}}/echo/file --data-binary @up.txt -H 'X-C: {{who}}' | jq .\n\n\
              ### bad\n\
              curl --proxy p {{base}}/echo/bad\n",
         ),
     ]);
     let out = send_all(&w, None, &s.url(""), &[]).await;
-    assert_eq!(out.len(), 4, "{out:?}");
+    assert_eq!(out.len(), 5, "{out:?}");
     let put = echoed(&out[0]);
     assert_eq!(put["method"], "PUT");
     assert_eq!(put["path"], "/echo/put");
@@ -486,11 +488,22 @@ async fn curl_request_lines_are_sent_as_curl_would_send_them() {
             && body.ends_with("------httplens-curl-form--\r\n"),
         "{body:?}"
     );
+    // `-d @file` is a form as far as curl is concerned, whatever the file is; the pipe
+    // after the command is not part of it.
+    let file = echoed(&out[4]);
+    assert_eq!(file["method"], "POST");
+    assert_eq!(file["path"], "/echo/file");
+    assert_eq!(
+        header(&file, "content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(header(&file, "x-c"), Some("jane"));
+    assert_eq!(file["body"], "file content");
     let (_, err, code) = show(&w.dir, &["api.http"]);
     assert_eq!(code, 1);
     assert!(
         err.contains(
-            "api.http:22:6: error: This curl command cannot be read: the curl option `--proxy`"
+            "api.http:25:6: error: This curl command cannot be read: the curl option `--proxy`"
         ),
         "{err}"
     );

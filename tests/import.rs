@@ -80,6 +80,57 @@ const TABLE: &[(&str, &str)] = &[
         "curl -sI https://example.com/health",
         "HEAD https://example.com/health\n",
     ),
+    (
+        // OpenAI API reference: the key stays a shell variable, as written.
+        "curl https://api.openai.com/v1/chat/completions \\\n  -H \"Content-Type: application/json\" \\\n  -H \"Authorization: Bearer $OPENAI_API_KEY\" \\\n  -d '{\n    \"model\": \"gpt-4o\",\n    \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]\n  }'",
+        "POST https://api.openai.com/v1/chat/completions\nContent-Type: application/json\nAuthorization: Bearer $OPENAI_API_KEY\n\n{\n  \"model\": \"gpt-4o\",\n  \"messages\": [\n    {\n      \"role\": \"user\",\n      \"content\": \"Hi\"\n    }\n  ]\n}\n",
+    ),
+    (
+        // Twilio docs: --data-urlencode encodes the `+` of phone numbers.
+        "curl -X POST \"https://api.twilio.com/2010-04-01/Accounts/$TWILIO_ACCOUNT_SID/Messages.json\" \\\n--data-urlencode \"Body=Hello there\" \\\n--data-urlencode \"From=+15017122661\" \\\n--data-urlencode \"To=+15558675310\" \\\n-u $TWILIO_ACCOUNT_SID:$TWILIO_AUTH_TOKEN",
+        "POST https://api.twilio.com/2010-04-01/Accounts/$TWILIO_ACCOUNT_SID/Messages.json\nAuthorization: Basic $TWILIO_ACCOUNT_SID:$TWILIO_AUTH_TOKEN\nContent-Type: application/x-www-form-urlencoded\n\nBody=Hello%20there&From=%2B15017122661&To=%2B15558675310\n",
+    ),
+    (
+        // Mailgun docs: --user and text form fields.
+        "curl -s --user 'api:YOUR_API_KEY' \\\n    https://api.mailgun.net/v3/YOUR_DOMAIN_NAME/messages \\\n    -F from='Excited User <mailgun@YOUR_DOMAIN_NAME>' \\\n    -F to=YOU@YOUR_DOMAIN_NAME \\\n    -F subject='Hello'",
+        "POST https://api.mailgun.net/v3/YOUR_DOMAIN_NAME/messages\nAuthorization: Basic api:YOUR_API_KEY\nContent-Type: multipart/form-data; boundary=----httplens-curl-form\n\n------httplens-curl-form\nContent-Disposition: form-data; name=\"from\"\n\nExcited User <mailgun@YOUR_DOMAIN_NAME>\n------httplens-curl-form\nContent-Disposition: form-data; name=\"to\"\n\nYOU@YOUR_DOMAIN_NAME\n------httplens-curl-form\nContent-Disposition: form-data; name=\"subject\"\n\nHello\n------httplens-curl-form--\n",
+    ),
+    (
+        // Chrome's "Copy as cURL (bash)": -b, --data-raw with a $'...' string.
+        "curl 'https://www.example.com/api/graphql' \\\n  -H 'accept: */*' \\\n  -H 'content-type: application/json' \\\n  -b 'sid=abc; theme=dark' \\\n  -H 'priority: u=1, i' \\\n  -H 'sec-ch-ua: \"Chromium\";v=\"124\", \"Not-A.Brand\";v=\"99\"' \\\n  --data-raw $'{\"query\":\"{ me { name } }\",\"variables\":{\"q\":\"it\\'s\"}}'",
+        "POST https://www.example.com/api/graphql\naccept: */*\ncontent-type: application/json\nCookie: sid=abc; theme=dark\npriority: u=1, i\nsec-ch-ua: \"Chromium\";v=\"124\", \"Not-A.Brand\";v=\"99\"\n\n{\n  \"query\": \"{ me { name } }\",\n  \"variables\": {\n    \"q\": \"it's\"\n  }\n}\n",
+    ),
+    (
+        // Firefox's "Copy as cURL": the method after the URL, one line.
+        "curl 'https://example.org/api/items' -X POST -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0' -H 'Accept: application/json' -H 'Accept-Language: en-US,en;q=0.5' -H 'Content-Type: application/json' -H 'Connection: keep-alive' --data-raw '{\"name\":\"x\"}'",
+        "POST https://example.org/api/items\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0\nAccept: application/json\nAccept-Language: en-US,en;q=0.5\nContent-Type: application/json\nConnection: keep-alive\n\n{\n  \"name\": \"x\"\n}\n",
+    ),
+    (
+        // Postman's code snippet: --location, --header, a JSON body over lines.
+        "curl --location 'https://api.example.com/v1/orders' \\\n--header 'Content-Type: application/json' \\\n--header 'Authorization: Bearer eyJhbGci' \\\n--data '{\n    \"sku\": \"A-1\",\n    \"qty\": 2\n}'",
+        "POST https://api.example.com/v1/orders\nContent-Type: application/json\nAuthorization: Bearer eyJhbGci\n\n{\n  \"sku\": \"A-1\",\n  \"qty\": 2\n}\n",
+    ),
+    (
+        // Elasticsearch docs: no scheme (curl's default is http), `-d'` with its value
+        // attached.
+        "curl -X GET \"localhost:9200/_search?pretty\" -H 'Content-Type: application/json' -d'\n{\n  \"query\": { \"match_all\": {} }\n}\n'",
+        "GET localhost:9200/_search?pretty\nContent-Type: application/json\n\n{\n  \"query\": {\n    \"match_all\": {}\n  }\n}\n",
+    ),
+    (
+        // A README's example: the output goes to jq, which is not the request.
+        "curl -s -H 'Accept: application/json' 'https://api.example.com/v1/status?verbose=true' | jq '.components[]'",
+        "GET https://api.example.com/v1/status?verbose=true\nAccept: application/json\n",
+    ),
+    (
+        // A tutorial's `-d @file` with no Content-Type: curl sends it as a form.
+        "curl -d \"@body.json\" -X POST http://localhost:3000/data",
+        "POST http://localhost:3000/data\nContent-Type: application/x-www-form-urlencoded\n\n< ./body.json\n",
+    ),
+    (
+        // GitLab docs: a token header and an unquoted URL with a query.
+        "curl --header \"PRIVATE-TOKEN: <your_access_token>\" \"https://gitlab.example.com/api/v4/projects?per_page=5&page=2\"",
+        "GET https://gitlab.example.com/api/v4/projects?per_page=5&page=2\nPRIVATE-TOKEN: <your_access_token>\n",
+    ),
 ];
 
 #[test]
@@ -91,14 +142,26 @@ fn real_commands_become_the_requests_they_describe() {
         assert_eq!(&out, expected, "{command}");
         // The printed request reads back as itself.
         let shown = show(&out);
-        // (`show` prints the URL as it goes on the wire: `[` `]` percent-encoded.)
+        // (`show` prints the URL as it goes on the wire: `[` `]` percent-encoded, and
+        // `http://` where curl would add it.)
         let first = expected.lines().next().unwrap().split('?').next().unwrap();
-        assert!(shown.contains(first), "{shown}");
+        let with_scheme = first.replacen(' ', " http://", 1);
+        assert!(
+            shown.contains(first) || shown.contains(&with_scheme),
+            "{shown}"
+        );
         for header in expected.lines().skip(1).take_while(|l| !l.is_empty()) {
             assert!(
-                shown.contains(header) || header.starts_with("Authorization"),
+                shown.contains(header) || header.starts_with("Authorization: Basic"),
                 "{header}\n{shown}"
             );
+        }
+        // A text body goes out as written (multipart lines end in CRLF on the wire).
+        if let Some((_, body)) = expected.split_once("\n\n")
+            && !body.contains("< ./")
+            && !body.starts_with("--")
+        {
+            assert!(shown.contains(body.trim_end()), "{body}\n{shown}");
         }
     }
     // As arguments, split by the shell.
@@ -121,6 +184,15 @@ fn commands_that_cannot_be_read_say_why_in_one_line() {
         ("curl -X POST", "no URL"),
         ("curl 'https://h", "never closed"),
         ("curl -d a=1 -F b=2 https://h", "cannot be used together"),
+        // The body piped in (`echo ... | curl -d @- ...`) is not in the command.
+        (
+            "curl -H 'Content-Type: application/json' -d @- https://h",
+            "standard input",
+        ),
+        (
+            "curl --unix-socket /var/run/docker.sock http://localhost/v1.43/containers/json",
+            "`--unix-socket`",
+        ),
     ] {
         let (out, err, code) = import(&[], Some(command));
         assert_eq!(code, 1, "{command}");

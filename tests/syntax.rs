@@ -294,6 +294,11 @@ fn curl_word() -> impl proptest::strategy::Strategy<Value = String> {
         "\\$'([^'\\\\]|\\\\[nt'\\\\é]){0,6}'",
         "[a-zé=@:\\{\\}]{1,8}",
         Just("\"X-é: {{v}}\"".to_string()),
+        // Shell syntax a pasted command goes on with, and what it ends.
+        Just("|".to_string()),
+        Just("2>".to_string()),
+        Just("--oauth2-bearer".to_string()),
+        "[a-z>]{1,4};",
     ]
 }
 

@@ -3,9 +3,11 @@
 //! request lines, `httplens import curl` and the editor's "convert to request".
 //!
 //! Only what people paste is understood: `-X`, `-H`, `-d` and its `--data-*` forms,
-//! `--json`, `-F`, `-u`, `-b`, `-A`, `-e`, `-G`, `-I`, `--url`; `--compressed`, `-k`,
-//! `-L` and output-only options are accepted and change nothing. Anything else, and URL
-//! globbing, is an error that names it: a request is never sent half-understood.
+//! `--json`, `-F`, `-u`, `--oauth2-bearer`, `-b`, `-A`, `-e`, `-G`, `-I`, `--url`;
+//! `--compressed`, `-k`, `-L` and output-only options are accepted and change nothing,
+//! and so do a pipe or list after the command (`| jq .`) and its redirections. Anything
+//! else, and URL globbing, is an error that names it: a request is never sent
+//! half-understood.
 
 use crate::text::TextRange;
 
@@ -239,6 +241,49 @@ fn ansi_c(cmd: &str, mut i: usize, base: usize, out: &mut Word) -> Option<usize>
     }
 }
 
+/// The words of the command itself: a pasted command often goes on into a pipe or a
+/// list (`| jq .`, `; echo`, `&& ...`), which ends it, and its output redirections
+/// (`> out.json`, `2>/dev/null`) change nothing about the request. Only unquoted words
+/// are shell syntax (`'|'` is an argument).
+fn command_words(words: Vec<Word>) -> Vec<Word> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut it = words.into_iter();
+    while let Some(mut w) = it.next() {
+        // `... -d '{}';`: an unquoted `;` at the end of a word (its last byte comes
+        // from the word's last source byte) ends the command after that word.
+        let ends = w.text.len() > 1
+            && w.text.ends_with(';')
+            && w.offsets.last().map(|&o| o as usize + 1) == Some(w.range.end as usize);
+        if ends {
+            w.text.pop();
+            w.offsets.pop();
+            w.range = TextRange::new(w.range.start as usize, w.range.end as usize - 1);
+        }
+        let unquoted = w.range.len() == w.text.len();
+        let t = w.text.as_str();
+        if unquoted && matches!(t, "|" | "||" | "&&" | ";" | "&" | "|&") {
+            break;
+        }
+        // `>`, `>>`, `2>`, `&>` alone take the next word as the file; `>out`,
+        // `2>&1` carry it.
+        let redirect = t.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
+        if unquoted && redirect.starts_with('>') {
+            if !ends && redirect.trim_start_matches('>').is_empty() {
+                let file = it.next();
+                if file.is_some_and(|f| f.text.len() > 1 && f.text.ends_with(';')) {
+                    break;
+                }
+            }
+        } else {
+            out.push(w);
+        }
+        if ends {
+            break;
+        }
+    }
+    out
+}
+
 /// Options that take a value and change nothing here.
 const IGNORED_WITH_VALUE: &[&str] = &[
     "-o",
@@ -306,7 +351,7 @@ const IGNORED_FLAGS: &[&str] = &[
 pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
     let words = split(cmd, base)?;
     let whole = TextRange::new(base, base + cmd.len());
-    let mut it = words.into_iter();
+    let mut it = command_words(words).into_iter();
     let (curl_at, curl_range) = match it.next() {
         Some(w) if w.text == "curl" => (w.range.start, w.range),
         Some(w) => {
@@ -404,6 +449,19 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
             }
             "-H" | "--header" => {
                 let v = value(&mut i)?;
+                if let Some(n) = v.text.strip_suffix(';')
+                    && !n.contains(':')
+                    && !n.trim().is_empty()
+                {
+                    // curl's way to send a header with an empty value.
+                    r.headers.push(CurlHeader {
+                        name: n.trim().to_string(),
+                        value: String::new(),
+                        offsets: Vec::new(),
+                        range: v.range,
+                    });
+                    continue;
+                }
                 let Some((n, val)) = v.text.split_once(':') else {
                     return Err(CurlError {
                         range: v.range,
@@ -440,6 +498,17 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
                 r.headers.push(CurlHeader {
                     name: "Authorization".into(),
                     value: format!("Basic {}", v.text),
+                    offsets,
+                    range: v.range,
+                });
+            }
+            "--oauth2-bearer" => {
+                let v = value(&mut i)?;
+                let mut offsets = vec![curl_at; "Bearer ".len()];
+                offsets.extend_from_slice(&v.offsets);
+                r.headers.push(CurlHeader {
+                    name: "Authorization".into(),
+                    value: format!("Bearer {}", v.text),
                     offsets,
                     range: v.range,
                 });
@@ -531,9 +600,43 @@ pub fn parse(cmd: &str, base: usize) -> Result<CurlRequest, CurlError> {
     if r.method.is_empty() {
         r.method = default_method.into();
     }
+    for (w, k) in &data {
+        let file = match k {
+            DataKind::Data | DataKind::Binary => w.text.strip_prefix('@'),
+            // curl reads `name@file` / `@file` when the `@` comes before any `=`.
+            DataKind::UrlEncode => w
+                .text
+                .find(['@', '='])
+                .filter(|&at| w.text.as_bytes()[at] == b'@')
+                .map(|at| &w.text[at + 1..]),
+            DataKind::Raw => None,
+        };
+        match file {
+            Some("-") => return Err(stdin_error(w)),
+            Some(_) if *k == DataKind::UrlEncode => {
+                return Err(CurlError {
+                    range: w.range,
+                    message: format!(
+                        "`--data-urlencode {}` encodes a file's content, which httplens cannot do: put the content in its place (`name=content`)",
+                        w.text
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
     if let [(w, DataKind::Data | DataKind::Binary)] = data.as_slice()
         && let Some(path) = w.text.strip_prefix('@')
     {
+        // curl sends a file's data as a form too, whatever its extension says.
+        if !json && !has_header(&r, "Content-Type") {
+            r.headers.push(synthetic(
+                "Content-Type",
+                "application/x-www-form-urlencoded",
+                curl_at,
+                curl_range,
+            ));
+        }
         r.body = Some(CurlBody::File(sub_word(w, 1, path)));
     } else if !data.is_empty() {
         for (w, k) in &data {
@@ -630,6 +733,7 @@ fn takes_value(opt: &str) -> bool {
             | "--form-string"
             | "-u"
             | "--user"
+            | "--oauth2-bearer"
             | "-b"
             | "--cookie"
             | "-A"
@@ -694,7 +798,18 @@ fn unknown(w: &Word) -> CurlError {
     CurlError {
         range: w.range,
         message: format!(
-            "the curl option `{}` is not supported here (supported: -X, -H, -d/--data*, --json, -F, -u, -b, -A, -e, -G, -I, --url)",
+            "the curl option `{}` is not supported here (supported: -X, -H, -d/--data*, --json, -F, -u, --oauth2-bearer, -b, -A, -e, -G, -I, --url)",
+            w.text
+        ),
+    }
+}
+
+/// `@-`: the body comes from curl's standard input, which a request file cannot give.
+fn stdin_error(w: &Word) -> CurlError {
+    CurlError {
+        range: w.range,
+        message: format!(
+            "`{}` reads the body from standard input: paste the body in its place, or name a file with `@path`",
             w.text
         ),
     }
@@ -713,6 +828,7 @@ fn form_part(v: &Word, literal: bool) -> Result<FormPart, CurlError> {
     };
     let at = name.len() + 1;
     let value = match value.strip_prefix('@').or_else(|| value.strip_prefix('<')) {
+        Some("-") if !literal => return Err(stdin_error(v)),
         Some(path) if !literal => FormValue::File(sub_word(v, at + 1, path)),
         _ => FormValue::Text(sub_word(v, at, value)),
     };
@@ -907,7 +1023,11 @@ mod tests {
         assert_eq!(parse("curl -I https://h", 0).unwrap().method, "HEAD");
         assert_eq!(
             to_http(&parse("curl https://h --data-binary @body.json", 0).unwrap()),
-            "POST https://h\n\n< ./body.json\n"
+            "POST https://h\nContent-Type: application/x-www-form-urlencoded\n\n< ./body.json\n"
+        );
+        assert_eq!(
+            to_http(&parse("curl https://h --json @body.json", 0).unwrap()),
+            "POST https://h\nContent-Type: application/json\nAccept: application/json\n\n< ./body.json\n"
         );
         let form =
             to_http(&parse("curl https://h -F a=1 -F 'f=@x.png;type=image/png'", 0).unwrap());
@@ -958,5 +1078,59 @@ mod tests {
                 .contains("`-Σ`")
         );
         assert!(parse("curl -XΣ https://h", 0).is_ok());
+        // Standard input cannot be a request's body.
+        for cmd in [
+            "curl -d @- https://h",
+            "curl --data-binary @- https://h",
+            "curl -F f=@- https://h",
+            "curl --data-urlencode q@- https://h",
+        ] {
+            let e = parse(cmd, 0).unwrap_err();
+            assert!(e.message.contains("standard input"), "{cmd}: {e:?}");
+        }
+        // `name@file` encodes a file (the `@` before any `=`); `name=a@b` does not.
+        let e = parse("curl --data-urlencode q@x.txt https://h", 0).unwrap_err();
+        assert!(e.message.contains("file's content"), "{e:?}");
+        assert!(parse("curl --data-urlencode e=a@b https://h", 0).is_ok());
+    }
+
+    #[test]
+    fn pipes_lists_and_redirections_are_not_the_request() {
+        for cmd in [
+            "curl -s https://h/x | jq .",
+            "curl -s https://h/x 2>&1 | jq '.items[]'",
+            "curl -s https://h/x > out.json",
+            "curl -s https://h/x -o out.json 2>/dev/null >>log; echo done",
+            "curl -s https://h/x && echo ok || echo failed",
+            "curl -s https://h/x; echo",
+        ] {
+            let r = parse(cmd, 0).unwrap_or_else(|e| panic!("{cmd}: {e:?}"));
+            assert_eq!(to_http(&r), "GET https://h/x\n", "{cmd}");
+        }
+        // The `;` that ends the command is not part of its last word.
+        let r = parse("curl https://h/x -d 'a=1';", 0).unwrap();
+        assert!(matches!(r.body, Some(CurlBody::Text(ref w)) if w.text == "a=1"));
+        // Quoted or escaped, they are arguments.
+        let r = parse("curl 'https://h/x;' -d '|' -d \\>", 0).unwrap();
+        assert_eq!(r.url.unwrap().text, "https://h/x;");
+        assert!(matches!(r.body, Some(CurlBody::Text(ref w)) if w.text == "|&>"));
+    }
+
+    #[test]
+    fn bearer_tokens_and_empty_headers() {
+        let r = parse("curl --oauth2-bearer t0k -H 'X-Empty;' https://h", 0).unwrap();
+        assert_eq!(
+            to_http(&r),
+            "GET https://h\nAuthorization: Bearer t0k\nX-Empty: \n"
+        );
+        // The token maps onto its word (for variables inside it).
+        let cmd = "curl --oauth2-bearer {{t}} https://h";
+        let r = parse(cmd, 0).unwrap();
+        let h = &r.headers[0];
+        assert_eq!(h.offsets.len(), h.value.len());
+        assert_eq!(
+            h.offsets["Bearer ".len()] as usize,
+            cmd.find("{{t}}").unwrap()
+        );
     }
 }
