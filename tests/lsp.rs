@@ -997,9 +997,30 @@ fn send_all_goes_through_the_engine_with_outputs_notes_and_progress() {
                 .as_str()
                 .is_some_and(|s| s.starts_with("Sent 2 requests"))
     });
+    let message = summary["params"]["message"].as_str().unwrap();
+    let lines: Vec<&str> = message.lines().collect();
     assert_eq!(
-        summary["params"]["message"],
-        "Sent 2 requests: 1 answered (200), 1 not (careful (line 9): Not sent: the request asks for confirmation (# @note) and it was declined)."
+        lines[0],
+        "Sent 2 requests: 1 answered (200), 1 not (careful (line 9): Not sent: the request asks for confirmation (# @note) and it was declined).",
+        "{message}"
+    );
+    // Then one line per request: the answered one names its response document (the
+    // path on disk the result's `responseUri` points at), the other why it got none.
+    assert_eq!(lines.len(), 3, "{message}");
+    assert_eq!(res[0]["label"], "users (line 3)", "{r}");
+    assert_eq!(res[1]["label"], "careful (line 9)", "{r}");
+    let uri0 = res[0]["responseUri"].as_str().unwrap();
+    let path0 = uri0.strip_prefix("file://").unwrap();
+    assert!(
+        lines[1].starts_with("- users (line 3): 200 in ")
+            && lines[1].ends_with(&format!(", {path0}")),
+        "{message}"
+    );
+    assert!(std::path::Path::new(path0).is_file(), "{path0}");
+    assert_eq!(
+        lines[2],
+        "- careful (line 9): no response (Not sent: the request asks for confirmation (# @note) and it was declined)",
+        "{message}"
     );
     assert_eq!(summary["params"]["type"], 1, "an error");
     // Progress reports name each request.

@@ -158,6 +158,9 @@ pub struct ResponseArgs {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendResult {
+    /// The request: its `# @name` (or `###` title) and 1-based line, e.g. `login (line 3)`,
+    /// or `line 9`; what clients list in their Send All pickers.
+    pub label: String,
     pub status: Option<u16>,
     pub elapsed_ms: u64,
     pub response_uri: Option<Uri>,

@@ -227,28 +227,41 @@ pub async fn send(
     };
     let asked: Vec<&Outcome> = outcomes.iter().filter(|o| !o.dependency).collect();
     let mut results = Vec::new();
+    // The response documents on disk, beside `results`, for the summary of Send All.
+    let mut documents: Vec<Option<PathBuf>> = Vec::new();
     for o in &asked {
         match &o.result {
-            Ok(sent) => results.push(SendResult {
-                status: Some(sent.response.status),
-                elapsed_ms: sent.response.timings.total.as_millis() as u64,
-                response_uri: sent.saved.as_ref().and_then(|s| path_to_uri(&s.document)),
-                error: None,
-            }),
+            Ok(sent) => {
+                let document = sent.saved.as_ref().map(|s| s.document.clone());
+                results.push(SendResult {
+                    label: o.label(),
+                    status: Some(sent.response.status),
+                    elapsed_ms: sent.response.timings.total.as_millis() as u64,
+                    response_uri: document.as_deref().and_then(path_to_uri),
+                    error: None,
+                });
+                documents.push(document);
+            }
             // One request asked for: its failure is the command's failure.
             Err(e) if block.is_some() => return Err(sentence(e)),
-            Err(e) => results.push(SendResult {
-                status: None,
-                elapsed_ms: 0,
-                response_uri: None,
-                error: Some(format!("{}: {}", o.label(), sentence(e))),
-            }),
+            Err(e) => {
+                results.push(SendResult {
+                    label: o.label(),
+                    status: None,
+                    elapsed_ms: 0,
+                    response_uri: None,
+                    error: Some(format!("{}: {}", o.label(), sentence(e))),
+                });
+                documents.push(None);
+            }
         }
     }
     if block.is_none() {
-        // One line about every request: the result array alone is not shown by every
-        // client, and a failure among many responses would go unseen.
-        let (kind, summary) = send_all_summary(&results);
+        // One line about every request, then one per request naming its response
+        // document: the result array alone is not shown by every client, a failure among
+        // many responses would go unseen, and the documents before the last one (the
+        // one shown) would be hard to find.
+        let (kind, summary) = send_all_summary(&results, &documents);
         server.client.show_message(kind, summary).await;
     }
     // Show the response of the request asked for (the last one for "send all").
@@ -267,8 +280,13 @@ pub async fn send(
 }
 
 /// "Sent 4 requests: 3 answered (200 ×2, 404), 1 not (b (line 9): ...)." and how loud to
-/// say it: an error when one got no response, a warning for a 4xx/5xx status.
-fn send_all_summary(results: &[SendResult]) -> (MessageType, String) {
+/// say it: an error when one got no response, a warning for a 4xx/5xx status. Then one
+/// line per request, in file order: its label, status, time and response document
+/// (`documents`, beside `results`), or why it got no response.
+fn send_all_summary(
+    results: &[SendResult],
+    documents: &[Option<PathBuf>],
+) -> (MessageType, String) {
     let mut statuses: Vec<(u16, usize)> = Vec::new();
     for s in results.iter().filter_map(|r| r.status) {
         match statuses.iter_mut().find(|(c, _)| *c == s) {
@@ -304,6 +322,26 @@ fn send_all_summary(results: &[SendResult]) -> (MessageType, String) {
         text += &format!(", {} not ({first}{more})", failed.len());
     }
     text.push('.');
+    for (i, r) in results.iter().enumerate() {
+        text.push_str("\n- ");
+        match (r.status, &r.error) {
+            (Some(status), _) => {
+                text += &format!("{}: {status} in {} ms, ", r.label, r.elapsed_ms);
+                match documents.get(i).and_then(Option::as_ref) {
+                    Some(path) => text += &path.display().to_string(),
+                    None => text += "no response document (# @no-log)",
+                }
+            }
+            (None, Some(error)) => {
+                text += &format!(
+                    "{}: no response ({})",
+                    r.label,
+                    error_reason(error, &r.label)
+                )
+            }
+            (None, None) => text += &format!("{}: no response", r.label),
+        }
+    }
     let kind = if !failed.is_empty() {
         MessageType::ERROR
     } else if statuses.iter().any(|(c, _)| *c >= 400) {
@@ -312,6 +350,15 @@ fn send_all_summary(results: &[SendResult]) -> (MessageType, String) {
         MessageType::INFO
     };
     (kind, text)
+}
+
+/// An error of `sendAll` without the label it starts with (the line names it already).
+fn error_reason<'a>(error: &'a str, label: &str) -> &'a str {
+    error
+        .strip_prefix(label)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(error)
+        .trim_end_matches('.')
 }
 
 async fn show(server: &Server, uri: Uri) {
@@ -375,8 +422,9 @@ pub async fn code(
 mod tests {
     use super::*;
 
-    fn result(status: Option<u16>, error: Option<&str>) -> SendResult {
+    fn result(label: &str, status: Option<u16>, error: Option<&str>) -> SendResult {
         SendResult {
+            label: label.into(),
             status,
             elapsed_ms: 1,
             response_uri: None,
@@ -384,34 +432,40 @@ mod tests {
         }
     }
 
+    /// The first line of the summary (the count), and its kind.
+    fn head(results: &[SendResult]) -> (MessageType, String) {
+        let (kind, text) = send_all_summary(results, &vec![None; results.len()]);
+        (kind, text.lines().next().unwrap().to_string())
+    }
+
     #[test]
     fn the_send_all_summary_counts_statuses_and_says_failures_loudest() {
-        let all_ok = [result(Some(200), None), result(Some(204), None)];
+        let all_ok = [result("a", Some(200), None), result("b", Some(204), None)];
         assert_eq!(
-            send_all_summary(&all_ok),
+            head(&all_ok),
             (
                 MessageType::INFO,
                 "Sent 2 requests: 2 answered (200, 204).".into()
             )
         );
         let mixed = [
-            result(Some(200), None),
-            result(Some(404), None),
-            result(Some(200), None),
+            result("a", Some(200), None),
+            result("b", Some(404), None),
+            result("c", Some(200), None),
         ];
         assert_eq!(
-            send_all_summary(&mixed),
+            head(&mixed),
             (
                 MessageType::WARNING,
                 "Sent 3 requests: 3 answered (200 ×2, 404).".into()
             )
         );
         let failed = [
-            result(None, Some("a (line 1): Connection refused.")),
-            result(None, Some("b (line 5): Timed out.")),
+            result("a (line 1)", None, Some("a (line 1): Connection refused.")),
+            result("b (line 5)", None, Some("b (line 5): Timed out.")),
         ];
         assert_eq!(
-            send_all_summary(&failed),
+            head(&failed),
             (
                 MessageType::ERROR,
                 "Sent 2 requests: none answered, 2 not (a (line 1): Connection refused, and 1 more)."
@@ -419,8 +473,45 @@ mod tests {
             )
         );
         assert_eq!(
-            send_all_summary(&[result(Some(500), None)]).1,
+            head(&[result("a", Some(500), None)]).1,
             "Sent 1 request: 1 answered (500)."
+        );
+    }
+
+    #[test]
+    fn the_send_all_summary_names_every_response_document() {
+        let results = [
+            result("login (line 3)", Some(200), None),
+            result("line 8", Some(404), None),
+            result("quiet (line 12)", Some(204), None),
+            result(
+                "gone (line 15)",
+                None,
+                Some("gone (line 15): Connection refused."),
+            ),
+        ];
+        let documents = [
+            Some(PathBuf::from(
+                "/cache/responses/api-0a1b2c3d/login/20261205T101010-200.http",
+            )),
+            Some(PathBuf::from(
+                "/cache/responses/api-0a1b2c3d/line-8/20261205T101011-404.http",
+            )),
+            None,
+            None,
+        ];
+        let (kind, text) = send_all_summary(&results, &documents);
+        assert_eq!(kind, MessageType::ERROR);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "Sent 4 requests: 3 answered (200, 404, 204), 1 not (gone (line 15): Connection refused).",
+                "- login (line 3): 200 in 1 ms, /cache/responses/api-0a1b2c3d/login/20261205T101010-200.http",
+                "- line 8: 404 in 1 ms, /cache/responses/api-0a1b2c3d/line-8/20261205T101011-404.http",
+                "- quiet (line 12): 204 in 1 ms, no response document (# @no-log)",
+                "- gone (line 15): no response (Connection refused)",
+            ]
         );
     }
 }

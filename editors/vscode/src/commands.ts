@@ -3,14 +3,26 @@
 
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient, ResponseError } from 'vscode-languageclient/node';
-import { type HttplensState, type ProfileState, ServerCommand, type SignInResult, StateRequest } from './protocol';
+import {
+    type HttplensState,
+    type ProfileState,
+    type SendResult,
+    ServerCommand,
+    type SignInResult,
+    StateRequest,
+} from './protocol';
 import { isResponseDocument } from './responses';
 import { expiryText } from './status';
 
-/** What the commands need from the extension: the running client and a status refresh. */
+/**
+ * What the commands need from the extension: the running client, a status refresh, and
+ * the response split (opens a response document beside the request, as the server's
+ * `window/showDocument` does).
+ */
 export interface CommandHost {
     client(): LanguageClient | undefined;
     refreshState(): void;
+    openResponse(uri: string): Promise<boolean>;
 }
 
 export class Commands {
@@ -82,6 +94,9 @@ export class Commands {
             case ServerCommand.compareWithPrevious:
                 await this.openDiff(arg, result);
                 break;
+            case ServerCommand.sendAll:
+                await this.pickResponse(result);
+                break;
             case ServerCommand.signIn: {
                 const signedIn = result as SignInResult | null;
                 if (signedIn !== null && typeof signedIn === 'object') {
@@ -122,6 +137,47 @@ export class Commands {
             `${name(previous)} ↔ ${name(currentUri)}`,
             { viewColumn: vscode.ViewColumn.Active },
         );
+    }
+
+    /**
+     * After Send All: the server has shown the last response; a quick pick lists every
+     * request (label, status, time, in file order) and opens the chosen response beside
+     * the request. With a single request there is nothing to choose.
+     */
+    private async pickResponse(result: unknown): Promise<void> {
+        if (!Array.isArray(result) || result.length < 2) {
+            return;
+        }
+        const outcomes = result as SendResult[];
+        const picked = await vscode.window.showQuickPick(
+            outcomes.map((r) => ({
+                label: r.label,
+                description:
+                    r.status === null
+                        ? 'no response'
+                        : `${r.status} · ${r.elapsedMs} ms${r.responseUri ? '' : ' · not saved (# @no-log)'}`,
+                detail: r.error,
+                outcome: r,
+            })),
+            {
+                title: `httplens: ${outcomes.length} requests sent: open a response`,
+                placeHolder: 'the request whose response to open',
+                matchOnDescription: true,
+            },
+        );
+        if (picked === undefined) {
+            return;
+        }
+        const { responseUri, error, label } = picked.outcome;
+        if (!responseUri) {
+            void vscode.window.showInformationMessage(
+                `httplens: ${error ?? `${label} has no response document (# @no-log).`}`,
+            );
+            return;
+        }
+        if (!(await this.host.openResponse(responseUri))) {
+            throw new Error(`could not open the response of ${label}.`);
+        }
     }
 
     private requireClient(): LanguageClient {

@@ -101,7 +101,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         );
     };
 
-    const commands = new Commands({ client: () => client, refreshState });
+    const commands = new Commands({
+        client: () => client,
+        refreshState,
+        // Like the responses the server shows: beside the request, the focus stays there.
+        openResponse: async (uri) => (await viewer.show({ uri, takeFocus: false })).success,
+    });
     commands.register(context);
 
     const start = async (): Promise<void> => {

@@ -57,9 +57,14 @@ export const ServerCommand = {
 
 /** The result of `httplens.send` (and each element of `httplens.sendAll`'s). */
 export interface SendResult {
+    /** The request, e.g. `login (line 3)` or `line 9`. */
+    label: string;
+    /** `null`: no response (then `error` says why; `sendAll` only). */
     status: number | null;
     elapsedMs: number;
-    responseUri: string;
+    /** `null` for a `# @no-log` request and for one that got no response. */
+    responseUri: string | null;
+    error?: string;
 }
 
 /** The result of `httplens.signIn`. */

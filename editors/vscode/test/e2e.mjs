@@ -418,6 +418,15 @@ async function main() {
         requestFile,
         ['### Say hello', '# @name hello', 'GET {{host}}/hello?from=vscode', 'Accept: application/json', ''].join('\n'),
     );
+    // Three requests for Send All: each response names its own path.
+    fs.writeFileSync(
+        path.join(ws, 'several.http'),
+        [
+            '### one', '# @name one', 'GET {{host}}/all/one', '',
+            '### two', '# @name two', 'GET {{host}}/all/two', '',
+            '### three', '# @name three', 'GET {{host}}/all/three', '',
+        ].join('\n'),
+    );
     fs.writeFileSync(
         path.join(ws, 'prompt.http'),
         ['### Ask first', '# @prompt who the user to greet', '# @prompt password', 'GET {{host}}/prompt?who={{who}}&pw={{password}}', ''].join('\n'),
@@ -619,6 +628,65 @@ async function main() {
                     throw new Error(`the ${title} code lacks the resolved URL: ${copied}`);
                 }
             }
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'Send All lists every response in a quick pick and opens the one picked beside',
+        async () => {
+            await page.keyboard.press('Control+P');
+            const open = page.locator('.quick-input-widget input').first();
+            await open.waitFor({ state: 'visible', timeout: 10000 });
+            await open.fill('several.http');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'several.http' }).first().waitFor({ timeout: 15000 });
+            await page.keyboard.press('Enter');
+            const group = page.locator('.editor-group-container', {
+                has: page.locator('.tab.active', { hasText: 'several.http' }),
+            });
+            await waitFor('several.http did not open', 30000, async () =>
+                (await editorText(group.first())).includes('GET {{host}}/all/three'),
+            );
+            await waitFor('no "Send request" lens in several.http', 45000, () =>
+                group.first().locator('.codelens-decoration a', { hasText: 'Send request' }).first().isVisible(),
+            );
+            const sentBefore = apiRequests.length;
+            await runPaletteCommand('httplens: Send All Requests in File');
+            await waitFor('the API did not receive the three requests', 30000, () =>
+                ['one', 'two', 'three'].every((n) => apiRequests.slice(sentBefore).includes(`GET /all/${n}`)),
+            );
+            const picker = page.locator('.quick-input-widget', { hasText: 'open a response' }).first();
+            await waitFor('no quick pick of the responses', 30000, () => picker.isVisible());
+            const rows = picker.locator('.monaco-list-row');
+            const texts = await waitFor('the quick pick does not list the three requests', 10000, async () => {
+                const all = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+                return all.length === 3 ? all : false;
+            });
+            const order = ['one (line 3)', 'two (line 7)', 'three (line 11)'];
+            texts.forEach((text, i) => {
+                if (!text.includes(order[i]) || !/200 · \d+ ms/.test(text)) {
+                    throw new Error(`quick pick row ${i + 1} should name ${order[i]} with 200 and a time: ${texts.join(' | ')}`);
+                }
+            });
+            // The server showed the last response; picking the first opens that one instead.
+            step('picking the first response');
+            await rows.first().click({ timeout: 5000 });
+            const shown = async () => {
+                for (const g of await page.locator('.editor-group-container').all()) {
+                    const tab = await g.locator('.tab.active').innerText({ timeout: 1000 }).catch(() => '');
+                    if (tab.includes('-200.http') && (await editorText(g)).includes('"path": "/all/one"')) {
+                        return g;
+                    }
+                }
+                return false;
+            };
+            // Beside: the request keeps its own group (the probe found the response in a
+            // group whose active tab is a response document).
+            await waitFor('the response of "one" did not open', 20000, shown);
+            if (!(await group.first().isVisible()) || !(await editorText(group.first())).includes('GET {{host}}/all/one')) {
+                throw new Error('the request editor was replaced by the response');
+            }
+            await screenshot('vscode-send-all-pick.png');
         },
         { blocking: false },
     );

@@ -3,6 +3,7 @@ local M = {}
 
 ---@class httplens.Config
 ---@field cmd string[] command line that starts the language server
+---@field cmd_source string|nil where `cmd` came from (for :checkhealth)
 ---@field open "vsplit"|"split"|"tab"|"float" where response documents open
 ---@field focus boolean|nil move the cursor into the response window (nil: as the server asks)
 ---@field environment string|nil default environment (`httplens.environment` setting)
@@ -37,6 +38,36 @@ M.defaults = {
 
 local OPEN_MODES = { vsplit = true, split = true, tab = true, float = true }
 
+---The httplens repository this plugin sits in (`<repo>/editors/nvim/lua/httplens/config.lua`),
+---where lazy.nvim's `build = "cargo build --release"` leaves the binary. A function, so
+---tests can point it elsewhere.
+---@return string
+function M.repo_root()
+  local source = debug.getinfo(1, "S").source:sub(2)
+  local dir = vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(source, ":p")))
+  for _ = 1, 4 do -- httplens -> lua -> nvim -> editors -> the repository
+    dir = vim.fs.dirname(dir)
+  end
+  return dir
+end
+
+---Where the server binary is when setup() has no `cmd`: the release build in the plugin's
+---own repository (kept in step with this Lua code by lazy.nvim's `build`), else
+---`httplens` on PATH. nil when neither is there.
+---@return {path: string, source: string}|nil
+function M.find_server()
+  local exe = vim.fn.has("win32") == 1 and "httplens.exe" or "httplens"
+  local built = vim.fs.joinpath(M.repo_root(), "target", "release", exe)
+  if vim.fn.executable(built) == 1 then
+    return { path = built, source = "built in the plugin's repository (cargo build --release)" }
+  end
+  local on_path = vim.fn.exepath("httplens")
+  if on_path ~= "" then
+    return { path = on_path, source = "on PATH" }
+  end
+  return nil
+end
+
 ---Merge user options over the defaults and check them; errors name the bad option.
 ---@param opts table|nil
 ---@return httplens.Config
@@ -49,6 +80,13 @@ function M.resolve(opts)
   -- `cmd` is a list: deep_extend would merge it index by index, so take the user's whole.
   if opts.cmd ~= nil then
     cfg.cmd = opts.cmd
+    cfg.cmd_source = "cmd in setup()"
+  else
+    local found = M.find_server()
+    if found then
+      cfg.cmd = { found.path, "lsp" }
+      cfg.cmd_source = found.source
+    end
   end
   if opts.filetypes ~= nil then
     cfg.filetypes = opts.filetypes

@@ -25,12 +25,13 @@ function M.check()
   local exe = vim.fn.exepath(cfg.cmd[1])
   if exe == "" then
     health.error(("server `%s` not found"):format(cfg.cmd[1]), {
-      "install httplens (cargo install --path . in its repository) and put it on PATH",
+      'with lazy.nvim, build = "cargo build --release" builds it in the repository (:Lazy build httplens)',
+      "or install httplens (cargo install --path . in its repository) and put it on PATH",
       'or set cmd = { "/path/to/httplens", "lsp" } in setup()',
     })
     return
   end
-  health.ok("server found: " .. exe)
+  health.ok(("server found: %s%s"):format(exe, cfg.cmd_source and (" (" .. cfg.cmd_source .. ")") or ""))
   local ok, res = pcall(function()
     return vim.system({ exe, "--version" }, { text = true }):wait(5000)
   end)

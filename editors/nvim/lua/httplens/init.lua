@@ -102,7 +102,49 @@ function M.send(opts, cb)
   end, { progress = true })
 end
 
----Send every request of the current file, in order.
+---One line for a Send All outcome: `login (line 3)  200  12 ms`, or why it got no response.
+local function describe_outcome(r)
+  local label = type(r.label) == "string" and r.label or "request"
+  if r.status == nil or r.status == vim.NIL then
+    local why = (type(r.error) == "string" and r.error) or "no response"
+    -- The server's error starts with the label already.
+    if why:sub(1, #label + 2) == label .. ": " then
+      why = why:sub(#label + 3)
+    end
+    return ("%s  no response: %s"):format(label, why)
+  end
+  local line = ("%s  %s  %d ms"):format(label, tostring(r.status), tonumber(r.elapsedMs) or 0)
+  if r.responseUri == nil or r.responseUri == vim.NIL then
+    line = line .. "  (not saved: # @no-log)"
+  end
+  return line
+end
+
+---Let the user pick one of Send All's outcomes (`vim.ui.select`) and open its response
+---document in the response window. `cb(outcome|nil)` once chosen (nil: dismissed).
+---@param results table[] the `httplens.sendAll` result
+function M.pick_response(results, cb)
+  vim.ui.select(results, {
+    prompt = "Open the response of:",
+    kind = "httplens.response",
+    format_item = describe_outcome,
+  }, function(choice)
+    if choice then
+      local u = choice.responseUri
+      if type(u) == "string" and u ~= "" then
+        require("httplens.window").open_response(vim.uri_to_fname(u))
+      else
+        notify(describe_outcome(choice), vim.log.levels.WARN)
+      end
+    end
+    if cb then
+      cb(choice)
+    end
+  end)
+end
+
+---Send every request of the current file, in order; then (two or more requests) pick
+---which response to open with `vim.ui.select` (the server has shown the last one).
 function M.send_all(cb)
   local client, bufnr = current()
   if not client then
@@ -110,11 +152,18 @@ function M.send_all(cb)
   end
   state.origin_win = api.nvim_get_current_win()
   return client_mod.exec(client, bufnr, "httplens.sendAll", { uri = uri(bufnr) }, function(err, result)
-    -- The server sums the requests up itself (`window/showMessage`), naming any
-    -- that got no response.
+    -- The server sums the requests up itself (`window/showMessage`), naming each
+    -- response document and any request that got no response.
     client_mod.refresh_lenses(bufnr)
-    if cb then
-      cb(err, result)
+    local function done()
+      if cb then
+        cb(err, result)
+      end
+    end
+    if not err and type(result) == "table" and #result > 1 then
+      M.pick_response(result, done)
+    else
+      done()
     end
   end, { progress = true })
 end

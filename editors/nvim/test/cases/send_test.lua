@@ -1,6 +1,7 @@
 --- Sending against the local echo server: the response opens in a split beside the
 --- request (and reuses it), :HttpEnv switches what the next send uses, :HttpCopyCurl fills
---- the registers, progress is shown, :HttpSendAll sends every request.
+--- the registers, progress is shown, :HttpSendAll sends every request and opens the
+--- response picked with vim.ui.select.
 local httplens = require("httplens")
 
 -- A clipboard provider that keeps `+` in memory, so the `+` path is exercised headless.
@@ -185,29 +186,81 @@ T.test(":HttpCopyCode python and javascript copy the request as code", function(
   end
 end)
 
-T.test(":HttpSendAll sends every request", function()
+T.test(":HttpSendAll sends every request and opens the response picked", function()
   vim.api.nvim_set_current_win(req_win)
-  local done, result, failure
-  httplens.send_all(function(err, res)
-    done, result, failure = true, res, err
+  local done, result, failure, offered
+  -- The user picks the first request: its response replaces the last one (which the
+  -- server showed) in the response window.
+  local real_select = vim.ui.select
+  vim.ui.select = function(items, opts, on_choice)
+    offered = { items = items, prompt = opts.prompt, shown = vim.tbl_map(opts.format_item, items) }
+    on_choice(items[1], 1)
+  end
+  local ok, e = pcall(function()
+    httplens.send_all(function(err, res)
+      done, result, failure = true, res, err
+    end)
+    T.wait(20000, function()
+      return done
+    end, "sendAll to finish")
   end)
-  T.wait(20000, function()
-    return done
-  end, "sendAll to finish")
+  vim.ui.select = real_select
+  assert(ok, e)
   T.ok(not failure, "sendAll failed: " .. vim.inspect(failure))
   T.ok(type(result) == "table" and #result == 2, "sendAll result: " .. vim.inspect(result))
   for _, r in ipairs(result) do
     T.eq(200, r.status, "status")
     T.ok(type(r.responseUri) == "string" and r.responseUri:match("^file:"), "responseUri")
   end
-  -- One summary, from the server (`window/showMessage`, which the plugin records).
+  T.ok(offered, "vim.ui.select was not called")
+  T.eq(2, #offered.items, "outcomes offered")
+  T.has(offered.shown[1], "echo (line 5)  200  ", "first item")
+  T.has(offered.shown[2], "create (line 9)  200  ", "second item")
+  -- The response window now shows the first request's response.
+  local wins = T.response_wins()
+  T.eq(1, #wins, "response windows")
+  local buf = vim.api.nvim_win_get_buf(wins[1])
+  local want = vim.uv.fs_realpath(vim.uri_to_fname(result[1].responseUri))
+  T.eq(want, vim.uv.fs_realpath(vim.api.nvim_buf_get_name(buf)), "the buffer in the response window")
   T.wait(5000, function()
+    return T.text(buf):find('"path": "/echo"', 1, true)
+  end, "the echo response's body in the response window")
+  -- One summary, from the server (`window/showMessage`, which the plugin records),
+  -- naming each response document.
+  local summary = T.wait(5000, function()
     for _, m in ipairs(require("httplens.state").messages) do
       if m:find("Sent 2 requests: 2 answered (200 ×2).", 1, true) then
-        return true
+        return m
       end
     end
   end, "the server's summary of the sent requests")
+  for i, r in ipairs(result) do
+    T.has(summary, (i == 1 and "echo (line 5)" or "create (line 9)") .. ": 200 in ", "summary")
+    T.has(summary, vim.uri_to_fname(r.responseUri), "summary")
+  end
+end)
+
+T.test(":HttpSendAll with the picker dismissed keeps the last response", function()
+  vim.api.nvim_set_current_win(req_win)
+  local done, result
+  local real_select = vim.ui.select
+  vim.ui.select = function(_, _, on_choice)
+    on_choice(nil, nil)
+  end
+  local ok, e = pcall(function()
+    httplens.send_all(function(_, res)
+      done, result = true, res
+    end)
+    T.wait(20000, function()
+      return done
+    end, "sendAll to finish")
+  end)
+  vim.ui.select = real_select
+  assert(ok, e)
+  local wins = T.response_wins()
+  T.eq(1, #wins, "response windows")
+  local name = vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(wins[1]))
+  T.eq(vim.uv.fs_realpath(vim.uri_to_fname(result[2].responseUri)), vim.uv.fs_realpath(name), "the last response")
 end)
 
 T.test("the response buffer is served by the same client, with no request lenses", function()
