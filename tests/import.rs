@@ -200,3 +200,99 @@ fn curl_examples_in_the_corpus_comments() {
         "{out}"
     );
 }
+
+/// The round trip: a spec -> `import openapi` -> `.http` files and an env file ->
+/// `show --format json`: every operation is there, resolved (no error diagnostics).
+#[test]
+fn openapi_import_round_trips_through_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(
+        &spec,
+        r##"
+openapi: 3.1.0
+info: {title: Shop, version: "1"}
+servers: [{url: "http://127.0.0.1:9/rest/V1"}]
+paths:
+  /products:
+    get: {tags: [products], operationId: listProducts, parameters: [{name: q, in: query, required: true, schema: {type: string}, example: bag}], responses: {"200": {description: ok}}}
+    post:
+      tags: [products]
+      operationId: createProduct
+      security: [{ims: []}]
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Product"}}}}
+      responses: {"200": {description: ok}}
+  /products/{sku}:
+    get: {tags: [products], operationId: getProduct, parameters: [{name: sku, in: path, required: true, schema: {type: string}}], responses: {"200": {description: ok}}}
+  /store/storeViews:
+    get: {operationId: storeViews, responses: {"200": {description: ok}}}
+components:
+  schemas:
+    Product: {type: object, required: [sku], properties: {sku: {type: string}, price: {type: number}}}
+  securitySchemes:
+    ims: {type: oauth2, flows: {clientCredentials: {tokenUrl: "http://127.0.0.1:9/token", scopes: {}}}}
+"##,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["import", "openapi"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut seen: Vec<String> = Vec::new();
+    for file in ["products.http", "Shop.http"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_httplens"))
+            .arg("show")
+            .arg(out.join(file))
+            .args(["--format", "json", "--env", "default"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{file}: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for r in v.as_array().unwrap() {
+            seen.push(format!(
+                "{} {} {} {}",
+                r["name"].as_str().unwrap(),
+                r["method"].as_str().unwrap(),
+                r["url"].as_str().unwrap(),
+                r["body"].as_str().unwrap_or("-").replace(['\n', ' '], "")
+            ));
+        }
+        if file == "products.http" {
+            let auth = v[1]["headers"].to_string();
+            assert!(auth.contains("Bearer ***"), "{auth}");
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "listProducts GET http://127.0.0.1:9/rest/V1/products?q=bag -",
+            "createProduct POST http://127.0.0.1:9/rest/V1/products {\"sku\":\"string\",\"price\":0.0}",
+            "getProduct GET http://127.0.0.1:9/rest/V1/products/value -",
+            "storeViews GET http://127.0.0.1:9/rest/V1/store/storeViews -",
+        ]
+    );
+    // Written once: a second import into the same folder refuses to overwrite.
+    let again = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["import", "openapi"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    // A broken spec is one sentence and exit 1, never a panic.
+    std::fs::write(&spec, "openapi: 3.0.0\npaths: [").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["import", "openapi"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not valid YAML"));
+}

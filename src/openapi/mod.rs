@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod example;
+pub mod import;
 pub mod sources;
 
 use std::collections::BTreeMap;
