@@ -67,6 +67,17 @@ impl ApiHandle {
 }
 
 /// Serve the API on an already bound listener (the caller picks the port).
+/// What the demo API answers: `(method, path)`, the paths of the Adobe Commerce REST
+/// API as `examples/adobe-commerce/commerce.openapi.yaml` describes them (under `/V1`).
+pub const ROUTES: [(&str, &str); 6] = [
+    ("GET", "/V1/products"),
+    ("GET", "/V1/products/{sku}"),
+    ("GET", "/V1/orders"),
+    ("GET", "/V1/orders/{id}"),
+    ("GET", "/V1/customers/me"),
+    ("GET", "/V1/store/storeViews"),
+];
+
 pub fn serve(listener: tokio::net::TcpListener, cfg: ApiConfig) -> std::io::Result<ApiHandle> {
     let addr = listener.local_addr()?;
     let http = reqwest::Client::builder()
@@ -82,14 +93,16 @@ pub fn serve(listener: tokio::net::TcpListener, cfg: ApiConfig) -> std::io::Resu
         authorized: AtomicU32::new(0),
         rejected: AtomicU32::new(0),
     });
+    // The paths of ROUTES, each with its handler (a test checks ROUTES against the
+    // example's spec).
     let app = Router::new()
         .route("/", get(index))
-        .route("/V1/products", get(products))
-        .route("/V1/products/{sku}", get(product))
-        .route("/V1/orders", get(orders))
-        .route("/V1/orders/{id}", get(order))
-        .route("/V1/customers/me", get(me))
-        .route("/V1/store/storeViews", get(store_views))
+        .route(ROUTES[0].1, get(products))
+        .route(ROUTES[1].1, get(product))
+        .route(ROUTES[2].1, get(orders))
+        .route(ROUTES[3].1, get(order))
+        .route(ROUTES[4].1, get(me))
+        .route(ROUTES[5].1, get(store_views))
         .with_state(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -412,4 +425,65 @@ async fn store_views(State(st): State<St>, headers: HeaderMap) -> Response {
         {"id": 3, "code": "de", "name": "German Store View", "website_id": 1},
     ]))
     .into_response()
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use crate::openapi::{Match, parse};
+
+    const SPEC: &str = include_str!("../../examples/adobe-commerce/commerce.openapi.yaml");
+
+    /// Every route of the demo API is an operation of the example's spec, and every
+    /// request of the example file matches one (no warning from the spec there).
+    #[test]
+    fn the_demo_api_and_the_example_follow_the_example_spec() {
+        let spec = parse(SPEC).expect("the example spec reads");
+        for (method, path) in super::ROUTES {
+            let target = format!("https://na1.api.commerce.adobe.com/t{path}");
+            assert!(
+                matches!(spec.find(method, &target), Match::Operation(_)),
+                "{method} {path}: {:?}",
+                spec.find(method, &target)
+            );
+        }
+        let text = include_str!("../../examples/adobe-commerce/commerce.http");
+        let a = crate::ide::Analysis::new(text.to_string());
+        let specs = vec![std::sync::Arc::new(spec)];
+        let requests = a
+            .file()
+            .blocks
+            .iter()
+            .filter(|b| b.request.is_some())
+            .count();
+        let matched = a
+            .file()
+            .blocks
+            .iter()
+            .filter(|b| crate::ide::openapi::operation_of(b, &specs).is_some())
+            .count();
+        assert_eq!((requests, matched), (7, 7));
+        assert_eq!(crate::ide::openapi::diagnostics(&a, &specs), []);
+        let sources = crate::openapi::spec_sources(a.file(), std::path::Path::new("/x"), None);
+        assert_eq!(
+            sources[0].path,
+            std::path::Path::new("/x/commerce.openapi.yaml")
+        );
+        // The demo workspace names the same spec, and its requests all match it.
+        let dir = tempfile::tempdir().unwrap();
+        let w =
+            crate::demo::workspace::write_workspace(dir.path(), "http://p", "http://a").unwrap();
+        let demo = crate::ide::Analysis::new(std::fs::read_to_string(&w.request_file).unwrap());
+        let sources = crate::openapi::spec_sources(demo.file(), &w.dir, None);
+        assert_eq!(sources.len(), 1);
+        let loaded = crate::openapi::load(&sources[0].path);
+        let demo_specs = vec![loaded.as_ref().clone().expect("the demo's spec reads")];
+        assert_eq!(crate::ide::openapi::diagnostics(&demo, &demo_specs), []);
+        assert!(
+            demo.file()
+                .blocks
+                .iter()
+                .filter(|b| b.request.is_some())
+                .all(|b| crate::ide::openapi::operation_of(b, &demo_specs).is_some())
+        );
+    }
 }

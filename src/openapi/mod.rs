@@ -34,23 +34,26 @@ pub struct Spec {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
+    /// The URL with its `{variables}` replaced by their defaults.
     pub url: String,
+    /// The URL as the spec writes it: `{variables}` match any value of theirs.
+    pub template: String,
     pub description: Option<String>,
 }
 
 impl Server {
-    /// The URL with `{var}`s replaced by their defaults (`servers[].variables`).
+    /// The base path's segments, as templates (`{tenantId}`, `V1`).
     pub fn base_path_segments(&self) -> Vec<String> {
-        path_of(&self.url)
+        path_of(&self.template)
             .split('/')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect()
     }
 
-    /// `scheme://host[:port]`, if the URL is absolute.
+    /// `scheme://host[:port]` as a template, if the URL is absolute.
     pub fn origin(&self) -> Option<&str> {
-        origin_of(&self.url)
+        origin_of(&self.template)
     }
 }
 
@@ -545,7 +548,8 @@ pub fn from_value(root: Value) -> Result<Spec, String> {
 
 fn server(root: &Value, s: &Value) -> Option<Server> {
     let s = resolve(root, s);
-    let mut url = str_of(s, "url")?;
+    let template = str_of(s, "url")?;
+    let mut url = template.clone();
     // `{var}` -> its default, when it has one (a template stays as it is).
     if let Some(vars) = s.get("variables").and_then(Value::as_object) {
         for (name, v) in vars {
@@ -556,6 +560,7 @@ fn server(root: &Value, s: &Value) -> Option<Server> {
     }
     Some(Server {
         url,
+        template,
         description: str_of(s, "description"),
     })
 }
