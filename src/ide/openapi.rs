@@ -69,6 +69,7 @@ pub fn complete_request_line(
     }
     let t = split_target(target);
     let mut items: Vec<CompletionItem> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for spec in specs {
         // Typed past a server's base path (`https://api/v1/pe`): complete after it.
         let typed: Vec<&str> = t.path.split('/').collect();
@@ -92,7 +93,8 @@ pub fn complete_request_line(
             .iter()
             .filter(|o| o.method.eq_ignore_ascii_case(method))
         {
-            if items.iter().any(|i| i.label == op.path) {
+            // A path with several methods, or in several specs, once.
+            if !seen.insert(op.path.as_str()) {
                 continue;
             }
             items.push(CompletionItem {
