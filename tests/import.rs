@@ -296,3 +296,60 @@ components:
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not valid YAML"));
 }
+
+use httplens::openapi::{Match, parse};
+
+const SPEC: &str = include_str!("../examples/adobe-commerce/commerce.openapi.yaml");
+
+/// Every route of the demo API is an operation of the example's spec, and every
+/// request of the example file matches one (no warning from the spec there).
+#[test]
+fn the_demo_api_and_the_example_follow_the_example_spec() {
+    let spec = parse(SPEC).expect("the example spec reads");
+    for (method, path) in httplens::demo::api::ROUTES {
+        let target = format!("https://na1.api.commerce.adobe.com/t{path}");
+        assert!(
+            matches!(spec.find(method, &target), Match::Operation(_)),
+            "{method} {path}: {:?}",
+            spec.find(method, &target)
+        );
+    }
+    let text = include_str!("../examples/adobe-commerce/commerce.http");
+    let a = httplens::ide::Analysis::new(text.to_string());
+    let specs = vec![std::sync::Arc::new(spec)];
+    let requests = a
+        .file()
+        .blocks
+        .iter()
+        .filter(|b| b.request.is_some())
+        .count();
+    let matched = a
+        .file()
+        .blocks
+        .iter()
+        .filter(|b| httplens::ide::openapi::operation_of(b, &specs).is_some())
+        .count();
+    assert_eq!((requests, matched), (7, 7));
+    assert_eq!(httplens::ide::openapi::diagnostics(&a, &specs), []);
+    let sources = httplens::openapi::spec_sources(a.file(), std::path::Path::new("/x"), None);
+    assert_eq!(
+        sources[0].path,
+        std::path::Path::new("/x/commerce.openapi.yaml")
+    );
+    // The demo workspace names the same spec, and its requests all match it.
+    let dir = tempfile::tempdir().unwrap();
+    let w = httplens::demo::workspace::write_workspace(dir.path(), "http://p", "http://a").unwrap();
+    let demo = httplens::ide::Analysis::new(std::fs::read_to_string(&w.request_file).unwrap());
+    let sources = httplens::openapi::spec_sources(demo.file(), &w.dir, None);
+    assert_eq!(sources.len(), 1);
+    let loaded = httplens::openapi::load(&sources[0].path);
+    let demo_specs = vec![loaded.as_ref().clone().expect("the demo's spec reads")];
+    assert_eq!(httplens::ide::openapi::diagnostics(&demo, &demo_specs), []);
+    assert!(
+        demo.file()
+            .blocks
+            .iter()
+            .filter(|b| b.request.is_some())
+            .all(|b| httplens::ide::openapi::operation_of(b, &demo_specs).is_some())
+    );
+}
