@@ -879,4 +879,18 @@ components:
         let s = parse("openapi: 3.1.0\npaths:\n  /a: {$ref: '#/nowhere'}\n").unwrap();
         assert!(s.operations.is_empty());
     }
+
+    proptest::proptest! {
+        /// Any prefix of a valid spec, and any text, is a spec or one sentence: never a
+        /// panic (a file being saved is read half-written).
+        #[test]
+        fn broken_input_never_panics(cut in 0usize..2000, junk in ".{0,200}") {
+            let cut = (0..=cut.min(PETS.len())).rev().find(|&i| PETS.is_char_boundary(i)).unwrap_or(0);
+            let text = format!("{}{junk}", &PETS[..cut]);
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(!e.is_empty() && !e.contains('\n') || e.contains("YAML") || e.contains("JSON"));
+            }
+            let _ = split_target(&junk);
+        }
+    }
 }
