@@ -493,3 +493,32 @@ fn api_broken_spec_is_one_warning_on_the_line_that_names_it() {
     assert_eq!(d[0].severity, crate::syntax::ast::Severity::Warning);
     assert!(d[0].message.contains("not valid YAML"), "{}", d[0].message);
 }
+
+#[test]
+fn api_broken_spec_named_by_an_env_file_is_reported_on_its_key() {
+    use crate::openapi::sources::{NamedAt, SpecSource};
+    let env_text = "{\n  \"dev\": {\n    \"openapi\": \"./missing.yaml\"\n  }\n}\n";
+    let sources = vec![(
+        SpecSource {
+            path: "/w/missing.yaml".into(),
+            named_at: NamedAt::EnvFile("/w/http-client.env.json".into()),
+        },
+        crate::openapi::load(std::path::Path::new("/w/missing.yaml")),
+    )];
+    // Not on the request file...
+    assert!(super::openapi::source_diagnostics(&sources).is_empty());
+    // ...but on the env file's `"openapi"` key.
+    let problems = super::openapi::env_file_problems(&sources);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        problems[0].0,
+        std::path::Path::new("/w/http-client.env.json")
+    );
+    assert!(
+        problems[0].1.contains("cannot read the spec"),
+        "{}",
+        problems[0].1
+    );
+    let r = super::openapi::key_range_in(env_text, "openapi");
+    assert_eq!(r.slice(env_text), "\"openapi\"");
+}
