@@ -21,6 +21,7 @@ pub mod exec;
 pub mod ide;
 pub mod lsp;
 pub mod net;
+pub mod openapi;
 pub mod process;
 pub mod request;
 pub mod script;

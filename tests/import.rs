@@ -272,3 +272,156 @@ fn curl_examples_in_the_corpus_comments() {
         "{out}"
     );
 }
+
+/// The round trip: a spec -> `import openapi` -> `.http` files and an env file ->
+/// `show --format json`: every operation is there, resolved (no error diagnostics).
+#[test]
+fn openapi_import_round_trips_through_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(
+        &spec,
+        r##"
+openapi: 3.1.0
+info: {title: Shop, version: "1"}
+servers: [{url: "http://127.0.0.1:9/rest/V1"}]
+paths:
+  /products:
+    get: {tags: [products], operationId: listProducts, parameters: [{name: q, in: query, required: true, schema: {type: string}, example: bag}], responses: {"200": {description: ok}}}
+    post:
+      tags: [products]
+      operationId: createProduct
+      security: [{ims: []}]
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Product"}}}}
+      responses: {"200": {description: ok}}
+  /products/{sku}:
+    get: {tags: [products], operationId: getProduct, parameters: [{name: sku, in: path, required: true, schema: {type: string}}], responses: {"200": {description: ok}}}
+  /store/storeViews:
+    get: {operationId: storeViews, responses: {"200": {description: ok}}}
+components:
+  schemas:
+    Product: {type: object, required: [sku], properties: {sku: {type: string}, price: {type: number}}}
+  securitySchemes:
+    ims: {type: oauth2, flows: {clientCredentials: {tokenUrl: "http://127.0.0.1:9/token", scopes: {}}}}
+"##,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["import", "openapi"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut seen: Vec<String> = Vec::new();
+    for file in ["products.http", "Shop.http"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_httplens"))
+            .arg("show")
+            .arg(out.join(file))
+            .args(["--format", "json", "--env", "default"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{file}: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for r in v.as_array().unwrap() {
+            seen.push(format!(
+                "{} {} {} {}",
+                r["name"].as_str().unwrap(),
+                r["method"].as_str().unwrap(),
+                r["url"].as_str().unwrap(),
+                r["body"].as_str().unwrap_or("-").replace(['\n', ' '], "")
+            ));
+        }
+        if file == "products.http" {
+            let auth = v[1]["headers"].to_string();
+            assert!(auth.contains("Bearer ***"), "{auth}");
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "listProducts GET http://127.0.0.1:9/rest/V1/products?q=bag -",
+            "createProduct POST http://127.0.0.1:9/rest/V1/products {\"sku\":\"string\",\"price\":0.0}",
+            "getProduct GET http://127.0.0.1:9/rest/V1/products/value -",
+            "storeViews GET http://127.0.0.1:9/rest/V1/store/storeViews -",
+        ]
+    );
+    // Written once: a second import into the same folder refuses to overwrite.
+    let again = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["import", "openapi"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    // A broken spec is one sentence and exit 1, never a panic.
+    std::fs::write(&spec, "openapi: 3.0.0\npaths: [").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_httplens"))
+        .args(["import", "openapi"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not valid YAML"));
+}
+
+use httplens::openapi::{Match, parse};
+
+const SPEC: &str = include_str!("../examples/adobe-commerce/commerce.openapi.yaml");
+
+/// Every route of the demo API is an operation of the example's spec, and every
+/// request of the example file matches one (no warning from the spec there).
+#[test]
+fn the_demo_api_and_the_example_follow_the_example_spec() {
+    let spec = parse(SPEC).expect("the example spec reads");
+    for (method, path) in httplens::demo::api::ROUTES {
+        let target = format!("https://na1.api.commerce.adobe.com/t{path}");
+        assert!(
+            matches!(spec.find(method, &target), Match::Operation(_)),
+            "{method} {path}: {:?}",
+            spec.find(method, &target)
+        );
+    }
+    let text = include_str!("../examples/adobe-commerce/commerce.http");
+    let a = httplens::ide::Analysis::new(text.to_string());
+    let specs = vec![std::sync::Arc::new(spec)];
+    let requests = a
+        .file()
+        .blocks
+        .iter()
+        .filter(|b| b.request.is_some())
+        .count();
+    let matched = a
+        .file()
+        .blocks
+        .iter()
+        .filter(|b| httplens::ide::openapi::operation_of(b, &specs).is_some())
+        .count();
+    assert_eq!((requests, matched), (7, 7));
+    assert_eq!(httplens::ide::openapi::diagnostics(&a, &specs), []);
+    let sources = httplens::openapi::spec_sources(a.file(), std::path::Path::new("/x"), None);
+    assert_eq!(
+        sources[0].path,
+        std::path::Path::new("/x/commerce.openapi.yaml")
+    );
+    // The demo workspace names the same spec, and its requests all match it.
+    let dir = tempfile::tempdir().unwrap();
+    let w = httplens::demo::workspace::write_workspace(dir.path(), "http://p", "http://a").unwrap();
+    let demo = httplens::ide::Analysis::new(std::fs::read_to_string(&w.request_file).unwrap());
+    let sources = httplens::openapi::spec_sources(demo.file(), &w.dir, None);
+    assert_eq!(sources.len(), 1);
+    let loaded = httplens::openapi::load(&sources[0].path);
+    let demo_specs = vec![loaded.as_ref().clone().expect("the demo's spec reads")];
+    assert_eq!(httplens::ide::openapi::diagnostics(&demo, &demo_specs), []);
+    assert!(
+        demo.file()
+            .blocks
+            .iter()
+            .filter(|b| b.request.is_some())
+            .all(|b| httplens::ide::openapi::operation_of(b, &demo_specs).is_some())
+    );
+}

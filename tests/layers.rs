@@ -21,6 +21,8 @@ const LAYERS: &[(&str, u8)] = &[
     // resolve: values, then the pure step to a RequestSpec
     ("env", 2),
     ("request", 3),
+    // OpenAPI specs: read with the file's metadata and the environment, beside request
+    ("openapi", 3),
     // send
     ("exec", 4),
     // sign in (implements exec's TokenSource)

@@ -1552,3 +1552,54 @@ name={{first}}
     assert!(doc.contains("body=name=jane"), "{doc}");
     c.shutdown();
 }
+
+/// OpenAPI wiring: a spec named by the environment drives path completion (a snippet),
+/// hover on the request line and a warning for an unknown path; a broken spec named by
+/// `# @openapi` is one warning on that line.
+#[test]
+fn openapi_specs_drive_completion_hover_and_diagnostics() {
+    let ws = Ws::new();
+    ws.write(
+        "api/spec.yaml",
+        "openapi: 3.0.3\ninfo: {title: Pets, version: '1'}\npaths:\n  /pets/{id}:\n    get:\n      summary: Get a pet\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: integer}}\n      responses:\n        200: {description: the pet}\n",
+    );
+    ws.write("broken.json", "{\"openapi\": \"3.0.0\", \"paths\": ");
+    ws.write(
+        "http-client.env.json",
+        r#"{"dev": {"base": "http://127.0.0.1:9", "openapi": "./api/spec.yaml"}}"#,
+    );
+    let text = "# @openapi ./broken.json\n\n###\nGET {{base}}/pets/7\n\n###\nGET {{base}}/nope\n";
+    let uri = ws.write("o.http", text);
+    let (mut c, _) = ws.start(false);
+    c.open(&uri, text);
+    let at = |l, ch| json!({"textDocument": {"uri": uri}, "position": pos(l, ch)});
+    let items = c.request("textDocument/completion", at(3, 13));
+    let pet = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "/pets/{id}")
+        .unwrap_or_else(|| panic!("{items}"));
+    assert_eq!(pet["insertTextFormat"], 2, "{pet}");
+    assert_eq!(pet["textEdit"]["newText"], "/pets/${1:id}", "{pet}");
+    assert_eq!(pet["textEdit"]["range"]["start"], pos(3, 12), "{pet}");
+    let h = c.request("textDocument/hover", at(3, 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        v.contains("Get a pet") && v.contains("`200`: the pet"),
+        "{v}"
+    );
+    let d = c.diagnostics(&uri, 1);
+    let unknown: Vec<&Value> = d
+        .iter()
+        .filter(|x| x["code"] == "openapi-unknown-path")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{d:?}");
+    assert_eq!(unknown[0]["range"]["start"]["line"], 6);
+    assert_eq!(unknown[0]["severity"], 2);
+    let broken: Vec<&Value> = d.iter().filter(|x| x["code"] == "openapi-spec").collect();
+    assert_eq!(broken.len(), 1, "{d:?}");
+    assert_eq!(broken[0]["range"]["start"], pos(0, 11));
+    assert!(d.iter().all(|x| x["severity"] != 1), "{d:?}");
+    c.shutdown();
+}

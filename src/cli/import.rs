@@ -1,6 +1,8 @@
 //! `httplens import curl [WORD]...`: a curl command (its words as arguments, or the
 //! whole command on stdin) printed as the `.http` request it describes. Exit 0, 1 when
 //! the command cannot be read (one sentence on stderr), 2 for a usage error.
+//! `httplens import openapi SPEC [--tag T] [-o DIR]`: `.http` files from a spec
+//! (`openapi_import.rs`).
 
 use std::io::{Read, Write};
 
@@ -12,6 +14,9 @@ use super::{EXIT_USAGE, ImportArgs, ImportKind, error_line};
 pub fn run(args: ImportArgs) -> u8 {
     match args.kind {
         ImportKind::Curl { words } => curl_command(&words),
+        ImportKind::Openapi { spec, tag, out } => {
+            super::openapi_import::run(&spec, tag.as_deref(), &out)
+        }
     }
 }
 

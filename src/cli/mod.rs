@@ -11,6 +11,7 @@ use crate::process::{error_line, init_logging, install_crypto_provider, runtime}
 mod auth_cmds;
 mod demo;
 mod import;
+mod openapi_import;
 mod run;
 mod show;
 mod style;
@@ -77,7 +78,8 @@ pub enum Command {
         /// A command whose page to print (`run`, `show`...), with all its flags
         command: Option<String>,
     },
-    /// Turn other formats into requests: `import curl ...` prints the request
+    /// Turn other formats into requests: `import curl ...` prints the request,
+    /// `import openapi SPEC` writes `.http` files and an env file
     Import(ImportArgs),
 }
 
@@ -94,6 +96,18 @@ pub enum ImportKind {
         /// The curl command's words (`curl` itself optional); none: read stdin
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
+    },
+    /// Write `.http` files from an OpenAPI 3.0/3.1 spec (one request per operation, one
+    /// file per tag) and an `http-client.env.json` with its servers as environments
+    Openapi {
+        /// The spec (JSON or YAML)
+        spec: std::path::PathBuf,
+        /// Only the operations with this tag
+        #[arg(long)]
+        tag: Option<String>,
+        /// The folder to write into (created if needed; default: the current folder)
+        #[arg(short = 'o', long = "out", default_value = ".")]
+        out: std::path::PathBuf,
     },
 }
 

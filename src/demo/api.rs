@@ -67,6 +67,17 @@ impl ApiHandle {
 }
 
 /// Serve the API on an already bound listener (the caller picks the port).
+/// What the demo API answers: `(method, path)`, the paths of the Adobe Commerce REST
+/// API as `examples/adobe-commerce/commerce.openapi.yaml` describes them (under `/V1`).
+pub const ROUTES: [(&str, &str); 6] = [
+    ("GET", "/V1/products"),
+    ("GET", "/V1/products/{sku}"),
+    ("GET", "/V1/orders"),
+    ("GET", "/V1/orders/{id}"),
+    ("GET", "/V1/customers/me"),
+    ("GET", "/V1/store/storeViews"),
+];
+
 pub fn serve(listener: tokio::net::TcpListener, cfg: ApiConfig) -> std::io::Result<ApiHandle> {
     let addr = listener.local_addr()?;
     let http = reqwest::Client::builder()
@@ -82,14 +93,16 @@ pub fn serve(listener: tokio::net::TcpListener, cfg: ApiConfig) -> std::io::Resu
         authorized: AtomicU32::new(0),
         rejected: AtomicU32::new(0),
     });
+    // The paths of ROUTES, each with its handler (a test checks ROUTES against the
+    // example's spec).
     let app = Router::new()
         .route("/", get(index))
-        .route("/V1/products", get(products))
-        .route("/V1/products/{sku}", get(product))
-        .route("/V1/orders", get(orders))
-        .route("/V1/orders/{id}", get(order))
-        .route("/V1/customers/me", get(me))
-        .route("/V1/store/storeViews", get(store_views))
+        .route(ROUTES[0].1, get(products))
+        .route(ROUTES[1].1, get(product))
+        .route(ROUTES[2].1, get(orders))
+        .route(ROUTES[3].1, get(order))
+        .route(ROUTES[4].1, get(me))
+        .route(ROUTES[5].1, get(store_views))
         .with_state(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

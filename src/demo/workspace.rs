@@ -40,12 +40,19 @@ pub struct WriteError {
     source: std::io::Error,
 }
 
+/// The spec of the demo API, the one the Adobe Commerce example names.
+pub const SPEC_FILE: &str = "commerce.openapi.yaml";
+const SPEC: &str = include_str!("../../examples/adobe-commerce/commerce.openapi.yaml");
+
 const REQUESTS: &str = r#"# httplens demo: requests to a local Commerce-like API, signed with a token from a
 # local IMS-like provider. Both run inside `httplens demo`; keep it running while you
 # try these in an editor ("Send request" above each request) or with
 #   httplens run demo.http --env demo
 # The env file (http-client.env.json) holds the URLs and the auth profiles; the client
 # secret is in http-client.private.env.json (git-ignored). No token is ever written here.
+# The API's spec (the same as examples/adobe-commerce names): completion of paths after
+# `GET {{api}}`, hover on a request line, warnings for a path it does not have.
+# @openapi ./commerce.openapi.yaml
 
 @api = {{baseUrl}}/V1
 
@@ -181,6 +188,7 @@ pub fn write_workspace(
             source,
         })?;
     write(&dir.join(".gitignore"), GITIGNORE)?;
+    write(&dir.join(SPEC_FILE), SPEC)?;
     Ok(WrittenWorkspace {
         dir,
         request_file,

@@ -51,6 +51,7 @@ fn env(vars: &[&str]) -> EnvView {
             expires_at: Some(NOW + 52 * 60),
             ..Default::default()
         }],
+        specs: Vec::new(),
     }
 }
 
@@ -274,4 +275,251 @@ fn diagnostics_of_the_file_alone() {
 6:1-6:1 Error script-syntax: script: unexpected token in expression: '}'
 "#,
     );
+}
+
+/// A small spec for the OpenAPI cases: a server with a base path, a path parameter, a
+/// required query parameter, a required header, an enum, responses.
+const SHOP_SPEC: &str = r##"
+openapi: 3.1.0
+info: {title: Shop, version: "1"}
+servers:
+  - url: https://shop.example.com/rest/V1
+paths:
+  /products:
+    get:
+      summary: Search products
+      parameters:
+        - {name: searchCriteria, in: query, required: true, style: deepObject, schema: {type: object}}
+        - {name: sort, in: query, schema: {type: string, enum: [name, price]}}
+        - {name: Store, in: header, schema: {type: string}, description: "the store view code"}
+      responses:
+        "200": {description: "the products\nmore text"}
+        "401": {description: not signed in}
+    post:
+      summary: Create a product
+      parameters:
+        - {name: X-Request-Id, in: header, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        "200": {description: the product}
+  /products/{sku}:
+    get:
+      summary: One product
+      parameters:
+        - {name: sku, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: the product}
+        "404": {description: no such product}
+  /store/storeViews:
+    get:
+      operationId: storeViews
+      responses:
+        "200": {description: the store views}
+"##;
+
+fn spec_env() -> EnvView {
+    let mut e = env(&[]);
+    e.specs = vec![std::sync::Arc::new(
+        crate::openapi::parse(SHOP_SPEC).expect("the fixture spec"),
+    )];
+    e
+}
+
+fn check_api_completion(text: &str, expected: &str) {
+    let (a, at) = fixture(text);
+    let out: String = complete(&a, at, &spec_env())
+        .iter()
+        .map(|i| {
+            format!(
+                "{} -> {} @{} ({})\n",
+                i.label,
+                i.insert,
+                span(&a, i.replace),
+                i.detail.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_text(out, expected);
+}
+
+fn check_api_hover(text: &str, expected: &str) {
+    let (a, at) = fixture(text);
+    let out = match hover(&a, &spec_env(), at, NOW) {
+        Some(h) => format!("{}\n{}", span(&a, h.range), h.markdown),
+        None => "none\n".into(),
+    };
+    assert_text(out, expected);
+}
+
+fn check_api_diagnostics(text: &str, expected: &str) {
+    let (a, _) = fixture(text);
+    let out: String = super::openapi::diagnostics(&a, &spec_env().specs)
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {:?} {}: {}\n",
+                span(&a, d.range),
+                d.severity,
+                d.code,
+                d.message
+            )
+        })
+        .collect();
+    assert_text(out, expected);
+}
+
+#[test]
+fn api_completion_offers_the_paths_of_the_method_as_snippets() {
+    check_api_completion(
+        "GET {{api}}/pr$0\n",
+        r#"
+/products -> /products @1:12-1:15 (Search products)
+/products/{sku} -> /products/${1:sku} @1:12-1:15 (One product)
+/store/storeViews -> /store/storeViews @1:12-1:15 (storeViews)
+"#,
+    );
+    // Only the paths with a POST; after a typed server base path, the rest of it.
+    check_api_completion(
+        "POST https://shop.example.com/rest/V1/$0\n",
+        "/products -> /products @1:38-1:39 (Create a product)\n",
+    );
+}
+
+#[test]
+fn api_completion_offers_query_parameters_then_enum_values() {
+    check_api_completion(
+        "GET {{api}}/products?$0\n",
+        r#"
+searchCriteria -> searchCriteria= @1:22-1:22 (object, required)
+sort -> sort= @1:22-1:22 (string)
+"#,
+    );
+    // One already given is not offered again (a deep object counts by its prefix).
+    check_api_completion(
+        "GET {{api}}/products?searchCriteria[pageSize]=5&$0\n",
+        "sort -> sort= @1:49-1:49 (string)\n",
+    );
+    check_api_completion(
+        "GET {{api}}/products?sort=pr$0\n",
+        r#"
+name -> name @1:27-1:29 (string of `sort`)
+price -> price @1:27-1:29 (string of `sort`)
+"#,
+    );
+}
+
+#[test]
+fn api_completion_offers_the_declared_headers_first() {
+    let (a, at) = fixture("GET {{api}}/products\nSt$0\n");
+    let items = complete(&a, at, &spec_env());
+    assert_eq!(items[0].label, "Store");
+    assert_eq!(items[0].insert, "Store: ");
+    assert_eq!(
+        items[0].detail.as_deref(),
+        Some("declared by the spec: string")
+    );
+    // The common headers follow.
+    assert!(items.iter().any(|i| i.label == "Accept"));
+}
+
+#[test]
+fn api_hover_on_a_request_line_shows_the_operation() {
+    check_api_hover(
+        "GET {{api}}/products/ab$0c-1\n",
+        r#"
+1:1-1:27
+**GET** `/products/{sku}`: One product
+
+Parameters:
+- `sku` (path, string, required)
+
+Responses:
+- `200`: the product
+- `404`: no such product
+"#,
+    );
+    check_api_hover(
+        "GET https://shop.example.com/rest/V1/pro$0ducts?searchCriteria[pageSize]=1\n",
+        r#"
+1:1-1:73
+**GET** `/products`: Search products
+
+Parameters:
+- `searchCriteria` (query, object, required)
+- `sort` (query, string)
+- `Store` (header, string): the store view code
+
+Responses:
+- `200`: the products
+- `401`: not signed in
+"#,
+    );
+    // A request the spec does not know: no hover.
+    check_api_hover("GET {{api}}/nothing$0\n", "none\n");
+}
+
+#[test]
+fn api_diagnostics_are_warnings_for_unknown_paths_methods_and_missing_parameters() {
+    check_api_diagnostics(
+        "GET {{api}}/prodcts\n\n###\nDELETE {{api}}/products\n\n###\nGET {{api}}/products\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{}\n\n###\nGET {{api}}/products?searchCriteria[pageSize]=1\n\n###\nGET https://elsewhere.example.com/prodcts\n",
+        r#"
+1:5-1:20 Warning openapi-unknown-path: The spec has no path `/prodcts`; check the path (or the spec may be out of date).
+4:1-4:7 Warning openapi-unknown-method: The spec has no DELETE on this path, only GET, POST.
+7:5-7:21 Warning openapi-missing-parameter: The spec requires the query parameter `searchCriteria` (object); add `searchCriteria=` to the URL.
+10:1-10:22 Warning openapi-missing-parameter: The spec requires the header `X-Request-Id` (string); add a `X-Request-Id: ` line.
+"#,
+    );
+}
+
+#[test]
+fn api_broken_spec_is_one_warning_on_the_line_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "openapi: 3.0.0\npaths: [").unwrap();
+    let text = "# @openapi ./bad.yaml\n\n###\nGET http://h/a\n";
+    let a = Analysis::new(text.into());
+    let sources: Vec<_> = crate::openapi::spec_sources(a.file(), dir.path(), None)
+        .into_iter()
+        .map(|s| {
+            let l = crate::openapi::load(&s.path);
+            (s, l)
+        })
+        .collect();
+    let d = super::openapi::source_diagnostics(&sources);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(span(&a, d[0].range), "1:12-1:22");
+    assert_eq!(d[0].severity, crate::syntax::ast::Severity::Warning);
+    assert!(d[0].message.contains("not valid YAML"), "{}", d[0].message);
+}
+
+#[test]
+fn api_broken_spec_named_by_an_env_file_is_reported_on_its_key() {
+    use crate::openapi::sources::{NamedAt, SpecSource};
+    let env_text = "{\n  \"dev\": {\n    \"openapi\": \"./missing.yaml\"\n  }\n}\n";
+    let sources = vec![(
+        SpecSource {
+            path: "/w/missing.yaml".into(),
+            named_at: NamedAt::EnvFile("/w/http-client.env.json".into()),
+        },
+        crate::openapi::load(std::path::Path::new("/w/missing.yaml")),
+    )];
+    // Not on the request file...
+    assert!(super::openapi::source_diagnostics(&sources).is_empty());
+    // ...but on the env file's `"openapi"` key.
+    let problems = super::openapi::env_file_problems(&sources);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        problems[0].0,
+        std::path::Path::new("/w/http-client.env.json")
+    );
+    assert!(
+        problems[0].1.contains("cannot read the spec"),
+        "{}",
+        problems[0].1
+    );
+    let r = super::openapi::key_range_in(env_text, "openapi");
+    assert_eq!(r.slice(env_text), "\"openapi\"");
 }

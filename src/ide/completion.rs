@@ -18,6 +18,10 @@ pub enum ItemKind {
     Metadata,
     /// A member of the script API (`client.global`, `response.body`, ...).
     ScriptMember,
+    /// A path of an OpenAPI spec: `insert` is a snippet (`/pets/${1:id}`).
+    Path,
+    /// A query parameter of an OpenAPI operation.
+    Parameter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,16 +174,22 @@ pub fn complete(a: &Analysis, offset: usize, env: &EnvView) -> Vec<CompletionIte
                     .collect()
             } else {
                 let start = line_start + (prefix.len() - prefix.trim_start().len());
-                HEADERS
-                    .iter()
-                    .map(|(h, _)| CompletionItem {
-                        label: h.to_string(),
-                        kind: ItemKind::Header,
-                        detail: None,
-                        insert: format!("{h}: "),
-                        replace: TextRange::new(start, offset),
-                    })
-                    .collect()
+                // The operation's own headers first, then the common ones.
+                let mut items = super::openapi::complete_header_names(a, offset, start, &env.specs);
+                items.extend(
+                    HEADERS
+                        .iter()
+                        .filter(|(h, _)| !items.iter().any(|i| i.label.eq_ignore_ascii_case(h)))
+                        .map(|(h, _)| CompletionItem {
+                            label: h.to_string(),
+                            kind: ItemKind::Header,
+                            detail: None,
+                            insert: format!("{h}: "),
+                            replace: TextRange::new(start, offset),
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                items
             }
         }
         LineRole::RequestStart if !prefix.contains(char::is_whitespace) => METHODS
@@ -192,6 +202,10 @@ pub fn complete(a: &Analysis, offset: usize, env: &EnvView) -> Vec<CompletionIte
                 replace: TextRange::new(line_start, offset),
             })
             .collect(),
+        // After the method: the specs' paths, or query parameters after `?`.
+        LineRole::RequestStart => {
+            super::openapi::complete_request_line(text, line_start, offset, &env.specs)
+        }
         _ => Vec::new(),
     }
 }

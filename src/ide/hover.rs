@@ -28,7 +28,10 @@ fn process_env_origin(name: &str) -> Option<&'static str> {
 }
 
 pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Option<HoverInfo> {
-    let r = var_ref_at(a.file(), offset)?;
+    let Some(r) = var_ref_at(a.file(), offset) else {
+        // On a request line: what the spec says about the operation.
+        return super::openapi::hover(a, &env.specs, offset);
+    };
     let line_of = |off: u32| a.index.line_of(off as usize) + 1;
     let prompt = |name: &str| {
         a.block_at(offset)?

@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod folding;
 pub mod hover;
 pub mod lenses;
+pub mod openapi;
 pub mod response_doc;
 pub mod symbols;
 
@@ -158,6 +159,9 @@ pub struct EnvView {
     /// The selected environment's variables (private merged over public, `$shared`).
     pub variables: Vec<EnvVar>,
     pub profiles: Vec<ProfileState>,
+    /// The OpenAPI specs of the document (`# @openapi`, the environment's `"openapi"`),
+    /// those that could be read.
+    pub specs: Vec<std::sync::Arc<crate::openapi::Spec>>,
 }
 
 impl EnvView {

@@ -311,6 +311,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
         selected,
         variables,
         profiles: Vec::new(),
+        specs: Vec::new(),
     }
 }
 
@@ -394,10 +395,44 @@ async fn read_profile_states(
     out
 }
 
-/// `env_view` plus the profiles' sign-in state.
+/// `env_view` plus the profiles' sign-in state and the document's OpenAPI specs.
 pub async fn env_view_with_profiles(server: &Server, doc: &Document) -> EnvView {
-    match cached(server, doc) {
+    let c = cached(server, doc);
+    let mut view = match &c {
         Some(c) => c.view_with_profiles(server).await,
         None => env_view(server, doc),
-    }
+    };
+    view.specs = specs_of(&spec_sources(doc, c.as_deref().map(|c| &c.ws)));
+    view
+}
+
+/// The OpenAPI specs a document names (its `# @openapi` lines, relative to it, and the
+/// environment's `"openapi"`), each through the spec cache (read again only when the
+/// spec file changed).
+pub fn spec_sources(
+    doc: &Document,
+    ws: Option<&Workspace>,
+) -> Vec<(crate::openapi::SpecSource, crate::openapi::Loaded)> {
+    let Some(path) = doc.path.as_ref() else {
+        return Vec::new();
+    };
+    let file = crate::env::absolute(path);
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    crate::openapi::spec_sources(doc.analysis.file(), dir, ws.map(|w| &w.env))
+        .into_iter()
+        .map(|s| {
+            let loaded = crate::openapi::load(&s.path);
+            (s, loaded)
+        })
+        .collect()
+}
+
+/// The specs that could be read.
+pub fn specs_of(
+    sources: &[(crate::openapi::SpecSource, crate::openapi::Loaded)],
+) -> Vec<Arc<crate::openapi::Spec>> {
+    sources
+        .iter()
+        .filter_map(|(_, l)| l.as_ref().as_ref().ok().cloned())
+        .collect()
 }

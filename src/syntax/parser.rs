@@ -391,6 +391,10 @@ pub const METADATA_KEYS: &[(&str, &str)] = &[
     ("prompt", "ask for a variable's value before sending"),
     ("note", "ask for confirmation before sending"),
     ("ref", "send the named request first (once per session)"),
+    (
+        "openapi",
+        "an OpenAPI spec for this file's requests (path relative to the file)",
+    ),
 ];
 
 const STANDARD_METHODS: &[&str] = &[

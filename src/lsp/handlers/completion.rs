@@ -1,7 +1,7 @@
 //! `textDocument/completion`.
 
 use tower_lsp_server::ls_types::{
-    CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit,
+    CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit, InsertTextFormat,
     TextDocumentPositionParams, TextEdit,
 };
 
@@ -35,7 +35,10 @@ pub async fn completion(
                 ItemKind::Profile => CompletionItemKind::MODULE,
                 ItemKind::Metadata => CompletionItemKind::PROPERTY,
                 ItemKind::ScriptMember => CompletionItemKind::METHOD,
+                ItemKind::Path => CompletionItemKind::FILE,
+                ItemKind::Parameter => CompletionItemKind::FIELD,
             }),
+            insert_text_format: (i.kind == ItemKind::Path).then_some(InsertTextFormat::SNIPPET),
             detail: i.detail,
             text_edit: Some(CompletionTextEdit::Edit(TextEdit {
                 range: convert::range(a, i.replace, enc),

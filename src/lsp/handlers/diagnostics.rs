@@ -18,8 +18,24 @@ fn compute_all(server: &Server, doc: &Document) -> (Vec<Diagnostic>, Vec<EnvFile
         return (Vec::new(), Vec::new());
     }
     let enc = server.session.encoding();
-    let (resolver, env_files) = resolver_diagnostics(server, doc);
+    let (mut resolver, mut env_files) = resolver_diagnostics(server, doc);
     let a = &doc.analysis;
+    // The OpenAPI specs: a broken one where it is named, then the requests checked
+    // against those that could be read.
+    let c = workspace::cached(server, doc);
+    let sources = workspace::spec_sources(doc, c.as_deref().map(|c| &c.ws));
+    resolver.extend(ide::openapi::source_diagnostics(&sources));
+    resolver.extend(ide::openapi::diagnostics(a, &workspace::specs_of(&sources)));
+    for (path, message) in ide::openapi::env_file_problems(&sources) {
+        if let Some(f) = env_files.iter_mut().find(|f| f.path == path) {
+            let range = ide::openapi::key_range_in(&f.text, crate::openapi::sources::META_KEY);
+            f.diagnostics.push(crate::syntax::ast::Diagnostic::warning(
+                range,
+                ide::openapi::BROKEN_SPEC,
+                message,
+            ));
+        }
+    }
     let diags = ide::diagnostics::diagnostics(a, &resolver)
         .into_iter()
         .map(|d| to_proto(a, d, enc))
