@@ -1,4 +1,6 @@
-//! `workspace/executeCommand`: one JSON object argument per command (`docs/lsp-extensions.md`). Long
+//! `workspace/executeCommand`: one JSON object argument per command, read as the command's
+//! struct in `ext.rs` (`docs/lsp-extensions.md`); one that names a document `version`
+//! other than the open one is refused (the lens it came from is stale). Long
 //! work reports `$/progress` and stops on `$/cancelRequest` (the request future is
 //! dropped) or `window/workDoneProgress/cancel` (the job's cancellation token). Failures
 //! are shown with `window/showMessage` as one sentence and returned as the error.
@@ -142,9 +144,8 @@ pub async fn with_progress_reports<T>(
     result
 }
 
-/// What a command without a version is refused with when the document changed since the
-/// lens (or whatever wrote the command) was made.
-pub const STALE: &str = "The file changed since this lens was made; try again.";
+/// What a command made for another version of its document is refused with.
+const STALE: &str = "The file changed since this lens was made; try again.";
 
 /// The open document `uri`, as of `version` when the command names one: a command made
 /// for another version of the text (a lens's line may point elsewhere now) is refused.

@@ -100,13 +100,11 @@ pub type Output = mpsc::Sender<Frame>;
 /// transport answers itself are matched by method; everything else is tower-lsp's.
 enum Route {
     /// `textDocument/codeLens` with an id: [`lenses`], written from the kept lenses.
-    Lenses {
-        id: Id,
-        params: Option<Value>,
-    },
-    /// `$/cancelRequest` of a request answered here (running or not: a cancel whose
-    /// request is done is ignored, as tower-lsp ignores it).
+    Lenses { id: Id, params: Option<Value> },
+    /// `$/cancelRequest` of a request answered here and still running (any other goes
+    /// to tower-lsp, which cancels its own or ignores it).
     Cancel(Id),
+    /// Everything else: tower-lsp's service.
     Service(Request),
 }
 
@@ -197,7 +195,11 @@ impl Running {
                 return Some(Frame::answer(&Response::from_error(id, error)));
             }
             let done = answer.await;
-            self.lock().remove(&id);
+            if done.is_ok() {
+                // Still its entry: another request with this id was refused while it
+                // ran. (A cancel took the entry already.)
+                self.lock().remove(&id);
+            }
             Some(match done {
                 Ok(Ok(json)) => Frame::result(&id, json),
                 Ok(Err(error)) => Frame::answer(&Response::from_error(id, error)),
