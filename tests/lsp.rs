@@ -120,7 +120,7 @@ fn lenses_symbols_and_folding_of_a_request_file() {
     assert_eq!(sends[0]["range"]["start"]["line"], 3);
     assert_eq!(
         sends[0]["command"]["arguments"][0],
-        json!({"uri": uri, "line": 3})
+        json!({"uri": uri, "line": 3, "version": 1})
     );
     assert_eq!(sends[1]["range"]["start"]["line"], 8);
 
@@ -333,6 +333,68 @@ fn hover_shows_dotenv_and_the_precedence_with_values_masked() {
 /// A pasted curl command gets a "Convert curl command to request" quick action whose
 /// edit, applied, leaves the request in this file's own syntax; the command itself is
 /// already a request (a lens, no error) before it is converted.
+/// Lenses carry the document version their lines were counted in; a command made for
+/// another version is refused (the line may point elsewhere now), with the same sentence
+/// as a `window/showMessage` and the error, and a command without a version (what the
+/// contract's `{uri, line}` allows any client to send) acts on the text as it is.
+#[test]
+fn a_command_from_a_lens_of_an_older_version_is_refused() {
+    let ws = Ws::new();
+    let text = "GET http://127.0.0.1:9/a\n\n###\nGET http://127.0.0.1:9/b\n";
+    let uri = ws.write("r.http", text);
+    let (mut c, _) = ws.start(false);
+    c.open(&uri, text);
+    let lenses = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let send: Vec<&Value> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["command"])
+        .filter(|cmd| cmd["command"] == "httplens.send")
+        .collect();
+    let arg = send[1]["arguments"][0].clone();
+    assert_eq!(arg, json!({"uri": uri, "line": 3, "version": 1}));
+    // The same argument, to copy the request: fine while the text is that version.
+    let curl = |c: &mut LspClient, arg: &Value| c.execute("httplens.copyAsCurl", arg.clone());
+    let r = curl(&mut c, &arg);
+    assert!(r["result"].as_str().unwrap().contains("/b"), "{r}");
+    // A request inserted above: line 3 is now another request's.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": {"start": pos(0, 0), "end": pos(0, 0)},
+                "text": "GET http://127.0.0.1:9/c\n\n###\n"}]}),
+    );
+    let stale = "The file changed since this lens was made; try again.";
+    for command in ["httplens.copyAsCurl", "httplens.send"] {
+        let r = c.execute(command, arg.clone());
+        assert_eq!(r["error"]["message"], stale, "{r}");
+        assert_eq!(r["error"]["code"], -32803, "{r}");
+    }
+    c.wait_for(|m| m["method"] == "window/showMessage" && m["params"]["message"] == stale);
+    let r = curl(&mut c, &json!({"uri": uri, "line": 3}));
+    assert!(r["result"].as_str().unwrap().contains("/a"), "{r}");
+    let r = curl(&mut c, &json!({"uri": uri, "line": 6, "version": 2}));
+    assert!(r["result"].as_str().unwrap().contains("/b"), "{r}");
+    let lenses = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        lenses
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["command"]["command"] == "httplens.send")
+            .all(|l| l["command"]["arguments"][0]["version"] == 2),
+        "{lenses}"
+    );
+    c.shutdown();
+}
+
 #[test]
 fn a_pasted_curl_command_converts_to_a_request() {
     let ws = Ws::new();
