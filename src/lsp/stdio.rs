@@ -291,7 +291,7 @@ pub async fn serve<R, S>(
             let Some(incoming) = incoming else { break };
             match incoming {
                 Incoming::Request(request) => {
-                    // Waits while `initialize` runs, for every route.
+                    // tower-lsp's service is ready until it has exited.
                     if let Err(e) = future::poll_fn(|cx| service.poll_ready(cx)).await {
                         tracing::error!("{e}");
                         break;
@@ -299,7 +299,9 @@ pub async fn serve<R, S>(
                     let exit = request.method() == "exit";
                     let task = match route(request, &running) {
                         Route::Lenses { id, params } => {
-                            Either::Left(running.run(id, lenses(server, params)))
+                            // Boxed: its state is kilobytes, and every task of
+                            // the queue would otherwise be allocated at that size.
+                            Either::Left(Box::pin(running.run(id, lenses(server, params))))
                         }
                         Route::Cancel(id) => {
                             running.cancel(&id);
