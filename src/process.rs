@@ -8,15 +8,35 @@ pub fn install_crypto_provider() {
 }
 
 /// Logs go to stderr only (stdout belongs to the protocol or the output), filtered by
-/// `HTTPLENS_LOG` (`tracing` syntax), default `warn`.
+/// `HTTPLENS_LOG`: `LEVEL` or `TARGET=LEVEL` directives separated by commas
+/// (`httplens=debug,warn`), default `warn`. A value that does not read as directives is
+/// said once on stderr and the default applies. (`Targets`, not `EnvFilter`: the span
+/// and field filters were never needed, and `EnvFilter` brings a second regex engine.)
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HTTPLENS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = log_filter(std::env::var("HTTPLENS_LOG").ok().as_deref());
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .with(filter)
         .try_init();
+}
+
+fn log_filter(value: Option<&str>) -> tracing_subscriber::filter::Targets {
+    let default = || tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN);
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => default(),
+        Some(v) => v.parse().unwrap_or_else(|e| {
+            eprintln!(
+                "httplens: HTTPLENS_LOG={v:?} is not a log filter ({e}); logging warnings only"
+            );
+            default()
+        }),
+    }
 }
 
 /// The async runtime of a CLI command (two workers: the machine may have two cores);
@@ -38,4 +58,27 @@ pub fn runtime() -> Option<tokio::runtime::Runtime> {
 /// Print one clear sentence to stderr (the error channel of every command).
 pub fn error_line(msg: impl std::fmt::Display) {
     eprintln!("httplens: {msg}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn the_log_filter_reads_levels_and_targets() {
+        let f = log_filter(None);
+        assert!(f.would_enable("httplens::lsp", &Level::WARN));
+        assert!(!f.would_enable("httplens::lsp", &Level::INFO));
+        let f = log_filter(Some("httplens=debug,warn"));
+        assert!(f.would_enable("httplens::lsp::send", &Level::DEBUG));
+        assert!(!f.would_enable("hyper::client", &Level::DEBUG));
+        assert!(f.would_enable("hyper::client", &Level::WARN));
+        let f = log_filter(Some("trace"));
+        assert!(f.would_enable("anything", &Level::TRACE));
+        // Not directives: the default, not a silent "log nothing".
+        let f = log_filter(Some("httplens=loud"));
+        assert!(f.would_enable("httplens", &Level::WARN));
+        assert!(!f.would_enable("httplens", &Level::INFO));
+    }
 }
