@@ -7,6 +7,7 @@ pub mod cache;
 pub mod example;
 pub mod import;
 pub mod sources;
+pub mod validate;
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,8 @@ pub struct Spec {
     by_path: BTreeMap<String, Vec<usize>>,
     /// The whole document, for schemas read on demand (`$ref`s inside it).
     pub root: Value,
+    /// Schemas compiled for checking, kept for the next check (`validate.rs`).
+    validators: validate::Validators,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -543,6 +546,7 @@ pub fn from_value(root: Value) -> Result<Spec, String> {
         security_schemes,
         by_path,
         root,
+        validators: Default::default(),
     })
 }
 
