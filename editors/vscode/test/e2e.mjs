@@ -668,6 +668,8 @@ async function main() {
                     throw new Error(`quick pick row ${i + 1} should name ${order[i]} with 200 and a time: ${texts.join(' | ')}`);
                 }
             });
+            // The README's picture of the pick (docs/images/vscode-send-all-pick.png).
+            await screenshot('vscode-send-all-pick.png');
             // The server showed the last response; picking the first opens that one instead.
             step('picking the first response');
             await rows.first().click({ timeout: 5000 });
@@ -686,7 +688,6 @@ async function main() {
             if (!(await group.first().isVisible()) || !(await editorText(group.first())).includes('GET {{host}}/all/one')) {
                 throw new Error('the request editor was replaced by the response');
             }
-            await screenshot('vscode-send-all-pick.png');
         },
         { blocking: false },
     );
