@@ -14,11 +14,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::TokenSource;
 use super::assert::{AssertionResult, check_all_with_schema};
-use super::schema;
 use super::client::{Client, ClientConfig, SendOptions};
 use super::history::{self, History, RequestOrigin, SavedDocument};
 use super::render::{DocumentExtras, render_document_with_notes};
 use super::response::{Response, ResponseBody};
+use super::schema;
 use crate::env::{NoTokens, RecordedExchange, ResolveContext, ScriptVars, TokenLookup, Workspace};
 use crate::request::{self, BodySpec, RequestSpec};
 use crate::script;

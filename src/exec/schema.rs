@@ -20,16 +20,34 @@ pub enum Verdict {
     /// The request file names no spec that could be read.
     NoSpec,
     /// No operation of the specs matches the request.
-    NoOperation { request: String },
+    NoOperation {
+        request: String,
+    },
     /// The operation does not list this status (nor a range or `default`).
-    Undocumented { operation: String, status: u16, codes: Vec<String> },
+    Undocumented {
+        operation: String,
+        status: u16,
+        codes: Vec<String>,
+    },
     /// The status is documented without a JSON schema: nothing to check.
-    NoJsonSchema { label: String },
+    NoJsonSchema {
+        label: String,
+    },
     /// Too big to hold in memory, so not read whole.
-    TooBig { label: String },
-    NotJson { label: String },
-    Matches { label: String },
-    Differs { label: String, first: Vec<Difference>, total: usize },
+    TooBig {
+        label: String,
+    },
+    NotJson {
+        label: String,
+    },
+    Matches {
+        label: String,
+    },
+    Differs {
+        label: String,
+        first: Vec<Difference>,
+        total: usize,
+    },
 }
 
 impl Verdict {
@@ -38,7 +56,11 @@ impl Verdict {
     pub fn document_line(&self) -> Option<String> {
         match self {
             Verdict::Matches { label } => Some(format!("schema: matches {label}")),
-            Verdict::Differs { label, first, total } => Some(format!(
+            Verdict::Differs {
+                label,
+                first,
+                total,
+            } => Some(format!(
                 "schema: does not match {label}: {}",
                 listed(first, *total)
             )),
@@ -179,9 +201,18 @@ pub fn check(
 
 /// The specs a request file names (`# @openapi`, the environment's `"openapi"`) that
 /// could be read; one that cannot is the editor's warning, not the engine's concern.
-pub fn specs_of(workspace: &crate::env::Workspace, file: &crate::syntax::ast::HttpFile) -> Vec<Arc<Spec>> {
+pub fn specs_of(
+    workspace: &crate::env::Workspace,
+    file: &crate::syntax::ast::HttpFile,
+) -> Vec<Arc<Spec>> {
     crate::openapi::spec_sources(file, workspace.file_dir(), Some(&workspace.env))
         .iter()
-        .filter_map(|s| crate::openapi::load(&s.path).as_ref().as_ref().ok().cloned())
+        .filter_map(|s| {
+            crate::openapi::load(&s.path)
+                .as_ref()
+                .as_ref()
+                .ok()
+                .cloned()
+        })
         .collect()
 }

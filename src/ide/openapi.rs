@@ -385,7 +385,10 @@ fn body_diagnostics(
     // JSON by its Content-Type, or by the spec's when the request names none.
     let json = match req.header("content-type") {
         Some(h) => h.value.text().to_ascii_lowercase().contains("json"),
-        None => op.body.as_ref().is_some_and(|b| b.content_type.contains("json")),
+        None => op
+            .body
+            .as_ref()
+            .is_some_and(|b| b.content_type.contains("json")),
     };
     let text = t.range.slice(&a.text);
     if !json || text.len() != t.text().len() {

@@ -145,7 +145,11 @@ impl Spec {
         let Some((code, resp)) = responses
             .iter()
             .find(|(k, _)| **k == exact)
-            .or_else(|| responses.iter().find(|(k, _)| k.eq_ignore_ascii_case(&range)))
+            .or_else(|| {
+                responses
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&range))
+            })
             .or_else(|| responses.iter().find(|(k, _)| *k == "default"))
         else {
             return ResponseSchema::Undocumented {
@@ -322,8 +326,15 @@ impl Translator<'_> {
                         out.insert(k.clone(), self.schema(s, d));
                     }
                 },
-                "additionalProperties" | "not" | "contains" | "propertyNames" | "if"
-                | "then" | "else" | "unevaluatedProperties" | "unevaluatedItems"
+                "additionalProperties"
+                | "not"
+                | "contains"
+                | "propertyNames"
+                | "if"
+                | "then"
+                | "else"
+                | "unevaluatedProperties"
+                | "unevaluatedItems"
                 | "additionalItems" => {
                     out.insert(k.clone(), self.schema(x, d));
                 }
@@ -383,9 +394,7 @@ impl Translator<'_> {
                 .iter()
                 .filter(|name| {
                     let p = name.as_str().and_then(|n| props.get(n));
-                    !p.is_some_and(|p| {
-                        resolve(self.root, p).get(skip) == Some(&Value::Bool(true))
-                    })
+                    !p.is_some_and(|p| resolve(self.root, p).get(skip) == Some(&Value::Bool(true)))
                 })
                 .cloned()
                 .collect();
@@ -424,10 +433,7 @@ fn nullable(mut s: Map<String, Value>) -> Value {
             let mut w = Map::new();
             w.insert(
                 "anyOf".into(),
-                Value::Array(vec![
-                    serde_json::json!({"type": "null"}),
-                    Value::Object(s),
-                ]),
+                Value::Array(vec![serde_json::json!({"type": "null"}), Value::Object(s)]),
             );
             Value::Object(w)
         }
@@ -573,8 +579,7 @@ pub fn body_problems(validator: &Compiled, body: &str) -> Vec<BodyProblem> {
             continue;
         }
         // A templated string is still a string: its type can be wrong, nothing else.
-        if content.iter().any(|c| below(p, c)) && !(keyword == "type" && content.contains(&p))
-        {
+        if content.iter().any(|c| below(p, c)) && !(keyword == "type" && content.contains(&p)) {
             continue;
         }
         // Above a template, only what does not look at the values holds: the keys, the
@@ -597,10 +602,24 @@ pub fn body_problems(validator: &Compiled, body: &str) -> Vec<BodyProblem> {
             (false, Some(k)) => k,
             (false, None) => (node.start, node.start + 1),
         };
+        let mut shown = d.message.clone();
+        // A templated string is shown as written, not as its placeholder.
+        if content.contains(&p)
+            && let Some(v) = instance.pointer(p)
+        {
+            // The source text of the string, quotes and all (JSON already).
+            let written = &body[node.start..node.end];
+            let written = if written.chars().count() > 40 {
+                format!("{}...", written.chars().take(37).collect::<String>())
+            } else {
+                written.to_string()
+            };
+            shown = shown.replacen(&short(v), &written, 1);
+        }
         let message = if d.pointer.is_empty() {
-            d.message.clone()
+            shown
         } else {
-            format!("{}: {}", d.path, d.message)
+            format!("{}: {shown}", d.path)
         };
         out.push(BodyProblem {
             start,
@@ -709,7 +728,13 @@ impl Scanner<'_> {
         }
     }
 
-    fn value(&mut self, pointer: String, parent: String, key: Option<(usize, usize)>, depth: usize) {
+    fn value(
+        &mut self,
+        pointer: String,
+        parent: String,
+        key: Option<(usize, usize)>,
+        depth: usize,
+    ) {
         if depth > 512 || self.i >= self.b.len() {
             return;
         }
@@ -741,15 +766,11 @@ impl Scanner<'_> {
                     let ks = self.i;
                     self.string_end();
                     let ke = self.i;
-                    let name: String =
-                        serde_json::from_str(&self.text[ks..ke]).unwrap_or_default();
+                    let name: String = serde_json::from_str(&self.text[ks..ke]).unwrap_or_default();
                     self.ws();
                     self.i += 1; // ':'
                     self.ws();
-                    let child = format!(
-                        "{pointer}/{}",
-                        name.replace('~', "~0").replace('/', "~1")
-                    );
+                    let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
                     self.value(child, pointer.clone(), Some((ks, ke)), depth + 1);
                 }
             }
@@ -929,18 +950,127 @@ components:
         assert!(problems(r#"{{body}}"#).is_empty());
         assert!(problems(r#"{"name": "ab", "qty": 1, "tags": [{{tags}}]}"#).is_empty());
         assert!(problems(r#"{"name": "ab", "qty": 1, "{{key}}": 1}"#).is_empty());
-        assert!(
-            problems(r#"{"name": "ab", "qty": 1, "note": "{{$auth.token("a")}}"}"#).is_empty()
-        );
+        assert!(problems(r#"{"name": "ab", "qty": 1, "note": "{{$auth.token("a")}}"}"#).is_empty());
         // ...but what holds for any value still counts: a string is no integer, and a
         // missing property stays missing.
         assert_eq!(
             problems(r#"{"name": "ab", "qty": "{{qty}}"}"#),
-            [r#""{{qty}}" $.qty: "xxxxxxx" is not of type "integer""#]
+            [r#""{{qty}}" $.qty: "{{qty}}" is not of type "integer""#]
         );
         assert_eq!(
             problems(r#"{"name": {{name}}}"#),
             [r#"{ "qty" is a required property"#]
         );
+    }
+}
+
+/// The example bodies `import openapi` writes (`example::body`, `example::from_schema`)
+/// validate against the schemas they come from.
+#[cfg(test)]
+mod example_bodies {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_example_body_of_the_adobe_spec_fits_its_schema() {
+        let text = include_str!("../../examples/adobe-commerce/commerce.openapi.yaml");
+        let spec = super::super::parse(text).unwrap();
+        let mut checked = 0;
+        for op in &spec.operations {
+            if let Some(b) = &op.body {
+                let body = super::super::example::body(b).unwrap();
+                let v = spec.request_validator(op).expect("a request schema");
+                let (d, _) = v.differences(&body, 3);
+                assert!(d.is_empty(), "{} {}: {body} {d:?}", op.method, op.path);
+                checked += 1;
+            }
+            for (code, _) in &op.responses {
+                let Ok(status) = code.parse::<u16>() else {
+                    continue;
+                };
+                let ResponseSchema::Json { validator, .. } =
+                    spec.response_schema(op, status, Some("application/json"))
+                else {
+                    continue;
+                };
+                let raw = operation_value(&spec, op).unwrap()["responses"][code].clone();
+                let raw = resolve(&spec.root, &raw);
+                let schema = &raw["content"]["application/json"]["schema"];
+                let body = super::super::example::from_schema(
+                    &super::super::inline(&spec.root, schema, 24),
+                    8,
+                );
+                let (d, _) = validator.differences(&body, 3);
+                assert!(
+                    d.is_empty(),
+                    "{} {} {code}: {body} {d:?}",
+                    op.method,
+                    op.path
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} schemas checked");
+    }
+
+    /// Schemas of the shapes specs use: scalars with formats and enums, `nullable`,
+    /// objects with required and read-only properties, arrays, `allOf` of objects.
+    fn schema() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(json!({"type": "string"})),
+            Just(json!({"type": "string", "format": "date-time"})),
+            Just(json!({"type": "string", "format": "email"})),
+            Just(json!({"type": "string", "enum": ["a", "b"]})),
+            Just(json!({"type": "integer", "format": "int64"})),
+            Just(json!({"type": "integer", "enum": [1, 2]})),
+            Just(json!({"type": "number"})),
+            Just(json!({"type": "boolean"})),
+            Just(json!({"type": "string", "nullable": true})),
+            Just(json!({"type": "integer", "example": 42})),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                (
+                    proptest::collection::btree_map("[a-z]{1,6}", inner.clone(), 0..5),
+                    proptest::collection::vec(any::<bool>(), 5),
+                    any::<bool>(),
+                )
+                    .prop_map(|(props, req, closed)| {
+                        let required: Vec<&String> = props
+                            .keys()
+                            .zip(&req)
+                            .filter(|(_, r)| **r)
+                            .map(|(k, _)| k)
+                            .collect();
+                        json!({
+                            "type": "object",
+                            "required": required,
+                            "properties": props,
+                            "additionalProperties": !closed,
+                        })
+                    }),
+                inner
+                    .clone()
+                    .prop_map(|items| json!({"type": "array", "items": items})),
+                (inner.clone(), inner).prop_map(|(a, b)| {
+                    // Different names: two parts that agree (a spec's `allOf` extends).
+                    json!({"allOf": [
+                        {"type": "object", "required": ["x"], "properties": {"x": a}},
+                        {"type": "object", "properties": {"y": b}},
+                    ]})
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_generated_body_fits_the_schema_it_came_from(s in schema()) {
+            let v = compile(&Value::Null, &s, Direction::Request).expect("compiles");
+            let body = super::super::example::from_schema(&s, 8);
+            let (d, _) = v.differences(&body, 3);
+            prop_assert!(d.is_empty(), "{} from {}: {:?}", body, s, d);
+        }
     }
 }
