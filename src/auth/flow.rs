@@ -1,7 +1,9 @@
 //! The authorization code flow for native apps (RFC 8252) with PKCE: a one-attempt
 //! loopback listener (http on 127.0.0.1, or https on localhost with a self-signed
 //! certificate kept in the config folder), the browser launch, the paste fallback,
-//! and the code exchange. The API suits both front ends: [`start`] returns a
+//! and the code exchange. The authorization URL (PKCE challenge included) is built by
+//! the `oauth2` crate and the code is exchanged through it (`oauth.rs`); the state, the
+//! nonce, the listener and every check of the redirect are this module's. The API suits both front ends: [`start`] returns a
 //! [`PendingSignIn`] with the authorize URL (to show or open) and a [`SignInHandle`]
 //! that completes it from a pasted redirect URL or cancels it; [`PendingSignIn::wait`]
 //! is the future to await.
@@ -12,13 +14,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use url::Url;
 
 use super::AuthError;
-use super::oauth::{self, Endpoints, TokenRequestKind, TokenResponse};
+use super::oauth::{self, Endpoints, TokenResponse};
 use super::profile::{ParamUse, Pkce, Profile};
 use crate::secret::{Secret, SecretSet};
 
@@ -33,11 +34,6 @@ pub fn random_token() -> String {
         rand::rng().fill_bytes(&mut b);
     }
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-/// The S256 challenge of a verifier.
-pub fn s256_challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// What a sign-in needs beyond the profile.
@@ -234,41 +230,41 @@ pub async fn start(
     // OpenID Connect: a fresh nonce per attempt, checked in the ID token (a token
     // replayed from another sign-in, or injected with a stolen code, fails it).
     let nonce = profile.wants_id_token().then(random_token);
+    // The authorization request through the `oauth2` crate: response_type, client_id,
+    // the state above, the PKCE challenge (S256; plain only when the profile writes
+    // it), the redirect URI as bound, the scopes as one value in the profile's spelling
+    // (IMS: comma-separated), the nonce and the custom "auth request" parameters.
+    let oc = oauth::client(profile)
+        .set_auth_uri(oauth2::AuthUrl::from_url(auth_url.clone()))
+        .set_redirect_uri(
+            oauth2::RedirectUrl::new(redirect_uri.clone())
+                .map_err(|e| AuthError::Config(format!("the redirect URI is not a URL ({e})")))?,
+        );
+    let csrf = state.clone();
+    let mut req = oc.authorize_url(move || oauth2::CsrfToken::new(csrf));
     let verifier = match profile.pkce {
         Pkce::Off => None,
-        _ => Some(Secret::new(random_token())),
+        Pkce::Plain => {
+            let (challenge, v) = oauth2::PkceCodeChallenge::new_random_plain();
+            req = req.set_pkce_challenge(challenge);
+            Some(Secret::new(v.into_secret()))
+        }
+        Pkce::S256 => {
+            let (challenge, v) = oauth2::PkceCodeChallenge::new_random_sha256();
+            req = req.set_pkce_challenge(challenge);
+            Some(Secret::new(v.into_secret()))
+        }
     };
-    let mut au = auth_url.clone();
-    {
-        let mut q = au.query_pairs_mut();
-        q.append_pair("response_type", "code");
-        q.append_pair("client_id", &profile.client_id);
-        q.append_pair("redirect_uri", &redirect_uri);
-        if !profile.scopes.is_empty() {
-            q.append_pair("scope", &profile.scope_param());
-        }
-        q.append_pair("state", &state);
-        if let Some(n) = &nonce {
-            q.append_pair("nonce", n);
-        }
-        if let Some(v) = &verifier {
-            match profile.pkce {
-                Pkce::Plain => {
-                    q.append_pair("code_challenge", v.expose());
-                    q.append_pair("code_challenge_method", "plain");
-                }
-                _ => {
-                    q.append_pair("code_challenge", &s256_challenge(v.expose()));
-                    q.append_pair("code_challenge_method", "S256");
-                }
-            }
-        }
-        for cp in &profile.custom_params {
-            if matches!(cp.use_in, ParamUse::Everywhere | ParamUse::AuthRequest) {
-                q.append_pair(&cp.name, &cp.value);
-            }
-        }
+    if let Some(sc) = oauth::scope(profile) {
+        req = req.add_scope(sc);
     }
+    if let Some(n) = &nonce {
+        req = req.add_extra_param("nonce", n.clone());
+    }
+    for (k, v) in oauth::custom_params(profile, ParamUse::AuthRequest) {
+        req = req.add_extra_param(k, v);
+    }
+    let (au, _) = req.url();
     let expect = Expect {
         state,
         issuer: endpoints.issuer.clone(),
@@ -353,14 +349,6 @@ impl PendingSignIn {
                 self.profile.id
             ))
         })?;
-        let mut form = vec![
-            ("grant_type".to_string(), "authorization_code".to_string()),
-            ("code".to_string(), code.clone()),
-            ("redirect_uri".to_string(), self.redirect_uri.clone()),
-        ];
-        if let Some(v) = &self.verifier {
-            form.push(("code_verifier".into(), v.expose().to_string()));
-        }
         let mut secrets = SecretSet::new();
         secrets.add(&code);
         if let Some(v) = &self.verifier {
@@ -369,12 +357,13 @@ impl PendingSignIn {
         if let Some(s) = &self.profile.client_secret {
             secrets.add_secret(s);
         }
-        let tokens = oauth::token_request(
+        let tokens = oauth::exchange_code(
             &self.http,
             &self.profile,
             &token_url,
-            TokenRequestKind::Code,
-            form,
+            &self.redirect_uri,
+            &code,
+            self.verifier.as_ref(),
             &secrets,
         )
         .await?;
@@ -785,9 +774,10 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
         assert_ne!(v, random_token());
-        // RFC 7636 appendix B
+        // RFC 7636 appendix B, through the crate that makes the challenge.
+        let v = oauth2::PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
         assert_eq!(
-            s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            oauth2::PkceCodeChallenge::from_code_verifier_sha256(&v).as_str(),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
@@ -853,5 +843,76 @@ mod tests {
     fn pages_escape() {
         let p = page("<x>", "a\"b<script>", false);
         assert!(!p.contains("<script>") && p.contains("&lt;script&gt;"));
+    }
+
+    #[tokio::test]
+    async fn authorization_url_through_the_crate() {
+        crate::process::install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SignInOptions {
+            timeout: Duration::from_secs(5),
+            open_browser: false,
+            config_dir: dir.path().to_path_buf(),
+        };
+        let url_of = |pkce: serde_json::Value| {
+            let (mut ps, _) = crate::auth::profile::parse_profiles(
+                &serde_json::json!({"p": {
+                    "Type": "OAuth2", "Grant Type": "Authorization Code",
+                    "Auth URL": "http://127.0.0.1:9/authorize?tenant=t1",
+                    "Token URL": "http://127.0.0.1:9/token", "Client ID": "cid",
+                    "Scope": "openid orders.read", "PKCE": pkce,
+                    "Custom Request Parameters": {
+                        "prompt": {"Value": "consent", "Use": "In Auth Request"},
+                        "aud": {"Value": "api", "Use": "In Token Request"}}}}),
+                &|s: &str| Ok(s.to_string()),
+            );
+            ps.remove(0)
+        };
+        for (pkce, method) in [
+            (serde_json::json!(true), Some("S256")),
+            (
+                serde_json::json!({"Code Challenge Method": "Plain"}),
+                Some("plain"),
+            ),
+            (serde_json::json!(false), None),
+        ] {
+            let p = url_of(pkce);
+            let e = Endpoints {
+                auth_url: p.auth_url.clone(),
+                token_url: p.token_url.clone(),
+                ..Default::default()
+            };
+            let pending = start(&reqwest::Client::new(), &p, &e, &opts).await.unwrap();
+            let q: std::collections::HashMap<String, String> =
+                pending.authorize_url.query_pairs().into_owned().collect();
+            assert_eq!(pending.authorize_url.path(), "/authorize");
+            assert_eq!(q["tenant"], "t1", "the Auth URL's own query is kept");
+            assert_eq!(q["response_type"], "code");
+            assert_eq!(q["client_id"], "cid");
+            assert_eq!(q["redirect_uri"], pending.redirect_uri);
+            assert_eq!(q["state"].len(), 43);
+            assert_eq!(q["state"], pending.expect.state);
+            assert_eq!(q["scope"], "openid orders.read");
+            assert_eq!(q["nonce"].len(), 43);
+            assert_eq!(q["prompt"], "consent");
+            assert!(!q.contains_key("aud"));
+            assert_eq!(q.get("code_challenge_method").map(String::as_str), method);
+            let verifier = pending.verifier.as_ref().map(|v| v.expose().to_string());
+            match method {
+                Some(m) => {
+                    let v = verifier.unwrap();
+                    assert_eq!(v.len(), 43);
+                    let c = oauth2::PkceCodeChallenge::from_code_verifier_sha256(
+                        &oauth2::PkceCodeVerifier::new(v.clone()),
+                    );
+                    let want = if m == "S256" { c.as_str() } else { &v };
+                    assert_eq!(q["code_challenge"], want);
+                    assert!(!pending.authorize_url.as_str().contains(&v) || m == "plain");
+                }
+                None => {
+                    assert!(verifier.is_none() && !q.contains_key("code_challenge"));
+                }
+            }
+        }
     }
 }

@@ -43,8 +43,6 @@ pub enum AuthError {
     Network(String),
     #[error("the sign-in has expired or was revoked ({0}); sign in again")]
     InvalidGrant(String),
-    #[error("the provider is still waiting for the user ({0})")]
-    Pending(String),
     #[error("sign-in failed: {0}")]
     Denied(String),
     #[error("no redirect from the browser within {0} seconds; the sign-in listener is closed")]
@@ -97,6 +95,8 @@ pub struct ProfileStatus {
     pub expires_at: Option<i64>,
     /// Whether the stored ID token's signature and claims were checked.
     pub id_token: Option<idtoken::IdTokenStatus>,
+    /// A refresh token is kept (an expired access token is refreshed, not signed in again).
+    pub refreshable: bool,
 }
 
 /// Outcome of a sign-out.
@@ -221,6 +221,7 @@ impl AuthSession {
             scopes: t.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
             expires_at: t.as_ref().and_then(|t| t.expires_at),
             id_token: t.as_ref().and_then(|t| t.id_token_status.clone()),
+            refreshable: t.as_ref().is_some_and(|t| t.refresh_token.is_some()),
         })
     }
 
@@ -418,19 +419,7 @@ impl AuthSession {
 
     async fn client_credentials(&self, p: &Profile) -> Result<StoredToken, AuthError> {
         let (e, url) = self.token_url(p).await?;
-        let mut form = vec![("grant_type".to_string(), "client_credentials".to_string())];
-        if !p.scopes.is_empty() {
-            form.push(("scope".into(), p.scope_param()));
-        }
-        let t = oauth::token_request(
-            &self.http,
-            p,
-            &url,
-            oauth::TokenRequestKind::ClientCredentials,
-            form,
-            &Self::secrets_of(p, &[]),
-        )
-        .await?;
+        let t = oauth::client_credentials(&self.http, p, &url, &Self::secrets_of(p, &[])).await?;
         Ok(self.to_stored(p, t, Some(p.client_id.clone()), e.issuer.clone(), None))
     }
 
@@ -449,22 +438,7 @@ impl AuthSession {
             });
         };
         let (e, url) = self.token_url(p).await?;
-        let mut form = vec![
-            ("grant_type".to_string(), "refresh_token".to_string()),
-            ("refresh_token".to_string(), rt.clone()),
-        ];
-        if !p.scopes.is_empty() {
-            form.push(("scope".into(), p.scope_param()));
-        }
-        let r = oauth::token_request(
-            &self.http,
-            p,
-            &url,
-            oauth::TokenRequestKind::Refresh,
-            form,
-            &Self::secrets_of(p, &[&rt]),
-        )
-        .await;
+        let r = oauth::refresh(&self.http, p, &url, &rt, &Self::secrets_of(p, &[&rt])).await;
         match r {
             Ok(resp) => {
                 // A refreshed ID token is checked like the first one (no nonce: no
@@ -574,10 +548,19 @@ impl AuthSession {
             Some(u) => {
                 // The refresh token first: revoking it ends the grant at most providers.
                 let r = match &t.refresh_token {
-                    Some(rt) => oauth::revoke(&self.http, &p, &u, rt, "refresh_token").await,
+                    Some(rt) => {
+                        oauth::revoke(&self.http, &p, &u, rt, oauth::Revocable::Refresh).await
+                    }
                     None => Ok(()),
                 };
-                let r2 = oauth::revoke(&self.http, &p, &u, &t.access_token, "access_token").await;
+                let r2 = oauth::revoke(
+                    &self.http,
+                    &p,
+                    &u,
+                    &t.access_token,
+                    oauth::Revocable::Access,
+                )
+                .await;
                 Some(r.and(r2).map_err(|e| e.to_string()))
             }
         };
@@ -593,102 +576,31 @@ impl AuthSession {
         let dev_url = e.device_auth_url.clone().ok_or_else(|| {
             AuthError::Config(format!("auth profile `{}` has no `Device Auth URL`", p.id))
         })?;
-        let mut form = vec![("client_id".to_string(), p.client_id.clone())];
-        if !p.scopes.is_empty() {
-            form.push(("scope".into(), p.scope_param()));
-        }
-        let resp = self
-            .http
-            .post(dev_url.clone())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(oauth::form_body(&form))
-            .send()
-            .await
-            .map_err(|er| {
-                AuthError::Network(format!(
-                    "the device authorization endpoint {} could not be reached: {}",
-                    oauth::origin(&dev_url),
-                    oauth::network_reason(&er)
-                ))
-            })?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap_or_default();
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-        let (Some(device_code), Some(user_code)) = (get("device_code"), get("user_code")) else {
-            return Err(AuthError::Provider(
-                oauth::describe_failure(
-                    "device authorization",
-                    status,
-                    &headers,
-                    &text,
-                    &Self::secrets_of(p, &[]),
-                )
-                .0,
-            ));
-        };
-        let verification = get("verification_uri_complete")
-            .or_else(|| get("verification_uri"))
-            .unwrap_or_default();
+        let secrets = Self::secrets_of(p, &[]);
+        let details = oauth::device_authorize(&self.http, p, &dev_url, &secrets).await?;
+        let verification = details
+            .verification_uri_complete()
+            .map(|u| u.secret().to_string())
+            .unwrap_or_else(|| details.verification_uri().to_string());
+        let user_code = details.user_code().secret().to_string();
         self.observer.device_code(&p.id, &verification, &user_code);
         if self.open_browser && !verification.is_empty() {
             let _ = flow::open_browser(&verification).await;
         }
-        let mut interval = v
-            .get("interval")
-            .and_then(|x| x.as_u64())
-            .unwrap_or(5)
-            .max(1);
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        loop {
-            if tokio::time::Instant::now() >= deadline {
-                return Err(AuthError::Timeout(self.timeout.as_secs()));
-            }
-            tokio::time::sleep(Duration::from_secs(interval)).await;
-            let form = vec![
-                (
-                    "grant_type".to_string(),
-                    "urn:ietf:params:oauth:grant-type:device_code".to_string(),
-                ),
-                ("device_code".to_string(), device_code.clone()),
-            ];
-            match oauth::token_request(
-                &self.http,
-                p,
-                &token_url,
-                oauth::TokenRequestKind::Device,
-                form,
-                &Self::secrets_of(p, &[&device_code]),
-            )
-            .await
-            {
-                Ok(t) => {
-                    let checked =
-                        idtoken::check_response(&self.http, p, &e, t.id_token.as_ref(), None)
-                            .await?;
-                    let account = oauth::account_name(
-                        &self.http,
-                        t.id_token.as_ref(),
-                        e.userinfo_url.as_ref(),
-                        &t.access_token,
-                    )
-                    .await;
-                    let mut t = self.to_stored(p, t, account, e.issuer.clone(), None);
-                    t.id_token_status = checked;
-                    return Ok(t);
-                }
-                Err(AuthError::Pending(code)) => {
-                    if code == "slow_down" {
-                        interval += 5;
-                    }
-                }
-                Err(er) => return Err(er),
-            }
-        }
+        let secrets = Self::secrets_of(p, &[details.device_code().secret()]);
+        let t =
+            oauth::device_poll(&self.http, p, &token_url, &details, self.timeout, &secrets).await?;
+        let checked = idtoken::check_response(&self.http, p, &e, t.id_token.as_ref(), None).await?;
+        let account = oauth::account_name(
+            &self.http,
+            t.id_token.as_ref(),
+            e.userinfo_url.as_ref(),
+            &t.access_token,
+        )
+        .await;
+        let mut t = self.to_stored(p, t, account, e.issuer.clone(), None);
+        t.id_token_status = checked;
+        Ok(t)
     }
 }
 

@@ -1,4 +1,6 @@
-//! `workspace/executeCommand`: one JSON object argument per command (`docs/lsp-extensions.md`). Long
+//! `workspace/executeCommand`: one JSON object argument per command, read as the command's
+//! struct in `ext.rs` (`docs/lsp-extensions.md`); one that names a document `version`
+//! other than the open one is refused (the lens it came from is stale). Long
 //! work reports `$/progress` and stops on `$/cancelRequest` (the request future is
 //! dropped) or `window/workDoneProgress/cancel` (the job's cancellation token). Failures
 //! are shown with `window/showMessage` as one sentence and returned as the error.
@@ -142,17 +144,41 @@ pub async fn with_progress_reports<T>(
     result
 }
 
-fn document(server: &Server, uri: &Uri) -> CmdResult<std::sync::Arc<session::Document>> {
-    server.session.get(uri).ok_or_else(|| {
+/// What a command made for another version of its document is refused with.
+const STALE: &str = "The file changed since this lens was made; try again.";
+
+/// The open document `uri`, as of `version` when the command names one: a command made
+/// for another version of the text (a lens's line may point elsewhere now) is refused.
+fn document(
+    server: &Server,
+    uri: &Uri,
+    version: Option<i32>,
+) -> CmdResult<std::sync::Arc<session::Document>> {
+    let doc = server.session.get(uri).ok_or_else(|| {
         format!(
             "{} is not open in the editor; open it and try again.",
             uri.as_str()
         )
-    })
+    })?;
+    match version {
+        Some(v) if v != doc.version => {
+            tracing::debug!(
+                "refused a command for version {v} of {}, now {}",
+                uri.as_str(),
+                doc.version
+            );
+            Err(STALE.into())
+        }
+        _ => Ok(doc),
+    }
 }
 
-async fn send(server: &Server, a: ext::UriLine, token: Option<ProgressToken>) -> CmdResult<Value> {
-    let doc = document(server, &a.uri)?;
+async fn send(
+    server: &Server,
+    a: ext::SendArgs<'_>,
+    token: Option<ProgressToken>,
+) -> CmdResult<Value> {
+    let doc = document(server, &a.uri, a.version)?;
     let block = doc
         .analysis
         .request_block_at_line(a.line)
@@ -170,10 +196,10 @@ async fn send(server: &Server, a: ext::UriLine, token: Option<ProgressToken>) ->
 
 async fn send_all(
     server: &Server,
-    a: ext::UriOnly,
+    a: ext::SendAllArgs<'_>,
     token: Option<ProgressToken>,
 ) -> CmdResult<Value> {
-    let doc = document(server, &a.uri)?;
+    let doc = document(server, &a.uri, a.version)?;
     if !doc
         .analysis
         .file()
@@ -192,15 +218,16 @@ async fn send_all(
 
 async fn sign_in(
     server: &Server,
-    a: ext::ProfileArgs,
+    a: ext::SignInArgs<'_>,
     token: Option<ProgressToken>,
 ) -> CmdResult<Value> {
-    let r = super::signin::sign_in(server, a, token).await?;
+    let r = super::signin::sign_in(server, a, token).await;
+    // Also after a failed or cancelled one: the profile is no longer "signing in".
     server.state_changed_all().await;
-    Ok(r)
+    r
 }
 
-async fn sign_out(server: &Server, a: ext::ProfileArgs) -> CmdResult<Value> {
+async fn sign_out(server: &Server, a: ext::SignOutArgs<'_>) -> CmdResult<Value> {
     super::signin::sign_out(server, a).await?;
     server.state_changed_all().await;
     Ok(Value::Null)
@@ -212,20 +239,23 @@ async fn complete_sign_in(server: &Server, a: ext::CompleteSignInArgs) -> CmdRes
     Ok(r)
 }
 
-async fn copy_as_curl(server: &Server, a: ext::UriLine) -> CmdResult<Value> {
-    let doc = document(server, &a.uri)?;
+async fn copy_as_curl(server: &Server, a: ext::CopyAsCurlArgs<'_>) -> CmdResult<Value> {
+    let doc = document(server, &a.uri, a.version)?;
     let s = super::send::code(server, &doc, a.line, a.reveal, Language::Curl).await?;
     Ok(Value::String(s))
 }
 
-async fn copy_as_code(server: &Server, a: ext::CopyAsCodeArgs) -> CmdResult<Value> {
-    let doc = document(server, &a.uri)?;
+async fn copy_as_code(server: &Server, a: ext::CopyAsCodeArgs<'_>) -> CmdResult<Value> {
+    let doc = document(server, &a.uri, a.version)?;
     let s = super::send::code(server, &doc, a.line, a.reveal, a.language).await?;
     Ok(Value::String(s))
 }
 
-async fn select_environment(server: &Server, a: ext::SelectEnvironmentArgs) -> CmdResult<Value> {
-    let doc = document(server, &a.uri)?;
+async fn select_environment(
+    server: &Server,
+    a: ext::SelectEnvironmentArgs<'_>,
+) -> CmdResult<Value> {
+    let doc = document(server, &a.uri, None)?;
     let view = workspace::env_view(server, &doc);
     let root = workspace::root_of(server, &doc)
         .ok_or("This document has no folder on disk, so there is no workspace to select an environment for.")?;
@@ -269,7 +299,7 @@ async fn select_environment(server: &Server, a: ext::SelectEnvironmentArgs) -> C
     Ok(json!({ "environment": name }))
 }
 
-async fn open_request(server: &Server, a: ext::ResponseArgs) -> CmdResult<Value> {
+async fn open_request(server: &Server, a: ext::OpenRequestArgs<'_>) -> CmdResult<Value> {
     let doc = server.session.get(&a.response_uri);
     let origin = match doc {
         Some(d) => responses::origin_of(server, &d),
@@ -293,7 +323,7 @@ async fn open_request(server: &Server, a: ext::ResponseArgs) -> CmdResult<Value>
     Ok(json!({ "uri": uri, "line": line, "shown": shown }))
 }
 
-fn compare_with_previous(a: ext::ResponseArgs) -> CmdResult<Value> {
+fn compare_with_previous(a: ext::CompareWithPreviousArgs<'_>) -> CmdResult<Value> {
     let path = uri_to_path(&a.response_uri).ok_or("This response is not a file on disk.")?;
     let prev = responses::previous_of(&path)
         .ok_or("There is no earlier response to this request to compare with.")?;

@@ -25,12 +25,31 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tower_lsp_server::LspService;
+use tower_lsp_server::{ClientSocket, LspService};
 
 /// Cancelled by `shutdown`. tower-lsp keeps serving until every in-flight handler is
 /// done, and a handler waiting for a client answer that never comes would keep the
 /// process alive after `exit`: so stop at the latest a few seconds after `shutdown`.
 static SHUTDOWN: LazyLock<CancellationToken> = LazyLock::new(CancellationToken::new);
+
+/// tower-lsp's service around a new server, its socket, and the same server for the
+/// requests the transport answers itself.
+fn service() -> (LspService<server::Server>, ClientSocket, server::Server) {
+    let mut shared = None;
+    let (service, socket) = LspService::build(|client| {
+        let server = server::Server::new(client);
+        shared = Some(server.clone());
+        server
+    })
+    .custom_method("httplens/state", server::Server::state)
+    .custom_method(
+        "window/workDoneProgress/cancel",
+        server::Server::progress_cancel,
+    )
+    .finish();
+    let server = shared.expect("LspService::build calls its init function");
+    (service, socket, server)
+}
 
 /// Runs the server on stdin/stdout until the client exits; the process exit code.
 pub fn run_stdio() -> u8 {
@@ -46,18 +65,9 @@ pub fn run_stdio() -> u8 {
         }
     };
     rt.block_on(async {
-        // Big answers kept as JSON go to stdout without tower-lsp's `Value` round trip.
-        let splices = std::sync::Arc::new(stdio::Splices::default());
-        let for_server = splices.clone();
-        let (service, socket) =
-            LspService::build(move |client| server::Server::new(client, for_server.clone()))
-                .custom_method("httplens/state", server::Server::state)
-                .custom_method(
-                    "window/workDoneProgress/cancel",
-                    server::Server::progress_cancel,
-                )
-                .finish();
-        // Our own transport (see `stdio.rs`): checked frames in, spliced answers out.
+        let (service, socket, server) = service();
+        // Our own transport (see `stdio.rs`): checked frames in, the lenses answered
+        // from `server` directly, everything else through tower-lsp's service.
         let (output, writing) = stdio::write_output(tokio::io::stdout());
         let writing = tokio::spawn(writing);
         let stdin_closed = CancellationToken::new();
@@ -67,7 +77,7 @@ pub fn run_stdio() -> u8 {
             output,
             service,
             socket,
-            &splices,
+            &server,
             stdin_closed.clone(),
         );
         tokio::select! {

@@ -194,7 +194,7 @@ pub async fn send(
     // asks only for the profiles a request uses; a store that cannot open fails those
     // requests alone). Another send, in another environment, has its own.
     let tokens: Arc<dyn TokenSource> =
-        match super::signin::auth_session(server, Some(&doc.uri), true).await {
+        match super::signin::auth_session(server, &doc.uri, true).await {
             Ok(s) => s,
             Err(e) => Arc::new(crate::exec::NoTokenSource(e)),
         };

@@ -1,5 +1,6 @@
 //! The `LanguageServer` implementation: it negotiates, keeps documents in sync, and
-//! delegates every feature to `handlers/` and every command to `commands`. Each handler
+//! delegates every feature to `handlers/` and every command to `commands`
+//! (`textDocument/codeLens` does not come here: the transport answers it, see `stdio`). Each handler
 //! body runs inside `guard`, so a panic fails one request, never the server.
 
 use std::path::PathBuf;
@@ -14,7 +15,21 @@ use super::session::{self, ClientFlags, Session};
 use super::settings::Settings;
 use super::{commands, ext, guard, handlers};
 
-pub struct Server {
+/// The server: cheap to clone, every clone the same server. tower-lsp's service holds
+/// one; the transport another, for the requests it answers itself (`stdio`'s routing:
+/// the lenses).
+#[derive(Clone)]
+pub struct Server(Arc<Shared>);
+
+impl std::ops::Deref for Server {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every clone of a [`Server`] shares.
+pub struct Shared {
     pub client: Client,
     pub session: Arc<Session>,
     pub jobs: Arc<Jobs>,
@@ -33,8 +48,6 @@ pub struct Server {
     pub ws_cache: super::workspace::WsCache,
     /// The last lenses answered per document (see `handlers::lenses`).
     pub lens_cache: handlers::lenses::LensCache,
-    /// Answers written to stdout as kept JSON bytes (see `stdio::Splices`).
-    pub splices: Arc<super::stdio::Splices>,
     /// The user was told that tokens fell back to the kernel keyring (once a session).
     pub keyutils_told: std::sync::atomic::AtomicBool,
 }
@@ -74,8 +87,8 @@ async fn store_settings(client: &Client, session: &Session, v: &serde_json::Valu
 }
 
 impl Server {
-    pub fn new(client: Client, splices: Arc<super::stdio::Splices>) -> Self {
-        Server {
+    pub fn new(client: Client) -> Self {
+        Server(Arc::new(Shared {
             client,
             session: Arc::new(Session::default()),
             jobs: Arc::new(Jobs::default()),
@@ -86,9 +99,8 @@ impl Server {
             env_diagnostics: Default::default(),
             ws_cache: Default::default(),
             lens_cache: Default::default(),
-            splices,
             keyutils_told: Default::default(),
-        }
+        }))
     }
 
     /// `httplens/state`.
@@ -125,7 +137,13 @@ impl Server {
         if session::read(&self.session.flags).code_lens_refresh {
             let _ = self.client.code_lens_refresh().await;
         }
-        for doc in docs {
+        self.notify_state_changed().await;
+    }
+
+    /// Only tells the client that `httplens/state` changed (a sign-in began: nothing the
+    /// caches, lenses or diagnostics hold is different).
+    pub async fn notify_state_changed(&self) {
+        for doc in self.session.all() {
             self.client
                 .send_notification::<ext::StateChanged>(ext::StateChangedParams {
                     uri: doc.uri.clone(),
@@ -197,6 +215,7 @@ impl LanguageServer for Server {
                     Err(msg) => tracing::warn!("{msg}"),
                 }
             }
+            session::write(&self.session.lifecycle, session::Lifecycle::Running);
             Ok(InitializeResult {
                 capabilities: capabilities(enc),
                 server_info: Some(ServerInfo {
@@ -212,21 +231,16 @@ impl LanguageServer for Server {
     async fn initialized(&self, _: InitializedParams) {
         tracing::info!("httplens language server ready");
         // Detached: a handler still waiting for the client's answer when `exit` comes
-        // would keep the server from stopping.
-        // Nothing is open yet, so new settings only need the lenses asked again.
-        let client = self.client.clone();
-        let session = self.session.clone();
+        // would keep the server from stopping. Settings that changed refresh whatever
+        // was opened meanwhile, like any later change.
+        let server = self.clone();
         tokio::spawn(guard::notification("workspace/configuration", async move {
-            if let Some(v) = fetch_settings(&client, &session).await
-                && store_settings(&client, &session, &v).await
-                && session::read(&session.flags).code_lens_refresh
-            {
-                let _ = client.code_lens_refresh().await;
-            }
+            server.pull_settings().await
         }));
     }
 
     async fn shutdown(&self) -> Result<()> {
+        session::write(&self.session.lifecycle, session::Lifecycle::ShutDown);
         self.jobs.cancel_all();
         super::SHUTDOWN.cancel();
         Ok(())
@@ -342,15 +356,6 @@ impl LanguageServer for Server {
 
     async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
         guard::notification("workspace/didChangeWatchedFiles", self.state_changed_all()).await
-    }
-
-    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        guard::request("textDocument/codeLens", async {
-            let lenses = handlers::lenses::code_lens(self, &params.text_document.uri).await;
-            super::memory::touched();
-            Ok(lenses)
-        })
-        .await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {

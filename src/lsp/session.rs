@@ -37,9 +37,22 @@ pub struct ClientFlags {
     pub prompt: bool,
 }
 
+/// Where the session is in LSP's lifecycle. tower-lsp keeps its own for the messages it
+/// routes; the transport reads this one for the requests it answers itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// No successful `initialize` yet: requests are answered `ServerNotInitialized`.
+    #[default]
+    Starting,
+    Running,
+    /// After `shutdown`: requests are answered `InvalidRequest`.
+    ShutDown,
+}
+
 #[derive(Debug, Default)]
 pub struct Session {
     docs: Mutex<HashMap<String, Arc<Document>>>,
+    pub lifecycle: RwLock<Lifecycle>,
     pub encoding: RwLock<PositionEncoding>,
     pub flags: RwLock<ClientFlags>,
     pub settings: RwLock<Settings>,

@@ -79,10 +79,9 @@ impl SignInObserver for LspObserver {
 
 pub async fn auth_session(
     server: &Server,
-    uri: Option<&Uri>,
+    uri: &Uri,
     interactive: bool,
 ) -> CmdResult<Arc<AuthSession>> {
-    let uri = uri.ok_or("Say which request file the profile belongs to (the uri argument).")?;
     let doc = server.session.get(uri).ok_or_else(|| {
         format!(
             "{} is not open in the editor; open it and try again.",
@@ -111,16 +110,18 @@ pub async fn auth_session(
 
 pub async fn sign_in(
     server: &Server,
-    a: ext::ProfileArgs,
+    a: ext::SignInArgs<'_>,
     token: Option<ProgressToken>,
 ) -> CmdResult<Value> {
-    let auth = auth_session(server, a.uri.as_ref(), true).await?;
+    let auth = auth_session(server, &a.uri, true).await?;
     auth.profile(&a.profile).map_err(|e| e.to_string())?;
     server
         .pending_sign_ins
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(a.profile.clone(), Arc::downgrade(&auth));
+        .insert(a.profile.to_string(), Arc::downgrade(&auth));
+    // `httplens/state` now says "signing in" for the profile.
+    server.notify_state_changed().await;
     let title = format!("Signing in to {}", a.profile);
     let result = with_progress(
         server,
@@ -134,7 +135,7 @@ pub async fn sign_in(
         .pending_sign_ins
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .remove(&a.profile);
+        .remove(a.profile.as_ref());
     if result.is_err() {
         auth.cancel_sign_in(&a.profile);
     }
@@ -142,8 +143,8 @@ pub async fn sign_in(
     Ok(json!({ "account": t.account, "expiresAt": t.expires_at }))
 }
 
-pub async fn sign_out(server: &Server, a: ext::ProfileArgs) -> CmdResult<()> {
-    let auth = auth_session(server, a.uri.as_ref(), false).await?;
+pub async fn sign_out(server: &Server, a: ext::SignOutArgs<'_>) -> CmdResult<()> {
+    let auth = auth_session(server, &a.uri, false).await?;
     let report = auth.sign_out(&a.profile).await.map_err(|e| e.to_string())?;
     if let Some(Err(e)) = report.revoked {
         server

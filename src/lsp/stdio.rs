@@ -2,34 +2,46 @@
 //! the first undecodable frame (bad JSON, JSON that is no JSON-RPC message, a missing
 //! or non-numeric `Content-Length`) as the end of input and stops the whole session,
 //! and its codec keeps a buffer as big as the biggest message. Here frames are read and
-//! checked, then handed to tower-lsp's service: a bad one is answered with the JSON-RPC
-//! error (-32700 parse error, -32600 invalid request) and dropped, and the session goes
-//! on; header lines are bytes of at most 8 KiB (not UTF-8 or longer: the frame is
-//! dropped), and a frame over 64 MiB is skipped, answered by its `id` when one is near
-//! its start. Every read and write goes in pieces of at most 64 KiB. End of input is
-//! reported, so the server can stop promptly even with work in flight. Frames to write
-//! wait in a channel of 16 (a client that does not read holds answers back), and when
-//! writing fails the session ends.
+//! checked, then routed: a bad one is answered with the JSON-RPC error (-32700 parse
+//! error, -32600 invalid request) and dropped, and the session goes on; header lines are
+//! bytes of at most 8 KiB (not UTF-8 or longer: the frame is dropped), and a frame over
+//! 64 MiB is skipped, answered by its `id` when one is near its start. Every read and
+//! write goes in pieces of at most 64 KiB. End of input is reported, so the server can
+//! stop promptly even with work in flight. Frames to write wait in a channel of 16 (a
+//! client that does not read holds answers back), and when writing fails the session
+//! ends.
 //!
-//! On the way out, big answers skip tower-lsp's serialization: a handler registers a
-//! [`Json`] (what writes the answer, piece by piece) in [`Splices`] and returns a
-//! one-lens placeholder naming it ([`Splices::placeholder`]); the writer writes the
-//! JSON in the placeholder's place. tower-lsp would otherwise turn every answer into a
-//! `serde_json::Value` and then into text: for the 10,001 lenses of a 10,000-request
-//! file, 2 MB of JSON built whole on every ask.
+//! The transport owns the loop: it routes each request by method ([`Route`]). Most go to
+//! tower-lsp's service; `textDocument/codeLens` is answered here, from the lens producer
+//! (`handlers::lenses::code_lens`), whose kept lenses are written as the result
+//! ([`Json`], piece by piece) in the envelope tower-lsp writes: tower-lsp would turn
+//! every answer into a `serde_json::Value` and then into text, for the 10,001 lenses of
+//! a 10,000-request file 2 MB of JSON built whole on every ask. What tower-lsp does for
+//! a request it answers, the route does too: started in arrival order with the others,
+//! `ServerNotInitialized` before `initialize` and `InvalidRequest` after `shutdown`,
+//! `InvalidParams`, a panic answered as an internal error, and `$/cancelRequest` for its
+//! id answered `RequestCancelled` (-32800).
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex};
 
-use futures_util::{SinkExt, StreamExt, future, stream};
+use futures_util::future::{self, AbortHandle, Either};
+use futures_util::{SinkExt, StreamExt, stream};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::ClientSocket;
-use tower_lsp_server::jsonrpc::{Request, Response};
-use tower_lsp_server::ls_types::{CodeLens, Command};
+use tower_lsp_server::jsonrpc::{self, ErrorCode, FromParams, Id, Request, Response};
+use tower_lsp_server::ls_types::notification::{Cancel, Notification};
+use tower_lsp_server::ls_types::request::{CodeLensRequest, Request as _};
+use tower_lsp_server::ls_types::{CancelParams, CodeLensParams};
 use tower_service::Service;
+
+use super::server::Server;
+use super::session::{self, Lifecycle};
+use super::{guard, handlers, memory};
 
 /// Frames larger than this are read and thrown away without being buffered (one with
 /// an `id` near its start is answered with an error).
@@ -41,18 +53,6 @@ const MAX_HEADER_LINE: usize = 8 * 1024;
 /// Frames waiting for the writer: beyond this, whoever sends waits (a client that does
 /// not read its input holds the server's answers back instead of piling them up).
 const OUTPUT_FRAMES: usize = 16;
-
-/// The command of a placeholder lens: never a real command (not in `ext::COMMANDS`),
-/// never seen by a client.
-pub const SPLICE_COMMAND: &str = "httplens.internal.splice";
-
-/// Server frames up to this size are checked for a placeholder (one is ~150 bytes).
-const MAX_PLACEHOLDER: usize = 512;
-
-/// Registered answers not yet written, oldest first. An entry is taken when its
-/// placeholder goes out; the bound only matters if a placeholder never does (a
-/// request cancelled between registering and answering), so memory cannot grow.
-const MAX_PENDING_SPLICES: usize = 16;
 
 /// A JSON value the writer writes in pieces (items), so that it is never held whole:
 /// kept lenses are written from their compact form on each ask.
@@ -79,52 +79,6 @@ impl Json for Vec<u8> {
     }
 }
 
-/// JSON answers waiting for their placeholder to reach the writer.
-#[derive(Default)]
-pub struct Splices {
-    next: AtomicU64,
-    pending: Mutex<VecDeque<(u64, Arc<dyn Json>)>>,
-}
-
-impl std::fmt::Debug for Splices {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pending = self.pending.lock().map_or(0, |p| p.len());
-        f.debug_struct("Splices")
-            .field("pending", &pending)
-            .finish()
-    }
-}
-
-impl Splices {
-    /// Registers `json` (a whole JSON value: the `result` of an answer) and returns
-    /// the placeholder result a handler answers with instead.
-    pub fn placeholder(&self, json: Arc<dyn Json>) -> Vec<CodeLens> {
-        let key = self.next.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            if pending.len() >= MAX_PENDING_SPLICES {
-                pending.pop_front();
-            }
-            pending.push_back((key, json));
-        }
-        vec![CodeLens {
-            range: Default::default(),
-            command: Some(Command {
-                title: String::new(),
-                command: SPLICE_COMMAND.to_string(),
-                arguments: Some(vec![serde_json::Value::from(key)]),
-            }),
-            data: None,
-        }]
-    }
-
-    fn take(&self, key: u64) -> Option<Arc<dyn Json>> {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let at = pending.iter().position(|(k, _)| *k == key)?;
-        pending.remove(at).map(|(_, json)| json)
-    }
-}
-
 /// Handlers running at once: sends wait on the network, so allow many, so that a few
 /// hanging ones never hold up lenses, hovers or the `$/cancelRequest` that would stop
 /// them.
@@ -142,20 +96,148 @@ const PIECE: usize = 64 * 1024;
 /// writer is [`OUTPUT_FRAMES`] behind, and fails once the writer has stopped.
 pub type Output = mpsc::Sender<Frame>;
 
+/// Where a message from the client goes: the routing table. The few requests the
+/// transport answers itself are matched by method; everything else is tower-lsp's.
+enum Route {
+    /// `textDocument/codeLens` with an id: [`lenses`], written from the kept lenses.
+    Lenses { id: Id, params: Option<Value> },
+    /// `$/cancelRequest` of a request answered here and still running (any other goes
+    /// to tower-lsp, which cancels its own or ignores it).
+    Cancel(Id),
+    /// Everything else: tower-lsp's service.
+    Service(Request),
+}
+
+fn route(request: Request, running: &Running) -> Route {
+    match request.method() {
+        CodeLensRequest::METHOD if request.id().is_some() => {
+            let (_, id, params) = request.into_parts();
+            Route::Lenses {
+                id: id.unwrap_or_default(),
+                params,
+            }
+        }
+        Cancel::METHOD => {
+            let id = request
+                .params()
+                .and_then(|p| serde_json::from_value::<CancelParams>(p.clone()).ok())
+                .map(|p| Id::from(p.id));
+            match id {
+                Some(id) if running.contains(&id) => Route::Cancel(id),
+                _ => Route::Service(request),
+            }
+        }
+        _ => Route::Service(request),
+    }
+}
+
+/// What a request answered by the transport results in: JSON to write, `null`, or an
+/// error.
+type Answer = jsonrpc::Result<Option<Arc<dyn Json>>>;
+
+/// The answer to `textDocument/codeLens`: what tower-lsp's routing would check, then the
+/// lens producer inside the panic boundary. Reads the document when first polled, so
+/// after the edits that came before it.
+async fn lenses(server: &Server, params: Option<Value>) -> Answer {
+    match session::read(&server.session.lifecycle) {
+        Lifecycle::Starting => {
+            return Err(jsonrpc::Error {
+                code: ErrorCode::ServerError(-32002),
+                message: "Server not initialized".into(),
+                data: None,
+            });
+        }
+        Lifecycle::ShutDown => return Err(jsonrpc::Error::invalid_request()),
+        Lifecycle::Running => {}
+    }
+    let (params,) = <(CodeLensParams,)>::from_params(params)?;
+    guard::request(CodeLensRequest::METHOD, async {
+        let kept = handlers::lenses::code_lens(server, &params.text_document.uri).await;
+        memory::touched();
+        Ok(kept.map(|k| k as Arc<dyn Json>))
+    })
+    .await
+}
+
+/// The requests the transport answers itself that are not answered yet, by id, to
+/// cancel them.
+#[derive(Default)]
+struct Running(Mutex<HashMap<Id, AbortHandle>>);
+
+impl Running {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, AbortHandle>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn contains(&self, id: &Id) -> bool {
+        self.lock().contains_key(id)
+    }
+
+    /// Answers `id` with `answer`, or with `RequestCancelled` once [`Running::cancel`]ed
+    /// before it is done (like tower-lsp's own requests). A request with the id of one
+    /// still running is an invalid request (as in tower-lsp).
+    fn run<'a>(
+        &'a self,
+        id: Id,
+        answer: impl Future<Output = Answer> + 'a,
+    ) -> impl Future<Output = Option<Frame>> + 'a {
+        let (answer, abort) = future::abortable(answer);
+        let fresh = match self.lock().entry(id.clone()) {
+            Entry::Vacant(e) => {
+                e.insert(abort);
+                true
+            }
+            Entry::Occupied(_) => false,
+        };
+        async move {
+            if !fresh {
+                let error = jsonrpc::Error::invalid_request();
+                return Some(Frame::answer(&Response::from_error(id, error)));
+            }
+            let done = answer.await;
+            if done.is_ok() {
+                // Still its entry: another request with this id was refused while it
+                // ran. (A cancel took the entry already.)
+                self.lock().remove(&id);
+            }
+            Some(match done {
+                Ok(Ok(json)) => Frame::result(&id, json),
+                Ok(Err(error)) => Frame::answer(&Response::from_error(id, error)),
+                Err(future::Aborted) => {
+                    let error = jsonrpc::Error::request_cancelled();
+                    Frame::answer(&Response::from_error(id, error))
+                }
+            })
+        }
+    }
+
+    fn cancel(&self, id: &Id) {
+        if let Some(abort) = self.lock().remove(id) {
+            abort.abort();
+        }
+    }
+
+    fn cancel_all(&self) {
+        for (_, abort) in self.lock().drain() {
+            abort.abort();
+        }
+    }
+}
+
 /// Serves `service` on `input` and the channel of [`write_output`] until the input
 /// ends, the client says `exit` or the output cannot be written, then until every
 /// started handler is done. Cancels `closed` at the end of input and when writing
-/// failed (either way the client is gone). What tower-lsp's own transport does, with three
-/// differences: malformed frames are answered and skipped instead of ending the
-/// session, placeholder answers are spliced ([`Splices`]), and no buffer keeps the
-/// size of the largest message (tower-lsp's codec kept one as big as the biggest
-/// `didOpen`).
+/// failed (either way the client is gone). What tower-lsp's own transport does, with
+/// three differences: malformed frames are answered and skipped instead of ending the
+/// session, the requests of [`Route`] are answered here from `server` (the same server
+/// as the service's), and no buffer keeps the size of the largest message (tower-lsp's
+/// codec kept one as big as the biggest `didOpen`).
 pub async fn serve<R, S>(
     input: R,
     output: Output,
     mut service: S,
     socket: ClientSocket,
-    splices: &Splices,
+    server: &Server,
     closed: CancellationToken,
 ) where
     R: AsyncRead + Unpin,
@@ -164,22 +246,20 @@ pub async fn serve<R, S>(
 {
     let (client_requests, mut client_responses) = socket.split();
     let (client_requests, client_abort) = stream::abortable(client_requests);
-    let (tasks_tx, tasks_rx) = mpsc::channel::<S::Future>(QUEUE);
+    let (tasks_tx, tasks_rx) = mpsc::channel(QUEUE);
+    let running = Running::default();
 
     // Handlers run in one task, started in the order their messages came (tower-lsp
-    // handlers apply edits before their first `.await`, which keeps edits in order).
+    // handlers apply edits before their first `.await`, which keeps edits in order; the
+    // lens answer reads the document when first polled).
     let run_tasks = async {
         stream::unfold(tasks_rx, |mut rx| async move {
             rx.recv().await.map(|f| (f, rx))
         })
         .buffer_unordered(CONCURRENCY)
-        .for_each(|done| async {
-            match done {
-                Ok(Some(response)) => {
-                    let _ = output.send(answer_frame(&response, splices)).await;
-                }
-                Ok(None) => {}
-                Err(e) => tracing::error!("{e}"),
+        .for_each(|frame: Option<Frame>| async {
+            if let Some(frame) = frame {
+                let _ = output.send(frame).await;
             }
         })
         .await;
@@ -211,12 +291,40 @@ pub async fn serve<R, S>(
             let Some(incoming) = incoming else { break };
             match incoming {
                 Incoming::Request(request) => {
+                    // tower-lsp's service is ready until it has exited.
                     if let Err(e) = future::poll_fn(|cx| service.poll_ready(cx)).await {
                         tracing::error!("{e}");
                         break;
                     }
                     let exit = request.method() == "exit";
-                    if tasks_tx.send(service.call(request)).await.is_err() || exit {
+                    let task = match route(request, &running) {
+                        Route::Lenses { id, params } => {
+                            // Boxed: its state is kilobytes, and every task of
+                            // the queue would otherwise be allocated at that size.
+                            Either::Left(Box::pin(running.run(id, lenses(server, params))))
+                        }
+                        Route::Cancel(id) => {
+                            running.cancel(&id);
+                            continue;
+                        }
+                        Route::Service(request) => {
+                            let answer = service.call(request);
+                            Either::Right(async move {
+                                match answer.await {
+                                    Ok(response) => response.map(|r| Frame::answer(&r)),
+                                    Err(e) => {
+                                        tracing::error!("{e}");
+                                        None
+                                    }
+                                }
+                            })
+                        }
+                    };
+                    if exit {
+                        // tower-lsp cancels its requests at `exit`; so does the route.
+                        running.cancel_all();
+                    }
+                    if tasks_tx.send(task).await.is_err() || exit {
                         break;
                     }
                 }
@@ -516,71 +624,8 @@ where
     (tx, writing)
 }
 
-/// The frame of a server answer: a placeholder's registered JSON in its place.
-fn answer_frame(response: &Response, splices: &Splices) -> Frame {
-    match serde_json::to_vec(response) {
-        Ok(body) => splice(&body, splices).unwrap_or_else(|| Frame::plain(body)),
-        Err(e) => {
-            // Not reachable with serde_json's `Value`s; answer rather than leave the
-            // client waiting.
-            tracing::error!("cannot write an answer: {e}");
-            let id = serde_json::to_string(response.id()).unwrap_or_else(|_| "null".into());
-            Frame::plain(
-                format!(r#"{{"jsonrpc":"2.0","error":{{"code":-32603,"message":"Internal error"}},"id":{id}}}"#)
-                    .into_bytes(),
-            )
-        }
-    }
-}
-
-/// If `body` is a placeholder answer whose JSON is registered: the frame to write
-/// instead, in pieces (header and envelope around the shared JSON, never copied). The
-/// envelope is the one tower-lsp writes (`jsonrpc`, `result`, `id`, no spaces), so a
-/// client sees the very bytes it would have seen without the splice.
-fn splice(body: &[u8], splices: &Splices) -> Option<Frame> {
-    const MARKER: &[u8] = SPLICE_COMMAND.as_bytes();
-    if body.len() > MAX_PLACEHOLDER || !body.windows(MARKER.len()).any(|w| w == MARKER) {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let msg = v.as_object()?;
-    // Exactly an answer (no `method`, no `error`) whose result is one placeholder lens.
-    if msg.len() != 3 || msg.get("jsonrpc")?.as_str()? != "2.0" {
-        return None;
-    }
-    let id = msg.get("id")?;
-    if !(id.is_i64() || id.is_u64() || id.is_string()) {
-        return None;
-    }
-    let [lens] = msg.get("result")?.as_array()?.as_slice() else {
-        return None;
-    };
-    let command = lens.get("command")?;
-    if command.get("command")?.as_str()? != SPLICE_COMMAND || command.get("title")? != "" {
-        return None;
-    }
-    let [key] = command.get("arguments")?.as_array()?.as_slice() else {
-        return None;
-    };
-    let Some(json) = splices.take(key.as_u64()?) else {
-        tracing::error!("an answer's registered JSON is gone; answering with no lenses");
-        let body = format!(r#"{{"jsonrpc":"2.0","result":null,"id":{id}}}"#).into_bytes();
-        return Some(Frame::plain(body));
-    };
-    let head = br#"{"jsonrpc":"2.0","result":"#.to_vec();
-    let tail = format!(r#","id":{id}}}"#).into_bytes();
-    let len = head.len() + json.len() + tail.len();
-    let mut start = format!("Content-Length: {len}\r\n\r\n").into_bytes();
-    start.extend_from_slice(&head);
-    Some(Frame {
-        start,
-        json: Some(json),
-        tail,
-    })
-}
-
-/// A frame to write, in three pieces: header and start of the envelope, a registered
-/// JSON answer (only for a splice), the end of the envelope.
+/// A frame to write, in three pieces: header and start of the envelope, a JSON result
+/// written in pieces (only for an answer of [`Route`]), the end of the envelope.
 pub struct Frame {
     start: Vec<u8>,
     json: Option<Arc<dyn Json>>,
@@ -596,6 +641,44 @@ impl Frame {
             start,
             json: None,
             tail: Vec::new(),
+        }
+    }
+
+    /// The frame of an answer.
+    fn answer(response: &Response) -> Frame {
+        match serde_json::to_vec(response) {
+            Ok(body) => Frame::plain(body),
+            Err(e) => {
+                // Not reachable with serde_json's `Value`s; answer rather than leave the
+                // client waiting.
+                tracing::error!("cannot write an answer: {e}");
+                let id = serde_json::to_string(response.id()).unwrap_or_else(|_| "null".into());
+                Frame::plain(
+                    format!(r#"{{"jsonrpc":"2.0","error":{{"code":-32603,"message":"Internal error"}},"id":{id}}}"#)
+                        .into_bytes(),
+                )
+            }
+        }
+    }
+
+    /// The frame of the answer to `id` whose result is `json` (`None`: `null`), in the
+    /// envelope tower-lsp writes (`jsonrpc`, `result`, `id`, no spaces), so a client sees
+    /// the very bytes tower-lsp would have written. `json` is shared, never copied: it is
+    /// written in pieces.
+    fn result(id: &Id, json: Option<Arc<dyn Json>>) -> Frame {
+        let Some(json) = json else {
+            return Frame::answer(&Response::from_ok(id.clone(), Value::Null));
+        };
+        let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
+        let head = br#"{"jsonrpc":"2.0","result":"#;
+        let tail = format!(r#","id":{id}}}"#).into_bytes();
+        let len = head.len() + json.len() + tail.len();
+        let mut start = format!("Content-Length: {len}\r\n\r\n").into_bytes();
+        start.extend_from_slice(head);
+        Frame {
+            start,
+            json: Some(json),
+            tail,
         }
     }
 
@@ -638,18 +721,6 @@ impl Frame {
             out.write_all(piece).await?;
         }
         Ok(())
-    }
-
-    #[cfg(test)]
-    fn bytes(&self) -> Vec<u8> {
-        let mut out = self.start.clone();
-        if let Some(json) = &self.json {
-            for i in 0..json.items() {
-                json.write_item(i, &mut out);
-            }
-        }
-        out.extend_from_slice(&self.tail);
-        out
     }
 }
 
@@ -739,16 +810,14 @@ mod tests {
         format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
     }
 
-    fn some_lenses() -> Vec<CodeLens> {
-        let uri: tower_lsp_server::ls_types::Uri = "file:///tmp/a%20b/api.http".parse().unwrap();
+    fn some_lenses() -> Vec<tower_lsp_server::ls_types::CodeLens> {
+        use tower_lsp_server::ls_types::{CodeLens, Command, Position, Range, Uri};
+        let uri: Uri = "file:///tmp/a%20b/api.http".parse().unwrap();
         (0..3)
             .map(|i| CodeLens {
-                range: tower_lsp_server::ls_types::Range::new(
-                    tower_lsp_server::ls_types::Position::new(i, 0),
-                    tower_lsp_server::ls_types::Position::new(i, 7),
-                ),
+                range: Range::new(Position::new(i, 0), Position::new(i, 7)),
                 command: Some(Command {
-                    title: format!("Send \"r{i}\" ▶ {}", SPLICE_COMMAND),
+                    title: format!("Send \"r{i}\" ▶ é"),
                     command: "httplens.send".into(),
                     arguments: Some(vec![serde_json::json!({"uri": uri, "line": i})]),
                 }),
@@ -776,135 +845,278 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_placeholder_becomes_the_registered_json_byte_for_byte() {
-        use tower_lsp_server::jsonrpc::Id;
+    async fn a_result_is_written_in_the_envelope_tower_lsp_writes() {
         let lenses = some_lenses();
-        let splices = Arc::new(Splices::default());
         let json = crate::lsp::handlers::lenses::to_json(&lenses);
-        let placeholder = splices.placeholder(Arc::new(json));
-        let placeholder = serde_json::to_value(&placeholder).unwrap();
-        // Other frames around it, one of them a hover whose text holds the marker.
-        let hover = tower_frame(
-            Id::Number(3),
-            serde_json::json!({"contents": format!("see {SPLICE_COMMAND} [0]")}),
-        );
-        let note = br#"{"jsonrpc":"2.0","method":"x/y","params":{"a":1}}"#;
-        let note = [
-            format!("Content-Length: {}\r\n\r\n", note.len()).as_bytes(),
-            note,
-        ]
-        .concat();
-        let answer = |id, result| answer_frame(&Response::from_ok(id, result), &splices);
+        let real = serde_json::to_value(&lenses).unwrap();
+        // Ids of both kinds, one needing escapes; JSON of many pieces; `null`.
+        let big = format!("[{}1]", "1,".repeat(PIECE));
         let out = written(vec![
-            answer(
-                Id::Number(3),
-                serde_json::json!({"contents": format!("see {SPLICE_COMMAND} [0]")}),
-            ),
-            answer(Id::Number(4), placeholder.clone()),
-            Frame::message(
-                &serde_json::from_value(serde_json::json!(
-                    {"jsonrpc": "2.0", "method": "x/y", "params": {"a": 1}}
-                ))
-                .unwrap(),
-            )
-            .unwrap(),
-            answer(Id::String("s\"1".into()), placeholder.clone()),
+            Frame::result(&Id::Number(4), Some(Arc::new(json.clone()))),
+            Frame::result(&Id::String("s\"1".into()), Some(Arc::new(json))),
+            Frame::result(&Id::Number(9), Some(Arc::new(big.clone().into_bytes()))),
+            Frame::result(&Id::Number(10), None),
         ])
         .await;
-        // What the client would have received without the splice.
-        let real = serde_json::to_value(&lenses).unwrap();
         let expected = [
-            hover,
-            tower_frame(Id::Number(4), real),
-            note,
-            // The key was used: a second placeholder with it gets no lenses.
-            tower_frame(Id::String("s\"1".into()), serde_json::Value::Null),
+            tower_frame(Id::Number(4), real.clone()),
+            tower_frame(Id::String("s\"1".into()), real),
+            tower_frame(Id::Number(9), serde_json::from_str(&big).unwrap()),
+            tower_frame(Id::Number(10), Value::Null),
         ]
         .concat();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(expected).unwrap()
-        );
-        assert!(
-            splices.pending.lock().unwrap().is_empty(),
-            "the entry was removed"
-        );
+        assert!(out == expected, "the frames differ from tower-lsp's");
     }
 
-    #[test]
-    fn only_an_exact_placeholder_answer_is_spliced() {
-        let splices = Splices::default();
-        let placeholder = splices.placeholder(Arc::new(b"[1]".to_vec()));
-        let result = serde_json::to_value(&placeholder).unwrap();
-        let key = result[0]["command"]["arguments"][0].clone();
-        let answer = |result: serde_json::Value| {
-            serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "result": result, "id": 1}))
-                .unwrap()
-        };
-        // The marker in a string, in a notification, with extra members, with a title,
-        // two lenses: all left alone.
-        let lookalikes = [
-            answer(
-                serde_json::json!([{"command": {"title": "", "command": "x", "arguments": [SPLICE_COMMAND]}}]),
-            ),
-            serde_json::to_vec(
-                &serde_json::json!({"jsonrpc": "2.0", "method": "m", "params": result}),
-            )
-            .unwrap(),
-            serde_json::to_vec(
-                &serde_json::json!({"jsonrpc": "2.0", "result": result, "id": 1, "x": 1}),
-            )
-            .unwrap(),
-            answer(
-                serde_json::json!([{"command": {"title": "t", "command": SPLICE_COMMAND, "arguments": [key]}}]),
-            ),
-            answer(serde_json::json!([result[0], result[0]])),
-        ];
-        for body in &lookalikes {
-            assert!(
-                splice(body, &splices).is_none(),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
+    /// A client of the real server (the service and transport `httplens lsp` runs),
+    /// in process, over pipes.
+    struct Client {
+        to_server: tokio::io::DuplexStream,
+        from_server: BufReader<tokio::io::DuplexStream>,
+    }
+
+    impl Client {
+        /// The server runs on a thread of its own, on a runtime like `run_stdio`'s.
+        fn start() -> (Client, std::thread::JoinHandle<()>) {
+            let (to_server, input) = tokio::io::duplex(1 << 22);
+            let (stdout, from_server) = tokio::io::duplex(1 << 16);
+            let serving = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let (service, socket, server) = crate::lsp::service();
+                    let (output, writing) = write_output(stdout);
+                    let serve = serve(
+                        input,
+                        output,
+                        service,
+                        socket,
+                        &server,
+                        CancellationToken::new(),
+                    );
+                    tokio::join!(serve, writing);
+                });
+                rt.shutdown_background();
+            });
+            let client = Client {
+                to_server,
+                from_server: BufReader::new(from_server),
+            };
+            (client, serving)
         }
-        // A placeholder whose key is unknown never reaches the client: no lenses instead.
-        let unknown = answer(
-            serde_json::json!([{"command": {"title": "", "command": SPLICE_COMMAND, "arguments": [key.as_u64().unwrap() + 1]}}]),
+
+        /// Writes these messages at once (one write: the server reads them together).
+        async fn send(&mut self, messages: &[Value]) {
+            let mut bytes = Vec::new();
+            for m in messages {
+                let body = serde_json::to_vec(m).unwrap();
+                bytes.extend_from_slice(
+                    format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                );
+                bytes.extend_from_slice(&body);
+            }
+            self.to_server.write_all(&bytes).await.unwrap();
+        }
+
+        /// The next frame's body, exactly as written.
+        async fn frame(&mut self) -> Vec<u8> {
+            let mut length = None;
+            loop {
+                let mut line = String::new();
+                self.from_server.read_line(&mut line).await.unwrap();
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(':').expect("a header line");
+                assert!(name.eq_ignore_ascii_case("content-length"), "{line}");
+                length = Some(value.trim().parse::<usize>().unwrap());
+            }
+            let mut body = vec![0; length.expect("a Content-Length")];
+            self.from_server.read_exact(&mut body).await.unwrap();
+            body
+        }
+
+        /// Every answer until the one to `last` (server notifications skipped), by id,
+        /// as written; fails on a second answer to an id.
+        async fn answers_until(&mut self, last: i64) -> HashMap<i64, Vec<u8>> {
+            let mut answers = HashMap::new();
+            loop {
+                let body = tokio::time::timeout(Duration::from_secs(60), self.frame())
+                    .await
+                    .expect("the server stopped answering");
+                let v: Value = serde_json::from_slice(&body).expect("a whole JSON message");
+                if v.get("method").is_some() {
+                    assert!(v.get("id").is_none(), "the server asked the client: {v}");
+                    continue;
+                }
+                let id = v["id"].as_i64().expect("a numeric id");
+                assert!(answers.insert(id, body).is_none(), "{id} answered twice");
+                if id == last {
+                    return answers;
+                }
+            }
+        }
+    }
+
+    fn request(id: i64, method: &str, params: Value) -> Value {
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    }
+
+    fn notification(method: &str, params: Value) -> Value {
+        serde_json::json!({"jsonrpc": "2.0", "method": method, "params": params})
+    }
+
+    fn code_lens(id: i64, uri: &str) -> Value {
+        request(
+            id,
+            "textDocument/codeLens",
+            serde_json::json!({"textDocument": {"uri": uri}}),
+        )
+    }
+
+    fn requests(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("### r{i}\nPOST http://localhost/items/{i}\nContent-Type: application/json\n\n{{\"n\": {i}}}\n\n"))
+            .collect()
+    }
+
+    /// The result of an answer, checked to be written exactly as tower-lsp writes it.
+    fn result_of(id: i64, body: &[u8]) -> Value {
+        let v: Value = serde_json::from_slice(body).unwrap();
+        let result = v
+            .get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("{}", v["error"]));
+        let theirs =
+            serde_json::to_vec(&Response::from_ok(Id::Number(id), result.clone())).unwrap();
+        assert!(
+            body == theirs,
+            "answer {id} is not written as tower-lsp writes it"
         );
-        assert_eq!(
-            splice(&unknown, &splices).expect("answered").bytes(),
-            b"Content-Length: 38\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":1}"
-        );
-        let spliced = splice(&answer(result), &splices).expect("the real placeholder");
-        assert_eq!(
-            spliced.bytes(),
-            b"Content-Length: 37\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":[1],\"id\":1}"
-        );
+        result
+    }
+
+    /// The `(line, version)` of each `Send request` lens.
+    fn sends(lenses: &Value) -> Vec<(u64, u64)> {
+        lenses
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["command"]["command"] == "httplens.send")
+            .map(|l| {
+                let a = &l["command"]["arguments"][0];
+                (a["line"].as_u64().unwrap(), a["version"].as_u64().unwrap())
+            })
+            .collect()
     }
 
     #[tokio::test]
-    async fn an_answer_of_many_pieces_is_written_whole() {
-        use tower_lsp_server::jsonrpc::Id;
-        let splices = Splices::default();
-        let big = format!("[{}1]", "1,".repeat(PIECE));
-        let placeholder = splices.placeholder(Arc::new(big.clone().into_bytes()));
-        let frame = answer_frame(
-            &Response::from_ok(Id::Number(9), serde_json::to_value(&placeholder).unwrap()),
-            &splices,
-        );
-        let out = written(vec![frame]).await;
-        let body = format!(r#"{{"jsonrpc":"2.0","result":{big},"id":9}}"#);
-        let expected = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        assert!(out == expected.as_bytes(), "the frame differs");
-    }
+    async fn lenses_of_a_big_file_arrive_whole_and_in_order_and_cancel_like_any_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.http");
+        let uri = crate::lsp::session::path_to_uri(&path).unwrap();
+        let uri = uri.as_str();
+        let (mut client, serving) = Client::start();
+        // Asked before `initialize`: refused as tower-lsp refuses any request then.
+        client.send(&[code_lens(1, uri)]).await;
+        let answers = client.answers_until(1).await;
+        let v: Value = serde_json::from_slice(&answers[&1]).unwrap();
+        assert_eq!(v["error"]["code"], -32002, "{}", v["error"]);
 
-    #[test]
-    fn unanswered_placeholders_do_not_pile_up() {
-        let splices = Splices::default();
-        for _ in 0..100 {
-            splices.placeholder(Arc::new(b"[]".to_vec()));
-        }
-        assert_eq!(splices.pending.lock().unwrap().len(), MAX_PENDING_SPLICES);
+        // 2,000 requests: ~400 KB of lenses, many write pieces. Every message in one
+        // write: the lenses of version 1 are asked between the open and an edit that
+        // adds a request at the top, then again.
+        let n = 2000;
+        let v1 = requests(n);
+        let v2 = format!("GET http://localhost/first\n\n{v1}");
+        // A client waits for the answer to `initialize` (tower-lsp drops what comes
+        // before it).
+        client
+            .send(&[request(
+                2,
+                "initialize",
+                serde_json::json!({"capabilities": {}}),
+            )])
+            .await;
+        client.answers_until(2).await;
+        client
+            .send(&[
+                notification("initialized", serde_json::json!({})),
+                notification(
+                    "textDocument/didOpen",
+                    serde_json::json!({"textDocument": {
+                        "uri": uri, "languageId": "http", "version": 1, "text": v1}}),
+                ),
+                code_lens(3, uri),
+                notification(
+                    "textDocument/didChange",
+                    serde_json::json!({"textDocument": {"uri": uri, "version": 2},
+                        "contentChanges": [{"text": v2}]}),
+                ),
+                code_lens(4, uri),
+                // Not a request file that is open: `null`, like before.
+                code_lens(5, "file:///nowhere/x.http"),
+                request(
+                    6,
+                    "textDocument/hover",
+                    serde_json::json!({
+                    "textDocument": {"uri": uri}, "position": {"line": 1, "character": 1}}),
+                ),
+                // Params that are not a `CodeLensParams`.
+                request(7, "textDocument/codeLens", serde_json::json!({"uri": uri})),
+            ])
+            .await;
+        let answers = client.answers_until(7).await;
+        assert!(answers.contains_key(&6), "{:?}", answers.keys());
+        // Each ask saw the text as of its place among the messages.
+        let first = sends(&result_of(3, &answers[&3]));
+        assert_eq!(first.len(), n);
+        assert!(first.iter().all(|&(_, v)| v == 1), "version 1");
+        let second = sends(&result_of(4, &answers[&4]));
+        let expected: Vec<_> = std::iter::once((0, 2))
+            .chain(first.iter().map(|&(l, _)| (l + 2, 2)))
+            .collect();
+        assert_eq!(second, expected, "version 2");
+        assert_eq!(result_of(5, &answers[&5]), Value::Null);
+        let v: Value = serde_json::from_slice(&answers[&7]).unwrap();
+        assert_eq!(v["error"]["code"], -32602, "{}", v["error"]);
+
+        // Cancelled in the same write as its request: answered `RequestCancelled`, once;
+        // the next ask is answered in full. A cancel for an id answered already, or for
+        // one the server never saw, changes nothing.
+        client
+            .send(&[
+                code_lens(8, uri),
+                notification("$/cancelRequest", serde_json::json!({"id": 8})),
+                notification("$/cancelRequest", serde_json::json!({"id": 3})),
+                notification("$/cancelRequest", serde_json::json!({"id": 99})),
+                code_lens(9, uri),
+            ])
+            .await;
+        let answers = client.answers_until(9).await;
+        let v: Value = serde_json::from_slice(&answers[&8]).unwrap();
+        assert_eq!(v["error"]["code"], -32800, "{}", v["error"]);
+        assert_eq!(sends(&result_of(9, &answers[&9])), expected);
+
+        // After `shutdown`: refused like any request.
+        client
+            .send(&[request(10, "shutdown", Value::Null), code_lens(11, uri)])
+            .await;
+        let answers = client.answers_until(11).await;
+        let v: Value = serde_json::from_slice(&answers[&11]).unwrap();
+        assert_eq!(v["error"]["code"], -32600, "{}", v["error"]);
+        client.send(&[notification("exit", Value::Null)]).await;
+        drop(client);
+        let stopped = tokio::task::spawn_blocking(move || serving.join());
+        tokio::time::timeout(Duration::from_secs(10), stopped)
+            .await
+            .expect("the server did not stop at `exit`")
+            .unwrap()
+            .unwrap();
     }
 
     #[tokio::test]

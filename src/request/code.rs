@@ -7,7 +7,7 @@ use super::build::{is_secret_header, mask_header_value};
 use super::spec::{BodySpec, RequestSpec};
 
 /// What to copy a request as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Curl,

@@ -4,7 +4,8 @@
 // response column is reused, Compare with Previous opens a diff, Copy as curl fills the
 // clipboard, the status bar follows httplens/state, sign-in to `httplens demo`'s provider
 // in a real browser tab (and through Complete Sign-in with a pasted redirect URL), and a
-// wrong server path gives a message that says what to do.
+// wrong server path gives a message that says what to do; a file naming an OpenAPI spec
+// gets its paths as completion after `GET `.
 //
 // Run by run.sh, which installs the peers, builds the .vsix and the server and passes:
 //   HTTPLENS_E2E_PEERS   folder with node_modules/{code-server,playwright-core} (setup.sh)
@@ -432,6 +433,27 @@ async function main() {
         ['### Ask first', '# @prompt who the user to greet', '# @prompt password', 'GET {{host}}/prompt?who={{who}}&pw={{password}}', ''].join('\n'),
     );
 
+    // A request file that names an OpenAPI spec: completion after `GET ` offers its paths.
+    fs.writeFileSync(
+        path.join(ws, 'shop.yaml'),
+        [
+            'openapi: 3.0.3',
+            "info: {title: Shop, version: '1'}",
+            'servers:',
+            `  - url: http://127.0.0.1:${apiPort}/rest/V1`,
+            'paths:',
+            '  /products/{sku}:',
+            '    get:',
+            '      summary: One product',
+            '      parameters:',
+            '        - {name: sku, in: path, required: true, schema: {type: string}}',
+            '      responses:',
+            "        '200': {description: the product}",
+            '',
+        ].join('\n'),
+    );
+    fs.writeFileSync(path.join(ws, 'openapi.http'), ['# @openapi ./shop.yaml', '', '### one product', 'GET '].join('\n'));
+
     const childEnv = {
         PATH: process.env.PATH,
         LANG: 'C.UTF-8',
@@ -668,6 +690,8 @@ async function main() {
                     throw new Error(`quick pick row ${i + 1} should name ${order[i]} with 200 and a time: ${texts.join(' | ')}`);
                 }
             });
+            // The README's picture of the pick (docs/images/vscode-send-all-pick.png).
+            await screenshot('vscode-send-all-pick.png');
             // The server showed the last response; picking the first opens that one instead.
             step('picking the first response');
             await rows.first().click({ timeout: 5000 });
@@ -686,7 +710,6 @@ async function main() {
             if (!(await group.first().isVisible()) || !(await editorText(group.first())).includes('GET {{host}}/all/one')) {
                 throw new Error('the request editor was replaced by the response');
             }
-            await screenshot('vscode-send-all-pick.png');
         },
         { blocking: false },
     );
@@ -724,6 +747,48 @@ async function main() {
             await waitFor('the API did not receive the request with both values', 30000, () =>
                 apiRequests.some((r) => r === 'GET /prompt?who=jane&pw=pw-e2e'),
             );
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'completion after `GET ` in a file with # @openapi offers the spec\'s path',
+        async () => {
+            await page.keyboard.press('Control+P');
+            const open = page.locator('.quick-input-widget input').first();
+            await open.waitFor({ state: 'visible', timeout: 10000 });
+            await open.fill('openapi.http');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'openapi.http' }).first().waitFor({ timeout: 15000 });
+            await page.keyboard.press('Enter');
+            const group = page.locator('.editor-group-container', {
+                has: page.locator('.tab.active', { hasText: 'openapi.http' }),
+            });
+            await waitFor('openapi.http did not open', 30000, async () =>
+                (await editorText(group.first())).includes('# @openapi ./shop.yaml'),
+            );
+            // The server has the document once its lens is there.
+            await waitFor('no "Send request" lens in openapi.http', 45000, () =>
+                group.first().locator('.codelens-decoration a', { hasText: 'Send request' }).first().isVisible(),
+            );
+            await group.first().locator('.monaco-editor .view-lines').first().click();
+            // The end of the file is the end of `GET `: ask for suggestions there.
+            await page.keyboard.press('Control+End');
+            const row = page.locator('.suggest-widget .monaco-list-row', { hasText: '/products/{sku}' }).first();
+            await waitFor('the suggestions do not offer /products/{sku} from shop.yaml', 30000, async () => {
+                if (await row.isVisible()) {
+                    return true;
+                }
+                await page.keyboard.press('Control+Space');
+                await row.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {});
+                return row.isVisible();
+            });
+            await screenshot('vscode-openapi-completion.png');
+            // Accepting it writes the path with its parameter as a placeholder.
+            await page.keyboard.press('Enter');
+            await waitFor('accepting did not write GET /products/sku', 10000, async () =>
+                (await editorText(group.first())).includes('GET /products/sku'),
+            );
+            await page.keyboard.press('Escape');
         },
         { blocking: false },
     );

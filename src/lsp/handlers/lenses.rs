@@ -1,14 +1,18 @@
 //! `textDocument/codeLens`: request lenses in request files, the way back in response
-//! documents. A request file's lenses are kept in a compact form ([`KeptLenses`]) per
-//! document version and workspace state, so asking again (editors do, on scroll and
-//! focus) costs writing their JSON: the answer is a placeholder the transport replaces
-//! with it (`stdio::Splices`), written piece by piece, never held whole.
+//! documents. The transport answers this request itself (`stdio`'s routing): it asks
+//! [`code_lens`] and writes the [`KeptLenses`] it gets as the answer, piece by piece
+//! (`stdio::Json`), never through tower-lsp's `serde_json::Value` and never held whole.
+//! A request file's lenses are kept per document version and workspace state, so asking
+//! again (editors do, on scroll and focus) costs writing their JSON.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tower_lsp_server::ls_types::{CodeLens, Command, Range, Uri};
+#[cfg(test)]
+use tower_lsp_server::ls_types::{CodeLens, Command};
+use tower_lsp_server::ls_types::{Range, Uri};
 
 use crate::ide::Analysis;
 use crate::ide::lenses::{self, Lens, LensAction};
@@ -46,54 +50,67 @@ pub fn to_json(lenses: &[CodeLens]) -> Vec<u8> {
 /// A lens as found by `ide`, with the origin of a response document.
 type Found = (Lens, Option<(Uri, u32)>);
 
-/// The one argument of a lens's command. Both ways out are built from it: a
-/// `CodeLens` (its `Value` keeps these fields in this order) and the JSON written
-/// directly for kept lenses ([`KeptLenses`]), so the two cannot drift apart.
+/// The one argument of a lens's command: the command's own struct (`ext.rs`), which
+/// `commands.rs` reads back. Both ways out are built from it: the JSON written directly
+/// for kept lenses ([`KeptLenses`]) and, in tests, a `CodeLens` (its `Value` keeps these
+/// fields in this order), so the two cannot drift apart.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Args<'a> {
-    Send {
-        uri: Option<&'a Uri>,
-        line: u32,
-    },
-    Profile {
-        profile: &'a str,
-        uri: &'a Uri,
-    },
-    Uri {
-        uri: &'a Uri,
-    },
-    Response {
-        #[serde(rename = "responseUri")]
-        response_uri: &'a Uri,
-    },
+    Send(ext::SendArgs<'a>),
+    Profile(ext::ProfileArgs<'a>),
+    SelectEnvironment(ext::SelectEnvironmentArgs<'a>),
+    Response(ext::ResponseArgs<'a>),
 }
 
-fn command_of<'a>((lens, origin): &'a Found, uri: &'a Uri) -> (&'static str, Args<'a>) {
+/// The command and argument of a lens of `uri` at `version` (`None`: a response
+/// document, whose lenses act on other documents or none).
+fn command_of<'a>(
+    (lens, origin): &'a Found,
+    uri: &'a Uri,
+    version: Option<i32>,
+) -> (&'static str, Args<'a>) {
+    let profile = |profile: &'a str| {
+        Args::Profile(ext::ProfileArgs {
+            profile: Cow::Borrowed(profile),
+            uri: Cow::Borrowed(uri),
+        })
+    };
+    let response = || {
+        Args::Response(ext::ResponseArgs {
+            response_uri: Cow::Borrowed(uri),
+        })
+    };
     match &lens.action {
         LensAction::Send { line } => (
             ext::SEND,
-            Args::Send {
-                uri: Some(uri),
+            Args::Send(ext::SendArgs {
+                uri: Cow::Borrowed(uri),
                 line: *line,
-            },
+                version,
+            }),
         ),
-        LensAction::SignIn { profile } => (ext::SIGN_IN, Args::Profile { profile, uri }),
-        LensAction::SignOut { profile } => (ext::SIGN_OUT, Args::Profile { profile, uri }),
-        LensAction::SelectEnvironment => (ext::SELECT_ENVIRONMENT, Args::Uri { uri }),
-        // Only offered when the origin is known.
+        LensAction::SignIn { profile: p } => (ext::SIGN_IN, profile(p)),
+        LensAction::SignOut { profile: p } => (ext::SIGN_OUT, profile(p)),
+        LensAction::SelectEnvironment => (
+            ext::SELECT_ENVIRONMENT,
+            Args::SelectEnvironment(ext::SelectEnvironmentArgs {
+                uri: Cow::Borrowed(uri),
+                name: None,
+            }),
+        ),
+        // Offered only when the origin is known (else this sends the response document,
+        // which has no request to send). The request file's version is not known here.
         LensAction::SendAgain => (
             ext::SEND,
-            Args::Send {
-                uri: origin.as_ref().map(|(u, _)| u),
+            Args::Send(ext::SendArgs {
+                uri: Cow::Borrowed(origin.as_ref().map_or(uri, |(u, _)| u)),
                 line: origin.as_ref().map_or(0, |(_, l)| *l),
-            },
+                version: None,
+            }),
         ),
-        LensAction::OpenRequest => (ext::OPEN_REQUEST, Args::Response { response_uri: uri }),
-        LensAction::CompareWithPrevious => (
-            ext::COMPARE_WITH_PREVIOUS,
-            Args::Response { response_uri: uri },
-        ),
+        LensAction::OpenRequest => (ext::OPEN_REQUEST, response()),
+        LensAction::CompareWithPrevious => (ext::COMPARE_WITH_PREVIOUS, response()),
     }
 }
 
@@ -111,12 +128,15 @@ struct CommandOut<'a> {
     arguments: [Args<'a>; 1],
 }
 
-/// A request file's lenses between asks, written as the JSON array a client receives
-/// on each ask (`stdio::Json`): a `Send request` lens is its range and line (20
-/// bytes, where its JSON is ~200), any other lens its JSON. For 10,000 requests: 0.2 MB
-/// kept instead of 2 MB, and no 2 MB answer built whole.
+/// A request file's lenses between asks (and a response document's, for one ask),
+/// written as the JSON array a client receives on each ask (`stdio::Json`): a `Send
+/// request` lens is its range and line (20 bytes, where its JSON is ~200), any other lens
+/// its JSON. For 10,000 requests: 0.2 MB kept instead of 2 MB, and no 2 MB answer built
+/// whole.
 pub struct KeptLenses {
     uri: Uri,
+    /// The document version the lenses were made for (`None`: a response document).
+    version: Option<i32>,
     lenses: Vec<Kept>,
     /// The length of the JSON array.
     len: usize,
@@ -130,7 +150,13 @@ enum Kept {
 const SEND_TITLE: &str = "Send request";
 
 impl KeptLenses {
-    fn new(found: &[Found], uri: &Uri, a: &Analysis, enc: PositionEncoding) -> KeptLenses {
+    fn new(
+        found: &[Found],
+        uri: &Uri,
+        version: Option<i32>,
+        a: &Analysis,
+        enc: PositionEncoding,
+    ) -> KeptLenses {
         let mut scratch = Vec::new();
         let lenses = found
             .iter()
@@ -148,7 +174,7 @@ impl KeptLenses {
                 },
                 _ => {
                     scratch.clear();
-                    let (command, args) = command_of(f, uri);
+                    let (command, args) = command_of(f, uri, version);
                     write_lens(
                         &mut scratch,
                         convert::range(a, f.0.range, enc),
@@ -162,12 +188,14 @@ impl KeptLenses {
             .collect();
         let mut kept = KeptLenses {
             uri: uri.clone(),
+            version,
             lenses,
             len: 0,
         };
         // The frame's length goes out before the JSON: counted without writing it. A
-        // `Send` lens is the JSON of one with every number 0, plus the digits its
-        // numbers have beyond one each (serde_json writes integers plainly).
+        // `Send` lens is the JSON of one with every number 0 (but the version, the same
+        // in all), plus the digits its numbers have beyond one each (serde_json writes
+        // integers plainly).
         scratch.clear();
         let zero = Range::default();
         kept.write_send(&mut scratch, zero, 0);
@@ -193,14 +221,13 @@ impl KeptLenses {
         kept.len = lens_bytes + kept.lenses.len().max(1) + 1;
         kept
     }
-}
 
-impl KeptLenses {
     fn write_send(&self, out: &mut Vec<u8>, range: Range, line: u32) {
-        let args = Args::Send {
-            uri: Some(&self.uri),
+        let args = Args::Send(ext::SendArgs {
+            uri: Cow::Borrowed(&self.uri),
             line,
-        };
+            version: self.version,
+        });
         write_lens(out, range, SEND_TITLE, ext::SEND, args);
     }
 }
@@ -250,12 +277,20 @@ fn write_lens(out: &mut Vec<u8>, range: Range, title: &str, command: &'static st
     }
 }
 
-/// The lenses as `CodeLens`es (answered through tower-lsp: response documents).
-fn to_proto(found: &[Found], uri: &Uri, a: &Analysis, enc: PositionEncoding) -> Vec<CodeLens> {
+/// The lenses as `CodeLens`es: what the answer would be through tower-lsp, the
+/// reference the written JSON is tested against.
+#[cfg(test)]
+fn to_proto(
+    found: &[Found],
+    uri: &Uri,
+    version: Option<i32>,
+    a: &Analysis,
+    enc: PositionEncoding,
+) -> Vec<CodeLens> {
     found
         .iter()
         .map(|f| {
-            let (command, args) = command_of(f, uri);
+            let (command, args) = command_of(f, uri, version);
             CodeLens {
                 range: convert::range(a, f.0.range, enc),
                 command: Some(Command {
@@ -271,16 +306,21 @@ fn to_proto(found: &[Found], uri: &Uri, a: &Analysis, enc: PositionEncoding) -> 
         .collect()
 }
 
-pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
+/// The lenses of `uri` (`None` when it is not open: the answer is `null`), as of the
+/// document version current when this is first polled: the transport starts it in the
+/// order the request came, after the edits before it.
+pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Arc<KeptLenses>> {
     let doc = server.session.get(uri)?;
     let enc = server.session.encoding();
     if doc.is_response {
-        return Some(to_proto(
-            &found(server, &doc, None),
+        let found = found(server, &doc, None);
+        return Some(Arc::new(KeptLenses::new(
+            &found,
             uri,
+            None,
             &doc.analysis,
             enc,
-        ));
+        )));
     }
     let cached = workspace::cached(server, &doc);
     let profiles = match &cached {
@@ -298,10 +338,10 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
         now: if timed { now } else { 0 },
     };
     let lock = || server.lens_cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((k, json)) = lock().get(uri.as_str())
+    if let Some((k, kept)) = lock().get(uri.as_str())
         && *k == key
     {
-        return Some(server.splices.placeholder(json.clone()));
+        return Some(kept.clone());
     }
     let view = match &cached {
         Some(c) => {
@@ -314,11 +354,12 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Vec<CodeLens>> {
     let kept = Arc::new(KeptLenses::new(
         &found(server, &doc, Some(view)),
         uri,
+        Some(doc.version),
         &doc.analysis,
         enc,
     ));
     lock().insert(uri.as_str().to_string(), (key, kept.clone()));
-    Some(server.splices.placeholder(kept))
+    Some(kept)
 }
 
 /// The lenses of a response document (`view: None`) or of a request file.
@@ -415,19 +456,22 @@ mod tests {
                 None,
             ),
         ];
-        for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
-            let proto = to_proto(&found, &uri, &a, enc);
+        let encodings = [PositionEncoding::Utf8, PositionEncoding::Utf16];
+        let versions = [None, Some(7), Some(1_000_003)];
+        let cases = encodings.iter().flat_map(|&e| versions.map(|v| (e, v)));
+        for (enc, version) in cases {
+            let proto = to_proto(&found, &uri, version, &a, enc);
             let through_value =
                 serde_json::to_string(&serde_json::to_value(&proto).unwrap()).unwrap();
             assert_eq!(to_json(&proto), through_value.as_bytes());
             // Every prefix of the list too: one lens, none, the last one a `Send`.
             for n in 0..=found.len() {
-                let kept = KeptLenses::new(&found[..n], &uri, &a, enc);
+                let kept = KeptLenses::new(&found[..n], &uri, version, &a, enc);
                 let mut written = Vec::new();
                 for i in 0..Json::items(&kept) {
                     kept.write_item(i, &mut written);
                 }
-                let expected = to_json(&to_proto(&found[..n], &uri, &a, enc));
+                let expected = to_json(&to_proto(&found[..n], &uri, version, &a, enc));
                 assert_eq!(
                     std::str::from_utf8(&written).unwrap(),
                     std::str::from_utf8(&expected).unwrap()
@@ -435,5 +479,17 @@ mod tests {
                 assert_eq!(Json::len(&kept), written.len(), "the announced length");
             }
         }
+        // A request file's `Send request` lens names the version it was made for, and
+        // reads back as the command's own argument.
+        let kept = KeptLenses::new(&found[1..2], &uri, Some(42), &a, PositionEncoding::Utf8);
+        let mut written = Vec::new();
+        kept.write_item(0, &mut written);
+        let lenses: serde_json::Value = serde_json::from_slice(&written).unwrap();
+        let args: ext::SendArgs<'_> =
+            serde_json::from_value(lenses[0]["command"]["arguments"][0].clone()).unwrap();
+        assert_eq!(
+            (args.uri.as_ref(), args.line, args.version),
+            (&uri, 0, Some(42))
+        );
     }
 }

@@ -64,8 +64,10 @@ local function describe_send(result)
 end
 
 ---Send a request block (default: the one under the cursor). `opts.uri` names another
----document of the same server (a lens's argument). `cb(err, result)` when done.
----@param opts {line: integer|nil, uri: string|nil}|nil line is 0-based
+---document of the same server (a lens's argument), `opts.version` the document version
+---a lens was made for (the server refuses it once the text changed). `cb(err, result)`
+---when done.
+---@param opts {line: integer|nil, uri: string|nil, version: integer|nil}|nil line is 0-based
 ---@param cb fun(err: table|nil, result: table|nil)|nil
 function M.send(opts, cb)
   opts = opts or {}
@@ -90,7 +92,7 @@ function M.send(opts, cb)
     return
   end
   local line = opts.line or (api.nvim_win_get_cursor(0)[1] - 1)
-  local arg = { uri = opts.uri or uri(bufnr), line = line }
+  local arg = { uri = opts.uri or uri(bufnr), line = line, version = opts.version }
   return client_mod.exec(client, bufnr, "httplens.send", arg, function(err, result)
     if not err then
       notify(describe_send(result))
@@ -425,7 +427,7 @@ function M._exec_lens_command(client, bufnr, command, cb)
   end
   if name == "httplens.send" then
     return in_buf(function()
-      return M.send({ uri = arg.uri, line = arg.line }, cb)
+      return M.send({ uri = arg.uri, line = arg.line, version = arg.version }, cb)
     end)
   elseif name == "httplens.sendAll" then
     return in_buf(function()
