@@ -179,38 +179,18 @@ const COUNTING: &[(&str, &str)] = &[
     ("encode_utf16", "counts UTF-16 code units"),
 ];
 
-/// The counting patterns a source text uses (comments left out), plus `line_of(..) + 1`,
-/// a zero-based line turned into a one-based one by hand (`LineCol` is one-based).
+/// The counting patterns a source text uses (comments left out).
 fn counting_in(text: &str) -> Vec<&'static str> {
     let code: String = text
         .lines()
         .map(|l| l.split_once("//").map_or(l, |(code, _)| code))
         .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
         .collect();
-    let mut found: Vec<&'static str> = COUNTING
+    COUNTING
         .iter()
         .filter(|(p, _)| code.contains(p))
         .map(|&(_, what)| what)
-        .collect();
-    let mut rest = code.as_str();
-    while let Some(at) = rest.find("line_of(") {
-        rest = &rest[at + "line_of(".len()..];
-        let mut depth = 1;
-        let close = rest.char_indices().find(|&(_, c)| {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                _ => {}
-            }
-            depth == 0
-        });
-        if let Some((i, _)) = close
-            && rest[i + 1..].starts_with("+1")
-        {
-            found.push("makes a line one-based by hand");
-        }
-    }
-    found
+        .collect()
 }
 
 #[test]
@@ -242,13 +222,13 @@ fn only_text_rs_counts_lines_and_columns() {
 
 #[test]
 fn the_counting_scanner_finds_what_it_looks_for() {
-    let text = "let line = text[..at].matches('\\n').count() as u32 + 1;\nlet col = s.chars().count() as u32\n    + 1;\nlet l = idx.line_of(f(x)) + 1;\n// rfind('\\n') in a comment\nlet n = s.chars().count();\n";
+    let text = "let line = text[..at].matches('\\n').count() as u32 + 1;\nlet col = s.chars().count() as u32\n    + 1;\n// rfind('\\n') in a comment\nlet n = s.chars().count();\nlet start = t[..at].rfind('\\n');\n";
     assert_eq!(
         counting_in(text),
         [
             "counts newlines",
             "counts a one-based column",
-            "makes a line one-based by hand"
+            "finds a line start"
         ]
     );
     assert!(counting_in("let l = idx.line_of(x);\nlet c = a.line_col(t, x).line + 1;").is_empty());
