@@ -668,6 +668,26 @@ fn send_writes_a_response_document_and_shows_it() {
     c.open(&resp_uri, &doc);
     let d = c.diagnostics(&resp_uri, 1);
     assert!(d.is_empty());
+    // The server says which document is a response and where responses live: the
+    // clients ask instead of testing paths and first lines themselves.
+    let st = c.request("httplens/state", json!({"uri": resp_uri}));
+    assert_eq!(st["isResponse"], true, "{st}");
+    let dir = st["responsesDir"].as_str().unwrap();
+    assert!(
+        path.starts_with(&format!("{dir}/")),
+        "{path} is not under {dir}"
+    );
+    assert_eq!(
+        c.request("httplens/state", json!({"uri": uri}))["isResponse"],
+        false
+    );
+    // A copy of a response kept beside the requests is still one (its status line).
+    let copy_uri = ws.write("kept-response.http", &doc);
+    c.open(&copy_uri, &doc);
+    assert_eq!(
+        c.request("httplens/state", json!({"uri": copy_uri}))["isResponse"],
+        true
+    );
     let lenses = c.request(
         "textDocument/codeLens",
         json!({"textDocument": {"uri": resp_uri}}),
@@ -953,6 +973,42 @@ fn thousands_of_random_incremental_edits_keep_the_server_in_sync() {
     assert!(c.shutdown().success());
 }
 
+/// A token store that cannot be opened leaves the profiles listed, each with the
+/// reason in its summary (before, they vanished from `httplens/state`).
+#[test]
+fn an_unusable_token_store_is_said_in_each_profile_summary() {
+    let ws = Ws::new();
+    ws.write(
+        "http-client.env.json",
+        r#"{"dev": {"Security": {"Auth": {"shop": {"Type": "OAuth2", "Grant Type": "Client Credentials", "Token URL": "http://127.0.0.1:9/token", "Client ID": "cli", "Client Secret": "x-secret"}}}}}"#,
+    );
+    let text = "GET http://127.0.0.1:9/me\nAuthorization: Bearer {{$auth.token(\"shop\")}}\n";
+    let uri = ws.write("auth.http", text);
+    let root = ws.root();
+    let mut env: Vec<(String, String)> = ws
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "HTTPLENS_TOKEN_STORE")
+        .collect();
+    env.push(("HTTPLENS_TOKEN_STORE".into(), "vault".into()));
+    let (mut c, _) = LspClient::start(&Options {
+        root: Some(&root),
+        env,
+        ..Default::default()
+    });
+    c.open(&uri, text);
+    let st = c.request("httplens/state", json!({"uri": uri}));
+    assert_eq!(st["tokenStore"], "unavailable", "{st}");
+    assert_eq!(st["profiles"][0]["id"], "shop", "{st}");
+    assert_eq!(st["profiles"][0]["signedIn"], false, "{st}");
+    let summary = st["profiles"][0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("state unknown: ") && summary.contains("vault"),
+        "{summary}"
+    );
+    c.shutdown();
+}
+
 #[test]
 fn auth_profiles_in_lenses_and_state() {
     let ws = Ws::new();
@@ -977,6 +1033,8 @@ fn auth_profiles_in_lenses_and_state() {
     let st = c.request("httplens/state", json!({"uri": uri}));
     assert_eq!(st["profiles"][0]["id"], "shop", "{st}");
     assert_eq!(st["profiles"][0]["signedIn"], false);
+    assert_eq!(st["profiles"][0]["summary"], "not signed in", "{st}");
+    assert_eq!(st["isResponse"], false, "{st}");
     let h = c.request(
         "textDocument/hover",
         json!({"textDocument": {"uri": uri}, "position": pos(1, 30)}),
@@ -1343,6 +1401,11 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
     );
     let st = c.request("httplens/state", json!({"uri": uri}));
     assert_eq!(st["profiles"][0]["signedIn"], true, "{st}");
+    let summary = st["profiles"][0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("signed in as demo.user@example.test, ") && summary.ends_with(" left"),
+        "{summary}"
+    );
     // A signed request to the protected endpoint.
     let r = c.execute("httplens.send", json!({"uri": uri, "line": 2}));
     assert_eq!(r["result"]["status"], 200, "{r}");
@@ -1383,6 +1446,10 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
         json!({"command": "httplens.signIn", "arguments": [{"profile": "demo", "uri": uri}]}),
     );
     let redirect = redirect_the_browser_ends_on(&seen);
+    // While the browser has not come back, the server says so (and said it changed).
+    c.wait_for(|m| m["method"] == "httplens/stateChanged" && m["params"]["uri"] == uri.as_str());
+    let st = c.request("httplens/state", json!({"uri": uri}));
+    assert_eq!(st["profiles"][0]["summary"], "signing in", "{st}");
     let r = c.execute(
         "httplens.completeSignIn",
         json!({"profile": "demo", "redirectUrl": redirect}),
@@ -1410,6 +1477,10 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
         json!({"command": "httplens.send", "arguments": [{"uri": uri, "line": 2}]}),
     );
     let redirect = redirect_the_browser_ends_on(&seen);
+    // While the browser has not come back, the server says so (and said it changed).
+    c.wait_for(|m| m["method"] == "httplens/stateChanged" && m["params"]["uri"] == uri.as_str());
+    let st = c.request("httplens/state", json!({"uri": uri}));
+    assert_eq!(st["profiles"][0]["summary"], "signing in", "{st}");
     let r = c.execute(
         "httplens.completeSignIn",
         json!({"profile": "demo", "redirectUrl": redirect}),

@@ -95,6 +95,8 @@ pub struct ProfileStatus {
     pub expires_at: Option<i64>,
     /// Whether the stored ID token's signature and claims were checked.
     pub id_token: Option<idtoken::IdTokenStatus>,
+    /// A refresh token is kept (an expired access token is refreshed, not signed in again).
+    pub refreshable: bool,
 }
 
 /// Outcome of a sign-out.
@@ -219,6 +221,7 @@ impl AuthSession {
             scopes: t.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
             expires_at: t.as_ref().and_then(|t| t.expires_at),
             id_token: t.as_ref().and_then(|t| t.id_token_status.clone()),
+            refreshable: t.as_ref().is_some_and(|t| t.refresh_token.is_some()),
         })
     }
 

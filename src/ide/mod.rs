@@ -215,9 +215,48 @@ pub struct ProfileState {
     /// ID token.
     pub id_token_verified: Option<bool>,
     pub id_token_note: Option<String>,
+    /// A refresh token is kept: an expired access token is refreshed at the next send.
+    pub refreshable: bool,
+    /// A sign-in of this server is waiting for the browser (or a pasted redirect).
+    pub signing_in: bool,
+    /// Why the sign-in state could not be read (the token store is unavailable), one
+    /// sentence without a final period.
+    pub unavailable: Option<String>,
 }
 
 impl ProfileState {
+    /// The sign-in state in words, without the profile's id: what every editor shows
+    /// (`httplens/state`'s `summary`), so no client words or times it itself:
+    /// `signed in as jane@example.com, 52 min left`, `signed in as jane@example.com,
+    /// expired (refreshed at the next request)`, `signing in`,
+    /// `not signed in`, `state unknown: no keychain is available (...)`.
+    pub fn status(&self, now_unix: i64) -> String {
+        if self.signing_in {
+            return "signing in".to_string();
+        }
+        if let Some(why) = &self.unavailable {
+            return format!("state unknown: {why}");
+        }
+        if !self.signed_in {
+            return "not signed in".to_string();
+        }
+        let mut s = "signed in".to_string();
+        if let Some(a) = &self.account {
+            s.push_str(" as ");
+            s.push_str(a);
+        }
+        if let Some(exp) = self.expires_at {
+            s.push_str(", ");
+            s.push_str(&remaining(exp - now_unix));
+            if exp <= now_unix && self.refreshable {
+                s.push_str(" (refreshed at the next request)");
+            } else if exp <= now_unix {
+                s.push_str(" (sign in again)");
+            }
+        }
+        s
+    }
+
     /// `p: signed in as jane@example.com, 52 min left` / `p: sign in`.
     pub fn summary(&self, now_unix: i64) -> String {
         if !self.signed_in {
@@ -276,5 +315,69 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(q.summary(0), "q: sign in");
+    }
+
+    /// The words every editor shows for a profile (`httplens/state`'s `summary`), one
+    /// per state a profile can be in.
+    #[test]
+    fn status_words_each_sign_in_state() {
+        let now = 1_000_000;
+        let signed_in = ProfileState {
+            id: "shop".into(),
+            signed_in: true,
+            account: Some("jane@example.com".into()),
+            expires_at: Some(now + 12 * 60 + 30),
+            ..Default::default()
+        };
+        assert_eq!(
+            signed_in.status(now),
+            "signed in as jane@example.com, 12 min left"
+        );
+        let no_account = ProfileState {
+            account: None,
+            expires_at: None,
+            ..signed_in.clone()
+        };
+        assert_eq!(no_account.status(now), "signed in");
+        let expired = ProfileState {
+            expires_at: Some(now - 5),
+            ..signed_in.clone()
+        };
+        assert_eq!(
+            expired.status(now),
+            "signed in as jane@example.com, expired (sign in again)"
+        );
+        let refreshing = ProfileState {
+            refreshable: true,
+            ..expired.clone()
+        };
+        assert_eq!(
+            refreshing.status(now),
+            "signed in as jane@example.com, expired (refreshed at the next request)"
+        );
+        // A refresh token changes nothing while the access token is still good.
+        let valid_refreshable = ProfileState {
+            refreshable: true,
+            ..signed_in.clone()
+        };
+        assert_eq!(valid_refreshable.status(now), signed_in.status(now));
+        let not_signed_in = ProfileState {
+            id: "shop".into(),
+            ..Default::default()
+        };
+        assert_eq!(not_signed_in.status(now), "not signed in");
+        let waiting = ProfileState {
+            signing_in: true,
+            ..not_signed_in.clone()
+        };
+        assert_eq!(waiting.status(now), "signing in");
+        let no_keychain = ProfileState {
+            unavailable: Some("the keychain is unavailable (no Secret Service)".into()),
+            ..not_signed_in.clone()
+        };
+        assert_eq!(
+            no_keychain.status(now),
+            "state unknown: the keychain is unavailable (no Secret Service)"
+        );
     }
 }

@@ -221,9 +221,10 @@ async fn sign_in(
     a: ext::SignInArgs<'_>,
     token: Option<ProgressToken>,
 ) -> CmdResult<Value> {
-    let r = super::signin::sign_in(server, a, token).await?;
+    let r = super::signin::sign_in(server, a, token).await;
+    // Also after a failed or cancelled one: the profile is no longer "signing in".
     server.state_changed_all().await;
-    Ok(r)
+    r
 }
 
 async fn sign_out(server: &Server, a: ext::SignOutArgs<'_>) -> CmdResult<Value> {

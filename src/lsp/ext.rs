@@ -46,6 +46,13 @@ pub struct StateResult {
     pub environment: Option<String>,
     pub profiles: Vec<ProfileInfo>,
     pub token_store: String,
+    /// The asked document is one of the server's response documents (clients offer
+    /// `Open request` and `Compare with previous` for it, and open it in their response
+    /// split); the rest of the answer is then its request file's.
+    pub is_response: bool,
+    /// The folder response documents are written to (`<cache>/responses`), for a client
+    /// that must place a document the server shows before it is open.
+    pub responses_dir: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -58,6 +65,9 @@ pub struct ProfileInfo {
     pub scopes: Vec<String>,
     /// Unix seconds.
     pub expires_at: Option<i64>,
+    /// The sign-in state in words, without the id (`signed in as jane@example.com, 52
+    /// min left`, `not signed in`, ...): what clients show, so none words it itself.
+    pub summary: String,
     /// `true`: the ID token's signature and claims were checked; `false`: they could
     /// not be (`idTokenNote` says why; the sign-in still holds); absent: no ID token.
     #[serde(skip_serializing_if = "Option::is_none")]

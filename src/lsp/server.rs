@@ -137,7 +137,13 @@ impl Server {
         if session::read(&self.session.flags).code_lens_refresh {
             let _ = self.client.code_lens_refresh().await;
         }
-        for doc in docs {
+        self.notify_state_changed().await;
+    }
+
+    /// Only tells the client that `httplens/state` changed (a sign-in began: nothing the
+    /// caches, lenses or diagnostics hold is different).
+    pub async fn notify_state_changed(&self) {
+        for doc in self.session.all() {
             self.client
                 .send_notification::<ext::StateChanged>(ext::StateChangedParams {
                     uri: doc.uri.clone(),

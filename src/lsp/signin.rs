@@ -120,6 +120,8 @@ pub async fn sign_in(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(a.profile.to_string(), Arc::downgrade(&auth));
+    // `httplens/state` now says "signing in" for the profile.
+    server.notify_state_changed().await;
     let title = format!("Signing in to {}", a.profile);
     let result = with_progress(
         server,

@@ -354,7 +354,8 @@ pub fn token_store(server: &Server) -> Result<std::sync::Arc<dyn crate::auth::To
     Ok(store)
 }
 
-/// The profiles' sign-in state as the store has it (never signs in, never a token).
+/// The profiles' sign-in state as the store has it (never signs in, never a token). A
+/// store that cannot be read leaves every profile listed, its state unknown and why.
 async fn read_profile_states(
     server: &Server,
     profiles: Vec<crate::auth::profile::Profile>,
@@ -363,7 +364,15 @@ async fn read_profile_states(
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("{e}");
-            return Vec::new();
+            return profiles
+                .iter()
+                .map(|p| crate::ide::ProfileState {
+                    id: p.id.clone(),
+                    grant: Some(p.grant.as_str().to_string()),
+                    unavailable: Some(e.clone()),
+                    ..Default::default()
+                })
+                .collect();
         }
     };
     let auth = crate::auth::AuthSession::new(profiles, store, crate::auth::fsutil::config_dir());
@@ -387,8 +396,12 @@ async fn read_profile_states(
                 st.expires_at = s.expires_at;
                 st.id_token_verified = s.id_token.as_ref().map(|t| t.is_verified());
                 st.id_token_note = s.id_token.as_ref().map(|t| t.describe());
+                st.refreshable = s.refreshable;
             }
-            Err(e) => tracing::warn!("{e}"),
+            Err(e) => {
+                tracing::warn!("{e}");
+                st.unavailable = Some(e.to_string());
+            }
         }
         out.push(st);
     }

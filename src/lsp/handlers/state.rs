@@ -2,6 +2,8 @@
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 
+use crate::exec::history::{History, cache_dir};
+use crate::ide::ProfileState;
 use crate::lsp::ext::{ProfileInfo, StateParams, StateResult};
 use crate::lsp::server::Server;
 use crate::lsp::workspace;
@@ -13,10 +15,11 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
             params.uri.as_str()
         ))
     })?;
+    let is_response = doc.is_response;
     // A response document has no environment of its own: answer for the request file
     // it came from (when that is open), so a status bar or picker that asks while a
     // response is focused shows the request's environments, not an empty list.
-    let doc = if doc.is_response {
+    let doc = if is_response {
         crate::lsp::responses::origin_of(server, &doc)
             .and_then(|(uri, _)| server.session.get(&uri))
             .unwrap_or(doc)
@@ -40,6 +43,15 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
             )
             .await;
     }
+    let signing_in: Vec<String> = server
+        .pending_sign_ins
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(_, session)| session.strong_count() > 0)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let now = chrono::Utc::now().timestamp();
     Ok(StateResult {
         version: env!("CARGO_PKG_VERSION").to_string(),
         environments: view.environments.clone(),
@@ -47,17 +59,84 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
         profiles: view
             .profiles
             .iter()
-            .map(|p| ProfileInfo {
-                id: p.id.clone(),
-                grant: p.grant.clone(),
-                signed_in: p.signed_in,
-                account: p.account.clone(),
-                scopes: p.scopes.clone(),
-                expires_at: p.expires_at,
-                id_token_verified: p.id_token_verified,
-                id_token_note: p.id_token_note.clone(),
-            })
+            .map(|p| profile_info(p, signing_in.contains(&p.id), now))
             .collect(),
         token_store,
+        is_response,
+        responses_dir: History::new(cache_dir())
+            .responses_root()
+            .to_string_lossy()
+            .into_owned(),
     })
+}
+
+/// One profile as `httplens/state` reports it; `signing_in`: a sign-in of this server
+/// is waiting for the browser.
+fn profile_info(p: &ProfileState, signing_in: bool, now_unix: i64) -> ProfileInfo {
+    let p = ProfileState {
+        signing_in: p.signing_in || signing_in,
+        ..p.clone()
+    };
+    ProfileInfo {
+        summary: p.status(now_unix),
+        id: p.id,
+        grant: p.grant,
+        signed_in: p.signed_in,
+        account: p.account,
+        scopes: p.scopes,
+        expires_at: p.expires_at,
+        id_token_verified: p.id_token_verified,
+        id_token_note: p.id_token_note,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The summary travels with the profile, worded by the server for each state.
+    #[test]
+    fn a_profile_carries_its_summary() {
+        let now = 1_000_000;
+        let signed_in = ProfileState {
+            id: "shop".into(),
+            grant: Some("Authorization Code".into()),
+            signed_in: true,
+            account: Some("jane@example.com".into()),
+            expires_at: Some(now + 12 * 60),
+            ..Default::default()
+        };
+        let info = profile_info(&signed_in, false, now);
+        assert_eq!(info.summary, "signed in as jane@example.com, 12 min left");
+        assert_eq!(info.id, "shop");
+        assert_eq!(info.expires_at, Some(now + 12 * 60));
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(
+            json["summary"],
+            "signed in as jane@example.com, 12 min left"
+        );
+        let waiting = profile_info(
+            &ProfileState {
+                id: "shop".into(),
+                ..Default::default()
+            },
+            true,
+            now,
+        );
+        assert_eq!(waiting.summary, "signing in");
+        assert!(!waiting.signed_in);
+        let expired = profile_info(
+            &ProfileState {
+                expires_at: Some(now - 1),
+                refreshable: true,
+                ..signed_in.clone()
+            },
+            false,
+            now,
+        );
+        assert_eq!(
+            expired.summary,
+            "signed in as jane@example.com, expired (refreshed at the next request)"
+        );
+    }
 }
