@@ -523,3 +523,251 @@ fn api_broken_spec_named_by_an_env_file_is_reported_on_its_key() {
     let r = super::openapi::key_range_in(env_text, "openapi");
     assert_eq!(r.slice(env_text), "\"openapi\"");
 }
+
+/// A spec with request bodies for the body cases: `$ref`s, a required nested object, a
+/// cycle (`parent`), enums of strings and integers, an array of objects, a body that is
+/// an array, and one that is not JSON.
+const BODY_SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: Bodies, version: "1"}
+servers:
+  - url: https://shop.example.com/rest/V1
+paths:
+  /products:
+    post:
+      summary: Create a product
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ProductRequest"}
+      responses:
+        "200": {description: the product}
+  /orders:
+    put:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: array, items: {$ref: "#/components/schemas/Order"}}
+      responses:
+        "200": {description: the orders}
+  /notes:
+    post:
+      requestBody:
+        content:
+          text/plain:
+            schema: {type: string}
+      responses:
+        "200": {description: the note}
+components:
+  schemas:
+    ProductRequest:
+      type: object
+      required: [product]
+      properties:
+        product: {$ref: "#/components/schemas/Product"}
+        saveOptions: {type: boolean}
+    Product:
+      type: object
+      required: [sku, name]
+      properties:
+        id: {type: integer, readOnly: true}
+        sku: {type: string}
+        name: {type: string}
+        price: {type: number}
+        status: {type: integer, enum: [1, 2]}
+        visibility: {type: string, enum: [catalog, search, both]}
+        extension_attributes: {$ref: "#/components/schemas/Extension"}
+        custom_attributes:
+          type: array
+          items: {$ref: "#/components/schemas/Attribute"}
+        parent: {$ref: "#/components/schemas/Product"}
+    Attribute:
+      type: object
+      required: [attribute_code, value]
+      properties:
+        attribute_code: {type: string, enum: [color, size]}
+        value: {type: string}
+    Extension:
+      type: object
+      properties:
+        website_ids: {type: array, items: {type: integer}}
+    Order:
+      type: object
+      required: [entity_id, state]
+      properties:
+        entity_id: {type: integer}
+        state: {type: string, enum: [new, processing, complete]}
+        next: {$ref: "#/components/schemas/Order"}
+"##;
+
+fn check_body_completion(text: &str, expected: &str) {
+    let (a, at) = fixture(text);
+    let mut e = env(&[]);
+    e.specs = vec![std::sync::Arc::new(
+        crate::openapi::parse(BODY_SPEC).expect("the body fixture spec"),
+    )];
+    let out: String = complete(&a, at, &e)
+        .iter()
+        .map(|i| {
+            format!(
+                "{} -> {} @{} ({})\n",
+                i.label,
+                i.insert,
+                span(&a, i.replace),
+                i.detail.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_text(out, expected);
+}
+
+#[test]
+fn body_completion_offers_a_skeleton_of_the_request_schema_on_an_empty_body() {
+    // Required fields first (`product`, and inside it `sku`, `name`), then the optional
+    // ones; `readOnly` `id` left out; the required nested object written out, optional
+    // ones and the cycle `parent` as `{}`; each value a tab stop.
+    check_body_completion(
+        "POST {{api}}/products\nContent-Type: application/json\n\n$0",
+        r#"
+JSON body -> {
+  "product": {
+    "sku": "$1",
+    "name": "$2",
+    "price": ${3:0},
+    "status": ${4:1},
+    "visibility": "${5:catalog}",
+    "extension_attributes": {$6},
+    "custom_attributes": [$7],
+    "parent": {$8}
+  },
+  "saveOptions": ${9:false}
+} @4:1-4:1 (required first: product)
+"#,
+    );
+}
+
+#[test]
+fn body_completion_skeleton_of_an_array_body_writes_one_item() {
+    check_body_completion(
+        "PUT https://shop.example.com/rest/V1/orders\n\n$0\n",
+        r#"
+JSON body -> [
+  {
+    "entity_id": ${1:0},
+    "state": "${2:new}",
+    "next": {$3}
+  }
+] @3:1-3:1 (the request schema of PUT /orders)
+"#,
+    );
+}
+
+#[test]
+fn body_completion_offers_nothing_for_a_body_that_is_not_json() {
+    check_body_completion("POST {{api}}/notes\n\n$0", "");
+}
+
+#[test]
+fn body_completion_offers_nothing_once_the_body_has_text() {
+    // Below a body already written (not inside its JSON): no second skeleton.
+    check_body_completion("POST {{api}}/products\n\n{}\n$0", "");
+}
+
+#[test]
+fn body_completion_offers_the_property_names_not_yet_present_in_a_quote() {
+    // In `"|"` (the closing quote typed by the editor): replaced with `name": `; the
+    // names already there (before and after the cursor) are left out, required first.
+    check_body_completion(
+        "POST {{api}}/products\n\n{\n  \"product\": {\n    \"sku\": \"a\",\n    \"$0\"\n    \"price\": 1\n  }\n}\n",
+        r#"
+name -> name":  @6:6-6:7 (string, required)
+status -> status":  @6:6-6:7 (integer)
+visibility -> visibility":  @6:6-6:7 (string)
+extension_attributes -> extension_attributes":  @6:6-6:7 (object)
+custom_attributes -> custom_attributes":  @6:6-6:7 (array of object)
+parent -> parent":  @6:6-6:7 (object)
+"#,
+    );
+}
+
+#[test]
+fn body_completion_offers_property_names_at_an_empty_key_position() {
+    check_body_completion(
+        "POST {{api}}/products\n\n{\n  \"saveOptions\": true,\n  $0\n}\n",
+        "product -> \"product\":  @5:3-5:3 (object, required)\n",
+    );
+}
+
+#[test]
+fn body_completion_offers_enum_values_after_the_colon() {
+    check_body_completion(
+        "POST {{api}}/products\n\n{\"product\": {\"sku\": \"{{sku}}\", \"status\":$0}}\n",
+        r#"
+1 ->  1 @3:41-3:41 (integer enum of `status`)
+2 ->  2 @3:41-3:41 (integer enum of `status`)
+"#,
+    );
+}
+
+#[test]
+fn body_completion_offers_string_enum_values_inside_the_quotes() {
+    check_body_completion(
+        "POST {{api}}/products\n\n{\"product\": {\"visibility\": \"se$0\"}}\n",
+        r#"
+catalog -> catalog" @3:29-3:32 (string enum of `visibility`)
+search -> search" @3:29-3:32 (string enum of `visibility`)
+both -> both" @3:29-3:32 (string enum of `visibility`)
+"#,
+    );
+}
+
+#[test]
+fn body_completion_follows_arrays_of_objects_to_the_enum() {
+    check_body_completion(
+        "POST {{api}}/products\n\n{\n  \"product\": {\n    \"custom_attributes\": [\n      {\"attribute_code\": \"color\", \"value\": \"red\"},\n      {\"attribute_code\": $0\n",
+        r#"
+color -> "color" @7:26-7:26 (string enum of `attribute_code`)
+size -> "size" @7:26-7:26 (string enum of `attribute_code`)
+"#,
+    );
+}
+
+#[test]
+fn body_completion_offers_nothing_where_the_schema_says_nothing() {
+    // A key the schema does not know, a value without an enum, inside a `{{variable}}`.
+    check_body_completion(
+        "POST {{api}}/products\n\n{\"product\": {\"nope\": {\"$0\"}}}\n",
+        "",
+    );
+}
+
+proptest::proptest! {
+    /// Any body text, any cursor: body completion answers or offers nothing, never
+    /// panics (the body is always half-typed while completing).
+    #[test]
+    fn body_completion_never_panics(body in "[{}\\[\\]\":, a-z0-9\\\\\n]{0,60}", cut in 0usize..80) {
+        let text = format!("POST {{{{api}}}}/products\n\n{body}");
+        let a = Analysis::new(text.clone());
+        let mut e = env(&[]);
+        e.specs = vec![std::sync::Arc::new(crate::openapi::parse(BODY_SPEC).unwrap())];
+        let at = (text.len() - body.len() + cut).min(text.len());
+        for item in complete(&a, at, &e) {
+            proptest::prop_assert!(item.replace.start as usize <= at && item.replace.end as usize <= text.len());
+        }
+    }
+}
+
+#[test]
+fn body_skeleton_stops_at_a_required_cycle() {
+    let root: serde_json::Value = serde_json::json!({"components": {"schemas": {"Node": {
+        "type": "object",
+        "required": ["child", "name"],
+        "properties": {"child": {"$ref": "#/components/schemas/Node"}, "name": {"type": "string"}}
+    }}}});
+    let schema = serde_json::json!({"$ref": "#/components/schemas/Node"});
+    assert_eq!(
+        super::openapi::skeleton(&root, &schema),
+        "{\n  \"child\": {$1},\n  \"name\": \"$2\"\n}"
+    );
+}

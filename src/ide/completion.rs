@@ -1,6 +1,7 @@
 //! Completion: methods, header names and common values, variables inside `{{ }}` (file,
 //! environment, system, request names), profile ids inside `$auth.token("")`, and `# @`
-//! metadata keys. Context comes from the text around the cursor, so completion works
+//! metadata keys; what an OpenAPI spec knows (`openapi.rs`: paths, query parameters,
+//! headers, JSON bodies). Context comes from the text around the cursor, so completion works
 //! while the line is still half-typed.
 
 use super::{Analysis, EnvView};
@@ -22,6 +23,10 @@ pub enum ItemKind {
     Path,
     /// A query parameter of an OpenAPI operation.
     Parameter,
+    /// A JSON body skeleton of an operation's request schema: `insert` is a snippet.
+    Snippet,
+    /// A property name inside a JSON body of known schema.
+    Property,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +211,8 @@ pub fn complete(a: &Analysis, offset: usize, env: &EnvView) -> Vec<CompletionIte
         LineRole::RequestStart => {
             super::openapi::complete_request_line(text, line_start, offset, &env.specs)
         }
-        _ => Vec::new(),
+        // In a body: the request schema's skeleton, property names, enum values.
+        LineRole::Other => super::openapi::complete_body(a, offset, &env.specs),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod example;
 pub mod import;
+pub mod schema_walk;
 pub mod sources;
 
 use std::collections::BTreeMap;

@@ -37,8 +37,11 @@ pub async fn completion(
                 ItemKind::ScriptMember => CompletionItemKind::METHOD,
                 ItemKind::Path => CompletionItemKind::FILE,
                 ItemKind::Parameter => CompletionItemKind::FIELD,
+                ItemKind::Snippet => CompletionItemKind::SNIPPET,
+                ItemKind::Property => CompletionItemKind::PROPERTY,
             }),
-            insert_text_format: (i.kind == ItemKind::Path).then_some(InsertTextFormat::SNIPPET),
+            insert_text_format: matches!(i.kind, ItemKind::Path | ItemKind::Snippet)
+                .then_some(InsertTextFormat::SNIPPET),
             detail: i.detail,
             text_edit: Some(CompletionTextEdit::Edit(TextEdit {
                 range: convert::range(a, i.replace, enc),
