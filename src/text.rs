@@ -1,5 +1,7 @@
-//! Byte ranges, the line index, and conversion between byte offsets and LSP-style
-//! positions (UTF-8 or UTF-16 code units). This is the only place that counts lines.
+//! Byte ranges, the line index, and conversion between byte offsets and positions:
+//! LSP-style (UTF-8 or UTF-16 code units, zero-based) and the `line:col` people read
+//! (one-based, the column in characters). This is the only place that counts lines and
+//! columns; everything else keeps byte offsets and asks here.
 
 use std::ops::Range;
 
@@ -71,6 +73,93 @@ pub enum PositionEncoding {
 pub struct Position {
     pub line: u32,
     pub character: u32,
+}
+
+/// A one-based line and column as compilers and editors print them (`path:3:7:`): the
+/// column counted in characters, a byte order mark at the start of the text not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl LineCol {
+    /// Where `inner`, a position inside a text embedded at `self` (a script inside a
+    /// request file), is in the outer text: its first line continues the outer line.
+    pub fn nested(self, inner: LineCol) -> LineCol {
+        if inner.line <= 1 {
+            LineCol {
+                line: self.line,
+                col: self.col + inner.col.saturating_sub(1),
+            }
+        } else {
+            LineCol {
+                line: self.line + inner.line - 1,
+                col: inner.col,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for LineCol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// How many lines `text` ends (its `\n`s): for counting from a known line onwards
+/// without an index of the whole text (a block knows its first line).
+pub fn newlines(text: &str) -> usize {
+    text.as_bytes().iter().filter(|&&b| b == b'\n').count()
+}
+
+/// The one-based line and column of `offset` counted from `anchor`, an offset known to
+/// start line `anchor_line` (zero-based): the cost is the distance, not the text.
+/// `offset` is clamped to the text and to a character boundary, and not before `anchor`.
+pub fn line_col_from(text: &str, anchor: usize, anchor_line: u32, offset: usize) -> LineCol {
+    let anchor = floor_char_boundary(text, anchor);
+    let offset = floor_char_boundary(text, offset).max(anchor);
+    let between = &text[anchor..offset];
+    let line = anchor_line + newlines(between) as u32;
+    let line_start = between.rfind('\n').map_or(anchor, |i| anchor + i + 1);
+    let mut before = &text[line_start..offset];
+    if line_start == 0 {
+        before = before.strip_prefix('\u{feff}').unwrap_or(before);
+    }
+    LineCol {
+        line: line + 1,
+        col: before.chars().count() as u32 + 1,
+    }
+}
+
+/// The offset of a one-based line and column counted in bytes, as JSON readers report
+/// them (`serde_json`'s "line 3 column 12"; column 0 is the line start): clamped to the
+/// line and to a character boundary.
+pub fn offset_of_line_byte_col(text: &str, line: usize, col: usize) -> usize {
+    let idx = LineIndex::new(text);
+    let pos = Position {
+        line: line.saturating_sub(1) as u32,
+        character: col.saturating_sub(1) as u32,
+    };
+    idx.offset(text, pos, PositionEncoding::Utf8)
+}
+
+/// The offset of a one-based line and column counted in characters (a script engine's
+/// error position inside the script's text): clamped to the line and the text.
+pub fn offset_of_line_col(text: &str, at: LineCol) -> usize {
+    let idx = LineIndex::new(text);
+    let range = idx.line_range(at.line.saturating_sub(1), text);
+    let line = range.slice(text);
+    let skip = at.col.saturating_sub(1) as usize;
+    range.start as usize + line.char_indices().nth(skip).map_or(line.len(), |(i, _)| i)
+}
+
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// Line starts of a text, for offset <-> position conversion.
@@ -178,6 +267,14 @@ impl LineIndex {
                 range.end as usize
             }
         }
+    }
+
+    /// The one-based `line:col` people read (column in characters, a leading byte
+    /// order mark not counted) of a byte offset, clamped like [`LineIndex::position`].
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = floor_char_boundary(text, offset);
+        let line = self.line_of(offset);
+        line_col_from(text, self.line_start(line), line, offset)
     }
 
     pub fn range_to_positions(
@@ -307,5 +404,92 @@ mod tests {
                 assert_eq!(idx.offset(text, pos, enc), off, "{enc:?} at {off}");
             }
         }
+    }
+
+    fn line_cols(text: &str) -> Vec<String> {
+        let idx = LineIndex::new(text);
+        text.char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .map(|off| idx.line_col(text, off).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn line_col_counts_characters_one_based() {
+        // Multi-byte characters are one column each; the last line has no newline.
+        assert_eq!(
+            line_cols("é😀\n中b"),
+            ["1:1", "1:2", "1:3", "2:1", "2:2", "2:3"]
+        );
+        // CRLF: the \r is the line's last column, the next line starts at 1.
+        assert_eq!(line_cols("a\r\nb"), ["1:1", "1:2", "1:3", "2:1", "2:2"]);
+        // A byte order mark is not a column people see.
+        assert_eq!(
+            line_cols("\u{feff}ab\n\u{feff}"),
+            ["1:1", "1:1", "1:2", "1:3", "2:1", "2:2"]
+        );
+        // Offsets inside a character or past the end clamp.
+        let idx = LineIndex::new("é");
+        assert_eq!(idx.line_col("é", 1), LineCol { line: 1, col: 1 });
+        assert_eq!(idx.line_col("é", 99), LineCol { line: 1, col: 2 });
+        assert_eq!(line_cols(""), ["1:1"]);
+    }
+
+    #[test]
+    fn positions_inside_an_embedded_text() {
+        let at = LineCol { line: 3, col: 5 };
+        assert_eq!(at.nested(LineCol { line: 1, col: 1 }), at);
+        assert_eq!(
+            at.nested(LineCol { line: 1, col: 4 }),
+            LineCol { line: 3, col: 8 }
+        );
+        assert_eq!(
+            at.nested(LineCol { line: 2, col: 4 }),
+            LineCol { line: 4, col: 4 }
+        );
+    }
+
+    #[test]
+    fn counting_from_an_anchor_equals_the_index() {
+        let text = "x\r\n😀😀\n\nñ中\r\nend";
+        let idx = LineIndex::new(text);
+        let anchor = text.find('ñ').unwrap();
+        let anchor_line = idx.line_of(anchor);
+        for (off, _) in text[anchor..].char_indices() {
+            let off = anchor + off;
+            assert_eq!(
+                line_col_from(text, anchor, anchor_line, off),
+                idx.line_col(text, off)
+            );
+        }
+        assert_eq!(newlines(text), 4);
+    }
+
+    #[test]
+    fn offsets_of_reported_line_cols() {
+        let text = "{\n  \"é\": 1,,\n}";
+        // serde_json counts the column in bytes: `,,` is at byte column 10 of line 2.
+        let at = offset_of_line_byte_col(text, 2, 11);
+        assert_eq!(&text[at..at + 1], ",");
+        assert_eq!(idx_line_col(text, at), "2:10");
+        // Past the line or the text clamps; column 0 is the line start.
+        assert_eq!(
+            offset_of_line_byte_col(text, 2, 99),
+            text.find(",\n}").unwrap() + 1
+        );
+        assert_eq!(offset_of_line_byte_col(text, 9, 1), text.len());
+        assert_eq!(offset_of_line_byte_col(text, 2, 0), 2);
+        // A script engine counts characters.
+        let at = offset_of_line_col(text, LineCol { line: 2, col: 4 });
+        assert_eq!(&text[at..at + 2], "é");
+        assert_eq!(
+            offset_of_line_col(text, LineCol { line: 2, col: 99 }),
+            text.find("\n}").unwrap()
+        );
+    }
+
+    fn idx_line_col(text: &str, off: usize) -> String {
+        LineIndex::new(text).line_col(text, off).to_string()
     }
 }

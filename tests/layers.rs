@@ -2,6 +2,8 @@
 //! features -> front ends. This test reads every file under `src/` and fails on an
 //! import that points up the stack (or on a module missing from the table below), so
 //! a new arrow up is caught when it is written, not when a cycle has grown around it.
+//! It also fails on lines or columns counted outside `src/text.rs`, the one position
+//! module.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -163,4 +165,71 @@ fn the_scanner_reads_groups_and_skips_comments() {
     let text = "use crate::{env::{A, B}, request::C};\n// crate::lsp in a comment\nlet x = crate::exec::send();\nmacro_rules! m { () => { $crate::text::X } }\n";
     let used: Vec<String> = crate_modules_used(text).into_iter().collect();
     assert_eq!(used, ["env", "exec", "request"]);
+}
+
+/// Ways of counting lines and columns by hand that have crept in before: each front end
+/// counted `\n`s and characters its own way (and disagreed on multi-byte text, CRLF
+/// and byte order marks). Matched with all whitespace removed.
+const COUNTING: &[(&str, &str)] = &[
+    ("'\\n').count()", "counts newlines"),
+    (".chars().count()asu32+1", "counts a one-based column"),
+    (".chars().count()+1", "counts a one-based column"),
+    (".lines().position(", "searches for a line number"),
+    ("rfind('\\n')", "finds a line start"),
+    ("encode_utf16", "counts UTF-16 code units"),
+];
+
+/// The counting patterns a source text uses (comments left out).
+fn counting_in(text: &str) -> Vec<&'static str> {
+    let code: String = text
+        .lines()
+        .map(|l| l.split_once("//").map_or(l, |(code, _)| code))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect();
+    COUNTING
+        .iter()
+        .filter(|(p, _)| code.contains(p))
+        .map(|&(_, what)| what)
+        .collect()
+}
+
+#[test]
+fn only_text_rs_counts_lines_and_columns() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut wrong = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        if rel == Path::new("text.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        for what in counting_in(&text) {
+            wrong.push(format!(
+                "src/{}: {what}; use text::LineIndex::line_col (or Block::line_col) instead",
+                rel.display()
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "lines or columns counted by hand:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_counting_scanner_finds_what_it_looks_for() {
+    let text = "let line = text[..at].matches('\\n').count() as u32 + 1;\nlet col = s.chars().count() as u32\n    + 1;\n// rfind('\\n') in a comment\nlet n = s.chars().count();\nlet start = t[..at].rfind('\\n');\n";
+    assert_eq!(
+        counting_in(text),
+        [
+            "counts newlines",
+            "counts a one-based column",
+            "finds a line start"
+        ]
+    );
+    assert!(counting_in("let l = idx.line_of(x);\nlet c = a.line_col(t, x).line + 1;").is_empty());
 }

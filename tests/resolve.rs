@@ -191,6 +191,44 @@ fn show_errors_report_positions_and_still_print() {
     insta::assert_snapshot!("errors_stderr", rest.join("\n"));
 }
 
+/// Every problem in a file prints as `path:line:col: severity: message`, one-based, the
+/// column in characters: multi-byte text, CRLF and a byte order mark included, the
+/// same from `show` and `run`.
+#[test]
+fn problems_print_as_path_line_col_severity_message() {
+    let ws = workspace_with(&[
+        (
+            "http-client.env.json",
+            "{\r\n  \"dev\": {\"é\": \"ü\",, }\r\n}",
+        ),
+        (
+            "api.http",
+            "\u{feff}GET http://127.0.0.1:9/é/{{nope}}\r\n\r\n###\r\nGET http://127.0.0.1:9/ü\r\n\r\n> {% client.log('ü');\r\n",
+        ),
+    ]);
+    let env_file = ws.path().join("http-client.env.json");
+    let env_line = format!(
+        "{}:2:20: error: invalid JSON in the env file: key must be a string",
+        env_file.display()
+    );
+    let (_, err, code) = httplens(ws.path(), &["show", "api.http", "--env", "dev"], &[]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            env_line.as_str(),
+            "api.http:1:26: error: unknown variable `nope`: not set by --var, the request, the environment `dev` or a file variable above its use",
+            "api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`.",
+        ],
+        "{err}"
+    );
+    let (_, err, _) = httplens(ws.path(), &["run", "api.http", "--env", "dev"], &[]);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&"api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`."), "{err}");
+    assert!(lines.contains(&env_line.as_str()), "{err}");
+}
+
 #[test]
 fn show_exit_codes_for_usage_errors() {
     let ws = workspace_copy("jetbrains");

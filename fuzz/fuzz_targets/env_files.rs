@@ -33,10 +33,16 @@ fuzz_target!(|data: &[u8]| {
     envs.add_text(Path::new(name), kind, text.clone());
     for d in &envs.diagnostics {
         assert!(
-            d.line >= 1 && d.column >= 1,
-            "diagnostic positions are 1-based: {d}"
+            d.range.end as usize <= d.text.len()
+                && d.text.is_char_boundary(d.range.start as usize)
+                && d.text.is_char_boundary(d.range.end as usize),
+            "a diagnostic's range lies in its text: {d:?}"
         );
-        black_box(d.to_string());
+        let shown = d.to_string();
+        assert!(
+            shown.starts_with(&format!("{}:", d.path.display())) && !shown.contains(":0:"),
+            "diagnostics print as path:line:col, one-based: {shown}"
+        );
     }
     let names = envs.names();
     for n in names.iter().map(|n| Some(n.as_str())).chain([None]) {

@@ -105,24 +105,13 @@ async fn run_async(args: RunArgs) -> u8 {
     };
     let parsed = crate::syntax::parse_path(&args.file, &text);
     let file = &parsed.file;
-    let index = crate::text::LineIndex::new(&text);
+    let source = crate::syntax::SourceFile::new(&args.file, &text);
     for d in parsed
         .errors
         .iter()
         .filter(|d| d.severity == Severity::Error)
     {
-        // Columns in characters, as editors and compilers print them.
-        let start = d.range.start as usize;
-        let line = index.line_of(start);
-        let line_start = index.line_start(line);
-        let col = text.get(line_start..start).map_or(0, |p| p.chars().count());
-        eprintln!(
-            "{}:{}:{}: error: {}",
-            args.file.display(),
-            line + 1,
-            col + 1,
-            d.message
-        );
+        eprintln!("{}", source.render_diagnostic(d));
     }
     let workspace = match Workspace::load(&args.file, &[], args.env.as_deref()) {
         Ok(w) => w,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::env::{ResolveContext, Workspace};
 use crate::request::{self, BodySpec, RequestSpec, is_secret_header, mask_header_value};
+use crate::syntax::SourceFile;
 use crate::syntax::ast::{Diagnostic, Severity};
 
 use super::style::{self, sgr};
@@ -87,9 +88,10 @@ pub fn show(
         has_errors |= d.severity == Severity::Error;
         lines.push(d.to_string());
     }
+    let source = SourceFile::new(path, text);
     for d in &diags {
         has_errors |= d.severity == Severity::Error;
-        lines.push(format_diagnostic(path, text, d));
+        lines.push(source.render_diagnostic(d));
     }
 
     let stdout = match format {
@@ -110,31 +112,6 @@ pub fn show(
         diagnostics: lines,
         has_errors,
     }
-}
-
-/// `path:line:col: severity: message`, 1-based, the column counted in characters.
-pub fn format_diagnostic(path: &Path, text: &str, d: &Diagnostic) -> String {
-    let idx = crate::text::LineIndex::new(text);
-    let mut offset = (d.range.start as usize).min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let line = idx.line_of(offset);
-    let col = text[idx.line_start(line)..offset].chars().count() + 1;
-    let sev = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Information => "info",
-        Severity::Hint => "hint",
-    };
-    format!(
-        "{}:{}:{}: {}: {}",
-        path.display(),
-        line + 1,
-        col,
-        sev,
-        d.message
-    )
 }
 
 /// Headers, URL and body as `show` prints them: masked unless `reveal`.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::syntax::ast::Severity;
+use crate::text::TextRange;
 
 use super::files::EnvDiagnostic;
 use super::workspace::folders_up_to;
@@ -33,18 +33,15 @@ impl DotEnv {
             path: Some(path.clone()),
             vars: BTreeMap::new(),
         };
-        let diag = |message: String| EnvDiagnostic {
-            path: path.clone(),
-            line: 1,
-            column: 1,
-            severity: Severity::Error,
-            message,
-        };
-        let text = match std::fs::read_to_string(&path) {
+        let original = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) => return (env, Some(diag(format!("cannot read the .env file: {e}")))),
+            Err(e) => {
+                let message = format!("cannot read the .env file: {e}");
+                return (env, Some(EnvDiagnostic::whole_file(&path, "", message)));
+            }
         };
-        let text = lenient(&text);
+        let diag = |message: String| EnvDiagnostic::whole_file(&path, &original, message);
+        let text = lenient(&original);
         let iter = dotenvy::from_read_iter(text.as_bytes());
         for item in iter {
             match item {
@@ -52,13 +49,19 @@ impl DotEnv {
                     env.vars.insert(k, v);
                 }
                 Err(dotenvy::Error::LineParse(line, index)) => {
-                    let line_no = line_of(&path, &line);
                     let mut d = diag(format!(
                         "cannot parse this .env line (at character {})",
                         index + 1
                     ));
-                    d.line = line_no;
-                    d.column = index as u32 + 1;
+                    let at = line_start_of(&original, &line).map_or(0, |start| {
+                        // dotenvy's index is a byte offset into the line.
+                        let mut at = (start + index).min(original.len());
+                        while !original.is_char_boundary(at) {
+                            at -= 1;
+                        }
+                        at
+                    });
+                    d.range = TextRange::empty(at);
                     return (env, Some(d));
                 }
                 Err(e) => return (env, Some(diag(format!("cannot read the .env file: {e}")))),
@@ -100,16 +103,17 @@ fn lenient(text: &str) -> String {
     out
 }
 
-/// dotenvy reports the offending line's text, not its number: find it again.
-fn line_of(path: &Path, line_text: &str) -> u32 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .position(|l| l.trim_end() == line_text.trim_end())
-                .map(|i| i as u32 + 1)
-        })
-        .unwrap_or(1)
+/// dotenvy reports the offending line's text, not where it is: the byte offset where
+/// that line starts in `text`.
+fn line_start_of(text: &str, line_text: &str) -> Option<usize> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end() == line_text.trim_end() {
+            return Some(start);
+        }
+        start += line.len();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -136,5 +140,23 @@ mod tests {
         let (d, _) = DotEnv::load(&root.join("sub/x.http"), root);
         assert_eq!(d.get("A"), Some("sub"));
         assert_eq!(d.get("B"), None);
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_where_it_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(root.join(".env"), "A=1\r\nÉ=x\nB=\"open\n").unwrap();
+        let (_, err) = DotEnv::load(&root.join("x.http"), root);
+        let d = err.expect("a diagnostic");
+        let shown = d.to_string();
+        let path = root.join(".env");
+        assert!(
+            shown.starts_with(&format!(
+                "{}:2:1: error: cannot parse this .env line",
+                path.display()
+            )),
+            "{shown}"
+        );
     }
 }

@@ -13,11 +13,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::secret::SecretSet;
+use crate::syntax::SourceFile;
 use crate::syntax::ast::Severity;
+use crate::text::{TextRange, offset_of_line_byte_col};
 
 use super::workspace::folders_up_to;
 
@@ -34,31 +37,34 @@ const VSCODE_SETTINGS_KEY: &str = "rest-client.environmentVariables";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvDiagnostic {
     pub path: PathBuf,
-    /// 1-based.
-    pub line: u32,
-    /// 1-based, in characters.
-    pub column: u32,
+    /// The file's text as read (empty when it could not be read): `range` points
+    /// into it, and printing the diagnostic turns that into `line:col`.
+    pub text: Arc<str>,
+    /// Byte range in `text` (empty at 0 for a problem of the whole file).
+    pub range: TextRange,
     pub severity: Severity,
+    /// One sentence, no closing period.
     pub message: String,
 }
 
+impl EnvDiagnostic {
+    /// A problem of the whole file (it cannot be read, it is not an object).
+    pub fn whole_file(path: &Path, text: &str, message: String) -> Self {
+        EnvDiagnostic {
+            path: path.to_path_buf(),
+            text: Arc::from(text),
+            range: TextRange::empty(0),
+            severity: Severity::Error,
+            message,
+        }
+    }
+}
+
+/// `path:line:col: severity: message`, as every front end prints it.
 impl fmt::Display for EnvDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Information => "info",
-            Severity::Hint => "hint",
-        };
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.path.display(),
-            self.line,
-            self.column,
-            sev,
-            self.message
-        )
+        let source = SourceFile::new(&self.path, &self.text);
+        f.write_str(&source.render(self.range, self.severity, &self.message))
     }
 }
 
@@ -197,14 +203,12 @@ impl Environments {
                             format!("`{VSCODE_SETTINGS_KEY}` must be an object of environments"),
                         )),
                     },
-                    Ok(_) => Err(EnvDiagnostic {
-                        path: path.to_path_buf(),
-                        line: 1,
-                        column: 1,
-                        severity: Severity::Error,
-                        message: "the settings file must hold a JSON object".into(),
-                    }),
-                    Err(e) => Err(json_error(path, &e)),
+                    Ok(_) => Err(EnvDiagnostic::whole_file(
+                        path,
+                        &text,
+                        "the settings file must hold a JSON object".into(),
+                    )),
+                    Err(e) => Err(json_error(path, &text, &e)),
                 }
             }
             // JetBrains and Visual Studio accept comments in env files (JSONC): a file
@@ -214,16 +218,14 @@ impl Environments {
                 serde_json::from_str::<Value>(&strip_jsonc(&text)).map_err(|_| plain)
             }) {
                 Ok(Value::Object(m)) => Ok(m),
-                Ok(_) => Err(EnvDiagnostic {
-                    path: path.to_path_buf(),
-                    line: 1,
-                    column: 1,
-                    severity: Severity::Error,
-                    message: "an env file must hold a JSON object of environments \
-                              (`{\"dev\": {\"host\": \"...\"}}`)"
+                Ok(_) => Err(EnvDiagnostic::whole_file(
+                    path,
+                    &text,
+                    "an env file must hold a JSON object of environments \
+                     (`{\"dev\": {\"host\": \"...\"}}`)"
                         .into(),
-                }),
-                Err(e) => Err(json_error(path, &e)),
+                )),
+                Err(e) => Err(json_error(path, &text, &e)),
             },
         };
         let mut envs = Map::new();
@@ -267,24 +269,18 @@ impl Environments {
     fn read_file(&mut self, path: &Path, kind: EnvFileKind) {
         match std::fs::read_to_string(path) {
             Ok(text) => self.add_text(path, kind, text),
-            Err(e) => self.diagnostics.push(EnvDiagnostic {
-                path: path.to_path_buf(),
-                line: 1,
-                column: 1,
-                severity: Severity::Error,
-                message: format!("cannot read the env file: {e}"),
-            }),
+            Err(e) => self.diagnostics.push(EnvDiagnostic::whole_file(
+                path,
+                "",
+                format!("cannot read the env file: {e}"),
+            )),
         }
     }
 
     fn diag_at_key(&self, path: &Path, text: &str, key: &str, message: String) -> EnvDiagnostic {
-        let (line, column) = locate_key(text, key).unwrap_or((1, 1));
         EnvDiagnostic {
-            path: path.to_path_buf(),
-            line,
-            column,
-            severity: Severity::Error,
-            message,
+            range: locate_key(text, key).unwrap_or_default(),
+            ..EnvDiagnostic::whole_file(path, text, message)
         }
     }
 
@@ -433,9 +429,9 @@ impl Environments {
         Ok(env)
     }
 
-    /// Where `key` is first written in the env file at `path` (1-based line, column),
-    /// for diagnostics about a profile or a variable.
-    pub fn locate(&self, path: &Path, key: &str) -> Option<(u32, u32)> {
+    /// Where `key` is first written in the env file at `path` (the byte range of
+    /// `"key"`), for diagnostics about a profile or a variable.
+    pub fn locate(&self, path: &Path, key: &str) -> Option<TextRange> {
         let f = self.files.iter().find(|f| f.path == path)?;
         locate_key(&f.text, key)
     }
@@ -496,7 +492,7 @@ pub fn deep_merge(base: &mut Value, over: &Value) {
     }
 }
 
-fn json_error(path: &Path, e: &serde_json::Error) -> EnvDiagnostic {
+fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> EnvDiagnostic {
     // serde_json appends " at line L column C" to its message; the position is given
     // separately, so drop it from the sentence.
     let msg = e.to_string();
@@ -504,27 +500,24 @@ fn json_error(path: &Path, e: &serde_json::Error) -> EnvDiagnostic {
         .rsplit_once(" at line ")
         .map(|(m, _)| m.to_string())
         .unwrap_or(msg);
+    // serde_json's column counts bytes (JSONC stripping keeps every byte in place).
+    let at = offset_of_line_byte_col(text, e.line(), e.column());
     EnvDiagnostic {
-        path: path.to_path_buf(),
-        line: e.line().max(1) as u32,
-        column: e.column().max(1) as u32,
-        severity: Severity::Error,
-        message: format!("invalid JSON in the env file: {msg}"),
+        range: TextRange::empty(at),
+        ..EnvDiagnostic::whole_file(path, text, format!("invalid JSON in the env file: {msg}"))
     }
 }
 
-/// First `"key"` followed by `:` in `text`: 1-based line and column of its quote.
-pub fn locate_key(text: &str, key: &str) -> Option<(u32, u32)> {
+/// The byte range of the first `"key"` in `text` that is followed by `:` (a key, not a
+/// value).
+pub fn locate_key(text: &str, key: &str) -> Option<TextRange> {
     let needle = serde_json::to_string(key).ok()?;
     let mut from = 0;
     while let Some(i) = text[from..].find(&needle) {
         let at = from + i;
         let after = text[at + needle.len()..].trim_start();
         if after.starts_with(':') {
-            let line = text[..at].matches('\n').count() as u32 + 1;
-            let line_start = text[..at].rfind('\n').map(|p| p + 1).unwrap_or(0);
-            let column = text[line_start..at].chars().count() as u32 + 1;
-            return Some((line, column));
+            return Some(TextRange::new(at, at + needle.len()));
         }
         from = at + needle.len();
     }
@@ -646,18 +639,51 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_found_as_keys() {
+        let t = "{\n  \"é\": {\"a\": \"a\", \"b\": {\"a\" : 1}}\n}";
+        let r = locate_key(t, "a").unwrap();
+        assert_eq!(r.slice(t), "\"a\"");
+        assert_eq!(r.start as usize, t.find("\"a\"").unwrap());
+        let r = locate_key(t, "é").unwrap();
+        assert_eq!(r.start, 4);
+        assert_eq!(locate_key(t, "x"), None);
+        assert_eq!(locate_key("{\"v\": \"k\"}", "k"), None);
+    }
+
+    #[test]
     fn malformed_files_give_positions() {
         let e = envs("{\n  \"dev\": {\n    \"a\": 1,,\n  }\n}", Some("[1]"));
         assert_eq!(e.diagnostics.len(), 2);
         let d = &e.diagnostics[0];
-        assert_eq!((d.line, d.column), (3, 12));
+        assert_eq!(d.range.slice(&d.text), "");
+        assert_eq!(&d.text[d.range.start as usize..][..2], ",\n");
+        assert!(
+            d.to_string()
+                .starts_with("/w/http-client.env.json:3:12: error: invalid JSON in the env file: "),
+            "{d}"
+        );
         assert!(d.message.starts_with("invalid JSON"), "{}", d.message);
         assert!(!d.message.contains(" at line "));
         assert!(e.diagnostics[1].path.ends_with(PRIVATE_ENV_FILE));
         let e = envs("{\"dev\": {},\n \"x\": 3}", None);
         assert_eq!(e.diagnostics.len(), 1);
-        assert_eq!((e.diagnostics[0].line, e.diagnostics[0].column), (2, 2));
+        let d = &e.diagnostics[0];
+        assert_eq!(d.range.slice(&d.text), "\"x\"");
+        assert_eq!(
+            d.to_string(),
+            "/w/http-client.env.json:2:2: error: environment `x` must be a JSON object of variables"
+        );
+
         assert_eq!(e.names(), vec!["dev"]);
+        // Columns are characters even where serde_json counts bytes.
+        let e = envs("{\"é\": {\"ü\": 1,,}}", None);
+        assert!(
+            e.diagnostics[0]
+                .to_string()
+                .starts_with("/w/http-client.env.json:1:15: error: "),
+            "{}",
+            e.diagnostics[0]
+        );
     }
 
     #[test]

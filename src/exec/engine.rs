@@ -23,7 +23,7 @@ use crate::request::{self, BodySpec, RequestSpec};
 use crate::script;
 use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::{Handler, HandlerKind, HttpFile, Severity, TokenKind};
-use crate::text::LineIndex;
+use crate::text::{LineCol, LineIndex};
 
 /// How long a request may take when neither `# @timeout` nor the front end's setting
 /// (`run --timeout`, `httplens.timeoutSeconds`) says otherwise.
@@ -382,7 +382,7 @@ impl Engine {
         let req = b.request.as_ref();
         // Counted within the block: run-all of a big file stays linear.
         let line = req
-            .map(|r| b.line_of(input.text, r.line_range.start as usize) + 1)
+            .map(|r| b.line_col(input.text, r.line_range.start as usize).line)
             .unwrap_or(b.first_line + 1);
         Outcome {
             block,
@@ -445,10 +445,11 @@ impl Engine {
         let (spec, diags) = request::build(input.file, input.text, block, &ctx);
         if let Some(d) = diags.iter().find(|d| d.severity == Severity::Error) {
             let b = &input.file.blocks[block];
-            let line = if b.range.contains_inclusive(d.range.start as usize) {
-                b.line_of(input.text, d.range.start as usize) + 1
+            let at = d.range.start as usize;
+            let line = if b.range.contains_inclusive(at) {
+                b.line_col(input.text, at).line
             } else {
-                LineIndex::new(input.text).line_of(d.range.start as usize) + 1
+                LineIndex::new(input.text).line_col(input.text, at).line
             };
             return Err(format!("line {line}: {}", d.message));
         }
@@ -756,21 +757,18 @@ impl Engine {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let handler_line = b.line_of(input.text, h.range.start as usize) + 1;
-        let (code, origin, line, column) = match &h.kind {
+        let handler_line = b.line_col(input.text, h.range.start as usize).line;
+        let (code, origin, start) = match &h.kind {
             HandlerKind::Script(code) => {
                 // The code starts right after `{%`.
                 let at = h.range.slice(input.text).find("{%").map_or(0, |i| i + 2);
-                let start = h.range.start as usize + at;
-                let line = b.line_of(input.text, start) + 1;
-                let line_start = input.text[..start].rfind('\n').map_or(0, |i| i + 1);
-                let column = input.text[line_start..start].chars().count() as u32 + 1;
-                (code.to_string(), file_name, line, column)
+                let start = b.line_col(input.text, h.range.start as usize + at);
+                (code.to_string(), file_name, Some(start))
             }
             HandlerKind::File(path) => {
                 let full = input.workspace.file_dir().join(path.as_str());
                 match std::fs::read_to_string(&full) {
-                    Ok(code) => (code, path.to_string(), 1, 1),
+                    Ok(code) => (code, path.to_string(), Some(LineCol { line: 1, col: 1 })),
                     Err(e) => {
                         return ScriptRun::failed(
                             handler_line,
@@ -800,8 +798,7 @@ impl Engine {
             outcome,
             handler_line,
             origin,
-            line,
-            column,
+            start,
         }
     }
 }
@@ -830,9 +827,8 @@ struct ScriptRun {
     handler_line: u32,
     /// The request file's name (inline scripts) or the script file's path.
     origin: String,
-    /// 1-based line and column of the script's first character in `origin`.
-    line: u32,
-    column: u32,
+    /// Where the script's first character is in `origin` (`None`: no script ran).
+    start: Option<LineCol>,
 }
 
 impl ScriptRun {
@@ -852,8 +848,7 @@ impl ScriptRun {
             },
             handler_line,
             origin: String::new(),
-            line: 0,
-            column: 0,
+            start: None,
         }
     }
 }
@@ -894,17 +889,16 @@ impl ScriptResults {
         }
         self.logs.extend(run.outcome.logs);
         if let Some(e) = run.outcome.error {
-            let reason = if run.line == 0 {
-                e.message
-            } else {
-                // Inline scripts: lines and columns of the request file.
-                let line = run.line + e.line - 1;
-                let column = if e.line == 1 {
-                    run.column + e.column - 1
-                } else {
-                    e.column
-                };
-                format!("{}:{line}:{column}: {}", run.origin, e.message)
+            let reason = match run.start {
+                None => e.message,
+                Some(start) => {
+                    // Inline scripts: lines and columns of the request file.
+                    let at = start.nested(LineCol {
+                        line: e.line,
+                        col: e.column,
+                    });
+                    format!("{}:{at}: {}", run.origin, e.message)
+                }
             };
             self.assertions.push(AssertionResult {
                 line: run.handler_line,

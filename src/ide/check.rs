@@ -57,11 +57,7 @@ fn env(vars: &[&str]) -> EnvView {
 
 /// `line:col` (1-based) of `offset`.
 fn pos(a: &Analysis, offset: u32) -> String {
-    let line = a.index.line_of(offset as usize);
-    let col = a.text[a.index.line_start(line)..offset as usize]
-        .chars()
-        .count();
-    format!("{}:{}", line + 1, col + 1)
+    a.index.line_col(&a.text, offset as usize).to_string()
 }
 
 fn span(a: &Analysis, r: TextRange) -> String {

@@ -2,8 +2,9 @@
 //! editor adds itself (a body on GET), merged and sorted.
 
 use super::Analysis;
+use crate::env::files::locate_key;
 use crate::syntax::ast::{Diagnostic, Severity};
-use crate::text::TextRange;
+use crate::text::{LineCol, TextRange, offset_of_line_col};
 
 /// Code of the "body on GET" hint.
 pub const BODY_ON_GET: &str = "body-on-get";
@@ -96,23 +97,11 @@ pub fn script_diagnostics(a: &Analysis) -> Vec<Diagnostic> {
     out
 }
 
-/// Byte range in `code` from 1-based `line`:`column` (characters) to the end of that
-/// line (at least one character where there is one).
+/// Byte range in `code` from the engine's one-based `line`:`column` (characters) to
+/// the end of that line (at least one character where there is one).
 fn script_position(code: &str, line: u32, column: u32) -> (usize, usize) {
-    let mut line_start = 0;
-    for _ in 1..line {
-        match code[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => break,
-        }
-    }
-    let line_end = code[line_start..]
-        .find('\n')
-        .map_or(code.len(), |i| line_start + i);
-    let start = code[line_start..line_end]
-        .char_indices()
-        .nth(column.saturating_sub(1) as usize)
-        .map_or(line_end, |(i, _)| line_start + i);
+    let start = offset_of_line_col(code, LineCol { line, col: column });
+    let line_end = code[start..].find('\n').map_or(code.len(), |i| start + i);
     let end = if start < line_end {
         line_end
     } else {
@@ -195,21 +184,24 @@ pub fn env_file_diagnostics(
         let i = match out.iter().position(|e| e.path == d.path) {
             Some(i) => i,
             None => {
-                // A file that did not parse is not among the loaded ones.
-                let text = std::fs::read_to_string(&d.path).unwrap_or_default();
+                // `.env`, or a file that could not be read: not among the loaded ones.
                 out.push(EnvFileDiagnostics {
                     path: d.path.clone(),
-                    text,
+                    text: d.text.to_string(),
                     diagnostics: Vec::new(),
                 });
                 out.len() - 1
             }
         };
         let e = &mut out[i];
-        let at = offset_of(&e.text, d.line, d.column);
+        // From the problem's start to the end of its line.
+        let mut at = (d.range.start as usize).min(e.text.len());
+        while !e.text.is_char_boundary(at) {
+            at -= 1;
+        }
         let end = e.text[at..].find('\n').map_or(e.text.len(), |n| at + n);
         e.diagnostics.push(Diagnostic {
-            range: TextRange::new(at, end.max(at)),
+            range: TextRange::new(at, end.max(d.range.end as usize).min(e.text.len())),
             severity: d.severity,
             message: d.message.clone(),
             code: ENV_FILE,
@@ -244,8 +236,8 @@ pub fn env_file_diagnostics(
         let key = issue
             .key
             .as_deref()
-            .and_then(|k| key_range(&e.text, k))
-            .or_else(|| key_range(&e.text, &issue.profile))
+            .and_then(|k| locate_key(&e.text, k))
+            .or_else(|| locate_key(&e.text, &issue.profile))
             .unwrap_or(TextRange::empty(0));
         e.diagnostics.push(Diagnostic {
             range: key,
@@ -259,47 +251,6 @@ pub fn env_file_diagnostics(
         e.diagnostics.dedup();
     }
     out
-}
-
-/// Byte offset of a 1-based line and character column.
-fn offset_of(text: &str, line: u32, column: u32) -> usize {
-    let mut start = 0;
-    for _ in 1..line.max(1) {
-        match text[start..].find('\n') {
-            Some(n) => start += n + 1,
-            None => return text.len(),
-        }
-    }
-    let col: usize = text[start..]
-        .chars()
-        .take_while(|c| *c != '\n')
-        .take(column.saturating_sub(1) as usize)
-        .map(char::len_utf8)
-        .sum();
-    start + col
-}
-
-/// The range of `"key"` (followed by `:`) in an env file.
-fn key_range(text: &str, key: &str) -> Option<TextRange> {
-    let (line, column) = crate::env::files::locate_key(text, key)?;
-    let at = offset_of(text, line, column);
-    let len = serde_json::to_string(key).ok()?.len();
-    Some(TextRange::new(at, (at + len).min(text.len())))
-}
-
-#[cfg(test)]
-mod env_tests {
-    use super::*;
-
-    #[test]
-    fn offsets_of_lines_and_columns() {
-        let t = "{\n  \"é\": {\"a\": 1}\n}";
-        assert_eq!(offset_of(t, 1, 1), 0);
-        assert_eq!(offset_of(t, 2, 3), 4);
-        let r = key_range(t, "a").unwrap();
-        assert_eq!(r.slice(t), "\"a\"");
-        assert_eq!(offset_of(t, 9, 1), t.len());
-    }
 }
 
 #[cfg(test)]

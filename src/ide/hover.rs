@@ -32,7 +32,7 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
         // On a request line: what the spec says about the operation.
         return super::openapi::hover(a, &env.specs, offset);
     };
-    let line_of = |off: u32| a.index.line_of(off as usize) + 1;
+    let line_of = |off: u32| a.index.line_col(&a.text, off as usize).line;
     let prompt = |name: &str| {
         a.block_at(offset)?
             .prompts()

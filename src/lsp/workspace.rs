@@ -12,7 +12,6 @@ use super::server::Server;
 use super::session::{self, Document, cache_dir};
 use crate::env::Workspace;
 use crate::ide::{EnvVar, EnvView, SourceLocation};
-use crate::text::TextRange;
 
 /// The workspace root of a document (its folder for unsaved/untitled documents: none).
 pub fn root_of(server: &Server, doc: &Document) -> Option<PathBuf> {
@@ -271,7 +270,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             .iter()
             .find(|f| f.path == v.source)
             .and_then(|f| {
-                key_range(&f.text, name).map(|range| SourceLocation {
+                crate::env::files::locate_key(&f.text, name).map(|range| SourceLocation {
                     path: f.path.clone(),
                     range,
                 })
@@ -313,21 +312,6 @@ pub fn view_of(ws: &Workspace) -> EnvView {
         profiles: Vec::new(),
         specs: Vec::new(),
     }
-}
-
-/// Byte range of `"key"` (where it is followed by `:`) in an env file.
-fn key_range(text: &str, key: &str) -> Option<TextRange> {
-    let (line, column) = crate::env::files::locate_key(text, key)?;
-    let idx = crate::text::LineIndex::new(text);
-    let start = idx.line_start(line - 1);
-    let col: usize = text[start..]
-        .chars()
-        .take(column as usize - 1)
-        .map(char::len_utf8)
-        .sum();
-    let at = start + col;
-    let needle = serde_json::to_string(key).ok()?;
-    Some(TextRange::new(at, at + needle.len()))
 }
 
 /// The token store the client sees in `httplens/state`: what backs the store now.

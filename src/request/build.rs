@@ -83,7 +83,9 @@ pub fn build(
             ));
         }
     }
-    let fragments = gql_fragments(file, block);
+    // Only a GraphQL request walks the earlier blocks for fragments: building every
+    // request of a big file stays linear.
+    let fragments = || gql_fragments(file, block);
     let spec = build_spec(b, req, text, ctx, &mut r, &mut extra, &fragments);
     let mut diags = r.diagnostics;
     diags.extend(extra);
@@ -91,18 +93,18 @@ pub fn build(
     (Some(spec), diags)
 }
 
-fn build_spec(
+fn build_spec<'a>(
     b: &Block,
     req: &Request,
     text: &str,
     ctx: &ResolveContext<'_>,
     r: &mut Resolver<'_>,
     diags: &mut Vec<Diagnostic>,
-    fragments: &[&GqlFragment],
+    fragments: &dyn Fn() -> Vec<&'a GqlFragment>,
 ) -> RequestSpec {
     // Lines counted within the block only: building every request of a big file
     // stays linear in its size.
-    let line_of = |range: TextRange| b.line_of(text, range.start as usize) + 1;
+    let line_of = |range: TextRange| b.line_col(text, range.start as usize).line;
     let dir = ctx.workspace.file_dir().to_path_buf();
 
     let mut method = req.method_name().to_string();
@@ -211,7 +213,7 @@ fn build_spec(
     }
     if graphql && let BodySpec::Bytes(bytes) = &body {
         let mut query_text = String::from_utf8_lossy(bytes).into_owned();
-        append_fragments(&mut query_text, fragments, text, &dir, diags);
+        append_fragments(&mut query_text, &fragments(), text, &dir, diags);
         body = BodySpec::Bytes(graphql_body(&query_text, range, diags).into_bytes());
         if !headers
             .iter()
@@ -924,7 +926,7 @@ fn uses(
     };
     let mut r = Resolver::new(file, block, &dry);
     let mut scratch = Vec::new();
-    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch, &[]);
+    let _ = build_spec(b, req, text, &dry, &mut r, &mut scratch, &Vec::new);
     (r.requests, r.auth)
 }
 

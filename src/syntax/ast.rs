@@ -5,7 +5,7 @@
 //! reconstructed from the ranges; the structured view (request, headers, body, ...)
 //! points into the same text.
 
-use crate::text::TextRange;
+use crate::text::{LineCol, TextRange, line_col_from};
 
 pub use super::str::Str;
 
@@ -173,13 +173,12 @@ impl Block {
     /// 0-based line number of `offset`, which must lie inside this block. Counts only
     /// within the block, so asking for every request of a file stays linear.
     pub fn line_of(&self, text: &str, offset: usize) -> u32 {
-        let start = (self.range.start as usize).min(text.len());
-        let end = offset.clamp(start, text.len());
-        let newlines = text.as_bytes()[start..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.first_line + newlines as u32
+        self.line_col(text, offset).line - 1
+    }
+    /// One-based `line:col` of `offset`, which must lie inside this block, counted
+    /// from the block's first line (see [`Block::line_of`]).
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        line_col_from(text, self.range.start as usize, self.first_line, offset)
     }
     /// 0-based line number of the block's last line.
     pub fn last_line(&self) -> u32 {

@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod curl;
 mod parser;
+pub mod report;
 mod str;
 
 pub use ast::*;
@@ -12,6 +13,7 @@ pub(crate) use parser::run_on_parse_thread;
 pub use parser::{
     METADATA_KEYS, parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr,
 };
+pub use report::SourceFile;
 
 /// Parse by file name: Markdown (`.md`, `.markdown`) reads only ```http fences.
 pub fn parse_path(path: &std::path::Path, text: &str) -> Parse {

@@ -4,7 +4,8 @@
 // response column is reused, Compare with Previous opens a diff, Copy as curl fills the
 // clipboard, the status bar follows httplens/state, sign-in to `httplens demo`'s provider
 // in a real browser tab (and through Complete Sign-in with a pasted redirect URL), and a
-// wrong server path gives a message that says what to do.
+// wrong server path gives a message that says what to do; a file naming an OpenAPI spec
+// gets its paths as completion after `GET `.
 //
 // Run by run.sh, which installs the peers, builds the .vsix and the server and passes:
 //   HTTPLENS_E2E_PEERS   folder with node_modules/{code-server,playwright-core} (setup.sh)
@@ -432,6 +433,27 @@ async function main() {
         ['### Ask first', '# @prompt who the user to greet', '# @prompt password', 'GET {{host}}/prompt?who={{who}}&pw={{password}}', ''].join('\n'),
     );
 
+    // A request file that names an OpenAPI spec: completion after `GET ` offers its paths.
+    fs.writeFileSync(
+        path.join(ws, 'shop.yaml'),
+        [
+            'openapi: 3.0.3',
+            "info: {title: Shop, version: '1'}",
+            'servers:',
+            `  - url: http://127.0.0.1:${apiPort}/rest/V1`,
+            'paths:',
+            '  /products/{sku}:',
+            '    get:',
+            '      summary: One product',
+            '      parameters:',
+            '        - {name: sku, in: path, required: true, schema: {type: string}}',
+            '      responses:',
+            "        '200': {description: the product}",
+            '',
+        ].join('\n'),
+    );
+    fs.writeFileSync(path.join(ws, 'openapi.http'), ['# @openapi ./shop.yaml', '', '### one product', 'GET '].join('\n'));
+
     const childEnv = {
         PATH: process.env.PATH,
         LANG: 'C.UTF-8',
@@ -575,6 +597,41 @@ async function main() {
             if (groups !== 2) {
                 throw new Error(`expected the request and one response column, found ${groups} editor groups`);
             }
+        },
+        { blocking: false },
+    );
+
+    // The server decides what a response document is (`isResponse` of httplens/state):
+    // one in its responses folder stays one after a note is typed above its status line,
+    // where a client testing the first line itself would refuse Open Request.
+    await check(
+        'Open Request works from a response document because the server says it is one',
+        async () => {
+            const response = responseGroup.first().locator('.monaco-editor .view-lines').first();
+            await response.click();
+            await page.keyboard.press('Control+Home');
+            await page.keyboard.type('note ');
+            await waitFor('the note did not reach the response document', 10000, async () =>
+                (await editorText(responseGroup.first())).startsWith('note HTTP/1.1 200'),
+            );
+            await runPaletteCommand('httplens: Open Request of This Response');
+            const focusedRequest = page.locator('.editor-group-container.active .tab.active', { hasText: 'api.http' });
+            await waitFor('the request did not get the focus after Open Request', 20000, async () => {
+                const refused = page.locator('.notification-toast', { hasText: 'open a response document first' });
+                if (await refused.first().isVisible()) {
+                    throw new Error('the client refused: it did not take the server\'s word that this is a response');
+                }
+                return focusedRequest.first().isVisible();
+            });
+            step('undoing the note');
+            await response.click();
+            await waitFor('the note could not be undone', 10000, async () => {
+                if ((await editorText(responseGroup.first())).startsWith('HTTP/1.1 200')) {
+                    return true;
+                }
+                await page.keyboard.press('Control+z');
+                return false;
+            });
         },
         { blocking: false },
     );
@@ -729,6 +786,48 @@ async function main() {
         { blocking: false },
     );
 
+    await check(
+        'completion after `GET ` in a file with # @openapi offers the spec\'s path',
+        async () => {
+            await page.keyboard.press('Control+P');
+            const open = page.locator('.quick-input-widget input').first();
+            await open.waitFor({ state: 'visible', timeout: 10000 });
+            await open.fill('openapi.http');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'openapi.http' }).first().waitFor({ timeout: 15000 });
+            await page.keyboard.press('Enter');
+            const group = page.locator('.editor-group-container', {
+                has: page.locator('.tab.active', { hasText: 'openapi.http' }),
+            });
+            await waitFor('openapi.http did not open', 30000, async () =>
+                (await editorText(group.first())).includes('# @openapi ./shop.yaml'),
+            );
+            // The server has the document once its lens is there.
+            await waitFor('no "Send request" lens in openapi.http', 45000, () =>
+                group.first().locator('.codelens-decoration a', { hasText: 'Send request' }).first().isVisible(),
+            );
+            await group.first().locator('.monaco-editor .view-lines').first().click();
+            // The end of the file is the end of `GET `: ask for suggestions there.
+            await page.keyboard.press('Control+End');
+            const row = page.locator('.suggest-widget .monaco-list-row', { hasText: '/products/{sku}' }).first();
+            await waitFor('the suggestions do not offer /products/{sku} from shop.yaml', 30000, async () => {
+                if (await row.isVisible()) {
+                    return true;
+                }
+                await page.keyboard.press('Control+Space');
+                await row.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {});
+                return row.isVisible();
+            });
+            await screenshot('vscode-openapi-completion.png');
+            // Accepting it writes the path with its parameter as a placeholder.
+            await page.keyboard.press('Enter');
+            await waitFor('accepting did not write GET /products/sku', 10000, async () =>
+                (await editorText(group.first())).includes('GET /products/sku'),
+            );
+            await page.keyboard.press('Escape');
+        },
+        { blocking: false },
+    );
+
     // Sign-in in the real browser: the lens asks the server to sign in; the server shows the
     // authorize URL in a message and asks the editor to open it (window/showDocument
     // external). code-server rewrites a localhost URL to its port proxy and drops the path,
@@ -760,6 +859,10 @@ async function main() {
             await signInLens.click();
             const toast = page.locator('.notification-toast', { hasText: 'Sign in to "demo"' }).first();
             await waitFor('no notification with the authorize URL', 30000, () => toast.isVisible());
+            // While the browser has not come back, the status bar says what the server says.
+            await waitFor('the status bar does not carry the server\'s "demo: signing in"', 15000, () =>
+                page.locator('.statusbar-item[aria-label*="demo: signing in"]').first().isVisible(),
+            );
             const message = await toast.innerText();
             const authorizeUrl = message.match(/http:\/\/127\.0\.0\.1:\d+\/\S*?(?=\s|$)/)?.[0];
             if (authorizeUrl === undefined) {
@@ -792,6 +895,19 @@ async function main() {
             // The status bar follows httplens/stateChanged: one of the demo's two profiles.
             await waitFor('the status bar does not say "1/2 signed in"', 15000, () =>
                 page.locator('.statusbar-item', { hasText: '1/2 signed in' }).first().isVisible(),
+            );
+            // The profile's state in the server's words: in the status bar and the message.
+            await waitFor('the status bar does not carry the server\'s "demo: signed in as ..., N min left"', 15000, () =>
+                page
+                    .locator('.statusbar-item[aria-label*="demo: signed in as demo.user@example.test, "][aria-label*=" left"]')
+                    .first()
+                    .isVisible(),
+            );
+            await waitFor('no "httplens: demo: signed in as ..." message', 15000, () =>
+                page
+                    .locator('.notification-toast', { hasText: /httplens: demo: signed in as demo\.user@example\.test, \d+ \w+ left/ })
+                    .first()
+                    .isVisible(),
             );
             const sends = page.locator('.codelens-decoration a', { hasText: 'Send request' });
             await sends.first().click();
