@@ -443,6 +443,9 @@ pub enum AssertTarget {
     Header(Str),
     /// `body` alone (the whole body) or `body $.json.path`.
     Body(Option<Str>),
+    /// `?? schema`: the response matches the schema its OpenAPI spec gives for its
+    /// status (the operator is always `Conforms`).
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -467,6 +470,8 @@ pub enum AssertOp {
     IsBoolean,
     IsArray,
     IsNull,
+    /// `?? schema` (written without an operator).
+    Conforms,
 }
 
 /// `>> ./out.json` (new file) or `>>! ./out.json` (overwrite).
