@@ -2,8 +2,9 @@
 //! method (path parameters as snippet placeholders), query parameters after `?`, the
 //! headers an operation declares, in a JSON body a skeleton of the request schema
 //! (snippet), property names and `enum` values, hover on a request line, and
-//! diagnostics (warnings only: the spec may be stale) for an unknown path or method and
-//! a missing required query parameter or header. The specs are loaded by the front end
+//! diagnostics (warnings only: the spec may be stale) for an unknown path or method, a
+//! missing required query parameter or header, and a JSON body that does not fit the
+//! request schema (`openapi::validate`). The specs are loaded by the front end
 //! (`EnvView::specs`).
 
 use std::sync::Arc;
