@@ -1,5 +1,7 @@
 //! OpenAPI benchmarks: path completion after the method on a spec of 1,000 operations
-//! (target < 5 ms), and reading a spec of about 5 MB (target < 150 ms), JSON and YAML.
+//! (target < 5 ms), reading a spec of about 5 MB (target < 150 ms), JSON and YAML, and
+//! checking JSON against the spec's schemas (a response of 20 products, a request body in
+//! the editor, what a sent request pays for its `schema:` line).
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -73,5 +75,90 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(group, benches);
+/// The Adobe Commerce example spec, a product list of 20 items as its demo API sends it.
+fn schema_benches(c: &mut Criterion) {
+    use httplens::exec::{Response, ResponseBody, Timings};
+    use httplens::openapi::validate::{self, Direction, ResponseSchema};
+    let text = include_str!("../examples/adobe-commerce/commerce.openapi.yaml");
+    let spec = Arc::new(httplens::openapi::parse(text).expect("the example spec"));
+    let list = spec
+        .operations
+        .iter()
+        .find(|o| o.method == "GET" && o.path == "/products")
+        .expect("GET /products");
+    let raw = &spec.root["paths"]["/products"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"];
+    let mut body =
+        httplens::openapi::example::from_schema(&httplens::openapi::inline(&spec.root, raw, 24), 8);
+    let item = body["items"][0].clone();
+    body["items"] = serde_json::Value::Array(
+        (0..20)
+            .map(|i| {
+                let mut it = item.clone();
+                it["sku"] = format!("SKU-{i}").into();
+                it
+            })
+            .collect(),
+    );
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let ResponseSchema::Json { validator, .. } =
+        spec.response_schema(list, 200, Some("application/json"))
+    else {
+        panic!("GET /products 200 has a JSON schema")
+    };
+    assert!(validator.is_valid(&body));
+    let mut g = c.benchmark_group("openapi schema");
+    g.bench_function("compile the GET /products 200 schema", |b| {
+        b.iter(|| validate::compile(&spec.root, black_box(raw), Direction::Response))
+    });
+    g.bench_function(
+        format!("validate a response of 20 products ({} B)", bytes.len()),
+        |b| b.iter(|| validator.is_valid(black_box(&body))),
+    );
+    let bad = serde_json::to_vec(&serde_json::json!({"items": [{"sku": 1}], "total_count": "x"}))
+        .unwrap();
+    let bad_value: serde_json::Value = serde_json::from_slice(&bad).unwrap();
+    g.bench_function("differences of a response that does not match", |b| {
+        b.iter(|| validator.differences(black_box(&bad_value), 3))
+    });
+    // What `run` adds to one request: find the operation, parse the body, validate
+    // (the validator is compiled once per spec and kept).
+    let resp = Response {
+        method: "GET".into(),
+        url: "http://127.0.0.1:8080/V1/products?pageSize=20".into(),
+        status: 200,
+        reason: "OK".into(),
+        version: "HTTP/1.1".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: ResponseBody::InMemory(bytes.clone()),
+        timings: Timings::default(),
+    };
+    let specs = vec![spec.clone()];
+    g.bench_function("run: the schema line of one response (20 products)", |b| {
+        b.iter(|| {
+            httplens::exec::schema::check(
+                &specs,
+                "GET",
+                "{{api}}/products?pageSize=20",
+                &resp.url,
+                black_box(&resp),
+            )
+        })
+    });
+    // The editor: a request body with a variable and one wrong value, on every change.
+    let comment = spec
+        .operations
+        .iter()
+        .find(|o| o.path == "/orders/{id}/comments")
+        .expect("POST /orders/{id}/comments");
+    let v = spec.request_validator(comment).expect("a request schema");
+    let body_text = "{\n  \"statusHistory\": {\n    \"comment\": \"{{note}}\",\n    \"is_customer_notified\": 2,\n    \"is_visible_on_front\": {{visible}}\n  }\n}\n";
+    assert_eq!(validate::body_problems(&v, body_text).len(), 1);
+    g.bench_function("editor: warnings of a templated request body", |b| {
+        b.iter(|| validate::body_problems(&v, black_box(body_text)))
+    });
+    g.finish();
+}
+
+criterion_group!(group, benches, schema_benches);
 criterion_main!(group);

@@ -89,6 +89,17 @@ fn assert_demo_succeeded(code: i32, stdout: &str, stderr: &str, ws: &Path) {
     assert!(me.contains("HTTP/1.1 200 OK"), "{me}");
     assert!(me.contains("\"email\": \"demo.user@example.test\""), "{me}");
     assert!(stdout.contains("HTTP/1.1 401 Unauthorized"), "{stdout}");
+    // The demo API answers as its spec says: every response is checked against it.
+    for line in [
+        "# schema: matches GET /customers/me 200",
+        "# schema: matches GET /products 200",
+        "# schema: matches GET /orders/{id} 200",
+        "# schema: matches GET /store/storeViews 200",
+        "# schema: matches GET /products 401",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert!(!stdout.contains("# schema: does not match"), "{stdout}");
     assert!(
         stdout.contains("7 requests: 7 passed, 0 failed"),
         "{stdout}"

@@ -915,3 +915,125 @@ async fn run_timeout_and_fail_fast() {
         Some(Duration::from_secs(30))
     );
 }
+
+/// A spec of the test server's `/echo`: a POST's echo matches it, a GET's cannot (the
+/// spec wants an `id` and a numeric `method`).
+const ECHO_SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: Echo, version: "1"}
+servers: [{url: "https://echo.example.com"}]
+paths:
+  /echo/{thing}:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        "200":
+          description: the echo
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Echo"}
+    get:
+      responses:
+        "200":
+          description: not what the server sends
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id]
+                properties:
+                  id: {type: integer}
+                  method: {type: integer}
+components:
+  schemas:
+    Echo:
+      type: object
+      required: [method, path, headers]
+      properties:
+        method: {type: string, enum: [POST, PUT]}
+        path: {type: string}
+        query: {type: string, nullable: true}
+        headers: {type: object, additionalProperties: {type: string}}
+        body: {type: string}
+"##;
+
+#[test]
+fn run_checks_responses_against_the_openapi_spec() {
+    let s = server::start_in_background();
+    let f = fixture(
+        "# @openapi ./echo.yaml\n\n### matches\nPOST {{base}}/echo/one\nContent-Type: application/json\n\n{\"a\": 1}\n\n?? schema\n\n### differs\nGET {{base}}/echo/two\n\n?? schema\n\n### unknown\nGET {{base}}/status/404\n\n?? schema\n",
+    );
+    std::fs::write(f.dir.join("echo.yaml"), ECHO_SPEC).unwrap();
+    let file = f.file.to_str().unwrap().to_string();
+    let base = format!("base={}", s.url(""));
+    let junit = f.dir.join("report.xml");
+    let (code, stdout, stderr) = run_cli(
+        &f,
+        &[&file, "--var", &base, "--junit", junit.to_str().unwrap()],
+    );
+    assert_eq!(
+        code, 1,
+        "a response differs from the spec: {stderr}\n{stdout}"
+    );
+    // The matching response: its assertion passes and its document says so last.
+    assert!(
+        stdout.contains("# passed (line 9): ?? schema\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# schema: matches POST /echo/{thing} 200\n"),
+        "{stdout}"
+    );
+    // The one that differs: the first differences with their JSON paths.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("# schema: does not match GET /echo/{thing} 200: "))
+        .unwrap_or_else(|| panic!("no schema line for the GET: {stdout}"));
+    assert!(line.contains(r#"$: "id" is a required property"#), "{line}");
+    assert!(
+        line.contains(r#"$.method: "GET" is not of type "integer""#),
+        "{line}"
+    );
+    assert!(
+        stdout.contains(
+            "# FAILED (line 14): ?? schema: the body does not match GET /echo/{thing} 200: "
+        ),
+        "{stdout}"
+    );
+    // A request the spec does not know: a clear failure, and no schema line.
+    assert!(
+        stdout.contains(
+            "# FAILED (line 19): ?? schema: the spec has no operation for GET /status/404"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("# schema: ").count(), 2, "{stdout}");
+    let report = std::fs::read_to_string(&junit).unwrap();
+    assert!(report.contains("failures=\"2\""), "{report}");
+    assert!(
+        report.contains("line 14: ?? schema: the body does not match GET /echo/{thing} 200: "),
+        "{report}"
+    );
+    assert!(
+        report.contains("&quot;id&quot; is a required property"),
+        "{report}"
+    );
+}
+
+#[test]
+fn schema_assertion_without_a_spec_fails_clearly() {
+    let s = server::start_in_background();
+    let f = fixture("GET {{base}}/echo/x\n\n?? schema\n");
+    let file = f.file.to_str().unwrap().to_string();
+    let base = format!("base={}", s.url(""));
+    let (code, stdout, _) = run_cli(&f, &[&file, "--var", &base]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("# FAILED (line 3): ?? schema: no OpenAPI spec to check against: name one with `# @openapi ./spec.yaml`"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("# schema: "), "{stdout}");
+}

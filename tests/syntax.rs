@@ -694,6 +694,7 @@ fn bad_assertions_are_errors_at_their_range() {
         "?? header",
         "?? colour == red",
         "?? body $.a exists 3",
+        "?? schema == 1",
         "??",
     ] {
         let text = format!("GET /x\n{bad}\n");
@@ -702,6 +703,18 @@ fn bad_assertions_are_errors_at_their_range() {
         assert_eq!(e.len(), 1, "{bad}: {:?}", p.errors);
         assert_eq!(e[0].range.slice(&text), bad);
     }
+}
+
+#[test]
+fn schema_assertion_takes_no_operator() {
+    let text = "GET /x\n\n??  Schema \n";
+    let p = parse_checked(text);
+    assert!(errors(&p).is_empty(), "{:?}", p.errors);
+    let r = p.file.blocks[0].request.as_ref().unwrap();
+    assert_eq!(r.assertions.len(), 1);
+    assert_eq!(r.assertions[0].target, AssertTarget::Schema);
+    assert_eq!(r.assertions[0].op, AssertOp::Conforms);
+    assert!(r.assertions[0].expected.is_none());
 }
 
 #[test]

@@ -26,13 +26,27 @@ enum Actual {
     Value(Value),
 }
 
-/// Evaluates every assertion against the response.
+/// Evaluates every assertion against the response (`?? schema` fails: no spec given).
 pub fn check_all(assertions: &[ResolvedAssertion], resp: &Response) -> Vec<AssertionResult> {
+    check_all_with_schema(assertions, resp, &super::schema::Verdict::NoSpec)
+}
+
+/// Evaluates every assertion against the response; `?? schema` by `schema`, the
+/// verdict of the request's spec on it.
+pub fn check_all_with_schema(
+    assertions: &[ResolvedAssertion],
+    resp: &Response,
+    schema: &super::schema::Verdict,
+) -> Vec<AssertionResult> {
     let json: Option<Value> = serde_json::from_slice(resp.body.bytes()).ok();
     assertions
         .iter()
         .map(|a| {
-            let outcome = actual(a, resp, json.as_ref()).and_then(|v| evaluate(a, &v));
+            let outcome = if a.target == AssertTarget::Schema {
+                schema.assertion()
+            } else {
+                actual(a, resp, json.as_ref()).and_then(|v| evaluate(a, &v))
+            };
             AssertionResult {
                 line: a.line,
                 text: a.text.clone(),
@@ -55,6 +69,8 @@ fn actual(a: &ResolvedAssertion, resp: &Response, json: Option<&Value>) -> Resul
             Some(v) => Actual::Value(v.clone()),
             None => Actual::Value(Value::String(resp.body.text_lossy())),
         },
+        // Evaluated by `check_all_with_schema` before it gets here.
+        AssertTarget::Schema => return Err("no OpenAPI spec to check against".into()),
         AssertTarget::Body(Some(path)) => {
             let Some(doc) = json else {
                 return Err(format!(
@@ -210,7 +226,7 @@ fn evaluate(a: &ResolvedAssertion, actual: &Actual) -> Result<(), String> {
                 AssertOp::IsBoolean => v.is_boolean(),
                 AssertOp::IsArray => v.is_array(),
                 AssertOp::IsNull => v.is_null(),
-                AssertOp::Exists | AssertOp::NotExists => true,
+                AssertOp::Exists | AssertOp::NotExists | AssertOp::Conforms => true,
             };
             if ok {
                 Ok(())
@@ -243,6 +259,7 @@ fn op_text(op: AssertOp) -> &'static str {
         AssertOp::IsBoolean => "isBoolean",
         AssertOp::IsArray => "isArray",
         AssertOp::IsNull => "isNull",
+        AssertOp::Conforms => "matches the spec",
     }
 }
 
@@ -268,6 +285,7 @@ fn describe(op: AssertOp, expected: &str) -> String {
         AssertOp::IsBoolean => "a boolean".into(),
         AssertOp::IsArray => "an array".into(),
         AssertOp::IsNull => "null".into(),
+        AssertOp::Conforms => "a body that matches the spec".into(),
     }
 }
 

@@ -13,11 +13,12 @@ use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::TokenSource;
-use super::assert::{AssertionResult, check_all};
+use super::assert::{AssertionResult, check_all_with_schema};
 use super::client::{Client, ClientConfig, SendOptions};
 use super::history::{self, History, RequestOrigin, SavedDocument};
 use super::render::{DocumentExtras, render_document_with_notes};
 use super::response::{Response, ResponseBody};
+use super::schema;
 use crate::env::{NoTokens, RecordedExchange, ResolveContext, ScriptVars, TokenLookup, Workspace};
 use crate::request::{self, BodySpec, RequestSpec};
 use crate::script;
@@ -619,7 +620,35 @@ impl Engine {
             self.set_globals(&run.outcome.globals);
             scripts.add(run);
         }
-        let mut assertions: Vec<AssertionResult> = check_all(&spec.assertions, &response);
+        // The spec's verdict on the response: the document's last note and `?? schema`.
+        let verdict = {
+            let asks = spec
+                .assertions
+                .iter()
+                .any(|a| a.target == crate::syntax::ast::AssertTarget::Schema);
+            let specs = schema::specs_of(input.workspace, input.file);
+            if specs.is_empty() && !asks {
+                None
+            } else {
+                let written = input.file.blocks[block]
+                    .request
+                    .as_ref()
+                    .map(|r| r.target.text().to_string())
+                    .unwrap_or_default();
+                Some(schema::check(
+                    &specs,
+                    &spec.method,
+                    &written,
+                    &spec.url,
+                    &response,
+                ))
+            }
+        };
+        let mut assertions: Vec<AssertionResult> = check_all_with_schema(
+            &spec.assertions,
+            &response,
+            verdict.as_ref().unwrap_or(&schema::Verdict::NoSpec),
+        );
         assertions.extend(scripts.assertions);
         for a in &mut assertions {
             a.reason = a.reason.take().map(|r| spec.secrets.mask(&r));
@@ -644,6 +673,9 @@ impl Engine {
                     target.path.display()
                 )),
             }
+        }
+        if let Some(line) = verdict.as_ref().and_then(schema::Verdict::document_line) {
+            notes.push(spec.secrets.mask(&line));
         }
         let keep = self.config.history && !spec.options.no_log;
         let render = |resp: &Response, body_file: Option<&std::path::Path>| {

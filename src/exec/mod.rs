@@ -8,6 +8,7 @@ pub mod engine;
 pub mod history;
 pub mod render;
 pub mod response;
+pub mod schema;
 
 pub use client::{Client, ClientConfig, SendError, SendOptions};
 pub use engine::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, Sent, Silent};

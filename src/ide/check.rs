@@ -767,3 +767,74 @@ fn body_skeleton_stops_at_a_required_cycle() {
         "{\n  \"child\": {$1},\n  \"name\": \"$2\"\n}"
     );
 }
+
+fn check_body_diagnostics(text: &str, expected: &str) {
+    let (a, _) = fixture(text);
+    let specs = vec![std::sync::Arc::new(
+        crate::openapi::parse(BODY_SPEC).expect("the body fixture spec"),
+    )];
+    let out: String = super::openapi::diagnostics(&a, &specs)
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {:?} {}: {}\n",
+                span(&a, d.range),
+                d.severity,
+                d.code,
+                d.message
+            )
+        })
+        .collect();
+    assert_text(out, expected);
+}
+
+#[test]
+fn body_diagnostics_warn_at_each_value_that_does_not_fit_the_schema() {
+    check_body_diagnostics(
+        "POST {{api}}/products\nContent-Type: application/json\n\n{\n  \"product\": {\n    \"sku\": \"MH01\",\n    \"name\": \"Bag\",\n    \"status\": 3,\n    \"price\": \"12\"\n  }\n}\n",
+        r#"
+8:15-8:16 Warning openapi-body: The body does not fit the spec's schema: $.product.status: 3 is not one of 1 or 2.
+9:14-9:18 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "12" is not of type "number".
+"#,
+    );
+    // A missing required property: on the key of the object that lacks it.
+    check_body_diagnostics(
+        "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"MH01\"}}\n",
+        r#"
+4:2-4:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property.
+"#,
+    );
+    // An array body, the schema followed through `$ref`s to an enum.
+    check_body_diagnostics(
+        "PUT https://shop.example.com/rest/V1/orders\nContent-Type: application/json\n\n[{\"entity_id\": 1, \"state\": \"new\"}, {\"entity_id\": 2, \"state\": \"done\"}]\n",
+        r#"
+4:62-4:68 Warning openapi-body: The body does not fit the spec's schema: $[1].state: "done" is not one of "new", "processing" or "complete".
+"#,
+    );
+}
+
+#[test]
+fn body_diagnostics_never_judge_what_a_variable_decides() {
+    // Values from variables, a whole body from one, a templated key: nothing to say.
+    check_body_diagnostics(
+        "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"{{sku}}\", \"name\": \"{{$random.alphabetic(8)}}\", \"status\": {{status}}}}\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{{body}}\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"a\", \"{{field}}\": \"b\"}}\n",
+        "",
+    );
+    // ...but a missing property stays missing, and a quoted variable is a string.
+    check_body_diagnostics(
+        "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"a\", \"name\": \"b\", \"price\": \"{{price}}\"}, \"saveOptions\": {{save}}}\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": {{sku}}}}\n",
+        r#"
+4:48-4:59 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "{{price}}" is not of type "number".
+10:2-10:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property.
+"#,
+    );
+}
+
+#[test]
+fn body_diagnostics_leave_bodies_that_are_not_json_alone() {
+    // Not JSON yet (being typed), a text body, a body from a file, a form.
+    check_body_diagnostics(
+        "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \n\n###\nPOST {{api}}/notes\nContent-Type: text/plain\n\n42\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n< ./product.json\n\n###\nPOST {{api}}/products\nContent-Type: application/x-www-form-urlencoded\n\nsku=1\n",
+        "",
+    );
+}

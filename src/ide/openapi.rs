@@ -2,8 +2,9 @@
 //! method (path parameters as snippet placeholders), query parameters after `?`, the
 //! headers an operation declares, in a JSON body a skeleton of the request schema
 //! (snippet), property names and `enum` values, hover on a request line, and
-//! diagnostics (warnings only: the spec may be stale) for an unknown path or method and
-//! a missing required query parameter or header. The specs are loaded by the front end
+//! diagnostics (warnings only: the spec may be stale) for an unknown path or method, a
+//! missing required query parameter or header, and a JSON body that does not fit the
+//! request schema (`openapi::validate`). The specs are loaded by the front end
 //! (`EnvView::specs`).
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub const UNKNOWN_PATH: &str = "openapi-unknown-path";
 pub const UNKNOWN_METHOD: &str = "openapi-unknown-method";
 pub const MISSING_PARAMETER: &str = "openapi-missing-parameter";
 pub const BROKEN_SPEC: &str = "openapi-spec";
+pub const BODY_SCHEMA: &str = "openapi-body";
 
 /// A path template as a snippet: `/pets/{id}` -> `/pets/${1:id}`.
 pub fn path_snippet(template: &str) -> String {
@@ -324,6 +326,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                 ),
             )),
             Match::Operation(op) => {
+                out.extend(body_diagnostics(a, req, op, specs));
                 let present = query_names(t.query.unwrap_or(""));
                 for p in op.params(ParamIn::Query).filter(|p| p.required) {
                     if !has_query_param(&present, &p.name) {
@@ -363,6 +366,51 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A JSON body that does not fit the operation's request schema: a warning at each
+/// offending value (`openapi::validate::body_problems`; templated values are not judged).
+fn body_diagnostics(
+    a: &Analysis,
+    req: &crate::syntax::ast::Request,
+    op: &Operation,
+    specs: &[Arc<Spec>],
+) -> Vec<Diagnostic> {
+    use crate::syntax::ast::BodyPart;
+    let Some(body) = &req.body else {
+        return Vec::new();
+    };
+    let [BodyPart::Text(t)] = &body.parts[..] else {
+        return Vec::new();
+    };
+    // JSON by its Content-Type, or by the spec's when the request names none.
+    let json = match req.header("content-type") {
+        Some(h) => h.value.text().to_ascii_lowercase().contains("json"),
+        None => op
+            .body
+            .as_ref()
+            .is_some_and(|b| b.content_type.contains("json")),
+    };
+    let text = t.range.slice(&a.text);
+    if !json || text.len() != t.text().len() {
+        return Vec::new();
+    }
+    let Some(validator) =
+        crate::openapi::validate::spec_of(specs, op).and_then(|s| s.request_validator(op))
+    else {
+        return Vec::new();
+    };
+    let base = t.range.start as usize;
+    crate::openapi::validate::body_problems(&validator, text)
+        .into_iter()
+        .map(|p| {
+            Diagnostic::warning(
+                TextRange::new(base + p.start, base + p.end),
+                BODY_SCHEMA,
+                format!("The body does not fit the spec's schema: {}.", p.message),
+            )
+        })
+        .collect()
 }
 
 fn type_suffix(t: &str) -> String {

@@ -8,6 +8,7 @@ pub mod example;
 pub mod import;
 pub mod schema_walk;
 pub mod sources;
+pub mod validate;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,8 @@ pub struct Spec {
     by_path: BTreeMap<String, Vec<usize>>,
     /// The whole document, for schemas read on demand (`$ref`s inside it).
     pub root: Value,
+    /// Schemas compiled for checking, kept for the next check (`validate.rs`).
+    validators: validate::Validators,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -544,6 +547,7 @@ pub fn from_value(root: Value) -> Result<Spec, String> {
         security_schemes,
         by_path,
         root,
+        validators: Default::default(),
     })
 }
 

@@ -449,6 +449,9 @@ pub enum AssertTarget {
     Header(Str),
     /// `body` alone (the whole body) or `body $.json.path`.
     Body(Option<Str>),
+    /// `?? schema`: the response matches the schema its OpenAPI spec gives for its
+    /// status (the operator is always `Conforms`).
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -473,6 +476,8 @@ pub enum AssertOp {
     IsBoolean,
     IsArray,
     IsNull,
+    /// `?? schema` (written without an operator).
+    Conforms,
 }
 
 /// `>> ./out.json` (new file) or `>>! ./out.json` (overwrite).

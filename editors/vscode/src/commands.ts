@@ -11,8 +11,6 @@ import {
     type SignInResult,
     StateRequest,
 } from './protocol';
-import { isResponseDocument } from './responses';
-import { expiryText } from './status';
 
 /**
  * What the commands need from the extension: the running client, a status refresh, and
@@ -26,7 +24,15 @@ export interface CommandHost {
 }
 
 export class Commands {
+    /** `isResponse` of the server's last `httplens/state` answer, by document URI. */
+    private readonly responses = new Map<string, boolean>();
+
     constructor(private readonly host: CommandHost) {}
+
+    /** Whether the server last said `uri` is a response document (`undefined`: not asked yet). */
+    knownResponse(uri: vscode.Uri): boolean | undefined {
+        return this.responses.get(uri.toString());
+    }
 
     register(context: vscode.ExtensionContext): void {
         const add = (id: string, run: () => Promise<unknown>): void => {
@@ -100,10 +106,7 @@ export class Commands {
             case ServerCommand.signIn: {
                 const signedIn = result as SignInResult | null;
                 if (signedIn !== null && typeof signedIn === 'object') {
-                    const who = signedIn.account ? ` as ${signedIn.account}` : '';
-                    void vscode.window.showInformationMessage(
-                        `httplens: signed in${who}${expiryText(signedIn.expiresAt ?? null)}.`,
-                    );
+                    void vscode.window.showInformationMessage(`httplens: ${await this.signedInText(arg)}.`);
                 }
                 this.host.refreshState();
                 break;
@@ -116,6 +119,23 @@ export class Commands {
             default:
                 break;
         }
+    }
+
+    /** After a sign-in: the profile's state in the server's words, e.g. `shop: signed in as jane, 59 min left`. */
+    private async signedInText(arg: unknown): Promise<string> {
+        const { profile, uri } = (arg ?? {}) as { profile?: unknown; uri?: unknown };
+        if (typeof profile === 'string' && typeof uri === 'string') {
+            try {
+                const state = await this.requireClient().sendRequest(StateRequest, { uri });
+                const summary = state.profiles.find((p) => p.id === profile)?.summary;
+                if (summary !== undefined) {
+                    return `${profile}: ${summary}`;
+                }
+            } catch {
+                // The sign-in itself succeeded; say so without the details.
+            }
+        }
+        return typeof profile === 'string' ? `signed in to ${profile}` : 'signed in';
     }
 
     private async openDiff(arg: unknown, result: unknown): Promise<void> {
@@ -202,7 +222,9 @@ export class Commands {
     }
 
     async state(uri: vscode.Uri): Promise<HttplensState> {
-        return this.requireClient().sendRequest(StateRequest, { uri: this.protocolUri(uri) });
+        const state = await this.requireClient().sendRequest(StateRequest, { uri: this.protocolUri(uri) });
+        this.responses.set(uri.toString(), state.isResponse === true);
+        return state;
     }
 
     // No progress UI of our own for sending: the server reports work-done progress (with
@@ -276,7 +298,7 @@ export class Commands {
         const picked = await vscode.window.showQuickPick(
             list.map((p) => ({
                 label: p.id,
-                description: p.signedIn ? `signed in${p.account ? ` as ${p.account}` : ''}` : 'not signed in',
+                description: p.summary,
                 profile: p,
             })),
             { title },
@@ -329,21 +351,21 @@ export class Commands {
         }
     }
 
-    /** The response document in the active editor, as the server's `responseUri`. */
-    private responseUri(): string {
+    /** The response document in the active editor (the server says which are), as `responseUri`. */
+    private async responseUri(): Promise<string> {
         const editor = this.httpEditor();
-        if (!isResponseDocument(editor.document)) {
+        if (!(await this.state(editor.document.uri)).isResponse) {
             throw new Error('open a response document first (the one a sent request opened).');
         }
         return this.protocolUri(editor.document.uri);
     }
 
     private async openRequest(): Promise<void> {
-        await this.run(ServerCommand.openRequest, { responseUri: this.responseUri() });
+        await this.run(ServerCommand.openRequest, { responseUri: await this.responseUri() });
     }
 
     private async compareWithPrevious(): Promise<void> {
-        await this.run(ServerCommand.compareWithPrevious, { responseUri: this.responseUri() });
+        await this.run(ServerCommand.compareWithPrevious, { responseUri: await this.responseUri() });
     }
 }
 

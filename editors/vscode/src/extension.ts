@@ -67,7 +67,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(output);
     const status = new StatusBar();
     context.subscriptions.push(status);
-    const viewer = new ResponseViewer();
+    // Where a response goes depends on whether the active editor shows one: the server's word.
+    const viewer: ResponseViewer = new ResponseViewer((uri): boolean | undefined => commands.knownResponse(uri));
 
     let refreshSeq = 0;
     const refreshState = (): void => {

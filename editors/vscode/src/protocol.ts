@@ -10,6 +10,8 @@ export interface ProfileState {
     account: string | null;
     scopes: string[] | null;
     expiresAt: number | null;
+    /** The sign-in state in the server's words, e.g. `signed in as jane@example.com, 52 min left`. */
+    summary: string;
 }
 
 /** The answer to `httplens/state`: what the status bar and the pickers show. */
@@ -19,6 +21,10 @@ export interface HttplensState {
     environment: string | null;
     profiles: ProfileState[];
     tokenStore: string;
+    /** The asked document is one of the server's response documents. */
+    isResponse: boolean;
+    /** Where the server writes response documents. */
+    responsesDir: string;
 }
 
 export interface UriParams {

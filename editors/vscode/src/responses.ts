@@ -8,6 +8,12 @@ export class ResponseViewer {
     /** The column the last response went to; reused while it still exists. */
     private column: vscode.ViewColumn | undefined;
 
+    /**
+     * @param isResponse the server's last word (`isResponse` of `httplens/state`) on
+     * whether a document is a response document; `undefined` when it was not asked yet.
+     */
+    constructor(private readonly isResponse: (uri: vscode.Uri) => boolean | undefined) {}
+
     /** `window.showDocument` middleware: documents open beside, external links in the browser. */
     async show(params: ShowDocumentParams): Promise<ShowDocumentResult> {
         let uri: vscode.Uri;
@@ -60,16 +66,13 @@ export class ResponseViewer {
         const columns = new Set(vscode.window.tabGroups.all.map((g) => g.viewColumn));
         if (this.column !== undefined && columns.has(this.column)) {
             const readingRequestThere =
-                active !== undefined && active.viewColumn === this.column && !isResponseDocument(active.document);
+                active !== undefined &&
+                active.viewColumn === this.column &&
+                this.isResponse(active.document.uri) !== true;
             if (!readingRequestThere) {
                 return this.column;
             }
         }
         return vscode.ViewColumn.Beside;
     }
-}
-
-/** The server's own rule: a response document starts with a status line (`HTTP/1.1 200 OK`). */
-export function isResponseDocument(document: vscode.TextDocument): boolean {
-    return document.lineCount > 0 && document.lineAt(0).text.startsWith('HTTP/');
 }

@@ -35,15 +35,11 @@ export class StatusBar implements vscode.Disposable {
             return;
         }
         const signedIn = state.profiles.filter((p) => p.signedIn);
-        const lines = state.profiles.map((p) => {
-            if (!p.signedIn) {
-                return `${p.id}: not signed in`;
-            }
-            const who = p.account !== null && p.account !== '' ? ` as ${p.account}` : '';
-            return `${p.id}: signed in${who}${expiryText(p.expiresAt)}`;
-        });
+        // The server words each profile's state (`summary`); shown as it is.
+        const lines = state.profiles.map((p) => `${p.id}: ${p.summary}`);
         lines.push(`tokens kept in: ${state.tokenStore}`);
         this.auth.tooltip = lines.join('\n');
+        this.auth.accessibilityInformation = { label: lines.join(', ') };
         if (signedIn.length === state.profiles.length) {
             const only = state.profiles.length === 1 ? signedIn[0] : undefined;
             this.auth.text =
@@ -63,16 +59,4 @@ export class StatusBar implements vscode.Disposable {
         this.env.dispose();
         this.auth.dispose();
     }
-}
-
-/** `, 52 min left` from Unix seconds; empty when unknown. */
-export function expiryText(expiresAt: number | null): string {
-    if (expiresAt === null) {
-        return '';
-    }
-    const minutes = Math.round((expiresAt * 1000 - Date.now()) / 60000);
-    if (minutes <= 0) {
-        return ', expired';
-    }
-    return minutes >= 120 ? `, ${Math.floor(minutes / 60)} h left` : `, ${minutes} min left`;
 }

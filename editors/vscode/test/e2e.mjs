@@ -601,6 +601,41 @@ async function main() {
         { blocking: false },
     );
 
+    // The server decides what a response document is (`isResponse` of httplens/state):
+    // one in its responses folder stays one after a note is typed above its status line,
+    // where a client testing the first line itself would refuse Open Request.
+    await check(
+        'Open Request works from a response document because the server says it is one',
+        async () => {
+            const response = responseGroup.first().locator('.monaco-editor .view-lines').first();
+            await response.click();
+            await page.keyboard.press('Control+Home');
+            await page.keyboard.type('note ');
+            await waitFor('the note did not reach the response document', 10000, async () =>
+                (await editorText(responseGroup.first())).startsWith('note HTTP/1.1 200'),
+            );
+            await runPaletteCommand('httplens: Open Request of This Response');
+            const focusedRequest = page.locator('.editor-group-container.active .tab.active', { hasText: 'api.http' });
+            await waitFor('the request did not get the focus after Open Request', 20000, async () => {
+                const refused = page.locator('.notification-toast', { hasText: 'open a response document first' });
+                if (await refused.first().isVisible()) {
+                    throw new Error('the client refused: it did not take the server\'s word that this is a response');
+                }
+                return focusedRequest.first().isVisible();
+            });
+            step('undoing the note');
+            await response.click();
+            await waitFor('the note could not be undone', 10000, async () => {
+                if ((await editorText(responseGroup.first())).startsWith('HTTP/1.1 200')) {
+                    return true;
+                }
+                await page.keyboard.press('Control+z');
+                return false;
+            });
+        },
+        { blocking: false },
+    );
+
     await check(
         'Compare Response with Previous opens a diff of the two responses',
         async () => {
@@ -824,6 +859,10 @@ async function main() {
             await signInLens.click();
             const toast = page.locator('.notification-toast', { hasText: 'Sign in to "demo"' }).first();
             await waitFor('no notification with the authorize URL', 30000, () => toast.isVisible());
+            // While the browser has not come back, the status bar says what the server says.
+            await waitFor('the status bar does not carry the server\'s "demo: signing in"', 15000, () =>
+                page.locator('.statusbar-item[aria-label*="demo: signing in"]').first().isVisible(),
+            );
             const message = await toast.innerText();
             const authorizeUrl = message.match(/http:\/\/127\.0\.0\.1:\d+\/\S*?(?=\s|$)/)?.[0];
             if (authorizeUrl === undefined) {
@@ -856,6 +895,19 @@ async function main() {
             // The status bar follows httplens/stateChanged: one of the demo's two profiles.
             await waitFor('the status bar does not say "1/2 signed in"', 15000, () =>
                 page.locator('.statusbar-item', { hasText: '1/2 signed in' }).first().isVisible(),
+            );
+            // The profile's state in the server's words: in the status bar and the message.
+            await waitFor('the status bar does not carry the server\'s "demo: signed in as ..., N min left"', 15000, () =>
+                page
+                    .locator('.statusbar-item[aria-label*="demo: signed in as demo.user@example.test, "][aria-label*=" left"]')
+                    .first()
+                    .isVisible(),
+            );
+            await waitFor('no "httplens: demo: signed in as ..." message', 15000, () =>
+                page
+                    .locator('.notification-toast', { hasText: /httplens: demo: signed in as demo\.user@example\.test, \d+ \w+ left/ })
+                    .first()
+                    .isVisible(),
             );
             const sends = page.locator('.codelens-decoration a', { hasText: 'Send request' });
             await sends.first().click();

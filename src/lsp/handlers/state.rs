@@ -94,6 +94,42 @@ fn profile_info(p: &ProfileState, signing_in: bool, now_unix: i64) -> ProfileInf
 mod tests {
     use super::*;
 
+    /// The editor clients take these answers from the server: none of them finds the
+    /// responses folder, tests a status line or counts the minutes of a token itself
+    /// (issue 17: the copies drifted from the server's rules).
+    #[test]
+    fn the_editor_clients_do_not_derive_what_the_server_says() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("editors");
+        let mut files = Vec::new();
+        for dir in ["vscode/src", "nvim/lua/httplens", "nvim/plugin"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+        }
+        assert!(files.len() >= 8, "client sources not found: {files:?}");
+        let derived = [
+            ("XDG_CACHE_HOME", "the cache folder"),
+            ("HTTPLENS_CACHE_DIR", "the cache folder"),
+            ("\"responses\"", "the responses folder"),
+            ("'responses'", "the responses folder"),
+            ("HTTP/", "the response-document test (status line)"),
+            ("Date.now()", "expiry arithmetic"),
+            ("os.time(", "expiry arithmetic"),
+            ("expiresAt *", "expiry arithmetic"),
+            ("expiresAt -", "expiry arithmetic"),
+        ];
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (needle, what) in derived {
+                assert!(
+                    !text.contains(needle),
+                    "{} contains `{needle}`: {what} comes from httplens/state",
+                    file.display()
+                );
+            }
+        }
+    }
+
     /// The summary travels with the profile, worded by the server for each state.
     #[test]
     fn a_profile_carries_its_summary() {

@@ -41,14 +41,27 @@ pub(crate) fn assertion(
                 }
             }
         }
+        "schema" => {
+            return match words.next() {
+                None => Parsed::Ok(Assertion {
+                    range,
+                    target: AssertTarget::Schema,
+                    op: AssertOp::Conforms,
+                    expected: None,
+                }),
+                Some((_, w)) => Parsed::Invalid(format!(
+                    "`?? schema` takes nothing after it, but `{w}` follows it (it checks the response against the OpenAPI spec)."
+                )),
+            };
+        }
         "js" | "xpath" => {
             return Parsed::Unsupported(format!(
-                "`?? {kind}` assertions are not evaluated by httplens (it supports status, duration, header and body)."
+                "`?? {kind}` assertions are not evaluated by httplens (it supports status, duration, header, body and schema)."
             ));
         }
         other => {
             return Parsed::Invalid(format!(
-                "`{other}` is not something an assertion can check: use status, duration, header or body."
+                "`{other}` is not something an assertion can check: use status, duration, header, body or schema."
             ));
         }
     };

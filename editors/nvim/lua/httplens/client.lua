@@ -26,34 +26,44 @@ function M.notify(msg, level)
   vim.notify("httplens: " .. msg, level or vim.log.levels.INFO, { title = "httplens" })
 end
 
----The folder the server writes response documents to (`<cache>/responses`).
-function M.responses_dir()
-  local cache = os.getenv("HTTPLENS_CACHE_DIR")
-  if not cache or cache == "" then
-    local xdg = os.getenv("XDG_CACHE_HOME")
-    if not xdg or xdg == "" then
-      xdg = vim.fs.joinpath(uv.os_homedir(), ".cache")
-    end
-    cache = vim.fs.joinpath(xdg, "httplens")
+---Whether a buffer shows a response document, as the server says (`isResponse` of
+---`httplens/state`): the last answer for the buffer, else asked now (up to `timeout_ms`).
+---@param bufnr integer
+---@param timeout_ms integer|nil
+function M.is_response(bufnr, timeout_ms)
+  if bufnr == 0 then
+    bufnr = vim.api.nvim_get_current_buf()
   end
-  local dir = vim.fs.joinpath(cache, "responses")
-  return uv.fs_realpath(dir) or vim.fs.normalize(dir)
+  local known = state.is_response[bufnr]
+  if known ~= nil then
+    return known
+  end
+  local client = M.get(bufnr)
+  if not client then
+    return false
+  end
+  M.fetch_state_sync(client, bufnr, timeout_ms or 2000)
+  return state.is_response[bufnr] == true
 end
 
----Whether a buffer shows a response document: it lives under the responses folder, or its
----first line is an HTTP status line (the server's own rule).
----@param bufnr integer
-function M.is_response_doc(bufnr)
-  local name = vim.api.nvim_buf_get_name(bufnr)
-  if name ~= "" then
-    local real = uv.fs_realpath(name) or vim.fs.normalize(name)
-    local dir = M.responses_dir()
-    if real:sub(1, #dir + 1) == dir .. "/" then
-      return true
+---Whether `fname` lies in the folder a running server writes response documents to
+---(`responsesDir` of its `httplens/state`), for a file that is not open yet.
+---@param fname string
+function M.in_responses_dir(fname)
+  if fname == "" then
+    return false
+  end
+  local real = uv.fs_realpath(fname) or vim.fs.normalize(fname)
+  for _, st in pairs(state.server) do
+    local dir = type(st.responsesDir) == "string" and st.responsesDir or nil
+    if dir and dir ~= "" then
+      dir = uv.fs_realpath(dir) or vim.fs.normalize(dir)
+      if real:sub(1, #dir + 1) == dir .. "/" then
+        return true
+      end
     end
   end
-  local first = vim.api.nvim_buf_get_lines(bufnr, 0, 1, false)[1] or ""
-  return first:match("^HTTP/%d") ~= nil
+  return false
 end
 
 ---The workspace root of a buffer: the nearest folder holding the first root marker found
@@ -168,6 +178,7 @@ function M.fetch_state(client, bufnr, cb)
   M.call(client, "request", "httplens/state", params, function(err, result)
     if not err and type(result) == "table" then
       state.server[client.id] = result
+      state.is_response[bufnr] = result.isResponse == true
       vim.schedule(function()
         pcall(vim.cmd.redrawstatus, { bang = true })
         vim.api.nvim_exec_autocmds("User", {
@@ -200,6 +211,7 @@ function M.fetch_state_sync(client, bufnr, timeout_ms)
   end
   if type(resp.result) == "table" then
     state.server[client.id] = resp.result
+    state.is_response[bufnr] = resp.result.isResponse == true
   end
   return resp.result, nil
 end
@@ -415,9 +427,8 @@ local function on_attach(client, bufnr)
     })
   end
   M.refresh_lenses(bufnr)
-  if not state.server[client.id] then
-    M.fetch_state(client, bufnr)
-  end
+  -- Every buffer's own answer: whether it is a response document is the server's word.
+  M.fetch_state(client, bufnr)
   if state.config.on_attach then
     state.config.on_attach(client, bufnr)
   end
@@ -445,7 +456,8 @@ function M.start(bufnr)
     return nil
   end
   state.start_error = nil
-  local response = M.is_response_doc(bufnr)
+  -- Not attached yet, so not asked yet: a file in a running server's responses folder.
+  local response = M.in_responses_dir(vim.api.nvim_buf_get_name(bufnr))
   local root = M.root_dir(bufnr)
   local settings = config.settings(cfg)
   local lsp_config = {

@@ -76,11 +76,7 @@ function M.check()
         )
       )
       for _, p in ipairs(st.profiles or {}) do
-        health.info(("profile %s (%s): %s"):format(
-          p.id,
-          tostring(p.grant),
-          p.signedIn and ("signed in" .. ((p.account and p.account ~= vim.NIL) and (" as " .. p.account) or "")) or "signed out"
-        ))
+        health.info(("profile %s (%s): %s"):format(p.id, tostring(p.grant), tostring(p.summary)))
       end
     end
   end

@@ -75,7 +75,7 @@ function M.send(opts, cb)
   if not client then
     return
   end
-  local in_response = client_mod.is_response_doc(bufnr)
+  local in_response = client_mod.is_response(bufnr)
   if not in_response then
     -- Responses open beside the request; from a response, keep the request's window.
     state.origin_win = api.nvim_get_current_win()
@@ -464,7 +464,8 @@ local LENS_COMMANDS = {
 }
 
 ---Status line text for the current buffer: the environment and each profile's sign-in
----state, e.g. `env: dev | shop: jane@example.com`; empty outside httplens buffers.
+---state as the server words it, e.g. `env: dev | shop: signed in as jane@example.com, 52
+---min left`; empty outside httplens buffers.
 function M.statusline()
   local client = client_mod.get(0)
   if not client then
@@ -477,15 +478,8 @@ function M.statusline()
   local env = st.environment
   local parts = { "env: " .. ((env and env ~= vim.NIL) and env or "none") }
   for _, p in ipairs(st.profiles or {}) do
-    local who
-    if p.signedIn then
-      who = (p.account and p.account ~= vim.NIL) and p.account or "signed in"
-    elseif state.signing_in[p.id] then
-      who = "signing in"
-    else
-      who = "signed out"
-    end
-    table.insert(parts, p.id .. ": " .. who)
+    -- The server's words (`summary`), e.g. `signed in as jane@example.com, 52 min left`.
+    table.insert(parts, p.id .. ": " .. (type(p.summary) == "string" and p.summary or "?"))
   end
   return table.concat(parts, " | ")
 end

@@ -4,6 +4,8 @@ return {
   config = nil,
   ---client id -> last `httplens/state` result
   server = {},
+  ---buffer -> `isResponse` of the server's last `httplens/state` answer for it
+  is_response = {},
   ---request id -> { client_id, command, token } for commands still running
   inflight = {},
   ---progress token -> command name, for tokens this plugin handed to the server

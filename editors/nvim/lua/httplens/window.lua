@@ -132,20 +132,9 @@ function M.show_document(err, params, ctx)
   end
   state.last_client_id = ctx.client_id
   local fname = vim.uri_to_fname(params.uri)
-  local probe = vim.fn.bufadd(fname)
-  local is_response = fname:sub(1, #client_mod.responses_dir() + 1) == client_mod.responses_dir() .. "/"
-  if not is_response then
-    local real = (vim.uv or vim.loop).fs_realpath(fname)
-    is_response = real ~= nil and real:sub(1, #client_mod.responses_dir() + 1) == client_mod.responses_dir() .. "/"
-  end
-  if not is_response and vim.fn.bufloaded(probe) == 0 then
-    local head = io.open(fname, "r")
-    if head then
-      local first = head:read("*l") or ""
-      head:close()
-      is_response = first:match("^HTTP/%d") ~= nil
-    end
-  end
+  -- The server writes response documents to its `responsesDir`; anything else it shows
+  -- (the request behind a response) is not one.
+  local is_response = client_mod.in_responses_dir(fname)
   if is_response then
     local ok, win = pcall(M.open_response, fname, { focus = params.takeFocus, selection = params.selection })
     if not ok then

@@ -73,7 +73,10 @@ T.test("the demo's auth profile is listed as signed out", function()
     end
   end
   T.ok(profile, "no interactive profile in " .. vim.inspect(st.profiles))
-  T.has(httplens.statusline(), profile .. ": signed out", "statusline")
+  -- The server's words, shown as they are.
+  T.wait(5000, function()
+    return httplens.statusline():find(profile .. ": not signed in", 1, true)
+  end, "statusline with the server's 'not signed in' (got " .. httplens.statusline() .. ")")
 end)
 
 T.test(":HttpSignIn signs in through the browser and the statusline shows the account", function()
@@ -91,9 +94,17 @@ T.test(":HttpSignIn signs in through the browser and the statusline shows the ac
     end
   end, "the profile to be signed in")
   T.ok(p.account and p.account ~= vim.NIL, "no account: " .. vim.inspect(p))
+  -- The server's summary (account and time left, worded by the server) as it is.
+  T.ok(type(p.summary) == "string" and p.summary:find("^signed in as " .. vim.pesc(p.account) .. ", %d+ %a+ left"),
+    "summary: " .. vim.inspect(p.summary))
   T.wait(5000, function()
-    return httplens.statusline():find(profile .. ": " .. p.account, 1, true)
-  end, "statusline with the account (got " .. httplens.statusline() .. ")")
+    local line = httplens.statusline()
+    for _, pr in ipairs(httplens.state(req_buf).profiles) do
+      if pr.id == profile and line:find(profile .. ": " .. pr.summary, 1, true) then
+        return line:find(profile .. ": signed in as " .. p.account .. ", ", 1, true)
+      end
+    end
+  end, "statusline with the server's summary (got " .. httplens.statusline() .. ")")
   local log = io.open(vim.fs.joinpath(T.tmp, "browser.log")):read("*a")
   T.has(log, "http://127.0.0.1:", "the browser was sent to the local provider")
   T.ok(T.noted("signed in to " .. profile), "no 'signed in' notification")
@@ -122,7 +133,9 @@ T.test(":HttpSignOut signs out", function()
       end
     end
   end, "the profile to be signed out")
-  T.has(httplens.statusline(), profile .. ": signed out", "statusline")
+  T.wait(5000, function()
+    return httplens.statusline():find(profile .. ": not signed in", 1, true)
+  end, "statusline with 'not signed in' (got " .. httplens.statusline() .. ")")
 end)
 
 T.test(":HttpSignInComplete finishes a sign-in from a pasted redirect URL", function()
@@ -144,6 +157,10 @@ T.test(":HttpSignInComplete finishes a sign-in from a pasted redirect URL", func
     return u and u ~= "" and u
   end, "the browser stub to capture the redirect URL")
   T.has(url, "code=", "captured redirect")
+  -- The sign-in waits for the pasted URL: the server says "signing in" (stateChanged).
+  T.wait(5000, function()
+    return httplens.statusline():find(profile .. ": signing in", 1, true)
+  end, "statusline with the server's 'signing in' (got " .. httplens.statusline() .. ")")
   local prompted
   local real_input = vim.ui.input
   vim.ui.input = function(opts, on_confirm)

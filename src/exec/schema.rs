@@ -1,0 +1,222 @@
+//! A response checked against the OpenAPI spec of its request file: the operation the
+//! request matches, the schema the spec gives for the response's status, and the
+//! differences. The response document ends with the verdict (`schema: matches ...`);
+//! `?? schema` asserts it. The checking itself is `openapi::validate`.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::response::Response;
+use crate::openapi::validate::{Difference, ResponseSchema};
+use crate::openapi::{Match, Spec, find_in};
+
+/// How many differences a line or a failure shows.
+pub const SHOWN: usize = 3;
+
+/// What the spec says about one response.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The request file names no spec that could be read.
+    NoSpec,
+    /// No operation of the specs matches the request.
+    NoOperation {
+        request: String,
+    },
+    /// The operation does not list this status (nor a range or `default`).
+    Undocumented {
+        operation: String,
+        status: u16,
+        codes: Vec<String>,
+    },
+    /// The status is documented without a JSON schema: nothing to check.
+    NoJsonSchema {
+        label: String,
+    },
+    /// Too big to hold in memory, so not read whole.
+    TooBig {
+        label: String,
+    },
+    NotJson {
+        label: String,
+    },
+    Matches {
+        label: String,
+    },
+    Differs {
+        label: String,
+        first: Vec<Difference>,
+        total: usize,
+    },
+}
+
+impl Verdict {
+    /// The line at the end of the response document (without `# `), when the status
+    /// has a JSON schema.
+    pub fn document_line(&self) -> Option<String> {
+        match self {
+            Verdict::Matches { label } => Some(format!("schema: matches {label}")),
+            Verdict::Differs {
+                label,
+                first,
+                total,
+            } => Some(format!(
+                "schema: does not match {label}: {}",
+                listed(first, *total)
+            )),
+            Verdict::NotJson { label } => Some(format!(
+                "schema: does not match {label}: the body is not JSON"
+            )),
+            Verdict::TooBig { label } => Some(format!(
+                "schema: not checked against {label}: the body is over 1 MiB"
+            )),
+            _ => None,
+        }
+    }
+
+    /// The outcome of `?? schema`.
+    pub fn assertion(&self) -> Result<(), String> {
+        match self {
+            Verdict::Matches { .. } | Verdict::NoJsonSchema { .. } => Ok(()),
+            Verdict::NoSpec => Err(
+                "no OpenAPI spec to check against: name one with `# @openapi ./spec.yaml` or `\"openapi\"` in the environment".into(),
+            ),
+            Verdict::NoOperation { request } => {
+                Err(format!("the spec has no operation for {request}"))
+            }
+            Verdict::Undocumented {
+                operation,
+                status,
+                codes,
+            } => Err(format!(
+                "the spec lists no {status} response for {operation}{}",
+                if codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (only {})", codes.join(", "))
+                }
+            )),
+            Verdict::TooBig { label } => Err(format!(
+                "the body is over 1 MiB, too big to check against {label}"
+            )),
+            Verdict::NotJson { label } => {
+                Err(format!("the body is not JSON, but {label} has a JSON schema"))
+            }
+            Verdict::Differs { label, first, total } => Err(format!(
+                "the body does not match {label}: {}",
+                listed(first, *total)
+            )),
+        }
+    }
+}
+
+fn listed(first: &[Difference], total: usize) -> String {
+    let mut s = first
+        .iter()
+        .map(Difference::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if total > first.len() {
+        s.push_str(&format!(" (and {} more)", total - first.len()));
+    }
+    s
+}
+
+/// The operation a sent request matches: by its target as written (`{{api}}/products`),
+/// else by the URL it went to (a spec's server), else by that URL's path alone (a local
+/// server that is not among the spec's servers).
+fn operation<'s>(
+    specs: &'s [Arc<Spec>],
+    method: &str,
+    written: &str,
+    url: &str,
+) -> Option<&'s crate::openapi::Operation> {
+    if let Match::Operation(op) = find_in(specs, method, written) {
+        return Some(op);
+    }
+    if let Match::Operation(op) = find_in(specs, method, url) {
+        return Some(op);
+    }
+    let path = url::Url::parse(url).ok()?.path().to_string();
+    match find_in(specs, method, &format!("{{{{url}}}}{path}")) {
+        Match::Operation(op) => Some(op),
+        _ => None,
+    }
+}
+
+/// The verdict on `resp` to a request sent as `method url`, written as `written`.
+pub fn check(
+    specs: &[Arc<Spec>],
+    method: &str,
+    written: &str,
+    url: &str,
+    resp: &Response,
+) -> Verdict {
+    if specs.is_empty() {
+        return Verdict::NoSpec;
+    }
+    let Some(op) = operation(specs, method, written, url) else {
+        let path = url::Url::parse(url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| url.to_string());
+        return Verdict::NoOperation {
+            request: format!("{method} {path}"),
+        };
+    };
+    let Some(spec) = crate::openapi::validate::spec_of(specs, op) else {
+        return Verdict::NoSpec;
+    };
+    let operation = format!("{} {}", op.method, op.path);
+    let content_type = resp.header_joined("content-type");
+    match spec.response_schema(op, resp.status, content_type.as_deref()) {
+        ResponseSchema::Undocumented { codes } => Verdict::Undocumented {
+            operation,
+            status: resp.status,
+            codes,
+        },
+        ResponseSchema::NoJsonSchema { code } => Verdict::NoJsonSchema {
+            label: format!("{operation} {code}"),
+        },
+        ResponseSchema::Json { code, validator } => {
+            let label = format!("{operation} {code}");
+            if resp.body.is_spilled() {
+                return Verdict::TooBig { label };
+            }
+            let Ok(body) = serde_json::from_slice::<Value>(resp.body.bytes()) else {
+                return Verdict::NotJson { label };
+            };
+            // The quick yes/no first: collecting differences costs more.
+            if validator.is_valid(&body) {
+                return Verdict::Matches { label };
+            }
+            let (first, total) = validator.differences(&body, SHOWN);
+            if total == 0 {
+                Verdict::Matches { label }
+            } else {
+                Verdict::Differs {
+                    label,
+                    first,
+                    total,
+                }
+            }
+        }
+    }
+}
+
+/// The specs a request file names (`# @openapi`, the environment's `"openapi"`) that
+/// could be read; one that cannot is the editor's warning, not the engine's concern.
+pub fn specs_of(
+    workspace: &crate::env::Workspace,
+    file: &crate::syntax::ast::HttpFile,
+) -> Vec<Arc<Spec>> {
+    crate::openapi::spec_sources(file, workspace.file_dir(), Some(&workspace.env))
+        .iter()
+        .filter_map(|s| {
+            crate::openapi::load(&s.path)
+                .as_ref()
+                .as_ref()
+                .ok()
+                .cloned()
+        })
+        .collect()
+}

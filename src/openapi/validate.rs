@@ -1,0 +1,1076 @@
+//! Checking JSON against a spec's schemas: a request body against its operation's request
+//! schema (the editor's warnings) and a response against the schema of its status (the
+//! engine's `schema:` line and `?? schema`). OpenAPI schemas become JSON Schema 2020-12
+//! documents (3.0's `nullable`, boolean `exclusiveMaximum` and `example` translated; 3.1
+//! is 2020-12 already), with every local `$ref` copied into `$defs`, so recursive schemas
+//! stay recursive. The `jsonschema` crate validates; a compiled validator is kept in the
+//! spec. Format checks are off (OpenAPI's formats are mostly annotations: `int64`,
+//! `password`), and a schema that cannot be compiled checks nothing: the spec may be
+//! wrong, the request is not.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+
+use super::{Operation, Spec, resolve};
+
+/// What a schema is checked against: a request leaves out `readOnly` properties from
+/// `required`, a response `writeOnly` ones (OpenAPI 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Request,
+    Response,
+}
+
+/// One compiled schema.
+pub struct Compiled {
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiled")
+    }
+}
+
+/// Compiled validators of a spec, by what they check (`None`: nothing to check, or a
+/// schema that does not compile).
+#[derive(Clone, Default)]
+pub struct Validators(Arc<Mutex<HashMap<String, Option<Arc<Compiled>>>>>);
+
+impl std::fmt::Debug for Validators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "Validators({n})")
+    }
+}
+
+/// One way an instance differs from its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// `$.items[0].price` (`$` for the whole document).
+    pub path: String,
+    /// The same as a JSON pointer: `/items/0/price`.
+    pub pointer: String,
+    /// What is wrong, one sentence without a full stop.
+    pub message: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// The JSON media type of a `content` map: the response's own type when the spec lists
+/// it, else the first JSON one.
+fn json_media<'a>(content: &'a Map<String, Value>, actual: Option<&str>) -> Option<&'a Value> {
+    let is_json = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k.contains("/json") || k.contains("+json") || k == "*/*"
+    };
+    if let Some(a) = actual
+        && let Some((_, v)) = content
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(a) && is_json(k))
+    {
+        return Some(v);
+    }
+    content.iter().find(|(k, _)| is_json(k)).map(|(_, v)| v)
+}
+
+fn operation_value<'a>(spec: &'a Spec, op: &Operation) -> Option<&'a Value> {
+    let paths = spec.root.get("paths")?;
+    let item = resolve(&spec.root, paths.get(&op.path)?);
+    Some(resolve(
+        &spec.root,
+        item.get(op.method.to_ascii_lowercase())?,
+    ))
+}
+
+impl Spec {
+    fn compiled(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Option<Value>,
+        dir: Direction,
+    ) -> Option<Arc<Compiled>> {
+        if let Some(v) = self
+            .validators
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return v.clone();
+        }
+        let compiled = make().and_then(|schema| compile(&self.root, &schema, dir));
+        self.validators
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, compiled.clone());
+        compiled
+    }
+
+    /// The validator of an operation's JSON request body, if it declares a schema.
+    pub fn request_validator(&self, op: &Operation) -> Option<Arc<Compiled>> {
+        self.compiled(
+            format!("request {} {}", op.method, op.path),
+            || {
+                let body = resolve(&self.root, operation_value(self, op)?.get("requestBody")?);
+                let content = body.get("content")?.as_object()?;
+                json_media(content, None)?.get("schema").cloned()
+            },
+            Direction::Request,
+        )
+    }
+
+    /// What the spec says about a response to `op` with this status and content type.
+    pub fn response_schema(
+        &self,
+        op: &Operation,
+        status: u16,
+        content_type: Option<&str>,
+    ) -> ResponseSchema {
+        let Some(responses) = operation_value(self, op)
+            .and_then(|o| o.get("responses"))
+            .and_then(Value::as_object)
+        else {
+            return ResponseSchema::Undocumented { codes: Vec::new() };
+        };
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        let Some((code, resp)) = responses
+            .iter()
+            .find(|(k, _)| **k == exact)
+            .or_else(|| {
+                responses
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&range))
+            })
+            .or_else(|| responses.iter().find(|(k, _)| *k == "default"))
+        else {
+            return ResponseSchema::Undocumented {
+                codes: responses.keys().cloned().collect(),
+            };
+        };
+        let code = code.clone();
+        let resp = resolve(&self.root, resp);
+        let content_type = content_type.map(|c| c.split(';').next().unwrap_or(c).trim());
+        let media = resp
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| json_media(c, content_type));
+        let Some(schema) = media.and_then(|m| m.get("schema")) else {
+            return ResponseSchema::NoJsonSchema { code };
+        };
+        let key = format!(
+            "response {} {} {code} {}",
+            op.method,
+            op.path,
+            content_type.unwrap_or("")
+        );
+        match self.compiled(key, || Some(schema.clone()), Direction::Response) {
+            Some(validator) => ResponseSchema::Json { code, validator },
+            None => ResponseSchema::NoJsonSchema { code },
+        }
+    }
+}
+
+/// What a spec says about one response.
+#[derive(Debug, Clone)]
+pub enum ResponseSchema {
+    /// The status (by its code, `2XX` or `default`) has a JSON schema.
+    Json {
+        code: String,
+        validator: Arc<Compiled>,
+    },
+    /// The status is documented without a JSON schema (or with one that does not
+    /// compile): nothing to check.
+    NoJsonSchema { code: String },
+    /// The spec lists other statuses only (these).
+    Undocumented { codes: Vec<String> },
+}
+
+/// A JSON Schema document for an OpenAPI schema, or `None` when it does not compile.
+pub fn compile(root: &Value, schema: &Value, dir: Direction) -> Option<Arc<Compiled>> {
+    let doc = to_json_schema(root, schema, dir);
+    match jsonschema::draft202012::options()
+        .should_validate_formats(false)
+        .build(&doc)
+    {
+        Ok(validator) => Some(Arc::new(Compiled { validator })),
+        Err(e) => {
+            tracing::debug!("a schema of the spec does not compile, not checked: {e}");
+            None
+        }
+    }
+}
+
+/// The OpenAPI schema `schema` (inside the spec `root`) as a JSON Schema 2020-12
+/// document: every local `$ref` it reaches is translated once into `$defs`.
+pub fn to_json_schema(root: &Value, schema: &Value, dir: Direction) -> Value {
+    let mut t = Translator {
+        root,
+        dir,
+        defs: Vec::new(),
+        ids: HashMap::new(),
+    };
+    let body = t.schema(schema, 0);
+    // Each definition may reach more: translate until none is left.
+    let mut defs = Map::new();
+    let mut i = 0;
+    while i < t.defs.len() {
+        let (name, target) = (t.defs[i].0.clone(), t.defs[i].1.clone());
+        let translated = t.schema(&target, 0);
+        defs.insert(name, translated);
+        i += 1;
+    }
+    let mut doc = match body {
+        Value::Object(m) => m,
+        other => {
+            let mut m = Map::new();
+            m.insert("allOf".into(), Value::Array(vec![other]));
+            m
+        }
+    };
+    doc.insert(
+        "$schema".into(),
+        Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+    );
+    if !defs.is_empty() {
+        match doc.get_mut("$defs") {
+            Some(Value::Object(own)) => own.extend(defs),
+            _ => {
+                doc.insert("$defs".into(), Value::Object(defs));
+            }
+        }
+    }
+    Value::Object(doc)
+}
+
+struct Translator<'a> {
+    root: &'a Value,
+    dir: Direction,
+    /// `(name in $defs, the schema it holds)`, in the order found.
+    defs: Vec<(String, Value)>,
+    /// A `$ref` as written -> its name in `$defs`.
+    ids: HashMap<String, String>,
+}
+
+/// Deeper than this, a schema is taken as "anything" (a spec that nests absurdly).
+const MAX_DEPTH: usize = 128;
+
+impl Translator<'_> {
+    fn def_ref(&mut self, r: &str) -> Option<String> {
+        if let Some(name) = self.ids.get(r) {
+            return Some(format!("#/$defs/{name}"));
+        }
+        let pointer = r.strip_prefix('#')?;
+        let pointer = percent_encoding::percent_decode_str(pointer).decode_utf8_lossy();
+        let target = self.root.pointer(&pointer)?.clone();
+        let name = format!("httplens-{}", self.defs.len());
+        self.ids.insert(r.to_string(), name.clone());
+        self.defs.push((name.clone(), target));
+        Some(format!("#/$defs/{name}"))
+    }
+
+    fn schema(&mut self, v: &Value, depth: usize) -> Value {
+        let Value::Object(m) = v else {
+            // `true`, `false`, or something that is no schema: accept anything then.
+            return match v {
+                Value::Bool(_) => v.clone(),
+                _ => Value::Bool(true),
+            };
+        };
+        if depth > MAX_DEPTH {
+            return Value::Bool(true);
+        }
+        let d = depth + 1;
+        let mut out = Map::new();
+        for (k, x) in m {
+            match k.as_str() {
+                "$ref" => {
+                    if let Some(r) = x.as_str().filter(|r| r.starts_with('#'))
+                        && let Some(local) = self.def_ref(r)
+                    {
+                        out.insert("$ref".into(), Value::String(local));
+                    }
+                    // A reference outside the spec, or to nowhere: not checked.
+                }
+                "properties" | "patternProperties" | "$defs" | "definitions"
+                | "dependentSchemas" => {
+                    if let Value::Object(props) = x {
+                        out.insert(
+                            k.clone(),
+                            Value::Object(
+                                props
+                                    .iter()
+                                    .map(|(n, s)| (n.clone(), self.schema(s, d)))
+                                    .collect(),
+                            ),
+                        );
+                    }
+                }
+                "items" => match x {
+                    // The old tuple form.
+                    Value::Array(a) => {
+                        out.insert(
+                            "prefixItems".into(),
+                            Value::Array(a.iter().map(|s| self.schema(s, d)).collect()),
+                        );
+                    }
+                    s => {
+                        out.insert(k.clone(), self.schema(s, d));
+                    }
+                },
+                "additionalProperties"
+                | "not"
+                | "contains"
+                | "propertyNames"
+                | "if"
+                | "then"
+                | "else"
+                | "unevaluatedProperties"
+                | "unevaluatedItems"
+                | "additionalItems" => {
+                    out.insert(k.clone(), self.schema(x, d));
+                }
+                "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                    if let Value::Array(a) = x {
+                        out.insert(
+                            k.clone(),
+                            Value::Array(a.iter().map(|s| self.schema(s, d)).collect()),
+                        );
+                    }
+                }
+                "exclusiveMaximum" | "exclusiveMinimum" => match x {
+                    // 3.0: a flag on `maximum` / `minimum`.
+                    Value::Bool(true) => {
+                        let bound = if k == "exclusiveMaximum" {
+                            "maximum"
+                        } else {
+                            "minimum"
+                        };
+                        if let Some(b) = m.get(bound) {
+                            out.insert(k.clone(), b.clone());
+                        }
+                    }
+                    Value::Bool(false) => {}
+                    other => {
+                        out.insert(k.clone(), other.clone());
+                    }
+                },
+                "maximum" | "minimum" => {
+                    let flag = if k == "maximum" {
+                        "exclusiveMaximum"
+                    } else {
+                        "exclusiveMinimum"
+                    };
+                    if m.get(flag) != Some(&Value::Bool(true)) {
+                        out.insert(k.clone(), x.clone());
+                    }
+                }
+                // Annotations of OpenAPI only, and ids that would move the base of the
+                // `$defs` references.
+                "example" | "xml" | "externalDocs" | "discriminator" | "nullable" | "$id"
+                | "$schema" => {}
+                _ => {
+                    out.insert(k.clone(), x.clone());
+                }
+            }
+        }
+        // `required` leaves out what the other side never sends.
+        if let (Some(Value::Array(req)), Some(Value::Object(props))) =
+            (m.get("required"), m.get("properties"))
+        {
+            let skip = match self.dir {
+                Direction::Request => "readOnly",
+                Direction::Response => "writeOnly",
+            };
+            let kept: Vec<Value> = req
+                .iter()
+                .filter(|name| {
+                    let p = name.as_str().and_then(|n| props.get(n));
+                    !p.is_some_and(|p| resolve(self.root, p).get(skip) == Some(&Value::Bool(true)))
+                })
+                .cloned()
+                .collect();
+            out.insert("required".into(), Value::Array(kept));
+        }
+        if m.get("nullable") == Some(&Value::Bool(true)) {
+            return nullable(out);
+        }
+        Value::Object(out)
+    }
+}
+
+/// 3.0's `nullable: true`: `null` is allowed as well.
+fn nullable(mut s: Map<String, Value>) -> Value {
+    if let Some(Value::Array(e)) = s.get_mut("enum")
+        && !e.contains(&Value::Null)
+    {
+        e.push(Value::Null);
+    }
+    match s.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = std::mem::take(t);
+            s.insert(
+                "type".into(),
+                Value::Array(vec![Value::String(t), Value::String("null".into())]),
+            );
+            Value::Object(s)
+        }
+        Some(Value::Array(types)) => {
+            if !types.iter().any(|t| t == "null") {
+                types.push(Value::String("null".into()));
+            }
+            Value::Object(s)
+        }
+        _ => {
+            let mut w = Map::new();
+            w.insert(
+                "anyOf".into(),
+                Value::Array(vec![serde_json::json!({"type": "null"}), Value::Object(s)]),
+            );
+            Value::Object(w)
+        }
+    }
+}
+
+/// A JSON pointer as a JSONPath for people: `/items/0/price` -> `$.items[0].price`.
+pub fn pointer_to_path(pointer: &str) -> String {
+    let mut out = String::from("$");
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else if !seg.is_empty()
+            && seg
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '$')
+            && !seg.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+        {
+            out.push('.');
+            out.push_str(&seg);
+        } else {
+            out.push_str(&format!("[{}]", Value::String(seg)));
+        }
+    }
+    out
+}
+
+/// A value shown in a message: compact JSON, cut after 40 characters.
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        let cut: String = s.chars().take(37).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+impl Compiled {
+    /// Does the instance fit?
+    pub fn is_valid(&self, instance: &Value) -> bool {
+        self.validator.is_valid(instance)
+    }
+
+    /// Every difference, in the validator's order, with the keyword that found it.
+    pub fn all_differences(&self, instance: &Value) -> Vec<(Difference, &'static str)> {
+        self.validator
+            .iter_errors(instance)
+            .map(|e| {
+                let pointer = e.instance_path().as_str().to_string();
+                let message = e.masked_with(short(e.instance())).to_string();
+                let keyword = keyword_of(e.kind());
+                (
+                    Difference {
+                        path: pointer_to_path(&pointer),
+                        pointer,
+                        message,
+                    },
+                    keyword,
+                )
+            })
+            .collect()
+    }
+
+    /// The first `limit` differences and how many there are in all.
+    pub fn differences(&self, instance: &Value, limit: usize) -> (Vec<Difference>, usize) {
+        let all = self.all_differences(instance);
+        let n = all.len();
+        (all.into_iter().take(limit).map(|(d, _)| d).collect(), n)
+    }
+}
+
+fn keyword_of(kind: &jsonschema::error::ValidationErrorKind) -> &'static str {
+    use jsonschema::error::ValidationErrorKind as K;
+    match kind {
+        K::Required { .. } => "required",
+        K::AdditionalProperties { .. } => "additionalProperties",
+        K::Type { .. } => "type",
+        K::MinProperties { .. } => "minProperties",
+        K::MaxProperties { .. } => "maxProperties",
+        K::MinItems { .. } => "minItems",
+        K::MaxItems { .. } => "maxItems",
+        _ => "",
+    }
+}
+
+/// A warning about a request body: where (bytes of the body text) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyProblem {
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+}
+
+/// The differences between a JSON request body as written (it may hold `{{variables}}`)
+/// and its schema, each at the range of the value it is about. A body that is not JSON
+/// (with its templates replaced) gets none; neither does a value whose content a template
+/// decides: only what holds whatever the variables turn out to be is reported.
+pub fn body_problems(validator: &Compiled, body: &str) -> Vec<BodyProblem> {
+    let (text, templates) = placeholders(body);
+    let Ok(instance) = serde_json::from_str::<Value>(&text) else {
+        return Vec::new();
+    };
+    if validator.is_valid(&instance) {
+        return Vec::new();
+    }
+    let nodes = json_nodes(&text);
+    // What the templates decide. `whole`: values a template stands for (unknown, even
+    // their type). `content`: strings with a template inside (still strings, nothing
+    // else known). `shape`: objects with a templated key and arrays with a loose
+    // template (their keys or their length are unknown).
+    let mut whole: Vec<&str> = Vec::new();
+    let mut content: Vec<&str> = Vec::new();
+    let mut shape: Vec<&str> = Vec::new();
+    for &(start, _, in_string) in &templates {
+        // The innermost value the template starts in (a loose one's `null` is shorter
+        // than the template it stands for).
+        let Some(node) = nodes
+            .iter()
+            .filter(|n| n.start <= start && start < n.end)
+            .min_by_key(|n| n.end - n.start)
+        else {
+            continue;
+        };
+        if !node.is_scalar {
+            // Only a key can hold a template and not be a value of its own.
+            shape.push(node.pointer.as_str());
+        } else if in_string {
+            content.push(node.pointer.as_str());
+        } else {
+            whole.push(node.pointer.as_str());
+            if node.in_array {
+                shape.push(node.parent.as_str());
+            }
+        }
+    }
+    let below = |p: &str, q: &str| p == q || p.starts_with(&format!("{q}/"));
+    let mut out = Vec::new();
+    for (d, keyword) in validator.all_differences(&instance) {
+        let p = d.pointer.as_str();
+        if whole.iter().any(|w| below(p, w)) || shape.contains(&p) {
+            continue;
+        }
+        // A templated string is still a string: its type can be wrong, nothing else.
+        if content.iter().any(|c| below(p, c)) && !(keyword == "type" && content.contains(&p)) {
+            continue;
+        }
+        // Above a template, only what does not look at the values holds: the keys, the
+        // count and the type of this level.
+        let above = whole
+            .iter()
+            .chain(&content)
+            .chain(&shape)
+            .any(|t| below(t, p) && *t != p);
+        if above && keyword.is_empty() {
+            continue;
+        }
+        let Some(node) = nodes.iter().find(|n| n.pointer == d.pointer) else {
+            continue;
+        };
+        // An object or array: its key when it has one, else its opening bracket (not
+        // a squiggle over the whole body).
+        let (start, end) = match (node.is_scalar, node.key) {
+            (true, _) => (node.start, node.end),
+            (false, Some(k)) => k,
+            (false, None) => (node.start, node.start + 1),
+        };
+        let mut shown = d.message.clone();
+        // A templated string is shown as written, not as its placeholder.
+        if content.contains(&p)
+            && let Some(v) = instance.pointer(p)
+        {
+            // The source text of the string, quotes and all (JSON already).
+            let written = &body[node.start..node.end];
+            let written = if written.chars().count() > 40 {
+                format!("{}...", written.chars().take(37).collect::<String>())
+            } else {
+                written.to_string()
+            };
+            shown = shown.replacen(&short(v), &written, 1);
+        }
+        let message = if d.pointer.is_empty() {
+            shown
+        } else {
+            format!("{}: {shown}", d.path)
+        };
+        out.push(BodyProblem {
+            start,
+            end,
+            message,
+        });
+    }
+    out
+}
+
+/// The body with each `{{template}}` replaced by text of the same length that keeps it
+/// JSON: inside a string, `x`s; as a value of its own, `null` and spaces. Returns the
+/// text and each template's `(start, end, inside a string)`.
+fn placeholders(body: &str) -> (String, Vec<(usize, usize, bool)>) {
+    let bytes = body.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut found = Vec::new();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{'
+            && bytes.get(i + 1) == Some(&b'{')
+            && let Some(close) = body[i + 2..].find("}}")
+        {
+            let end = i + 2 + close + 2;
+            if in_string {
+                out.extend(std::iter::repeat_n(b'x', end - i));
+            } else {
+                out.extend_from_slice(b"null");
+                out.extend(std::iter::repeat_n(b' ', end - i - 4));
+            }
+            found.push((i, end, in_string));
+            i = end;
+            continue;
+        }
+        let b = bytes[i];
+        if in_string && b == b'\\' {
+            out.push(b);
+            if let Some(&n) = bytes.get(i + 1) {
+                out.push(n);
+            }
+            i += 2;
+            continue;
+        }
+        if b == b'"' {
+            in_string = !in_string;
+        }
+        out.push(b);
+        i += 1;
+    }
+    // Only ASCII was put in place of whole templates: still UTF-8.
+    (String::from_utf8_lossy(&out).into_owned(), found)
+}
+
+/// One value of a JSON text: its JSON pointer and range (and its key's, in an object).
+#[derive(Debug, Clone)]
+struct Node {
+    pointer: String,
+    parent: String,
+    start: usize,
+    end: usize,
+    key: Option<(usize, usize)>,
+    in_array: bool,
+    is_scalar: bool,
+}
+
+/// Every value of a JSON text (known to parse) with its range.
+fn json_nodes(text: &str) -> Vec<Node> {
+    let mut p = Scanner {
+        b: text.as_bytes(),
+        text,
+        i: 0,
+        out: Vec::new(),
+    };
+    p.ws();
+    p.value(String::new(), String::new(), None, 0);
+    p.out
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    text: &'a str,
+    i: usize,
+    out: Vec<Node>,
+}
+
+impl Scanner<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && self.b[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn string_end(&mut self) {
+        // At the opening quote.
+        self.i += 1;
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    return;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    fn value(
+        &mut self,
+        pointer: String,
+        parent: String,
+        key: Option<(usize, usize)>,
+        depth: usize,
+    ) {
+        if depth > 512 || self.i >= self.b.len() {
+            return;
+        }
+        let start = self.i;
+        let at = self.out.len();
+        self.out.push(Node {
+            pointer: pointer.clone(),
+            parent,
+            start,
+            end: start,
+            key,
+            in_array: key.is_none() && !pointer.is_empty(),
+            is_scalar: true,
+        });
+        match self.b[self.i] {
+            b'{' => {
+                self.out[at].is_scalar = false;
+                self.i += 1;
+                loop {
+                    self.ws();
+                    if self.i >= self.b.len() || self.b[self.i] == b'}' {
+                        self.i += 1;
+                        break;
+                    }
+                    if self.b[self.i] == b',' {
+                        self.i += 1;
+                        continue;
+                    }
+                    let ks = self.i;
+                    self.string_end();
+                    let ke = self.i;
+                    let name: String = serde_json::from_str(&self.text[ks..ke]).unwrap_or_default();
+                    self.ws();
+                    self.i += 1; // ':'
+                    self.ws();
+                    let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+                    self.value(child, pointer.clone(), Some((ks, ke)), depth + 1);
+                }
+            }
+            b'[' => {
+                self.out[at].is_scalar = false;
+                self.i += 1;
+                let mut n = 0;
+                loop {
+                    self.ws();
+                    if self.i >= self.b.len() || self.b[self.i] == b']' {
+                        self.i += 1;
+                        break;
+                    }
+                    if self.b[self.i] == b',' {
+                        self.i += 1;
+                        continue;
+                    }
+                    self.value(format!("{pointer}/{n}"), pointer.clone(), None, depth + 1);
+                    n += 1;
+                }
+            }
+            b'"' => self.string_end(),
+            _ => {
+                while self.i < self.b.len()
+                    && !matches!(self.b[self.i], b',' | b'}' | b']')
+                    && !self.b[self.i].is_ascii_whitespace()
+                {
+                    self.i += 1;
+                }
+            }
+        }
+        self.out[at].end = self.i.min(self.b.len());
+    }
+}
+
+/// The spec among `specs` that holds `op`.
+pub fn spec_of<'s>(specs: &'s [Arc<Spec>], op: &Operation) -> Option<&'s Arc<Spec>> {
+    specs
+        .iter()
+        .find(|s| s.operations_on(&op.path).any(|o| std::ptr::eq(o, op)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: T, version: "1"}
+paths:
+  /items:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Item"}
+      responses:
+        "201":
+          description: created
+          content: {application/json: {schema: {$ref: "#/components/schemas/Item"}}}
+        4XX:
+          description: refused
+          content: {application/problem+json: {schema: {type: object, required: [title]}}}
+        "204": {description: nothing}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [id, name, qty]
+      additionalProperties: false
+      properties:
+        id: {type: integer, readOnly: true}
+        name: {type: string, example: Bag, minLength: 2}
+        qty: {type: integer, minimum: 0, maximum: 10, exclusiveMaximum: true}
+        note: {type: string, nullable: true}
+        kind: {type: string, enum: [a, b], nullable: true}
+        tags: {type: array, items: {type: string}}
+        child: {$ref: "#/components/schemas/Item"}
+"##;
+
+    fn spec() -> Spec {
+        super::super::parse(SPEC).unwrap()
+    }
+
+    #[test]
+    fn openapi_30_keywords_are_translated_and_refs_stay_recursive() {
+        let s = spec();
+        let op = &s.operations[0];
+        let v = s.request_validator(op).unwrap();
+        // `id` is read-only: not required in a request; `nullable` allows null.
+        assert!(v.is_valid(&json!({"name": "ab", "qty": 1, "note": null, "kind": null})));
+        // 3.0's boolean `exclusiveMaximum`.
+        let (d, n) = v.differences(&json!({"name": "ab", "qty": 10}), 3);
+        assert_eq!(n, 1);
+        assert_eq!(d[0].path, "$.qty");
+        assert!(d[0].message.contains("maximum of 10"), "{}", d[0].message);
+        // The recursion is followed, not cut: a wrong nested child is found.
+        let (d, _) = v.differences(
+            &json!({"name": "ab", "qty": 1, "child": {"name": "ab", "qty": "x"}}),
+            3,
+        );
+        assert_eq!(d[0].path, "$.child.qty");
+        assert_eq!(d[0].message, r#""x" is not of type "integer""#);
+        // In a response, `id` is required.
+        let ResponseSchema::Json { code, validator } =
+            s.response_schema(op, 201, Some("application/json; charset=utf-8"))
+        else {
+            panic!()
+        };
+        assert_eq!(code, "201");
+        let (d, _) = validator.differences(&json!({"name": "ab", "qty": 1}), 3);
+        assert_eq!(d[0].message, r#""id" is a required property"#);
+        // A range code, a status without content, one not documented.
+        assert!(matches!(
+            s.response_schema(op, 409, Some("application/problem+json")),
+            ResponseSchema::Json { code, .. } if code == "4XX"
+        ));
+        assert!(matches!(
+            s.response_schema(op, 204, None),
+            ResponseSchema::NoJsonSchema { .. }
+        ));
+        assert!(matches!(
+            s.response_schema(op, 500, None),
+            ResponseSchema::Undocumented { codes } if codes.len() == 3
+        ));
+    }
+
+    #[test]
+    fn json_paths_for_people() {
+        assert_eq!(pointer_to_path(""), "$");
+        assert_eq!(pointer_to_path("/items/0/price"), "$.items[0].price");
+        assert_eq!(pointer_to_path("/a~1b/x y"), r#"$["a/b"]["x y"]"#);
+    }
+
+    fn problems(body: &str) -> Vec<String> {
+        let s = spec();
+        let v = s.request_validator(&s.operations[0]).unwrap();
+        body_problems(&v, body)
+            .into_iter()
+            .map(|p| format!("{} {}", &body[p.start..p.end], p.message))
+            .collect()
+    }
+
+    #[test]
+    fn body_problems_are_at_the_value_they_are_about() {
+        assert_eq!(
+            problems("{\n  \"name\": \"a\",\n  \"qty\": \"3\",\n  \"tags\": [\"x\", 2]\n}"),
+            [
+                r#""a" $.name: "a" is shorter than 2 characters"#,
+                r#""3" $.qty: "3" is not of type "integer""#,
+                r#"2 $.tags[1]: 2 is not of type "string""#,
+            ]
+        );
+        // A missing property: the object's opening brace; an extra one too.
+        assert_eq!(
+            problems(r#"{"qty": 1, "extra": true}"#),
+            [
+                r#"{ "name" is a required property"#,
+                "{ Additional properties are not allowed ('extra' was unexpected)",
+            ]
+        );
+        // A nested object: its key.
+        assert_eq!(
+            problems(r#"{"name": "ab", "qty": 1, "child": {"qty": 1}}"#),
+            [r#""child" $.child: "name" is a required property"#]
+        );
+        // Not JSON: nothing to say here (the editor says it elsewhere, if at all).
+        assert!(problems("{\"name\": ").is_empty());
+    }
+
+    #[test]
+    fn templated_values_are_not_judged() {
+        // The variable decides the value: no warning, whatever its schema.
+        assert!(problems(r#"{"name": "{{name}}", "qty": {{qty}}}"#).is_empty());
+        assert!(problems(r#"{"name": "x-{{n}}", "qty": 1}"#).is_empty());
+        assert!(problems(r#"{{body}}"#).is_empty());
+        assert!(problems(r#"{"name": "ab", "qty": 1, "tags": [{{tags}}]}"#).is_empty());
+        assert!(problems(r#"{"name": "ab", "qty": 1, "{{key}}": 1}"#).is_empty());
+        assert!(problems(r#"{"name": "ab", "qty": 1, "note": "{{$auth.token("a")}}"}"#).is_empty());
+        // ...but what holds for any value still counts: a string is no integer, and a
+        // missing property stays missing.
+        assert_eq!(
+            problems(r#"{"name": "ab", "qty": "{{qty}}"}"#),
+            [r#""{{qty}}" $.qty: "{{qty}}" is not of type "integer""#]
+        );
+        assert_eq!(
+            problems(r#"{"name": {{name}}}"#),
+            [r#"{ "qty" is a required property"#]
+        );
+    }
+}
+
+/// The example bodies `import openapi` writes (`example::body`, `example::from_schema`)
+/// validate against the schemas they come from.
+#[cfg(test)]
+mod example_bodies {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_example_body_of_the_adobe_spec_fits_its_schema() {
+        let text = include_str!("../../examples/adobe-commerce/commerce.openapi.yaml");
+        let spec = super::super::parse(text).unwrap();
+        let mut checked = 0;
+        for op in &spec.operations {
+            if let Some(b) = &op.body {
+                let body = super::super::example::body(b).unwrap();
+                let v = spec.request_validator(op).expect("a request schema");
+                let (d, _) = v.differences(&body, 3);
+                assert!(d.is_empty(), "{} {}: {body} {d:?}", op.method, op.path);
+                checked += 1;
+            }
+            for (code, _) in &op.responses {
+                let Ok(status) = code.parse::<u16>() else {
+                    continue;
+                };
+                let ResponseSchema::Json { validator, .. } =
+                    spec.response_schema(op, status, Some("application/json"))
+                else {
+                    continue;
+                };
+                let raw = operation_value(&spec, op).unwrap()["responses"][code].clone();
+                let raw = resolve(&spec.root, &raw);
+                let schema = &raw["content"]["application/json"]["schema"];
+                let body = super::super::example::from_schema(
+                    &super::super::inline(&spec.root, schema, 24),
+                    8,
+                );
+                let (d, _) = validator.differences(&body, 3);
+                assert!(
+                    d.is_empty(),
+                    "{} {} {code}: {body} {d:?}",
+                    op.method,
+                    op.path
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} schemas checked");
+    }
+
+    /// Schemas of the shapes specs use: scalars with formats and enums, `nullable`,
+    /// objects with required and read-only properties, arrays, `allOf` of objects.
+    fn schema() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(json!({"type": "string"})),
+            Just(json!({"type": "string", "format": "date-time"})),
+            Just(json!({"type": "string", "format": "email"})),
+            Just(json!({"type": "string", "enum": ["a", "b"]})),
+            Just(json!({"type": "integer", "format": "int64"})),
+            Just(json!({"type": "integer", "enum": [1, 2]})),
+            Just(json!({"type": "number"})),
+            Just(json!({"type": "boolean"})),
+            Just(json!({"type": "string", "nullable": true})),
+            Just(json!({"type": "integer", "example": 42})),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                (
+                    proptest::collection::btree_map("[a-z]{1,6}", inner.clone(), 0..5),
+                    proptest::collection::vec(any::<bool>(), 5),
+                    any::<bool>(),
+                )
+                    .prop_map(|(props, req, closed)| {
+                        let required: Vec<&String> = props
+                            .keys()
+                            .zip(&req)
+                            .filter(|(_, r)| **r)
+                            .map(|(k, _)| k)
+                            .collect();
+                        json!({
+                            "type": "object",
+                            "required": required,
+                            "properties": props,
+                            "additionalProperties": !closed,
+                        })
+                    }),
+                inner
+                    .clone()
+                    .prop_map(|items| json!({"type": "array", "items": items})),
+                (inner.clone(), inner).prop_map(|(a, b)| {
+                    // Different names: two parts that agree (a spec's `allOf` extends).
+                    json!({"allOf": [
+                        {"type": "object", "required": ["x"], "properties": {"x": a}},
+                        {"type": "object", "properties": {"y": b}},
+                    ]})
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_generated_body_fits_the_schema_it_came_from(s in schema()) {
+            let v = compile(&Value::Null, &s, Direction::Request).expect("compiles");
+            let body = super::super::example::from_schema(&s, 8);
+            let (d, _) = v.differences(&body, 3);
+            prop_assert!(d.is_empty(), "{} from {}: {:?}", body, s, d);
+        }
+    }
+}
