@@ -383,7 +383,7 @@ impl Engine {
         let req = b.request.as_ref();
         // Counted within the block: run-all of a big file stays linear.
         let line = req
-            .map(|r| b.line_col(input.text, r.line_range.start as usize).line)
+            .map(|r| b.line_number(input.text, r.line_range.start as usize))
             .unwrap_or(b.first_line + 1);
         Outcome {
             block,
@@ -448,7 +448,7 @@ impl Engine {
             let b = &input.file.blocks[block];
             let at = d.range.start as usize;
             let line = if b.range.contains_inclusive(at) {
-                b.line_col(input.text, at).line
+                b.line_number(input.text, at)
             } else {
                 LineIndex::new(input.text).line_col(input.text, at).line
             };
@@ -789,7 +789,7 @@ impl Engine {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let handler_line = b.line_col(input.text, h.range.start as usize).line;
+        let handler_line = b.line_number(input.text, h.range.start as usize);
         let (code, origin, start) = match &h.kind {
             HandlerKind::Script(code) => {
                 // The code starts right after `{%`.

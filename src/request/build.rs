@@ -104,7 +104,7 @@ fn build_spec<'a>(
 ) -> RequestSpec {
     // Lines counted within the block only: building every request of a big file
     // stays linear in its size.
-    let line_of = |range: TextRange| b.line_col(text, range.start as usize).line;
+    let line_of = |range: TextRange| b.line_number(text, range.start as usize);
     let dir = ctx.workspace.file_dir().to_path_buf();
 
     let mut method = req.method_name().to_string();

@@ -5,7 +5,7 @@
 //! reconstructed from the ranges; the structured view (request, headers, body, ...)
 //! points into the same text.
 
-use crate::text::{LineCol, TextRange, line_col_from};
+use crate::text::{LineCol, TextRange, line_col_from, newlines};
 
 pub use super::str::Str;
 
@@ -173,7 +173,13 @@ impl Block {
     /// 0-based line number of `offset`, which must lie inside this block. Counts only
     /// within the block, so asking for every request of a file stays linear.
     pub fn line_of(&self, text: &str, offset: usize) -> u32 {
-        self.line_col(text, offset).line - 1
+        let start = (self.range.start as usize).min(text.len());
+        let end = offset.clamp(start, text.len());
+        self.first_line + newlines(&text[start..end]) as u32
+    }
+    /// One-based line of `offset` (inside this block) for messages (`line 12: ...`).
+    pub fn line_number(&self, text: &str, offset: usize) -> u32 {
+        self.line_of(text, offset) + 1
     }
     /// One-based `line:col` of `offset`, which must lie inside this block, counted
     /// from the block's first line (see [`Block::line_of`]).

@@ -27,7 +27,8 @@ pub type Prompter = Arc<Mutex<std::collections::HashMap<String, String>>>;
 
 pub struct LspClient {
     child: Child,
-    stdin: Arc<Mutex<ChildStdin>>,
+    /// Messages to the server go through one writer thread ([`writer`]).
+    stdin: Sender<Vec<u8>>,
     rx: Receiver<Value>,
     /// Every message from the server, raw text, in order.
     pub transcript: Arc<Mutex<Vec<String>>>,
@@ -40,10 +41,31 @@ pub struct LspClient {
     backlog: Vec<Value>,
 }
 
-fn write_msg(w: &mut impl Write, v: &Value) {
+fn frame(v: &Value) -> Vec<u8> {
     let body = serde_json::to_string(v).unwrap();
-    write!(w, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
-    w.flush().unwrap();
+    format!("Content-Length: {}\r\n\r\n{}", body.len(), body).into_bytes()
+}
+
+/// Writes what is sent to the returned channel to the server's stdin, in order. Neither
+/// the test nor the thread that answers the server's requests writes itself: either
+/// could block on a full pipe (the server stops reading while its answers wait to be
+/// read) while the other waits for it, and the thread that reads the server's output
+/// must never wait. (Both wrote under one lock once, and a burst of edits with a
+/// `workspace/configuration` answer in the middle hung under load.)
+fn writer(mut stdin: ChildStdin) -> Sender<Vec<u8>> {
+    let (tx, rx) = channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        for bytes in rx {
+            if stdin
+                .write_all(&bytes)
+                .and_then(|()| stdin.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    tx
 }
 
 fn read_msg(r: &mut impl BufRead) -> Option<String> {
@@ -111,7 +133,7 @@ impl LspClient {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("start httplens lsp");
-        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
+        let stdin = writer(child.stdin.take().unwrap());
         let stdout = child.stdout.take().unwrap();
         let (tx, rx): (Sender<Value>, Receiver<Value>) = channel();
         let transcript = Arc::new(Mutex::new(Vec::new()));
@@ -156,7 +178,7 @@ impl LspClient {
                             _ => Value::Null,
                         };
                         let reply = json!({"jsonrpc": "2.0", "id": v["id"], "result": result});
-                        write_msg(&mut *stdin.lock().unwrap(), &reply);
+                        let _ = stdin.send(frame(&reply));
                     }
                     if tx.send(v).is_err() {
                         break;
@@ -214,7 +236,7 @@ impl LspClient {
     }
 
     pub fn send_raw(&self, v: &Value) {
-        write_msg(&mut *self.stdin.lock().unwrap(), v);
+        let _ = self.stdin.send(frame(v));
     }
 
     pub fn notify(&self, method: &str, params: Value) {

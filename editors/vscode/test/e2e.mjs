@@ -5,7 +5,8 @@
 // clipboard, the status bar follows httplens/state, sign-in to `httplens demo`'s provider
 // in a real browser tab (and through Complete Sign-in with a pasted redirect URL), and a
 // wrong server path gives a message that says what to do; a file naming an OpenAPI spec
-// gets its paths as completion after `GET `.
+// gets its paths as completion after `GET `, and a response the spec describes ends with
+// the schema verdict.
 //
 // Run by run.sh, which installs the peers, builds the .vsix and the server and passes:
 //   HTTPLENS_E2E_PEERS   folder with node_modules/{code-server,playwright-core} (setup.sh)
@@ -449,10 +450,24 @@ async function main() {
             '        - {name: sku, in: path, required: true, schema: {type: string}}',
             '      responses:',
             "        '200': {description: the product}",
+            '  /store/storeViews:',
+            '    get:',
+            '      responses:',
+            "        '200':",
+            '          description: the store views (what the e2e API answers, here)',
+            '          content:',
+            '            application/json:',
+            '              schema:',
+            '                type: object',
+            '                required: [greeting, path]',
+            '                properties: {greeting: {type: string}, path: {type: string}}',
             '',
         ].join('\n'),
     );
-    fs.writeFileSync(path.join(ws, 'openapi.http'), ['# @openapi ./shop.yaml', '', '### one product', 'GET '].join('\n'));
+    fs.writeFileSync(
+        path.join(ws, 'openapi.http'),
+        ['# @openapi ./shop.yaml', '', '### store views', 'GET {{host}}/rest/V1/store/storeViews', '', '### one product', 'GET '].join('\n'),
+    );
 
     const childEnv = {
         PATH: process.env.PATH,
@@ -782,6 +797,44 @@ async function main() {
             await waitFor('the API did not receive the request with both values', 30000, () =>
                 apiRequests.some((r) => r === 'GET /prompt?who=jane&pw=pw-e2e'),
             );
+        },
+        { blocking: false },
+    );
+
+    await check(
+        'a response of a request the spec knows ends with "schema: matches"',
+        async () => {
+            await page.keyboard.press('Control+P');
+            const open = page.locator('.quick-input-widget input').first();
+            await open.waitFor({ state: 'visible', timeout: 10000 });
+            await open.fill('openapi.http');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'openapi.http' }).first().waitFor({ timeout: 15000 });
+            await page.keyboard.press('Enter');
+            const group = page.locator('.editor-group-container', {
+                has: page.locator('.tab.active', { hasText: 'openapi.http' }),
+            });
+            await waitFor('openapi.http did not open', 30000, async () =>
+                (await editorText(group.first())).includes('# @openapi ./shop.yaml'),
+            );
+            // The server has the document once its lens is there.
+            await waitFor('no "Send request" lens in openapi.http', 45000, () =>
+                group.first().locator('.codelens-decoration a', { hasText: 'Send request' }).first().isVisible(),
+            );
+            // Before the completion edits the file: a lens of an older version is refused.
+            const sent = apiRequests.length;
+            await group.first().locator('.codelens-decoration a', { hasText: 'Send request' }).first().click();
+            await waitFor('the API did not receive GET /rest/V1/store/storeViews', 30000, () =>
+                apiRequests.slice(sent).includes('GET /rest/V1/store/storeViews'),
+            );
+            await waitFor('no response document ends with "schema: matches GET /store/storeViews 200"', 30000, async () => {
+                for (const g of await page.locator('.editor-group-container').all()) {
+                    if ((await editorText(g).catch(() => '')).includes('# schema: matches GET /store/storeViews 200')) {
+                        return true;
+                    }
+                }
+                return false;
+            });
+            await screenshot('vscode-openapi-schema.png');
         },
         { blocking: false },
     );

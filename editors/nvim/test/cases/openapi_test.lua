@@ -1,7 +1,8 @@
 --- OpenAPI: a request file that names a spec (`# @openapi`) gets the spec's paths as
 --- completion after the method, asked through Neovim's own LSP client on the buffer as
 --- edited (the change reaches the server by didChange, positions in the negotiated
---- encoding).
+--- encoding); a response sent with :HttpSend is checked against the spec's response
+--- schema, and the document it opens ends with the verdict.
 local httplens = require("httplens")
 
 local spec = table.concat({
@@ -21,13 +22,22 @@ local spec = table.concat({
   "    get:",
   "      summary: The store views",
   "      responses:",
-  "        '200': {description: the store views}",
+  "        '200':",
+  "          description: the store views (what the echo server answers, here)",
+  "          content:",
+  "            application/json:",
+  "              schema:",
+  "                type: object",
+  "                required: [method, path]",
+  "                properties:",
+  "                  method: {type: string, enum: [GET]}",
+  "                  path: {type: string}",
   "",
 }, "\n")
 
 local ws = T.workspace("openapi", {
   ["shop.yaml"] = spec,
-  ["api.http"] = "# @openapi ./shop.yaml\n\n### one product\nGET {{host}}/rest/V1/\n",
+  ["api.http"] = "# @openapi ./shop.yaml\n\n### one product\nGET {{host}}/rest/V1/\n\n### store views\nGET {{host}}/rest/V1/store/storeViews\n",
   ["http-client.env.json"] = vim.json.encode({ dev = { host = "http://127.0.0.1:{{PORT}}" } }),
 })
 
@@ -65,4 +75,28 @@ T.test("completion after `GET ` offers the spec's paths, parameters as placehold
   T.eq(vim.lsp.protocol.InsertTextFormat.Snippet, product.insertTextFormat, "insertTextFormat")
   T.eq("One product", product.detail, "detail")
   T.ok(by_label["/store/storeViews"], "the other GET path is missing: " .. vim.inspect(vim.tbl_keys(by_label)))
+end)
+
+T.test("a response sent with :HttpSend ends with the spec's verdict: schema: matches", function()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local req_win = vim.api.nvim_get_current_win()
+  T.has(vim.api.nvim_buf_get_lines(bufnr, 6, 7, false)[1], "/store/storeViews", "line 7")
+  vim.api.nvim_win_set_cursor(req_win, { 7, 0 })
+  local before = #T.notes
+  vim.cmd("HttpSend")
+  local win = T.wait(15000, function()
+    for i = before + 1, #T.notes do
+      if T.notes[i].level == vim.log.levels.ERROR then
+        error("the plugin reported: " .. T.notes[i].msg)
+      end
+    end
+    return T.response_wins()[1]
+  end, "a response window after :HttpSend")
+  local buf = vim.api.nvim_win_get_buf(win)
+  local text = T.wait(5000, function()
+    local t = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+    return t:find("# schema: ", 1, true) and t
+  end, "the schema line in the response document")
+  T.has(text, '"path": "/rest/V1/store/storeViews"', "the echo server's answer")
+  T.has(text, "# schema: matches GET /store/storeViews 200", "the verdict")
 end)
