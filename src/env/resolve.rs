@@ -15,10 +15,10 @@ use crate::secret::SecretSet;
 use crate::syntax::ast::{
     Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,
 };
+use crate::syntax::parse_foreign_template;
 use crate::text::TextRange;
 
 use super::Workspace;
-use super::template::parse_template;
 
 /// No recorded exchanges (a dry run before anything was sent).
 pub struct NoExchanges;
@@ -232,7 +232,7 @@ impl<'a> Resolver<'a> {
     pub fn expand_standalone(ctx: &ResolveContext<'_>, text: &str) -> Result<String, String> {
         let file = HttpFile::default();
         let mut r = Resolver::new(&file, 0, ctx);
-        let t = parse_template(text, 0);
+        let t = parse_foreign_template(text);
         let out = r.expand_foreign(&t, TextRange::default());
         match r
             .diagnostics
@@ -581,7 +581,7 @@ impl<'a> Resolver<'a> {
                     _ => env.shared.get(name),
                 };
                 var.cloned().map(|var| {
-                    let t = parse_template(&var.value, 0);
+                    let t = parse_foreign_template(&var.value);
                     let s = self.expand_at(
                         &t,
                         Site {

@@ -10,7 +10,7 @@ use super::folding::folding_ranges;
 use super::hover::hover;
 use super::lenses::request_lenses;
 use super::symbols::symbols;
-use super::{Analysis, EnvVar, EnvView, ProfileState};
+use super::{Analysis, EnvVarView, EnvView, ProfileState};
 use crate::text::TextRange;
 
 /// 2026-12-05 12:00 UTC: the clock of every fixture ("52 min left").
@@ -33,7 +33,7 @@ fn env(vars: &[&str]) -> EnvView {
             .map(|v| {
                 let (name, value) = v.split_once('=').unwrap();
                 let secret = name.starts_with('!');
-                EnvVar {
+                EnvVarView {
                     name: name.trim_start_matches('!').into(),
                     value: value.into(),
                     secret,

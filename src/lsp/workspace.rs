@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::server::Server;
 use super::session::{self, Document, cache_dir};
 use crate::env::Workspace;
-use crate::ide::{EnvVar, EnvView, SourceLocation};
+use crate::ide::{EnvVarView, EnvView, SourceLocation};
 
 /// The workspace root of a document (its folder for unsaved/untitled documents: none).
 pub fn root_of(server: &Server, doc: &Document) -> Option<PathBuf> {
@@ -275,7 +275,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
                     range,
                 })
             });
-        let var = EnvVar {
+        let var = EnvVarView {
             name: name.clone(),
             value: v.value.clone(),
             secret: v.secret,
@@ -283,7 +283,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             origin,
         };
         // The selected environment overrides `$shared`.
-        variables.retain(|x: &EnvVar| x.name != var.name);
+        variables.retain(|x: &EnvVarView| x.name != var.name);
         variables.push(var);
     }
     // `.env` values are variables below the env files (docs/syntax.md): shown masked.
@@ -293,10 +293,10 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
         for (name, value) in &ws.dotenv.vars {
-            if variables.iter().any(|x: &EnvVar| &x.name == name) {
+            if variables.iter().any(|x: &EnvVarView| &x.name == name) {
                 continue;
             }
-            variables.push(EnvVar {
+            variables.push(EnvVarView {
                 name: name.clone(),
                 value: value.clone(),
                 secret: true,
