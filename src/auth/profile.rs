@@ -985,4 +985,532 @@ mod tests {
             let _ = parse_profiles(&v, &no_vars);
         }
     }
+
+    /// A usable Authorization Code profile; a case changes keys of it (`null` removes one).
+    fn with(changes: Value) -> Value {
+        let mut p = json!({
+            "Type": "OAuth2", "Grant Type": "Authorization Code", "Client ID": "c",
+            "Auth URL": "https://id.example.test/auth", "Token URL": "https://id.example.test/token"
+        });
+        for (k, v) in changes.as_object().unwrap() {
+            match v {
+                Value::Null => p.as_object_mut().unwrap().remove(k),
+                v => p.as_object_mut().unwrap().insert(k.clone(), v.clone()),
+            };
+        }
+        p
+    }
+
+    use IssueSeverity::{Error, Hint, Warning};
+
+    /// Every issue a key group can raise: the changes to a usable profile, and the
+    /// issues that come out, in order (key, severity, message).
+    #[allow(clippy::type_complexity)]
+    fn issue_cases() -> Vec<(
+        &'static str,
+        Value,
+        Vec<(&'static str, IssueSeverity, &'static str)>,
+    )> {
+        vec![
+            // Unknown keys.
+            (
+                "unknown key",
+                json!({"Colour": "red", "Username": "u"}),
+                vec![(
+                    "Colour",
+                    Hint,
+                    "auth profile `p`: unknown key `Colour` is ignored",
+                )],
+            ),
+            // Preset and type.
+            (
+                "unknown preset",
+                json!({"Preset": "okta"}),
+                vec![(
+                    "Preset",
+                    Error,
+                    "auth profile `p`: unknown preset `okta` (known: adobe-ims)",
+                )],
+            ),
+            (
+                "other type",
+                json!({"Type": "Basic"}),
+                vec![(
+                    "Type",
+                    Error,
+                    "auth profile `p`: `Type` `Basic` is not supported; use \"OAuth2\"",
+                )],
+            ),
+            (
+                "no type",
+                json!({"Type": null}),
+                vec![(
+                    "Type",
+                    Error,
+                    "auth profile `p` is missing the required key `Type` (\"OAuth2\")",
+                )],
+            ),
+            (
+                "type not a string",
+                json!({"Type": ["OAuth2"]}),
+                vec![
+                    ("Type", Error, "auth profile `p`: `Type` must be a string"),
+                    (
+                        "Type",
+                        Error,
+                        "auth profile `p` is missing the required key `Type` (\"OAuth2\")",
+                    ),
+                ],
+            ),
+            // Grant.
+            (
+                "no grant",
+                json!({"Grant Type": null}),
+                vec![(
+                    "Grant Type",
+                    Error,
+                    "auth profile `p` is missing the required key `Grant Type`",
+                )],
+            ),
+            (
+                "other grant",
+                json!({"Grant Type": "Implicit"}),
+                vec![(
+                    "Grant Type",
+                    Error,
+                    "auth profile `p`: `Grant Type` `Implicit` is not supported (use \"Authorization Code\", \"Client Credentials\" or \"Device Authorization\")",
+                )],
+            ),
+            // Client ID and secret.
+            (
+                "no client id",
+                json!({"Client ID": null}),
+                vec![(
+                    "Client ID",
+                    Error,
+                    "auth profile `p` is missing the required key `Client ID`",
+                )],
+            ),
+            (
+                "empty client id",
+                json!({"Client ID": ""}),
+                vec![("Client ID", Error, "auth profile `p`: `Client ID` is empty")],
+            ),
+            (
+                "client id variable",
+                json!({"Client ID": "{{cid}}"}),
+                vec![(
+                    "Client ID",
+                    Error,
+                    "auth profile `p`: `Client ID`: unknown variable",
+                )],
+            ),
+            // Endpoints.
+            (
+                "issuer not a URL",
+                json!({"Issuer": "id.example.test"}),
+                vec![(
+                    "Issuer",
+                    Error,
+                    "auth profile `p`: `Issuer` is not a valid URL (relative URL without a base)",
+                )],
+            ),
+            (
+                "issuer not http",
+                json!({"Issuer": "ftp://id.example.test"}),
+                vec![(
+                    "Issuer",
+                    Error,
+                    "auth profile `p`: `Issuer` must be an http or https URL",
+                )],
+            ),
+            (
+                "plain http",
+                json!({"Token URL": "http://id.example.test/token"}),
+                vec![(
+                    "Token URL",
+                    Error,
+                    "auth profile `p`: `Token URL` uses plain http to a host that is not loopback: tokens would travel unencrypted; use https",
+                )],
+            ),
+            (
+                "no endpoints",
+                json!({"Auth URL": null, "Token URL": null}),
+                vec![
+                    (
+                        "Auth URL",
+                        Error,
+                        "auth profile `p` is missing the required key `Auth URL` (or give `Issuer` for discovery)",
+                    ),
+                    (
+                        "Token URL",
+                        Error,
+                        "auth profile `p` is missing the required key `Token URL` (or give `Issuer` for discovery)",
+                    ),
+                ],
+            ),
+            (
+                "device grant without its URL",
+                json!({"Grant Type": "Device Authorization"}),
+                vec![(
+                    "Device Auth URL",
+                    Error,
+                    "auth profile `p`: the Device Authorization grant needs `Device Auth URL`",
+                )],
+            ),
+            // Redirect URL.
+            (
+                "redirect not loopback",
+                json!({"Redirect URL": "https://app.example.test/cb"}),
+                vec![(
+                    "Redirect URL",
+                    Error,
+                    "auth profile `p`: `Redirect URL` `https://app.example.test/cb` must be a loopback address (http://127.0.0.1/... or https://localhost:PORT/...) so that httplens can receive the redirect",
+                )],
+            ),
+            (
+                "redirect not a URL",
+                json!({"Redirect URL": "callback"}),
+                vec![(
+                    "Redirect URL",
+                    Error,
+                    "auth profile `p`: `Redirect URL` is not a valid URL (relative URL without a base)",
+                )],
+            ),
+            (
+                "ims over http",
+                json!({"Preset": "adobe-ims", "Redirect URL": "http://127.0.0.1/cb"}),
+                vec![(
+                    "Redirect URL",
+                    Warning,
+                    "auth profile `p`: Adobe IMS accepts only https redirect URIs; `https://localhost:PORT/...` is what works",
+                )],
+            ),
+            // Client authentication.
+            (
+                "other client credentials",
+                json!({"Client Credentials": "jwt"}),
+                vec![
+                    (
+                        "Client Credentials",
+                        Error,
+                        "auth profile `p`: `Client Credentials` `jwt` is not one of \"basic\", \"in body\", \"none\"",
+                    ),
+                    (
+                        "Client Secret",
+                        Error,
+                        "auth profile `p`: `Client Credentials` is `basic` but there is no `Client Secret` (put it in http-client.private.env.json)",
+                    ),
+                ],
+            ),
+            (
+                "in body without a secret",
+                json!({"Client Credentials": "in body"}),
+                vec![(
+                    "Client Secret",
+                    Error,
+                    "auth profile `p`: `Client Credentials` is `in body` but there is no `Client Secret` (put it in http-client.private.env.json)",
+                )],
+            ),
+            (
+                "client credentials without a secret",
+                json!({"Grant Type": "Client Credentials"}),
+                vec![(
+                    "Client Secret",
+                    Error,
+                    "auth profile `p`: the Client Credentials grant needs `Client Secret` (put it in http-client.private.env.json)",
+                )],
+            ),
+            // Flow options.
+            (
+                "fixed state",
+                json!({"State": "abc"}),
+                vec![(
+                    "State",
+                    Hint,
+                    "auth profile `p`: a fixed `State` is ignored: every sign-in gets a fresh random state",
+                )],
+            ),
+            (
+                "ims without pkce",
+                json!({"Preset": "adobe-ims", "PKCE": false}),
+                vec![(
+                    "PKCE",
+                    Warning,
+                    "auth profile `p`: Adobe IMS sign-in always uses PKCE; `\"PKCE\": false` is ignored",
+                )],
+            ),
+            (
+                "plain pkce",
+                json!({"PKCE": {"Code Challenge Method": "Plain"}}),
+                vec![(
+                    "PKCE",
+                    Warning,
+                    "auth profile `p`: the `Plain` code challenge method exposes the verifier; use S256 unless the provider cannot",
+                )],
+            ),
+            (
+                "other pkce method",
+                json!({"PKCE": {"Code Challenge Method": "MD5"}}),
+                vec![(
+                    "PKCE",
+                    Error,
+                    "auth profile `p`: unknown `Code Challenge Method` `MD5` (use \"S256\" or \"Plain\")",
+                )],
+            ),
+            (
+                "pkce a number",
+                json!({"PKCE": 1}),
+                vec![(
+                    "PKCE",
+                    Error,
+                    "auth profile `p`: `PKCE` must be true, false or {\"Code Challenge Method\": \"S256\"}",
+                )],
+            ),
+            (
+                "flag not a boolean",
+                json!({"Acquire Automatically": "yes", "Use ID Token": 1}),
+                vec![
+                    (
+                        "Acquire Automatically",
+                        Error,
+                        "auth profile `p`: `Acquire Automatically` must be true or false",
+                    ),
+                    (
+                        "Use ID Token",
+                        Error,
+                        "auth profile `p`: `Use ID Token` must be true or false",
+                    ),
+                ],
+            ),
+            // Custom request parameters.
+            (
+                "parameters not an object",
+                json!({"Custom Request Parameters": ["a"]}),
+                vec![(
+                    "Custom Request Parameters",
+                    Error,
+                    "auth profile `p`: `Custom Request Parameters` must be an object",
+                )],
+            ),
+            (
+                "parameter problems",
+                json!({"Custom Request Parameters": {
+                    "a": {"Use": "Everywhere"},
+                    "b": {"Value": "x", "Use": "In Headers"},
+                    "c": "{{v}}",
+                }}),
+                vec![
+                    (
+                        "Custom Request Parameters",
+                        Error,
+                        "auth profile `p`: custom parameter `a` needs a string `Value`",
+                    ),
+                    (
+                        "Custom Request Parameters",
+                        Error,
+                        "auth profile `p`: custom parameter `b`: `Use` `in headers` is not one of \"Everywhere\", \"In Auth Request\", \"In Token Request\"",
+                    ),
+                    (
+                        "Custom Request Parameters",
+                        Error,
+                        "auth profile `p`: custom parameter `c`: unknown variable",
+                    ),
+                ],
+            ),
+        ]
+    }
+
+    #[test]
+    fn each_key_group_names_its_problems() {
+        for (case, changes, want) in issue_cases() {
+            let (p, issues) = parse_profile("p", &with(changes), &no_vars);
+            let got: Vec<(&str, IssueSeverity, &str)> = issues
+                .iter()
+                .map(|i| {
+                    (
+                        i.key.as_deref().unwrap_or(""),
+                        i.severity,
+                        i.message.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{case}");
+            let unusable = want.iter().any(|(_, s, _)| *s == Error);
+            assert_eq!(p.is_none(), unusable, "{case}");
+        }
+        let (_, issues) = parse_profile("p", &json!("OAuth2"), &no_vars);
+        assert_eq!(issues[0].message, "auth profile `p` must be an object");
+    }
+
+    /// Messages are fragments: the renderer and the front ends present them, nobody
+    /// strips a period later.
+    #[test]
+    fn messages_end_without_a_period() {
+        let mut messages: Vec<String> = issue_cases()
+            .into_iter()
+            .flat_map(|(_, changes, _)| parse_profile("p", &with(changes), &no_vars).1)
+            .map(|i| i.message)
+            .collect();
+        messages.extend(
+            parse_profiles(&json!([]), &no_vars)
+                .1
+                .into_iter()
+                .chain(parse_profile("p", &json!(1), &no_vars).1)
+                .map(|i| i.message),
+        );
+        assert!(messages.len() > 30);
+        for m in messages {
+            assert!(
+                !m.ends_with('.') && !m.ends_with(char::is_whitespace),
+                "{m:?}"
+            );
+        }
+    }
+
+    /// What each key group makes of valid values.
+    #[test]
+    fn each_key_group_reads_its_values() {
+        let read = |changes: Value| {
+            let (p, issues) = parse_profile("p", &with(changes.clone()), &no_vars);
+            assert!(
+                issues.iter().all(|i| i.severity != Error),
+                "{changes}: {issues:?}"
+            );
+            p.unwrap()
+        };
+        // Grant: JetBrains' names in any case, `_`/`-` for spaces.
+        for (written, grant) in [
+            ("authorization_code", Grant::AuthorizationCode),
+            ("CLIENT-CREDENTIALS", Grant::ClientCredentials),
+            ("device code", Grant::DeviceAuthorization),
+        ] {
+            let p = read(
+                json!({"Grant Type": written, "Client Secret": "s", "Device Auth URL": "https://id.example.test/device"}),
+            );
+            assert_eq!(p.grant, grant, "{written}");
+        }
+        // Client authentication: basic with a secret, none without; an empty secret is none.
+        for (changes, auth, secret) in [
+            (json!({}), ClientAuth::None, false),
+            (json!({"Client Secret": "s"}), ClientAuth::Basic, true),
+            (json!({"Client Secret": ""}), ClientAuth::None, false),
+            (
+                json!({"Client Secret": "s", "Client Credentials": "BODY"}),
+                ClientAuth::InBody,
+                true,
+            ),
+            (
+                json!({"Client Secret": "s", "Client Credentials": "none"}),
+                ClientAuth::None,
+                true,
+            ),
+        ] {
+            let p = read(changes.clone());
+            assert_eq!(
+                (p.client_auth, p.client_secret.is_some()),
+                (auth, secret),
+                "{changes}"
+            );
+        }
+        // Endpoints: discovery when `Issuer` leaves one out; the preset's paths on its host.
+        let p = read(json!({"Issuer": "https://id.example.test/realms/a/", "Auth URL": null}));
+        assert!(p.discover);
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://id.example.test/realms/a")
+        );
+        assert_eq!(
+            p.token_url.unwrap().as_str(),
+            "https://id.example.test/token"
+        );
+        let p = read(json!({"Issuer": "https://id.example.test"}));
+        assert!(!p.discover, "both URLs written: no discovery");
+        let p = read(
+            json!({"Preset": "adobe-ims", "Type": null, "Auth URL": null, "Token URL": null, "Issuer": "https://ims-na1-stg1.adobelogin.com"}),
+        );
+        assert_eq!(
+            [&p.auth_url, &p.token_url, &p.revoke_url, &p.userinfo_url].map(|u| u
+                .as_ref()
+                .unwrap()
+                .path()
+                .to_string()),
+            [
+                "/ims/authorize/v2",
+                "/ims/token/v3",
+                "/ims/revoke",
+                "/ims/userinfo/v2"
+            ]
+        );
+        assert_eq!(
+            p.auth_url.unwrap().host_str(),
+            Some("ims-na1-stg1.adobelogin.com")
+        );
+        let p = read(json!({"Preset": "adobe-ims", "Auth URL": null}));
+        assert_eq!(
+            p.token_url.unwrap().as_str(),
+            "https://id.example.test/token",
+            "written URLs win"
+        );
+        assert_eq!(p.issuer.as_deref(), Some(ADOBE_IMS_HOST));
+        assert!(!p.discover);
+        // Redirect URL: the default, a loopback one as written; ignored by other grants.
+        assert_eq!(
+            read(json!({})).redirect_url.as_str(),
+            "http://127.0.0.1/callback"
+        );
+        assert_eq!(
+            read(json!({"Redirect URL": "https://localhost:9443/cb"}))
+                .redirect_url
+                .as_str(),
+            "https://localhost:9443/cb"
+        );
+        let p = read(
+            json!({"Grant Type": "Client Credentials", "Client Secret": "s", "Redirect URL": "https://app.example.test/cb"}),
+        );
+        assert_eq!(p.redirect_url.as_str(), "http://127.0.0.1/callback");
+        // Scopes: commas and spaces; the IMS preset's defaults and separator.
+        let p = read(json!({"Scope": "openid, orders.read  profile"}));
+        assert_eq!(p.scope_param(), "openid orders.read profile");
+        assert!(p.wants_id_token());
+        let p = read(json!({"Preset": "adobe-ims"}));
+        assert_eq!(p.scope_param(), ADOBE_ACCS_SCOPES);
+        let p = read(
+            json!({"Preset": "adobe-ims", "Grant Type": "Client Credentials", "Client Secret": "s"}),
+        );
+        assert!(p.scopes.is_empty(), "no default scopes for a service");
+        // Flow options.
+        for (changes, pkce) in [
+            (json!({}), Pkce::S256),
+            (json!({"PKCE": false}), Pkce::Off),
+            (
+                json!({"PKCE": {"Code Challenge Method": "SHA-256"}}),
+                Pkce::S256,
+            ),
+            (json!({"PKCE": {}}), Pkce::S256),
+        ] {
+            assert_eq!(read(changes.clone()).pkce, pkce, "{changes}");
+        }
+        let p = read(json!({"Acquire Automatically": "FALSE", "Use ID Token": true}));
+        assert!(!p.acquire_automatically && p.use_id_token);
+        // Custom request parameters: where each goes, numbers as text.
+        let p = read(json!({"Custom Request Parameters": {
+            "audience": "api",
+            "max_age": {"Value": 60, "Use": "in auth request"},
+            "resource": {"Value": "urn:x", "Use": "In Token Request"},
+        }}));
+        let got: Vec<(&str, &str, ParamUse)> = p
+            .custom_params
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.as_str(), c.use_in))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("audience", "api", ParamUse::Everywhere),
+                ("max_age", "60", ParamUse::AuthRequest),
+                ("resource", "urn:x", ParamUse::TokenRequest),
+            ]
+        );
+    }
 }
