@@ -242,7 +242,7 @@ fn show_exit_codes_for_usage_errors() {
     assert_eq!(code, 2);
     assert_eq!(
         err.trim(),
-        "httplens: there is no environment named `stage` (available: dev, prod)."
+        "httplens: there is no environment named `stage` (available: dev, prod)"
     );
     // Without an environment, variables only an environment defines are errors that
     // say so; the requests are still printed.

@@ -111,7 +111,7 @@ impl SignInObserver for CliObserver {
             );
         } else {
             if let Some(err) = browser_error {
-                let _ = writeln!(e, "httplens: {err}.");
+                let _ = writeln!(e, "httplens: {err}");
             }
             let _ = writeln!(
                 e,

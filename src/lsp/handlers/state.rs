@@ -39,7 +39,7 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
             .client
             .show_message(
                 tower_lsp_server::ls_types::MessageType::WARNING,
-                format!("httplens: {}.", crate::auth::store::KEYUTILS_NOTICE_TEXT),
+                format!("httplens: {}", crate::auth::store::KEYUTILS_NOTICE_TEXT),
             )
             .await;
     }
