@@ -219,13 +219,13 @@ fn problems_print_as_path_line_col_severity_message() {
         [
             env_line.as_str(),
             "api.http:1:26: error: unknown variable `nope`: not set by --var, the request, the environment `dev` or a file variable above its use",
-            "api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`.",
+            "api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`",
         ],
         "{err}"
     );
     let (_, err, _) = httplens(ws.path(), &["run", "api.http", "--env", "dev"], &[]);
     let lines: Vec<&str> = err.lines().collect();
-    assert!(lines.contains(&"api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`."), "{err}");
+    assert!(lines.contains(&"api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`"), "{err}");
     assert!(lines.contains(&env_line.as_str()), "{err}");
 }
 
