@@ -10,7 +10,7 @@ use super::folding::folding_ranges;
 use super::hover::hover;
 use super::lenses::request_lenses;
 use super::symbols::symbols;
-use super::{Analysis, EnvVar, EnvView, ProfileState};
+use super::{Analysis, EnvVar, EnvView, SignInView};
 use crate::text::TextRange;
 
 /// 2026-12-05 12:00 UTC: the clock of every fixture ("52 min left").
@@ -42,7 +42,7 @@ fn env(vars: &[&str]) -> EnvView {
                 }
             })
             .collect(),
-        profiles: vec![ProfileState {
+        profiles: vec![SignInView {
             id: "shop".into(),
             grant: Some("Authorization Code".into()),
             signed_in: true,

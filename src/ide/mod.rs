@@ -158,7 +158,7 @@ pub struct EnvView {
     pub selected: Option<String>,
     /// The selected environment's variables (private merged over public, `$shared`).
     pub variables: Vec<EnvVar>,
-    pub profiles: Vec<ProfileState>,
+    pub profiles: Vec<SignInView>,
     /// The OpenAPI specs of the document (`# @openapi`, the environment's `"openapi"`),
     /// those that could be read.
     pub specs: Vec<std::sync::Arc<crate::openapi::Spec>>,
@@ -168,12 +168,12 @@ impl EnvView {
     pub fn variable(&self, name: &str) -> Option<&EnvVar> {
         self.variables.iter().find(|v| v.name == name)
     }
-    pub fn profile(&self, id: &str) -> ProfileState {
+    pub fn profile(&self, id: &str) -> SignInView {
         self.profiles
             .iter()
             .find(|p| p.id == id)
             .cloned()
-            .unwrap_or_else(|| ProfileState {
+            .unwrap_or_else(|| SignInView {
                 id: id.to_string(),
                 ..Default::default()
             })
@@ -199,10 +199,11 @@ pub struct SourceLocation {
     pub range: TextRange,
 }
 
-/// What the editor knows about an auth profile, as shown in lenses and hovers. Never a
-/// token.
+/// What the editor knows about an auth profile's sign-in, as shown in lenses and hovers:
+/// the token store's `auth::StoredSignIn` plus what only the server knows (a sign-in
+/// waiting for the browser, a store that cannot be read). Never a token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProfileState {
+pub struct SignInView {
     pub id: String,
     pub grant: Option<String>,
     pub signed_in: bool,
@@ -224,7 +225,7 @@ pub struct ProfileState {
     pub unavailable: Option<String>,
 }
 
-impl ProfileState {
+impl SignInView {
     /// The sign-in state in words, without the profile's id: what every editor shows
     /// (`httplens/state`'s `summary`), so no client words or times it itself:
     /// `signed in as jane@example.com, 52 min left`, `signed in as jane@example.com,
@@ -299,7 +300,7 @@ mod tests {
         assert_eq!(remaining(-5), "expired");
         assert_eq!(remaining(52 * 60 + 10), "52 min left");
         assert_eq!(remaining(5 * 3600), "5 h left");
-        let p = ProfileState {
+        let p = SignInView {
             id: "p".into(),
             signed_in: true,
             account: Some("jane@example.com".into()),
@@ -310,7 +311,7 @@ mod tests {
             p.summary(1000),
             "p: signed in as jane@example.com, 52 min left"
         );
-        let q = ProfileState {
+        let q = SignInView {
             id: "q".into(),
             ..Default::default()
         };
@@ -322,7 +323,7 @@ mod tests {
     #[test]
     fn status_words_each_sign_in_state() {
         let now = 1_000_000;
-        let signed_in = ProfileState {
+        let signed_in = SignInView {
             id: "shop".into(),
             signed_in: true,
             account: Some("jane@example.com".into()),
@@ -333,13 +334,13 @@ mod tests {
             signed_in.status(now),
             "signed in as jane@example.com, 12 min left"
         );
-        let no_account = ProfileState {
+        let no_account = SignInView {
             account: None,
             expires_at: None,
             ..signed_in.clone()
         };
         assert_eq!(no_account.status(now), "signed in");
-        let expired = ProfileState {
+        let expired = SignInView {
             expires_at: Some(now - 5),
             ..signed_in.clone()
         };
@@ -347,7 +348,7 @@ mod tests {
             expired.status(now),
             "signed in as jane@example.com, expired (sign in again)"
         );
-        let refreshing = ProfileState {
+        let refreshing = SignInView {
             refreshable: true,
             ..expired.clone()
         };
@@ -356,22 +357,22 @@ mod tests {
             "signed in as jane@example.com, expired (refreshed at the next request)"
         );
         // A refresh token changes nothing while the access token is still good.
-        let valid_refreshable = ProfileState {
+        let valid_refreshable = SignInView {
             refreshable: true,
             ..signed_in.clone()
         };
         assert_eq!(valid_refreshable.status(now), signed_in.status(now));
-        let not_signed_in = ProfileState {
+        let not_signed_in = SignInView {
             id: "shop".into(),
             ..Default::default()
         };
         assert_eq!(not_signed_in.status(now), "not signed in");
-        let waiting = ProfileState {
+        let waiting = SignInView {
             signing_in: true,
             ..not_signed_in.clone()
         };
         assert_eq!(waiting.status(now), "signing in");
-        let no_keychain = ProfileState {
+        let no_keychain = SignInView {
             unavailable: Some("the keychain is unavailable (no Secret Service)".into()),
             ..not_signed_in.clone()
         };

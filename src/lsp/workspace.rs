@@ -145,7 +145,7 @@ pub struct Cached {
     pub issues: Vec<crate::auth::profile::ProfileIssue>,
     stamp: Stamp,
     /// The profiles' sign-in state, when last read from the store.
-    states: Mutex<Option<(Instant, Vec<crate::ide::ProfileState>)>>,
+    states: Mutex<Option<(Instant, Vec<crate::ide::SignInView>)>>,
     /// The env files' diagnostics were handed to the client from this load.
     pub env_files_published: AtomicBool,
     /// Unique per load, for caches keyed on "this load" (an `Arc`'s address is not:
@@ -217,7 +217,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Cached {
     /// The profiles' sign-in state: from the store at most every few seconds.
-    pub async fn profile_states(&self, server: &Server) -> Vec<crate::ide::ProfileState> {
+    pub async fn profile_states(&self, server: &Server) -> Vec<crate::ide::SignInView> {
         if self.profiles.is_empty() {
             return Vec::new();
         }
@@ -343,14 +343,14 @@ pub fn token_store(server: &Server) -> Result<std::sync::Arc<dyn crate::auth::To
 async fn read_profile_states(
     server: &Server,
     profiles: Vec<crate::auth::profile::Profile>,
-) -> Vec<crate::ide::ProfileState> {
+) -> Vec<crate::ide::SignInView> {
     let store = match token_store(server) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("{e}");
             return profiles
                 .iter()
-                .map(|p| crate::ide::ProfileState {
+                .map(|p| crate::ide::SignInView {
                     id: p.id.clone(),
                     grant: Some(p.grant.as_str().to_string()),
                     unavailable: Some(e.clone()),
@@ -367,7 +367,7 @@ async fn read_profile_states(
         .collect();
     let mut out = Vec::new();
     for (id, grant) in ids {
-        let mut st = crate::ide::ProfileState {
+        let mut st = crate::ide::SignInView {
             id: id.clone(),
             grant: Some(grant),
             ..Default::default()

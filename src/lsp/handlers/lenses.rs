@@ -27,7 +27,7 @@ use crate::text::PositionEncoding;
 pub struct LensKey {
     version: i32,
     workspace: u64,
-    profiles: Vec<crate::ide::ProfileState>,
+    profiles: Vec<crate::ide::SignInView>,
     now: i64,
 }
 
