@@ -6,6 +6,7 @@
 //! environment, the store, and the coalescing (one refresh, one browser per entry,
 //! across threads through an async mutex and across processes through a file lock).
 
+pub mod env_profiles;
 pub mod flow;
 pub mod fsutil;
 pub mod idtoken;
@@ -13,7 +14,6 @@ mod jwt_ring;
 pub mod oauth;
 pub mod profile;
 pub mod store;
-pub mod workspace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -72,7 +72,7 @@ pub fn show(
         specs.extend(spec);
     }
     // Auth profiles that cannot be used, at each use (as the editor shows them).
-    let (_, issues) = crate::auth::workspace::profiles(ws);
+    let (_, issues) = crate::auth::env_profiles::profiles(ws);
     resolver.extend(crate::ide::diagnostics::profile_use_diagnostics(
         &parse.file,
         &issues,

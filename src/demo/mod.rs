@@ -1,14 +1,14 @@
 //! `httplens demo`: everything a new user needs to see sign-in and a signed request
 //! work with no account anywhere. [`ims`] is a local IMS-like OAuth provider (with a
 //! one-click login page), [`api`] a small Commerce-like API that accepts only its
-//! tokens, [`workspace`] writes a ready `.http` workspace pointing at both, and
+//! tokens, [`scaffold`] writes a ready `.http` workspace pointing at both, and
 //! [`robot`] signs in as the demo user when no browser can be opened. The CLI front
 //! end (`cli/demo.rs`) puts them together with the same engine as `httplens run`.
 
 pub mod api;
 pub mod ims;
 pub mod robot;
-pub mod workspace;
+pub mod scaffold;
 
 /// Default port of the provider (a free one is used when it is taken).
 pub const PROVIDER_PORT: u16 = 8787;

@@ -121,8 +121,8 @@ pub const PROMPT_CAPABILITY: &str = "httplensPrompt";
 // the shapes in `docs/lsp-extensions.md`, which a test checks against these) and to read
 // them (`commands.rs`). A command that acts on a document's text carries the document
 // `version` it was made for (lenses always write it); a command made for an older
-// version is refused, one without a version (a generic client following the contract's
-// `{uri, line}`) acts on the document as it is. URIs are `Cow`s so that lenses write
+// version is refused, one without a version (a generic client sending only `{uri, line}`,
+// as `docs/lsp-extensions.md` allows) acts on the document as it is. URIs are `Cow`s so that lenses write
 // them without a copy per lens.
 
 fn is_false(b: &bool) -> bool {

@@ -7,6 +7,7 @@
 
 mod commands;
 mod convert;
+mod env_state;
 mod ext;
 mod guard;
 mod handlers;
@@ -19,7 +20,6 @@ mod session;
 mod settings;
 mod signin;
 mod stdio;
-mod workspace;
 
 use std::sync::LazyLock;
 use std::time::Duration;

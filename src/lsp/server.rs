@@ -44,8 +44,8 @@ pub struct Shared {
     /// The env-file diagnostics last published, by file (published again on change only).
     pub env_diagnostics: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<Diagnostic>>>,
     /// Loaded workspaces by document folder, checked against the files' mtimes on use
-    /// and dropped on every `stateChanged` cause (see `workspace::cached`).
-    pub ws_cache: super::workspace::WsCache,
+    /// and dropped on every `stateChanged` cause (see `env_state::cached`).
+    pub ws_cache: super::env_state::WsCache,
     /// The last lenses answered per document (see `handlers::lenses`).
     pub lens_cache: handlers::lenses::LensCache,
     /// The user was told that tokens fell back to the kernel keyring (once a session).
@@ -129,7 +129,7 @@ impl Server {
     /// Something the lenses and `httplens/state` show changed: refresh lenses,
     /// re-publish diagnostics, and tell the client.
     pub async fn state_changed_all(&self) {
-        super::workspace::forget_all(self);
+        super::env_state::forget_all(self);
         let docs = self.session.all();
         for doc in &docs {
             handlers::diagnostics::publish(self, doc).await;

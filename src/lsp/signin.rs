@@ -12,7 +12,7 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken, ShowDocumentParams,
 
 use super::commands::{CmdResult, with_progress};
 use super::server::Server;
-use super::{ext, session, workspace};
+use super::{env_state, ext, session};
 use crate::auth::{AuthSession, SignInObserver};
 
 /// Sign-ins waiting for the browser, by profile id: whatever started them (a sign-in
@@ -88,10 +88,10 @@ pub async fn auth_session(
             uri.as_str()
         )
     })?;
-    let ws = workspace::load(server, &doc)
+    let ws = env_state::load(server, &doc)
         .ok_or("This document is not a file on disk, so it has no auth profiles.")?;
-    let (profiles, _) = crate::auth::workspace::profiles(&ws);
-    let store = workspace::token_store(server)?;
+    let (profiles, _) = crate::auth::env_profiles::profiles(&ws);
+    let store = env_state::token_store(server)?;
     let via_client = session::read(&server.session.flags).show_document
         && std::env::var_os("HTTPLENS_BROWSER").is_none_or(|v| v.is_empty());
     let pending = server.pending_sign_ins.clone();

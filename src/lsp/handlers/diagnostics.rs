@@ -9,7 +9,7 @@ use crate::ide::diagnostics::EnvFileDiagnostics;
 use crate::ide::{self, Analysis};
 use crate::lsp::server::Server;
 use crate::lsp::session::Document;
-use crate::lsp::{convert, workspace};
+use crate::lsp::{convert, env_state};
 use crate::syntax::ast::Severity;
 
 /// The document's diagnostics, and those of the env files of its workspace.
@@ -22,10 +22,10 @@ fn compute_all(server: &Server, doc: &Document) -> (Vec<Diagnostic>, Vec<EnvFile
     let a = &doc.analysis;
     // The OpenAPI specs: a broken one where it is named, then the requests checked
     // against those that could be read.
-    let c = workspace::cached(server, doc);
-    let sources = workspace::spec_sources(doc, c.as_deref().map(|c| &c.ws));
+    let c = env_state::cached(server, doc);
+    let sources = env_state::spec_sources(doc, c.as_deref().map(|c| &c.ws));
     resolver.extend(ide::openapi::source_diagnostics(&sources));
-    resolver.extend(ide::openapi::diagnostics(a, &workspace::specs_of(&sources)));
+    resolver.extend(ide::openapi::diagnostics(a, &env_state::specs_of(&sources)));
     for (path, message) in ide::openapi::env_file_problems(&sources) {
         if let Some(f) = env_files.iter_mut().find(|f| f.path == path) {
             let range = ide::openapi::key_range_in(&f.text, crate::openapi::sources::META_KEY);
@@ -97,7 +97,7 @@ fn resolver_diagnostics(
     server: &Server,
     doc: &Document,
 ) -> (Vec<crate::syntax::ast::Diagnostic>, Vec<EnvFileDiagnostics>) {
-    let Some(c) = workspace::cached(server, doc) else {
+    let Some(c) = env_state::cached(server, doc) else {
         return (Vec::new(), Vec::new());
     };
     let ws = &c.ws;

@@ -17,7 +17,7 @@ use tower_lsp_server::ls_types::{Range, Uri};
 use crate::ide::Analysis;
 use crate::ide::lenses::{self, Lens, LensAction};
 use crate::lsp::server::Server;
-use crate::lsp::{convert, ext, responses, workspace};
+use crate::lsp::{convert, env_state, ext, responses};
 use crate::text::PositionEncoding;
 
 /// What a request file's lenses were computed from: the document version, the
@@ -322,7 +322,7 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Arc<KeptLenses>> {
             enc,
         )));
     }
-    let cached = workspace::cached(server, &doc);
+    let cached = env_state::cached(server, &doc);
     let profiles = match &cached {
         Some(c) => c.profile_states(server).await,
         None => Vec::new(),
@@ -349,7 +349,7 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Arc<KeptLenses>> {
             v.profiles = key.profiles.clone();
             v
         }
-        None => workspace::env_view(server, &doc),
+        None => env_state::env_view(server, &doc),
     };
     let kept = Arc::new(KeptLenses::new(
         &found(server, &doc, Some(view)),

@@ -4,9 +4,9 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 
 use crate::exec::history::{History, cache_dir};
 use crate::ide::ProfileState;
+use crate::lsp::env_state;
 use crate::lsp::ext::{ProfileInfo, StateParams, StateResult};
 use crate::lsp::server::Server;
-use crate::lsp::workspace;
 
 pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> {
     let doc = server.session.get(&params.uri).ok_or_else(|| {
@@ -26,8 +26,8 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
     } else {
         doc
     };
-    let view = workspace::env_view_with_profiles(server, &doc).await;
-    let token_store = workspace::token_store_name(server);
+    let view = env_state::env_view_with_profiles(server, &doc).await;
+    let token_store = env_state::token_store_name(server);
     // The keychain fell back to the kernel keyring: the CLI says so on stderr, which an
     // editor only logs; tell the user once.
     if token_store == crate::auth::StoreKind::Keyutils.as_str()

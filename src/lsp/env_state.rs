@@ -1,6 +1,7 @@
-//! Per-document workspace facts: the workspace root, the environment selected for it
-//! (remembered per root in the cache folder), and the environments, variables and
-//! auth profiles the editor features show, gathered from `env/` and `auth/`.
+//! Per-document environment state: the workspace root, the environment selected for it
+//! (remembered per root in the cache folder), the loaded env files and auth profiles
+//! (cached per document folder, see [`cached`]), and the environments, variables and
+//! profiles the editor features show, gathered from `env/` and `auth/`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -111,7 +112,7 @@ struct Stamp {
 fn stamp(dir: &Path, root: &Path, folders: Vec<PathBuf>, setting: Option<String>) -> Stamp {
     use crate::env::files::{PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
     let mut paths = vec![root.join(".vscode").join("settings.json")];
-    for f in crate::env::workspace::folders_up_to(dir, root) {
+    for f in crate::env::root::folders_up_to(dir, root) {
         paths.push(f.join(PUBLIC_ENV_FILE));
         paths.push(f.join(PRIVATE_ENV_FILE));
         paths.push(f.join(".env"));
@@ -183,7 +184,7 @@ pub fn cached(server: &Server, doc: &Document) -> Option<Arc<Cached>> {
         tracing::warn!("{e}");
     }
     let view = view_of(&ws);
-    let (profiles, issues) = crate::auth::workspace::profiles(&ws);
+    let (profiles, issues) = crate::auth::env_profiles::profiles(&ws);
     let c = Arc::new(Cached {
         ws,
         view,
