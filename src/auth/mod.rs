@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
+use crate::exec::TokenSource;
 use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::TokenKind;
 pub use flow::{PendingSignIn, SignInHandle, SignInOptions};
@@ -623,7 +624,7 @@ impl AuthSession {
     }
 }
 
-impl crate::exec::TokenSource for AuthSession {
+impl TokenSource for AuthSession {
     fn token<'a>(
         &'a self,
         profile: &'a str,

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::request::code::Language;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::Uri;
 use tower_lsp_server::ls_types::notification::Notification;
@@ -186,7 +187,7 @@ pub struct CopyAsCurlArgs<'a> {
 pub struct CopyAsCodeArgs<'a> {
     pub uri: Cow<'a, Uri>,
     pub line: u32,
-    pub language: crate::request::code::Language,
+    pub language: Language,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -299,7 +300,7 @@ mod tests {
                 members(CopyAsCodeArgs {
                     uri: uri(),
                     line: 1,
-                    language: crate::request::code::Language::Python,
+                    language: Language::Python,
                     version: Some(2),
                     reveal: true,
                 }),
