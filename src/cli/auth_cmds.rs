@@ -49,7 +49,7 @@ fn load(
         error_line(m);
         EXIT_USAGE
     })?;
-    let (s, issues) = auth::workspace::session(&ws, store, &config);
+    let (s, issues) = auth::env_profiles::session(&ws, store, &config);
     Ok((s, issues, ws))
 }
 
@@ -111,7 +111,7 @@ impl SignInObserver for CliObserver {
             );
         } else {
             if let Some(err) = browser_error {
-                let _ = writeln!(e, "httplens: {err}.");
+                let _ = writeln!(e, "httplens: {err}");
             }
             let _ = writeln!(
                 e,
@@ -320,7 +320,7 @@ pub fn status(args: StatusArgs) -> u8 {
         if ws.select(env.as_deref()).is_err() {
             continue;
         }
-        let (session, issues) = auth::workspace::session(&ws, store.clone(), &config);
+        let (session, issues) = auth::env_profiles::session(&ws, store.clone(), &config);
         for i in issues.iter().filter(|i| i.severity == IssueSeverity::Error) {
             error_line(format!(
                 "{}{}",

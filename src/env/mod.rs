@@ -36,8 +36,8 @@ pub mod dotenv;
 pub mod files;
 pub mod lookup;
 pub mod resolve;
+pub mod root;
 pub mod system;
-pub mod workspace;
 
 pub use dotenv::DotEnv;
 pub use files::{
@@ -45,7 +45,7 @@ pub use files::{
 };
 pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
 pub use resolve::{NoExchanges, ResolveContext, Resolver, is_secret_prompt};
-pub use workspace::{absolute, workspace_root};
+pub use root::{absolute, workspace_root};
 
 /// Everything about a request file's surroundings that resolving needs, loaded once:
 /// the workspace root, the env files, the selected environment and `.env`.
