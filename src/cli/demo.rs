@@ -19,6 +19,7 @@ use crate::auth::{self, AuthError, AuthSession, SignInObserver, StoreKind, Token
 use crate::demo::{self, scaffold as dws};
 use crate::env::Workspace;
 use crate::exec::{Engine, EngineConfig, FileInput, Outcome, Silent, TokenSource};
+use crate::syntax;
 
 /// The switch that makes the demo stop after its requests instead of serving.
 pub const EXIT_AFTER_SEND_ENV: &str = "HTTPLENS_DEMO_EXIT_AFTER_SEND";
@@ -397,7 +398,7 @@ async fn send_requests(
 ) -> Result<(Vec<Outcome>, bool), String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("{}: cannot read the file: {e}", file.display()))?;
-    let parsed = crate::syntax::parse_path(file, &text);
+    let parsed = syntax::parse_path(file, &text);
     let engine = Engine::new(EngineConfig::new(ws.root.clone()), tokens);
     let overrides = BTreeMap::new();
     let input = FileInput {

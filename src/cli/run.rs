@@ -14,10 +14,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::style::{self, Print, sgr};
 use super::{EXIT_USAGE, Format, RunArgs, error_line};
+use crate::auth::profile::IssueSeverity;
+use crate::auth::{self, SignInObserver, env_profiles, fsutil};
 use crate::env::Workspace;
-use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
+use crate::exec::{
+    Engine, EngineConfig, FileInput, NoTokenSource, Observer, Outcome, Progress, Sent, TokenSource,
+    engine,
+};
 use crate::request;
 use crate::syntax::ast::{HttpFile, Severity};
+use crate::syntax::{self, Parse, SourceFile};
 
 /// The token source for the selected environment of this workspace: the same store as
 /// `httplens login` and the editor. A profile that needs an interactive sign-in is
@@ -25,20 +31,20 @@ use crate::syntax::ast::{HttpFile, Severity};
 /// session); otherwise the token request fails at once, saying to run `httplens login`
 /// or to use a client-credentials profile.
 fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
-    let config = crate::auth::fsutil::config_dir();
-    let store = match crate::auth::open_store(None, &config) {
+    let config = fsutil::config_dir();
+    let store = match auth::open_store(None, &config) {
         Ok(s) => s,
-        Err(m) => return Arc::new(crate::exec::NoTokenSource(m)),
+        Err(m) => return Arc::new(NoTokenSource(m)),
     };
-    let (session, issues) = crate::auth::env_profiles::session(workspace, store, &config);
+    let (session, issues) = env_profiles::session(workspace, store, &config);
     for i in issues {
-        if i.severity == crate::auth::profile::IssueSeverity::Warning {
+        if i.severity == IssueSeverity::Warning {
             error_line(format!("warning: {}", i.message));
         }
     }
     Arc::new(
         session
-            .interactive(crate::auth::env_profiles::browser_available())
+            .interactive(env_profiles::browser_available())
             .observer(Arc::new(SignInNotes)),
     )
 }
@@ -46,7 +52,7 @@ fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
 /// What a sign-in started by `run` tells the user (on stderr: stdout is the output).
 struct SignInNotes;
 
-impl crate::auth::SignInObserver for SignInNotes {
+impl SignInObserver for SignInNotes {
     fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
         if let Some(err) = browser_error {
             error_line(err);
@@ -138,9 +144,9 @@ fn read_request_file(path: &Path) -> Result<String, Exit> {
 }
 
 /// Parse the file and print its syntax errors (the requests they leave alone still run).
-fn parse_reporting_errors(path: &Path, text: &str) -> crate::syntax::Parse {
-    let parsed = crate::syntax::parse_path(path, text);
-    let source = crate::syntax::SourceFile::new(path, text);
+fn parse_reporting_errors(path: &Path, text: &str) -> Parse {
+    let parsed = syntax::parse_path(path, text);
+    let source = SourceFile::new(path, text);
     for d in parsed
         .errors
         .iter()
@@ -203,7 +209,7 @@ fn engine_for(args: &RunArgs, workspace: &Workspace) -> Engine {
     let mut config = EngineConfig::new(workspace.root.clone());
     config.history = !args.no_history;
     config.insecure = args.insecure;
-    config.default_timeout = crate::exec::engine::timeout_from_seconds(args.timeout);
+    config.default_timeout = engine::timeout_from_seconds(args.timeout);
     config.fail_fast = args.fail_fast;
     Engine::new(config, token_source_for(workspace))
 }
@@ -515,7 +521,7 @@ fn write_text(
 
 /// `H` and `B`: the request as it went on the wire (secrets masked as `show` masks
 /// them), then a blank line before the response's parts.
-fn request_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+fn request_parts(text: &mut String, sent: &Sent, print: Print, color: bool) {
     if !(print.request_head || print.request_body) {
         return;
     }
@@ -551,7 +557,7 @@ fn request_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, colo
 }
 
 /// `h`, `b` and `m` of the response document, line by line.
-fn response_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+fn response_parts(text: &mut String, sent: &Sent, print: Print, color: bool) {
     use crate::exec::render::{BodyKind, body_kind, pretty_body};
     let doc = &sent.document;
     let pretty =

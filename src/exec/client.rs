@@ -14,6 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 use super::response::{Response, ResponseBody, SHOWN_HEAD, SPILL_THRESHOLD, Timings};
+use crate::net;
 use crate::request::{BodySpec, DigestCredentials, RequestSpec};
 use crate::secret::SecretSet;
 
@@ -225,7 +226,7 @@ impl Client {
     ) -> Result<Response, SendError> {
         let url = checked_url(spec)?;
         let host = host_label(&url);
-        if opts.carries_token && url.scheme() == "http" && !crate::net::is_loopback(&url) {
+        if opts.carries_token && url.scheme() == "http" && !net::is_loopback(&url) {
             return Err(SendError::TokenOverHttp { host });
         }
         let method = checked_method(spec)?;
