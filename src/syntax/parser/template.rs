@@ -440,6 +440,7 @@ fn auth_call(expr: &str, call: &str) -> VarExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax;
 
     fn sys(name: &str, args: &[&str]) -> VarExpr {
         VarExpr::System {
@@ -450,7 +451,7 @@ mod tests {
 
     #[test]
     fn foreign_text_splits_and_keeps_ranges() {
-        let t = crate::syntax::parse_foreign_template("a {{ host }}/{{%q}} {{ open");
+        let t = syntax::parse_foreign_template("a {{ host }}/{{%q}} {{ open");
         assert_eq!(t.parts().count(), 5);
         let vars: Vec<_> = t.vars().collect();
         assert_eq!(vars[0].source, "host");
