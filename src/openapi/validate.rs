@@ -3,8 +3,8 @@
 //! engine's `schema:` line and `?? schema`). OpenAPI schemas become JSON Schema 2020-12
 //! documents (3.0's `nullable`, boolean `exclusiveMaximum` and `example` translated; 3.1
 //! is 2020-12 already), with every local `$ref` copied into `$defs`, so recursive schemas
-//! stay recursive. The `jsonschema` crate validates; a compiled validator is kept in the
-//! spec. Format checks are off (OpenAPI's formats are mostly annotations: `int64`,
+//! stay recursive. The `boon` crate validates (its errors become our sentences here);
+//! a compiled validator is kept in the spec. Format checks are off (OpenAPI's formats are mostly annotations: `int64`,
 //! `password`), and a schema that cannot be compiled checks nothing: the spec may be
 //! wrong, the request is not.
 
@@ -25,7 +25,8 @@ pub enum Direction {
 
 /// One compiled schema.
 pub struct Compiled {
-    validator: jsonschema::Validator,
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -197,16 +198,37 @@ pub enum ResponseSchema {
 /// A JSON Schema document for an OpenAPI schema, or `None` when it does not compile.
 pub fn compile(root: &Value, schema: &Value, dir: Direction) -> Option<Arc<Compiled>> {
     let doc = to_json_schema(root, schema, dir);
-    match jsonschema::draft202012::options()
-        .should_validate_formats(false)
-        .build(&doc)
-    {
-        Ok(validator) => Some(Arc::new(Compiled { validator })),
+    match compile_document(doc) {
+        Ok(compiled) => Some(Arc::new(compiled)),
         Err(e) => {
             tracing::debug!("a schema of the spec does not compile, not checked: {e}");
             None
         }
     }
+}
+
+/// The name the schema document is known by while it compiles: not a place, nothing is
+/// loaded from it.
+const DOCUMENT: &str = "urn:httplens:schema";
+
+/// Loads nothing: every `$ref` the document may follow is inside it (`$defs`), and a
+/// schema must not make the tool read files or the network.
+struct NoLoader;
+
+impl boon::UrlLoader for NoLoader {
+    fn load(&self, url: &str) -> Result<Value, Box<dyn std::error::Error>> {
+        Err(format!("{url} is outside the spec: not followed").into())
+    }
+}
+
+fn compile_document(doc: Value) -> Result<Compiled, Box<boon::CompileError>> {
+    let mut compiler = boon::Compiler::new();
+    compiler.set_default_draft(boon::Draft::V2020_12);
+    compiler.use_loader(Box::new(NoLoader));
+    compiler.add_resource(DOCUMENT, doc)?;
+    let mut schemas = boon::Schemas::new();
+    let index = compiler.compile(DOCUMENT, &mut schemas)?;
+    Ok(Compiled { schemas, index })
 }
 
 /// The OpenAPI schema `schema` (inside the spec `root`) as a JSON Schema 2020-12
@@ -476,27 +498,16 @@ fn short(v: &Value) -> String {
 impl Compiled {
     /// Does the instance fit?
     pub fn is_valid(&self, instance: &Value) -> bool {
-        self.validator.is_valid(instance)
+        self.schemas.validate(instance, self.index).is_ok()
     }
 
     /// Every difference, in the validator's order, with the keyword that found it.
     pub fn all_differences(&self, instance: &Value) -> Vec<(Difference, &'static str)> {
-        self.validator
-            .iter_errors(instance)
-            .map(|e| {
-                let pointer = e.instance_path().as_str().to_string();
-                let message = e.masked_with(short(e.instance())).to_string();
-                let keyword = keyword_of(e.kind());
-                (
-                    Difference {
-                        path: pointer_to_path(&pointer),
-                        pointer,
-                        message,
-                    },
-                    keyword,
-                )
-            })
-            .collect()
+        let mut out = Vec::new();
+        if let Err(e) = self.schemas.validate(instance, self.index) {
+            differences_of(&e, instance, &mut out);
+        }
+        out
     }
 
     /// The first `limit` differences and how many there are in all.
@@ -507,17 +518,162 @@ impl Compiled {
     }
 }
 
-fn keyword_of(kind: &jsonschema::error::ValidationErrorKind) -> &'static str {
-    use jsonschema::error::ValidationErrorKind as K;
-    match kind {
-        K::Required { .. } => "required",
-        K::AdditionalProperties { .. } => "additionalProperties",
-        K::Type { .. } => "type",
-        K::MinProperties { .. } => "minProperties",
-        K::MaxProperties { .. } => "maxProperties",
-        K::MinItems { .. } => "minItems",
-        K::MaxItems { .. } => "maxItems",
-        _ => "",
+/// The differences one validation error stands for, each with the keyword that found it
+/// when the body check needs to know it (`""` otherwise). Errors that only group others
+/// (a schema, a `$ref`, `allOf`) are looked into; the alternatives of `anyOf`/`oneOf` and
+/// a failed `not` are one difference each: the value fits none of them, and why it fails
+/// every alternative says less than that.
+fn differences_of(
+    e: &boon::ValidationError<'_, '_>,
+    root: &Value,
+    out: &mut Vec<(Difference, &'static str)>,
+) {
+    use boon::ErrorKind as K;
+    if matches!(
+        e.kind,
+        K::Group | K::Schema { .. } | K::Reference { .. } | K::AllOf
+    ) {
+        for cause in &e.causes {
+            differences_of(cause, root, out);
+        }
+        return;
+    }
+    let pointer = e.instance_location.to_string();
+    let value = root.pointer(&pointer).unwrap_or(&Value::Null);
+    let v = short(value);
+    let mut push = |message: String, keyword: &'static str| {
+        out.push((
+            Difference {
+                path: pointer_to_path(&pointer),
+                pointer: pointer.clone(),
+                message,
+            },
+            keyword,
+        ))
+    };
+    match &e.kind {
+        K::Required { want } => {
+            for name in want {
+                push(
+                    format!("{} is a required property", quoted(name)),
+                    "required",
+                );
+            }
+        }
+        K::DependentRequired { prop, missing } | K::Dependency { prop, missing } => {
+            for name in missing {
+                let (name, prop) = (quoted(name), quoted(prop));
+                push(format!("{name} is required when {prop} is present"), "");
+            }
+        }
+        K::AdditionalProperties { got } => {
+            let names: Vec<String> = got.iter().map(|n| quoted(n)).collect();
+            let verb = if names.len() == 1 { "was" } else { "were" };
+            let names = names.join(", ");
+            push(
+                format!("Additional properties are not allowed ({names} {verb} unexpected)"),
+                "additionalProperties",
+            );
+        }
+        K::Type { want, .. } => {
+            let want: Vec<String> = want.iter().map(|t| quoted(&t.to_string())).collect();
+            push(format!("{v} is not of type {}", or_list(&want)), "type");
+        }
+        K::Enum { want } => {
+            let want: Vec<String> = want.iter().map(short).collect();
+            push(format!("{v} is not one of {}", or_list(&want)), "");
+        }
+        K::Const { want } => push(format!("{} was expected", short(want)), ""),
+        K::Format { want, .. } => push(format!("{v} is not a {}", quoted(want)), ""),
+        K::MinProperties { want, .. } => {
+            let unit = if *want == 1 { "property" } else { "properties" };
+            push(format!("{v} has less than {want} {unit}"), "minProperties");
+        }
+        K::MaxProperties { want, .. } => {
+            let unit = if *want == 1 { "property" } else { "properties" };
+            push(format!("{v} has more than {want} {unit}"), "maxProperties");
+        }
+        K::MinItems { want, .. } => push(format!("{v} has less than {}", items(*want)), "minItems"),
+        K::MaxItems { want, .. } => push(format!("{v} has more than {}", items(*want)), "maxItems"),
+        K::AdditionalItems { got } => {
+            push(format!("{v} has {} more than allowed", items(*got)), "")
+        }
+        K::UniqueItems { .. } => push(format!("{v} has non-unique elements"), ""),
+        K::Contains | K::MinContains { .. } => {
+            push(format!("{v} does not contain the items it must"), "")
+        }
+        K::MaxContains { want, .. } => push(
+            format!("{v} contains more than {} it may", items(*want)),
+            "",
+        ),
+        K::MinLength { want, .. } => push(format!("{v} is shorter than {}", characters(*want)), ""),
+        K::MaxLength { want, .. } => push(format!("{v} is longer than {}", characters(*want)), ""),
+        K::Pattern { want, .. } => push(format!("{v} does not match {}", quoted(want)), ""),
+        K::Minimum { want, .. } => push(format!("{v} is less than the minimum of {want}"), ""),
+        K::Maximum { want, .. } => push(format!("{v} is greater than the maximum of {want}"), ""),
+        K::ExclusiveMinimum { want, .. } => push(
+            format!("{v} is less than or equal to the minimum of {want}"),
+            "",
+        ),
+        K::ExclusiveMaximum { want, .. } => push(
+            format!("{v} is greater than or equal to the maximum of {want}"),
+            "",
+        ),
+        K::MultipleOf { want, .. } => push(format!("{v} is not a multiple of {want}"), ""),
+        K::AnyOf => push(format!("{v} fits none of the schemas of `anyOf`"), ""),
+        K::OneOf(None) => push(format!("{v} fits none of the schemas of `oneOf`"), ""),
+        K::OneOf(Some((i, j))) => push(
+            format!("{v} fits more than one of the schemas of `oneOf` ({i} and {j})"),
+            "",
+        ),
+        K::Not => push(
+            format!("{v} fits the schema of `not`, which it must not"),
+            "",
+        ),
+        K::FalseSchema => push(format!("{v} is not allowed here"), ""),
+        K::ContentEncoding { want, .. } => push(format!("{v} is not {} encoded", quoted(want)), ""),
+        K::ContentMediaType { want, .. } => push(format!("{v} is not {}", quoted(want)), ""),
+        K::ContentSchema => push(format!("{v} does not fit its `contentSchema`"), ""),
+        K::RefCycle { url, .. } => push(format!("the schema refers to itself at {url}"), ""),
+        K::PropertyName { prop } => push(
+            format!(
+                "the property name {} does not fit `propertyNames`",
+                quoted(prop)
+            ),
+            "",
+        ),
+        // Looked into above.
+        K::Group | K::Schema { .. } | K::Reference { .. } | K::AllOf => {}
+    }
+}
+
+/// A name as a JSON string: `"name"`.
+fn quoted(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn items(n: usize) -> String {
+    if n == 1 {
+        "1 item".into()
+    } else {
+        format!("{n} items")
+    }
+}
+
+fn characters(n: usize) -> String {
+    if n == 1 {
+        "1 character".into()
+    } else {
+        format!("{n} characters")
     }
 }
 
@@ -930,7 +1086,7 @@ components:
             problems(r#"{"qty": 1, "extra": true}"#),
             [
                 r#"{ "name" is a required property"#,
-                "{ Additional properties are not allowed ('extra' was unexpected)",
+                "{ Additional properties are not allowed (\"extra\" was unexpected)",
             ]
         );
         // A nested object: its key.
@@ -940,6 +1096,53 @@ components:
         );
         // Not JSON: nothing to say here (the editor says it elsewhere, if at all).
         assert!(problems("{\"name\": ").is_empty());
+    }
+
+    #[test]
+    fn the_validator_follows_no_reference_out_of_the_document() {
+        // A schema file on disk that a `$ref` names: the default loader of the crate
+        // would read it (and then a number would fail `type: string`); ours refuses, so
+        // the document does not compile and checks nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.json");
+        std::fs::write(&outside, r#"{"type": "string"}"#).unwrap();
+        let url = url::Url::from_file_path(&outside).unwrap();
+        let doc = json!({"$ref": url.as_str()});
+        assert!(compile_document(doc).is_err());
+    }
+
+    #[test]
+    fn differences_are_sentences_in_the_words_of_each_keyword() {
+        let doc = json!({
+            "type": "object",
+            "properties": {
+                "a": {"enum": ["x", "y", "z"]},
+                "b": {"maximum": 10},
+                "c": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                "d": {"type": "array", "minItems": 2},
+                "e": {"type": ["string", "null"]},
+                "f": {"const": 1}
+            }
+        });
+        let v = compile_document(doc).unwrap();
+        let inst = json!({"a": "w", "b": 11, "c": 1.5, "d": [1], "e": 3, "f": 2});
+        let mut got: Vec<String> = v
+            .all_differences(&inst)
+            .into_iter()
+            .map(|(d, _)| d.to_string())
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                r#"$.a: "w" is not one of "x", "y" or "z""#,
+                "$.b: 11 is greater than the maximum of 10",
+                "$.c: 1.5 fits none of the schemas of `anyOf`",
+                "$.d: [1] has less than 2 items",
+                r#"$.e: 3 is not of type "null" or "string""#,
+                "$.f: 1 was expected",
+            ]
+        );
     }
 
     #[test]
