@@ -829,10 +829,22 @@ async fn cli_login_status_logout_no_leaks() {
             .iter()
             .any(|s| s == "offline_access")
     );
+    // The state in the words the server gives the editors (`httplens/state`'s
+    // `summary`), and the preset's ID token checked against the double's keys.
+    assert_eq!(
+        ims_row["summary"],
+        "signed in as demo.user@example.test, 23 h left"
+    );
+    assert_eq!(ims_row["idToken"]["state"], "verified");
     let (_, text_out, _) = env.run(&["status"]).await;
+    let line = text_out
+        .lines()
+        .find(|l| l.starts_with("ims [dev]: "))
+        .unwrap_or_else(|| panic!("{text_out}"));
     assert!(
-        text_out.contains("ims [dev]: signed in as demo.user@example.test"),
-        "{text_out}"
+        line.starts_with("ims [dev]: signed in as demo.user@example.test, 23 h left, scopes: ")
+            && line.ends_with("; ID token verified (RS256)"),
+        "{line}"
     );
 
     // Leak check: no token, refresh token, ID token or client secret in any output or

@@ -91,6 +91,9 @@ pub struct Profile {
     pub device_auth_url: Option<Url>,
     pub revoke_url: Option<Url>,
     pub userinfo_url: Option<Url>,
+    /// The provider's signing keys (JWKS) when the preset fixes them; otherwise they
+    /// come from discovery (`oauth::endpoints`).
+    pub jwks_uri: Option<Url>,
     /// The issuer identifier, from `Issuer` or the preset.
     pub issuer: Option<String>,
     /// Discover endpoints from `<Issuer>/.well-known/openid-configuration`.
@@ -428,6 +431,7 @@ pub fn parse_profile(
     let mut revoke_url = c.url("Revoke URL");
     let device_auth_url = c.url("Device Auth URL");
     let mut userinfo_url = None;
+    let mut jwks_uri = None;
     let mut discover = false;
 
     if preset == Some(Preset::AdobeIms) {
@@ -440,6 +444,10 @@ pub fn parse_profile(
         token_url = token_url.or_else(|| at("/ims/token/v3"));
         revoke_url = revoke_url.or_else(|| at("/ims/revoke"));
         userinfo_url = at("/ims/userinfo/v2");
+        // Adobe publishes the keys that sign its ID tokens (RS256) at `/ims/keys`, the
+        // `jwks_uri` of its openid-configuration. The host is the `Issuer`, already
+        // held to the https rule (plain http only to loopback, the local double).
+        jwks_uri = at("/ims/keys");
     } else if issuer.is_some() && (auth_url.is_none() || token_url.is_none()) {
         discover = true;
     }
@@ -753,6 +761,7 @@ pub fn parse_profile(
             device_auth_url,
             revoke_url,
             userinfo_url,
+            jwks_uri,
             issuer,
             discover,
             preset,
@@ -868,6 +877,41 @@ mod tests {
         assert_eq!(p.pkce, Pkce::S256);
         assert_eq!(p.redirect_url.scheme(), "https");
         assert!(issues.iter().any(|i| i.key.as_deref() == Some("PKCE")));
+        // ID tokens are verified against the keys Adobe publishes.
+        assert_eq!(
+            p.jwks_uri.as_ref().unwrap().as_str(),
+            "https://ims-na1.adobelogin.com/ims/keys"
+        );
+    }
+
+    /// The preset's signing keys live on the `Issuer` host, under the https rule of
+    /// every other endpoint: stage over https, the local double over loopback http, and
+    /// plain http elsewhere refused (no profile, an error at `Issuer`).
+    #[test]
+    fn adobe_preset_jwks_follows_the_https_rule() {
+        let with_issuer = |issuer: &str| {
+            let auth = json!({"ims": {"Preset": "adobe-ims", "Grant Type": "Authorization Code",
+                "Client ID": "c", "Issuer": issuer}});
+            parse_profiles(&auth, &no_vars)
+        };
+        let (p, _) = with_issuer("https://ims-na1-stg1.adobelogin.com");
+        assert_eq!(
+            p[0].jwks_uri.as_ref().unwrap().as_str(),
+            "https://ims-na1-stg1.adobelogin.com/ims/keys"
+        );
+        let (p, _) = with_issuer("http://127.0.0.1:4567");
+        assert_eq!(
+            p[0].jwks_uri.as_ref().unwrap().as_str(),
+            "http://127.0.0.1:4567/ims/keys"
+        );
+        let (p, issues) = with_issuer("http://ims.example.test");
+        assert!(p.is_empty());
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.key.as_deref() == Some("Issuer") && i.severity == IssueSeverity::Error),
+            "{issues:?}"
+        );
     }
 
     #[test]
