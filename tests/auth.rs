@@ -454,7 +454,12 @@ async fn refresh_ahead_of_expiry_rotates_and_persists() {
     assert!(stored.id_token.is_some());
     assert_ne!(stored.id_token, t1.id_token);
     assert_eq!(stored.id_token, t2.id_token);
-    assert!(stored.id_token_status.as_ref().is_some_and(|s| s.is_verified()));
+    assert!(
+        stored
+            .id_token_status
+            .as_ref()
+            .is_some_and(|s| s.is_verified())
+    );
     assert_eq!(ims.stats().refresh_reuse, 0);
     ims.shutdown().await;
 }

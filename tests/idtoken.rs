@@ -690,7 +690,10 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
         .unwrap();
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
     assert_eq!(jwks["keys"][0]["kid"], "ims");
-    assert!(jwks["keys"][0].get("d").is_none(), "a private key published");
+    assert!(
+        jwks["keys"][0].get("d").is_none(),
+        "a private key published"
+    );
 
     let v = json!({"Preset": "adobe-ims", "Grant Type": "Authorization Code",
         "Issuer": ims.base_url, "Client ID": "demo-native",
@@ -728,10 +731,7 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
     .unwrap();
     assert_eq!(claims["nonce"].as_str().map(str::len), Some(43));
     let st = s.status("p").await.unwrap();
-    assert_eq!(
-        st.id_token.unwrap().describe(),
-        "ID token verified (RS256)"
-    );
+    assert_eq!(st.id_token.unwrap().describe(), "ID token verified (RS256)");
     // A refresh brings a new ID token (no nonce), verified too.
     let src: &dyn httplens::exec::TokenSource = &s;
     let rejected = httplens::secret::Secret::new(t.access_token.clone());
@@ -784,10 +784,9 @@ async fn the_ims_preset_refuses_a_token_signed_with_another_key() {
         "Issuer": ims.base_url, "Client ID": "demo-native",
         "Device Auth URL": format!("{}/ims/device", ims.base_url),
         "Scope": "openid,AdobeID,email"});
-    let (profiles, _) = parse_profiles(
-        &json!({ "code": code, "device": device }),
-        &|s: &str| Ok(s.to_string()),
-    );
+    let (profiles, _) = parse_profiles(&json!({ "code": code, "device": device }), &|s: &str| {
+        Ok(s.to_string())
+    });
     assert_eq!(profiles.len(), 2);
     let dir = tempfile::tempdir().unwrap();
     let s = AuthSession::new(

@@ -426,9 +426,18 @@ mod tests {
     #[test]
     fn status_words_are_the_servers() {
         let cases = [
-            (signed_in(52 * 60 + 10, false), "signed in as jane@example.com, 52 min left"),
-            (signed_in(90, false), "signed in as jane@example.com, 1 min left"),
-            (signed_in(3 * 86_400 + 60, false), "signed in as jane@example.com, 3 days left"),
+            (
+                signed_in(52 * 60 + 10, false),
+                "signed in as jane@example.com, 52 min left",
+            ),
+            (
+                signed_in(90, false),
+                "signed in as jane@example.com, 1 min left",
+            ),
+            (
+                signed_in(3 * 86_400 + 60, false),
+                "signed in as jane@example.com, 3 days left",
+            ),
             (
                 signed_in(-5, true),
                 "signed in as jane@example.com, expired (refreshed at the next request)",
