@@ -133,7 +133,7 @@ async fn authorization_code_with_ims_preset() {
     assert_eq!(st.authorize_redirect_uris, st.token_redirect_uris);
     assert!(st.token_redirect_uris[0].starts_with("http://127.0.0.1:"));
     assert!(!st.token_redirect_uris[0].starts_with("http://127.0.0.1:0/"));
-    // Stored under the contract's key, as the contract's JSON.
+    // Stored under the account key of `docs/environments.md`, as `StoredToken`'s JSON.
     let raw = store.get(&account).await.unwrap().unwrap();
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(v["version"], 1);

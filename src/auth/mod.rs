@@ -6,6 +6,7 @@
 //! environment, the store, and the coalescing (one refresh, one browser per entry,
 //! across threads through an async mutex and across processes through a file lock).
 
+pub mod env_profiles;
 pub mod flow;
 pub mod fsutil;
 pub mod idtoken;
@@ -13,7 +14,6 @@ mod jwt_ring;
 pub mod oauth;
 pub mod profile;
 pub mod store;
-pub mod workspace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
+use crate::exec::TokenSource;
 use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::TokenKind;
 pub use flow::{PendingSignIn, SignInHandle, SignInOptions};
@@ -623,7 +624,7 @@ impl AuthSession {
     }
 }
 
-impl crate::exec::TokenSource for AuthSession {
+impl TokenSource for AuthSession {
     fn token<'a>(
         &'a self,
         profile: &'a str,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::auth::profile::IssueSeverity;
 use crate::auth::{self, AuthSession, ProfileIssue, SignInObserver};
 use crate::env::Workspace;
+use crate::ide::{self, ProfileState};
 
 use super::{EXIT_USAGE, Format, LoginArgs, LogoutArgs, StatusArgs, error_line};
 
@@ -49,7 +50,7 @@ fn load(
         error_line(m);
         EXIT_USAGE
     })?;
-    let (s, issues) = auth::workspace::session(&ws, store, &config);
+    let (s, issues) = auth::env_profiles::session(&ws, store, &config);
     Ok((s, issues, ws))
 }
 
@@ -134,20 +135,20 @@ impl SignInObserver for CliObserver {
 }
 
 /// `, 52 min left` after a sign-in: the time words of the editor's state
-/// ([`crate::ide::remaining`]).
+/// ([`ide::remaining`]).
 fn time_left(expires_at: Option<i64>, now_unix: i64) -> String {
     expires_at
-        .map(|at| format!(", {}", crate::ide::remaining(at - now_unix)))
+        .map(|at| format!(", {}", ide::remaining(at - now_unix)))
         .unwrap_or_default()
 }
 
 /// One line of `status`: the profile (and environment), then the state in the words
 /// the server gives every editor (`httplens/state`'s `summary`,
-/// [`crate::ide::ProfileState::status`]), then what only the CLI adds: the scopes and
+/// [`ProfileState::status`]), then what only the CLI adds: the scopes and
 /// the ID token's check when signed in, the grant when not.
 fn status_line(env: Option<&str>, st: &auth::ProfileStatus, now_unix: i64) -> String {
     let env = env.map(|e| format!(" [{e}]")).unwrap_or_default();
-    let words = crate::ide::ProfileState::from_status(st).status(now_unix);
+    let words = ProfileState::from_status(st).status(now_unix);
     let extra = if st.signed_in {
         let scopes = if st.scopes.is_empty() {
             String::new()
@@ -335,7 +336,7 @@ pub fn status(args: StatusArgs) -> u8 {
         if ws.select(env.as_deref()).is_err() {
             continue;
         }
-        let (session, issues) = auth::workspace::session(&ws, store.clone(), &config);
+        let (session, issues) = auth::env_profiles::session(&ws, store.clone(), &config);
         for i in issues.iter().filter(|i| i.severity == IssueSeverity::Error) {
             error_line(format!(
                 "{}{}",
@@ -369,7 +370,7 @@ pub fn status(args: StatusArgs) -> u8 {
                         "scopes": st.scopes,
                         "expiresAt": st.expires_at,
                         "idToken": st.id_token,
-                        "summary": crate::ide::ProfileState::from_status(st).status(now),
+                        "summary": ProfileState::from_status(st).status(now),
                     })
                 })
                 .collect();
@@ -400,7 +401,6 @@ mod tests {
     use super::*;
     use crate::auth::idtoken::IdTokenStatus;
     use crate::auth::{Grant, ProfileStatus};
-    use crate::ide::ProfileState;
 
     const NOW: i64 = 1_000_000;
 

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{DemoArgs, EXIT_USAGE, error_line};
 use crate::auth::{self, AuthError, AuthSession, SignInObserver, StoreKind, TokenStore};
-use crate::demo::{self, workspace as dws};
+use crate::demo::{self, scaffold as dws};
 use crate::env::Workspace;
 use crate::exec::{Engine, EngineConfig, FileInput, Outcome, Silent, TokenSource};
 
@@ -181,7 +181,7 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         }
     };
     let config = auth::fsutil::config_dir();
-    let (profiles, issues) = auth::workspace::profiles(&ws);
+    let (profiles, issues) = auth::env_profiles::profiles(&ws);
     if let Some(i) = issues
         .iter()
         .find(|i| i.severity == auth::profile::IssueSeverity::Error)
@@ -207,7 +207,7 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
 
     let mode = if args.no_browser {
         Mode::Paste
-    } else if auth::workspace::browser_available() {
+    } else if auth::env_profiles::browser_available() {
         Mode::Browser
     } else {
         out(

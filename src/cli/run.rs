@@ -30,7 +30,7 @@ fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
         Ok(s) => s,
         Err(m) => return Arc::new(crate::exec::NoTokenSource(m)),
     };
-    let (session, issues) = crate::auth::workspace::session(workspace, store, &config);
+    let (session, issues) = crate::auth::env_profiles::session(workspace, store, &config);
     for i in issues {
         if i.severity == crate::auth::profile::IssueSeverity::Warning {
             error_line(format!("warning: {}", i.message));
@@ -38,7 +38,7 @@ fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
     }
     Arc::new(
         session
-            .interactive(crate::auth::workspace::browser_available())
+            .interactive(crate::auth::env_profiles::browser_available())
             .observer(Arc::new(SignInNotes)),
     )
 }
@@ -575,8 +575,8 @@ fn summary(outcomes: &[Outcome]) -> String {
     s
 }
 
-/// The first failed assertion as the JSON `error` (the contract's shape has no other
-/// place for it), or the send error.
+/// The first failed assertion as the JSON `error` (the `--format json` object of
+/// `docs/cli.md` has no other place for it), or the send error.
 fn outcome_error(o: &Outcome) -> Option<String> {
     match &o.result {
         Err(e) => Some(e.clone()),

@@ -15,6 +15,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::auth::flow;
+use crate::net;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -400,7 +402,7 @@ fn router(st: St) -> Router {
 }
 
 fn random(prefix: &str) -> String {
-    format!("{prefix}{}", crate::auth::flow::random_token())
+    format!("{prefix}{}", flow::random_token())
 }
 
 fn debug_id() -> String {
@@ -427,7 +429,7 @@ fn html_error(status: StatusCode, message: &str) -> Response {
         status,
         Html(format!(
             "<!doctype html><html><body><h1>Adobe ID (local double)</h1><p>{}</p></body></html>",
-            crate::auth::flow::html_escape(message)
+            flow::html_escape(message)
         )),
     )
         .into_response();
@@ -441,13 +443,13 @@ fn html_error(status: StatusCode, message: &str) -> Response {
 fn redirect_allowed(cfg: &ImsConfig, client: &ImsClient, uri: &str) -> Result<(), String> {
     let u = Url::parse(uri).map_err(|_| "redirect_uri is not a URL".to_string())?;
     if u.scheme() != "https"
-        && !(cfg.allow_http_loopback && u.scheme() == "http" && crate::net::is_loopback(&u))
+        && !(cfg.allow_http_loopback && u.scheme() == "http" && net::is_loopback(&u))
     {
         return Err("redirect_uri must use https".into());
     }
     let ok = client.redirect_uris.iter().any(|r| {
         let Ok(reg) = Url::parse(r) else { return false };
-        if crate::net::is_loopback(&reg) && crate::net::is_loopback(&u) {
+        if net::is_loopback(&reg) && net::is_loopback(&u) {
             reg.scheme() == u.scheme() && reg.host_str() == u.host_str() && reg.path() == u.path()
         } else {
             reg.as_str() == u.as_str()
@@ -567,7 +569,7 @@ async fn authorize(State(st): State<St>, Query(q): Query<HashMap<String, String>
             },
         );
     }
-    let e = crate::auth::flow::html_escape;
+    let e = flow::html_escape;
     Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Adobe ID (local double)</title></head>\
 <body style=\"font-family:sans-serif;max-width:28em;margin:4em auto\">\

@@ -22,7 +22,7 @@ use crate::syntax::SourceFile;
 use crate::syntax::ast::Severity;
 use crate::text::{TextRange, offset_of_line_byte_col};
 
-use super::workspace::folders_up_to;
+use super::root::folders_up_to;
 
 pub const PUBLIC_ENV_FILE: &str = "http-client.env.json";
 pub const PRIVATE_ENV_FILE: &str = "http-client.private.env.json";

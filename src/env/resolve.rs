@@ -11,9 +11,12 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
+use crate::script::{self, Limits};
 use crate::secret::SecretSet;
+use crate::syntax::Str;
 use crate::syntax::ast::{
-    Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,
+    Diagnostic, HttpFile, RefPart, RefSource, Severity, Template, TemplatePart, TokenKind, VarExpr,
+    VarRef,
 };
 use crate::text::TextRange;
 
@@ -234,11 +237,7 @@ impl<'a> Resolver<'a> {
         let mut r = Resolver::new(&file, 0, ctx);
         let t = parse_template(text, 0);
         let out = r.expand_foreign(&t, TextRange::default());
-        match r
-            .diagnostics
-            .iter()
-            .find(|d| d.severity == crate::syntax::ast::Severity::Error)
-        {
+        match r.diagnostics.iter().find(|d| d.severity == Severity::Error) {
             Some(d) => Err(d.message.clone()),
             None => Ok(out),
         }
@@ -361,7 +360,7 @@ impl<'a> Resolver<'a> {
                 vars.insert(word.to_string(), v);
             }
         }
-        match crate::script::eval_expression(code, &vars, crate::script::Limits::default()) {
+        match script::eval_expression(code, &vars, Limits::default()) {
             Ok(v) => {
                 if from_secret && !v.is_empty() {
                     self.secrets.add(&v);
@@ -628,13 +627,7 @@ impl<'a> Resolver<'a> {
         value
     }
 
-    fn system(
-        &mut self,
-        name: &str,
-        args: &[crate::syntax::Str],
-        range: TextRange,
-        site: Site,
-    ) -> Option<String> {
+    fn system(&mut self, name: &str, args: &[Str], range: TextRange, site: Site) -> Option<String> {
         let ws = self.ctx.workspace;
         match name {
             "$processEnv" | "$env" | "$dotenv" => {

@@ -2,13 +2,14 @@
 //! values, `<@ file` contents. Expressions are classified by the syntax module's
 //! [`parse_var_expr`](crate::syntax::parse_var_expr), so they mean the same everywhere.
 
+use crate::syntax;
 use crate::syntax::ast::Template;
 
 /// Split `text` into literal parts and `{{ }}` references (as the parser splits values
 /// in the `.http` file). Ranges are offsets into `text` plus `base`. An unclosed `{{`
 /// is literal text.
 pub fn parse_template(text: &str, base: usize) -> Template {
-    let mut t = crate::syntax::parse_template(text);
+    let mut t = syntax::parse_template(text);
     t.shift(base);
     t
 }

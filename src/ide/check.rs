@@ -11,6 +11,8 @@ use super::hover::hover;
 use super::lenses::request_lenses;
 use super::symbols::symbols;
 use super::{Analysis, EnvVar, EnvView, ProfileState};
+use crate::openapi;
+use crate::syntax::ast::Severity;
 use crate::text::TextRange;
 
 /// 2026-12-05 12:00 UTC: the clock of every fixture ("52 min left").
@@ -320,7 +322,7 @@ paths:
 fn spec_env() -> EnvView {
     let mut e = env(&[]);
     e.specs = vec![std::sync::Arc::new(
-        crate::openapi::parse(SHOP_SPEC).expect("the fixture spec"),
+        openapi::parse(SHOP_SPEC).expect("the fixture spec"),
     )];
     e
 }
@@ -477,17 +479,17 @@ fn api_broken_spec_is_one_warning_on_the_line_that_names_it() {
     std::fs::write(dir.path().join("bad.yaml"), "openapi: 3.0.0\npaths: [").unwrap();
     let text = "# @openapi ./bad.yaml\n\n###\nGET http://h/a\n";
     let a = Analysis::new(text.into());
-    let sources: Vec<_> = crate::openapi::spec_sources(a.file(), dir.path(), None)
+    let sources: Vec<_> = openapi::spec_sources(a.file(), dir.path(), None)
         .into_iter()
         .map(|s| {
-            let l = crate::openapi::load(&s.path);
+            let l = openapi::load(&s.path);
             (s, l)
         })
         .collect();
     let d = super::openapi::source_diagnostics(&sources);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(span(&a, d[0].range), "1:12-1:22");
-    assert_eq!(d[0].severity, crate::syntax::ast::Severity::Warning);
+    assert_eq!(d[0].severity, Severity::Warning);
     assert!(d[0].message.contains("not valid YAML"), "{}", d[0].message);
 }
 
@@ -500,7 +502,7 @@ fn api_broken_spec_named_by_an_env_file_is_reported_on_its_key() {
             path: "/w/missing.yaml".into(),
             named_at: NamedAt::EnvFile("/w/http-client.env.json".into()),
         },
-        crate::openapi::load(std::path::Path::new("/w/missing.yaml")),
+        openapi::load(std::path::Path::new("/w/missing.yaml")),
     )];
     // Not on the request file...
     assert!(super::openapi::source_diagnostics(&sources).is_empty());
@@ -601,7 +603,7 @@ fn check_body_completion(text: &str, expected: &str) {
     let (a, at) = fixture(text);
     let mut e = env(&[]);
     e.specs = vec![std::sync::Arc::new(
-        crate::openapi::parse(BODY_SPEC).expect("the body fixture spec"),
+        openapi::parse(BODY_SPEC).expect("the body fixture spec"),
     )];
     let out: String = complete(&a, at, &e)
         .iter()
@@ -746,7 +748,7 @@ proptest::proptest! {
         let text = format!("POST {{{{api}}}}/products\n\n{body}");
         let a = Analysis::new(text.clone());
         let mut e = env(&[]);
-        e.specs = vec![std::sync::Arc::new(crate::openapi::parse(BODY_SPEC).unwrap())];
+        e.specs = vec![std::sync::Arc::new(openapi::parse(BODY_SPEC).unwrap())];
         let at = (text.len() - body.len() + cut).min(text.len());
         for item in complete(&a, at, &e) {
             proptest::prop_assert!(item.replace.start as usize <= at && item.replace.end as usize <= text.len());
@@ -771,7 +773,7 @@ fn body_skeleton_stops_at_a_required_cycle() {
 fn check_body_diagnostics(text: &str, expected: &str) {
     let (a, _) = fixture(text);
     let specs = vec![std::sync::Arc::new(
-        crate::openapi::parse(BODY_SPEC).expect("the body fixture spec"),
+        openapi::parse(BODY_SPEC).expect("the body fixture spec"),
     )];
     let out: String = super::openapi::diagnostics(&a, &specs)
         .iter()

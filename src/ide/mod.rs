@@ -16,8 +16,10 @@ pub mod symbols;
 #[cfg(test)]
 mod check;
 
-use crate::syntax::Parse;
+use crate::auth::ProfileStatus;
+use crate::openapi::Spec;
 use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
+use crate::syntax::{self, Parse};
 use crate::text::{LineIndex, TextRange};
 
 /// One open document as the editor features see it: the text, its line index and its
@@ -32,7 +34,7 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(text: String) -> Self {
         let index = LineIndex::new(&text);
-        let parse = crate::syntax::parse(&text);
+        let parse = syntax::parse(&text);
         Analysis { text, index, parse }
     }
 
@@ -40,8 +42,8 @@ impl Analysis {
     pub fn for_path(path: Option<&std::path::Path>, text: String) -> Self {
         let index = LineIndex::new(&text);
         let parse = match path {
-            Some(p) => crate::syntax::parse_path(p, &text),
-            None => crate::syntax::parse(&text),
+            Some(p) => syntax::parse_path(p, &text),
+            None => syntax::parse(&text),
         };
         Analysis { text, index, parse }
     }
@@ -161,7 +163,7 @@ pub struct EnvView {
     pub profiles: Vec<ProfileState>,
     /// The OpenAPI specs of the document (`# @openapi`, the environment's `"openapi"`),
     /// those that could be read.
-    pub specs: Vec<std::sync::Arc<crate::openapi::Spec>>,
+    pub specs: Vec<std::sync::Arc<Spec>>,
 }
 
 impl EnvView {
@@ -227,7 +229,7 @@ pub struct ProfileState {
 impl ProfileState {
     /// A profile's state as the token store has it (`AuthSession::status`): what the
     /// server's `httplens/state` and the CLI's `status` both start from.
-    pub fn from_status(s: &crate::auth::ProfileStatus) -> ProfileState {
+    pub fn from_status(s: &ProfileStatus) -> ProfileState {
         ProfileState {
             id: s.profile.clone(),
             grant: Some(s.grant.as_str().to_string()),

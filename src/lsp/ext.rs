@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::request::code::Language;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::Uri;
 use tower_lsp_server::ls_types::notification::Notification;
@@ -121,8 +122,8 @@ pub const PROMPT_CAPABILITY: &str = "httplensPrompt";
 // the shapes in `docs/lsp-extensions.md`, which a test checks against these) and to read
 // them (`commands.rs`). A command that acts on a document's text carries the document
 // `version` it was made for (lenses always write it); a command made for an older
-// version is refused, one without a version (a generic client following the contract's
-// `{uri, line}`) acts on the document as it is. URIs are `Cow`s so that lenses write
+// version is refused, one without a version (a generic client sending only `{uri, line}`,
+// as `docs/lsp-extensions.md` allows) acts on the document as it is. URIs are `Cow`s so that lenses write
 // them without a copy per lens.
 
 fn is_false(b: &bool) -> bool {
@@ -186,7 +187,7 @@ pub struct CopyAsCurlArgs<'a> {
 pub struct CopyAsCodeArgs<'a> {
     pub uri: Cow<'a, Uri>,
     pub line: u32,
-    pub language: crate::request::code::Language,
+    pub language: Language,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -299,7 +300,7 @@ mod tests {
                 members(CopyAsCodeArgs {
                     uri: uri(),
                     line: 1,
-                    language: crate::request::code::Language::Python,
+                    language: Language::Python,
                     version: Some(2),
                     reveal: true,
                 }),

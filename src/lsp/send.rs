@@ -15,10 +15,10 @@ use tower_lsp_server::Client as LspClient;
 use tower_lsp_server::ls_types::{MessageActionItem, MessageType, ShowDocumentParams, Uri};
 
 use super::commands::CmdResult;
+use super::env_state;
 use super::ext::SendResult;
 use super::server::Server;
 use super::session::{self, Document, path_to_uri};
-use super::workspace;
 use crate::env::{NoTokens, ResolveContext, Workspace};
 use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
 use crate::request;
@@ -167,7 +167,7 @@ fn load(server: &Server, doc: &Document) -> CmdResult<Workspace> {
     if doc.path.is_none() {
         return Err("Save this file first: requests are sent from files on disk (relative paths and env files are found from there).".into());
     }
-    workspace::load(server, doc)
+    env_state::load(server, doc)
         .ok_or_else(|| "The env files of this workspace could not be read.".into())
 }
 

@@ -370,8 +370,9 @@ export class Commands {
 }
 
 /**
- * The previous response from `httplens.compareWithPrevious`: the contract says a path; an
- * object with `uri` or `path` is read too, so either shape of the server works.
+ * The previous response from `httplens.compareWithPrevious`: a path, as
+ * docs/lsp-extensions.md says; an object with `uri` or `path` is read too, so either shape
+ * of the server works.
  */
 function previousUri(result: unknown): vscode.Uri | undefined {
     const fromText = (text: unknown): vscode.Uri | undefined => {

@@ -2,11 +2,13 @@
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 
+use crate::auth::StoreKind;
+use crate::auth::store::KEYUTILS_NOTICE_TEXT;
 use crate::exec::history::{History, cache_dir};
 use crate::ide::ProfileState;
 use crate::lsp::ext::{ProfileInfo, StateParams, StateResult};
 use crate::lsp::server::Server;
-use crate::lsp::workspace;
+use crate::lsp::{env_state, responses};
 
 pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> {
     let doc = server.session.get(&params.uri).ok_or_else(|| {
@@ -20,17 +22,17 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
     // it came from (when that is open), so a status bar or picker that asks while a
     // response is focused shows the request's environments, not an empty list.
     let doc = if is_response {
-        crate::lsp::responses::origin_of(server, &doc)
+        responses::origin_of(server, &doc)
             .and_then(|(uri, _)| server.session.get(&uri))
             .unwrap_or(doc)
     } else {
         doc
     };
-    let view = workspace::env_view_with_profiles(server, &doc).await;
-    let token_store = workspace::token_store_name(server);
+    let view = env_state::env_view_with_profiles(server, &doc).await;
+    let token_store = env_state::token_store_name(server);
     // The keychain fell back to the kernel keyring: the CLI says so on stderr, which an
     // editor only logs; tell the user once.
-    if token_store == crate::auth::StoreKind::Keyutils.as_str()
+    if token_store == StoreKind::Keyutils.as_str()
         && !server
             .keyutils_told
             .swap(true, std::sync::atomic::Ordering::Relaxed)
@@ -39,7 +41,7 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
             .client
             .show_message(
                 tower_lsp_server::ls_types::MessageType::WARNING,
-                format!("httplens: {}.", crate::auth::store::KEYUTILS_NOTICE_TEXT),
+                format!("httplens: {}.", KEYUTILS_NOTICE_TEXT),
             )
             .await;
     }

@@ -2,6 +2,7 @@
 
 use super::template::template;
 use crate::syntax::ast::*;
+use crate::syntax::str::Source;
 use crate::text::TextRange;
 
 /// What an assertion line turned out to be.
@@ -13,11 +14,7 @@ pub(crate) enum Parsed {
 }
 
 /// `range` is the whole line without leading whitespace; it starts with `??`.
-pub(crate) fn assertion(
-    src: &crate::syntax::str::Source,
-    range: TextRange,
-    errors: &mut Vec<Diagnostic>,
-) -> Parsed {
+pub(crate) fn assertion(src: &Source, range: TextRange, errors: &mut Vec<Diagnostic>) -> Parsed {
     let base = range.start as usize + 2;
     let line = src.get(base, range.end as usize);
     let mut words = Words { s: line, pos: 0 };
