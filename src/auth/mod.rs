@@ -85,9 +85,10 @@ impl SignInObserver for LogObserver {
     }
 }
 
-/// A profile's state for `status`, lenses and `httplens/state` (never a token).
+/// A profile's sign-in as the token store holds it, read by [`AuthSession::status`]
+/// (never a token). The editor shows it as an `ide::SignInView`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileStatus {
+pub struct StoredSignIn {
     pub profile: String,
     pub grant: Grant,
     pub signed_in: bool,
@@ -211,10 +212,10 @@ impl AuthSession {
     }
 
     /// The state of one profile (reads the store; never signs in).
-    pub async fn status(&self, id: &str) -> Result<ProfileStatus, AuthError> {
+    pub async fn status(&self, id: &str) -> Result<StoredSignIn, AuthError> {
         let p = self.profile(id)?;
         let t = self.read_entry(&p.store_account()).await?;
-        Ok(ProfileStatus {
+        Ok(StoredSignIn {
             profile: p.id.clone(),
             grant: p.grant,
             signed_in: t.is_some(),

@@ -476,7 +476,7 @@ async fn choose_backend() -> Result<KeychainBackend, StoreError> {
                         tracing::warn!(
                             "no Secret Service: tokens are kept in the kernel keyring for this session and will not survive a reboot"
                         );
-                        eprintln!("httplens: {KEYUTILS_NOTICE_TEXT}.");
+                        eprintln!("httplens: {KEYUTILS_NOTICE_TEXT}");
                     });
                     Ok(KeychainBackend {
                         store,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::auth::profile::IssueSeverity;
 use crate::auth::{self, AuthSession, ProfileIssue, SignInObserver};
 use crate::env::Workspace;
-use crate::ide::{self, ProfileState};
+use crate::ide::{self, SignInView};
 
 use super::{EXIT_USAGE, Format, LoginArgs, LogoutArgs, StatusArgs, error_line};
 
@@ -112,7 +112,7 @@ impl SignInObserver for CliObserver {
             );
         } else {
             if let Some(err) = browser_error {
-                let _ = writeln!(e, "httplens: {err}.");
+                let _ = writeln!(e, "httplens: {err}");
             }
             let _ = writeln!(
                 e,
@@ -144,11 +144,11 @@ fn time_left(expires_at: Option<i64>, now_unix: i64) -> String {
 
 /// One line of `status`: the profile (and environment), then the state in the words
 /// the server gives every editor (`httplens/state`'s `summary`,
-/// [`ProfileState::status`]), then what only the CLI adds: the scopes and
+/// [`SignInView::status`]), then what only the CLI adds: the scopes and
 /// the ID token's check when signed in, the grant when not.
-fn status_line(env: Option<&str>, st: &auth::ProfileStatus, now_unix: i64) -> String {
+fn status_line(env: Option<&str>, st: &auth::StoredSignIn, now_unix: i64) -> String {
     let env = env.map(|e| format!(" [{e}]")).unwrap_or_default();
-    let words = ProfileState::from_status(st).status(now_unix);
+    let words = SignInView::from_stored(st).status(now_unix);
     let extra = if st.signed_in {
         let scopes = if st.scopes.is_empty() {
             String::new()
@@ -370,7 +370,7 @@ pub fn status(args: StatusArgs) -> u8 {
                         "scopes": st.scopes,
                         "expiresAt": st.expires_at,
                         "idToken": st.id_token,
-                        "summary": ProfileState::from_status(st).status(now),
+                        "summary": SignInView::from_stored(st).status(now),
                     })
                 })
                 .collect();
@@ -400,12 +400,12 @@ pub fn status(args: StatusArgs) -> u8 {
 mod tests {
     use super::*;
     use crate::auth::idtoken::IdTokenStatus;
-    use crate::auth::{Grant, ProfileStatus};
+    use crate::auth::{Grant, StoredSignIn};
 
     const NOW: i64 = 1_000_000;
 
-    fn signed_in(expires_in: i64, refreshable: bool) -> ProfileStatus {
-        ProfileStatus {
+    fn signed_in(expires_in: i64, refreshable: bool) -> StoredSignIn {
+        StoredSignIn {
             profile: "shop".into(),
             grant: Grant::AuthorizationCode,
             signed_in: true,
@@ -449,7 +449,7 @@ mod tests {
         ];
         for (st, words) in cases {
             // The server's summary, from the same store answer.
-            assert_eq!(ProfileState::from_status(&st).status(NOW), words);
+            assert_eq!(SignInView::from_stored(&st).status(NOW), words);
             assert_eq!(
                 status_line(Some("dev"), &st, NOW),
                 format!(
@@ -457,7 +457,7 @@ mod tests {
                 )
             );
         }
-        let not = ProfileStatus {
+        let not = StoredSignIn {
             profile: "shop".into(),
             grant: Grant::ClientCredentials,
             signed_in: false,
@@ -467,7 +467,7 @@ mod tests {
             id_token: None,
             refreshable: false,
         };
-        assert_eq!(ProfileState::from_status(&not).status(NOW), "not signed in");
+        assert_eq!(SignInView::from_stored(&not).status(NOW), "not signed in");
         assert_eq!(
             status_line(None, &not, NOW),
             "shop: not signed in (Client Credentials)\n"

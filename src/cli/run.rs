@@ -49,7 +49,7 @@ struct SignInNotes;
 impl crate::auth::SignInObserver for SignInNotes {
     fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
         if let Some(err) = browser_error {
-            error_line(format!("{err}."));
+            error_line(err);
         }
         eprintln!(
             "Waiting for the browser to finish signing in to `{profile}` (Ctrl-C cancels). If no browser opened, visit:\n\n  {url}\n"

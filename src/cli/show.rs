@@ -31,7 +31,7 @@ pub fn run(args: ShowArgs) -> u8 {
     let ws = match Workspace::load(&args.file, &[], args.env.as_deref()) {
         Ok(ws) => ws,
         Err(e) => {
-            error_line(format!("{e}."));
+            error_line(e);
             return EXIT_USAGE;
         }
     };

@@ -10,7 +10,7 @@ use super::folding::folding_ranges;
 use super::hover::hover;
 use super::lenses::request_lenses;
 use super::symbols::symbols;
-use super::{Analysis, EnvVar, EnvView, ProfileState};
+use super::{Analysis, EnvVar, EnvView, SignInView};
 use crate::openapi;
 use crate::syntax::ast::Severity;
 use crate::text::TextRange;
@@ -44,7 +44,7 @@ fn env(vars: &[&str]) -> EnvView {
                 }
             })
             .collect(),
-        profiles: vec![ProfileState {
+        profiles: vec![SignInView {
             id: "shop".into(),
             grant: Some("Authorization Code".into()),
             signed_in: true,
@@ -269,7 +269,7 @@ fn diagnostics_of_the_file_alone() {
     check_diagnostics(
         "GET http://h/a\n# @nope 1\n\n> {%\n  client.global.set(\"a\",\n%}\n",
         r#"
-2:4-2:8 Hint unknown-metadata: `@nope` is not metadata httplens knows; it is kept and ignored.
+2:4-2:8 Hint unknown-metadata: `@nope` is not metadata httplens knows; it is kept and ignored
 6:1-6:1 Error script-syntax: script: unexpected token in expression: '}'
 "#,
     );
@@ -465,10 +465,10 @@ fn api_diagnostics_are_warnings_for_unknown_paths_methods_and_missing_parameters
     check_api_diagnostics(
         "GET {{api}}/prodcts\n\n###\nDELETE {{api}}/products\n\n###\nGET {{api}}/products\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{}\n\n###\nGET {{api}}/products?searchCriteria[pageSize]=1\n\n###\nGET https://elsewhere.example.com/prodcts\n",
         r#"
-1:5-1:20 Warning openapi-unknown-path: The spec has no path `/prodcts`; check the path (or the spec may be out of date).
-4:1-4:7 Warning openapi-unknown-method: The spec has no DELETE on this path, only GET, POST.
-7:5-7:21 Warning openapi-missing-parameter: The spec requires the query parameter `searchCriteria` (object); add `searchCriteria=` to the URL.
-10:1-10:22 Warning openapi-missing-parameter: The spec requires the header `X-Request-Id` (string); add a `X-Request-Id: ` line.
+1:5-1:20 Warning openapi-unknown-path: The spec has no path `/prodcts`; check the path (or the spec may be out of date)
+4:1-4:7 Warning openapi-unknown-method: The spec has no DELETE on this path, only GET, POST
+7:5-7:21 Warning openapi-missing-parameter: The spec requires the query parameter `searchCriteria` (object); add `searchCriteria=` to the URL
+10:1-10:22 Warning openapi-missing-parameter: The spec requires the header `X-Request-Id` (string); add a `X-Request-Id: ` line
 "#,
     );
 }
@@ -795,22 +795,22 @@ fn body_diagnostics_warn_at_each_value_that_does_not_fit_the_schema() {
     check_body_diagnostics(
         "POST {{api}}/products\nContent-Type: application/json\n\n{\n  \"product\": {\n    \"sku\": \"MH01\",\n    \"name\": \"Bag\",\n    \"status\": 3,\n    \"price\": \"12\"\n  }\n}\n",
         r#"
-8:15-8:16 Warning openapi-body: The body does not fit the spec's schema: $.product.status: 3 is not one of 1 or 2.
-9:14-9:18 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "12" is not of type "number".
+8:15-8:16 Warning openapi-body: The body does not fit the spec's schema: $.product.status: 3 is not one of 1 or 2
+9:14-9:18 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "12" is not of type "number"
 "#,
     );
     // A missing required property: on the key of the object that lacks it.
     check_body_diagnostics(
         "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"MH01\"}}\n",
         r#"
-4:2-4:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property.
+4:2-4:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property
 "#,
     );
     // An array body, the schema followed through `$ref`s to an enum.
     check_body_diagnostics(
         "PUT https://shop.example.com/rest/V1/orders\nContent-Type: application/json\n\n[{\"entity_id\": 1, \"state\": \"new\"}, {\"entity_id\": 2, \"state\": \"done\"}]\n",
         r#"
-4:62-4:68 Warning openapi-body: The body does not fit the spec's schema: $[1].state: "done" is not one of "new", "processing" or "complete".
+4:62-4:68 Warning openapi-body: The body does not fit the spec's schema: $[1].state: "done" is not one of "new", "processing" or "complete"
 "#,
     );
 }
@@ -826,8 +826,8 @@ fn body_diagnostics_never_judge_what_a_variable_decides() {
     check_body_diagnostics(
         "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"a\", \"name\": \"b\", \"price\": \"{{price}}\"}, \"saveOptions\": {{save}}}\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": {{sku}}}}\n",
         r#"
-4:48-4:59 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "{{price}}" is not of type "number".
-10:2-10:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property.
+4:48-4:59 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "{{price}}" is not of type "number"
+10:2-10:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property
 "#,
     );
 }

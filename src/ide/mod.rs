@@ -16,7 +16,7 @@ pub mod symbols;
 #[cfg(test)]
 mod check;
 
-use crate::auth::ProfileStatus;
+use crate::auth::StoredSignIn;
 use crate::openapi::Spec;
 use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
 use crate::syntax::{self, Parse};
@@ -160,7 +160,7 @@ pub struct EnvView {
     pub selected: Option<String>,
     /// The selected environment's variables (private merged over public, `$shared`).
     pub variables: Vec<EnvVar>,
-    pub profiles: Vec<ProfileState>,
+    pub profiles: Vec<SignInView>,
     /// The OpenAPI specs of the document (`# @openapi`, the environment's `"openapi"`),
     /// those that could be read.
     pub specs: Vec<std::sync::Arc<Spec>>,
@@ -170,12 +170,12 @@ impl EnvView {
     pub fn variable(&self, name: &str) -> Option<&EnvVar> {
         self.variables.iter().find(|v| v.name == name)
     }
-    pub fn profile(&self, id: &str) -> ProfileState {
+    pub fn profile(&self, id: &str) -> SignInView {
         self.profiles
             .iter()
             .find(|p| p.id == id)
             .cloned()
-            .unwrap_or_else(|| ProfileState {
+            .unwrap_or_else(|| SignInView {
                 id: id.to_string(),
                 ..Default::default()
             })
@@ -201,10 +201,11 @@ pub struct SourceLocation {
     pub range: TextRange,
 }
 
-/// What the editor knows about an auth profile, as shown in lenses and hovers. Never a
-/// token.
+/// What the editor knows about an auth profile's sign-in, as shown in lenses and hovers:
+/// the token store's `auth::StoredSignIn` plus what only the server knows (a sign-in
+/// waiting for the browser, a store that cannot be read). Never a token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProfileState {
+pub struct SignInView {
     pub id: String,
     pub grant: Option<String>,
     pub signed_in: bool,
@@ -226,11 +227,11 @@ pub struct ProfileState {
     pub unavailable: Option<String>,
 }
 
-impl ProfileState {
-    /// A profile's state as the token store has it (`AuthSession::status`): what the
+impl SignInView {
+    /// A profile's sign-in as the token store has it (`AuthSession::status`): what the
     /// server's `httplens/state` and the CLI's `status` both start from.
-    pub fn from_status(s: &ProfileStatus) -> ProfileState {
-        ProfileState {
+    pub fn from_stored(s: &StoredSignIn) -> SignInView {
+        SignInView {
             id: s.profile.clone(),
             grant: Some(s.grant.as_str().to_string()),
             signed_in: s.signed_in,
@@ -318,7 +319,7 @@ mod tests {
         assert_eq!(remaining(-5), "expired");
         assert_eq!(remaining(52 * 60 + 10), "52 min left");
         assert_eq!(remaining(5 * 3600), "5 h left");
-        let p = ProfileState {
+        let p = SignInView {
             id: "p".into(),
             signed_in: true,
             account: Some("jane@example.com".into()),
@@ -329,7 +330,7 @@ mod tests {
             p.summary(1000),
             "p: signed in as jane@example.com, 52 min left"
         );
-        let q = ProfileState {
+        let q = SignInView {
             id: "q".into(),
             ..Default::default()
         };
@@ -341,7 +342,7 @@ mod tests {
     #[test]
     fn status_words_each_sign_in_state() {
         let now = 1_000_000;
-        let signed_in = ProfileState {
+        let signed_in = SignInView {
             id: "shop".into(),
             signed_in: true,
             account: Some("jane@example.com".into()),
@@ -352,13 +353,13 @@ mod tests {
             signed_in.status(now),
             "signed in as jane@example.com, 12 min left"
         );
-        let no_account = ProfileState {
+        let no_account = SignInView {
             account: None,
             expires_at: None,
             ..signed_in.clone()
         };
         assert_eq!(no_account.status(now), "signed in");
-        let expired = ProfileState {
+        let expired = SignInView {
             expires_at: Some(now - 5),
             ..signed_in.clone()
         };
@@ -366,7 +367,7 @@ mod tests {
             expired.status(now),
             "signed in as jane@example.com, expired (sign in again)"
         );
-        let refreshing = ProfileState {
+        let refreshing = SignInView {
             refreshable: true,
             ..expired.clone()
         };
@@ -375,22 +376,22 @@ mod tests {
             "signed in as jane@example.com, expired (refreshed at the next request)"
         );
         // A refresh token changes nothing while the access token is still good.
-        let valid_refreshable = ProfileState {
+        let valid_refreshable = SignInView {
             refreshable: true,
             ..signed_in.clone()
         };
         assert_eq!(valid_refreshable.status(now), signed_in.status(now));
-        let not_signed_in = ProfileState {
+        let not_signed_in = SignInView {
             id: "shop".into(),
             ..Default::default()
         };
         assert_eq!(not_signed_in.status(now), "not signed in");
-        let waiting = ProfileState {
+        let waiting = SignInView {
             signing_in: true,
             ..not_signed_in.clone()
         };
         assert_eq!(waiting.status(now), "signing in");
-        let no_keychain = ProfileState {
+        let no_keychain = SignInView {
             unavailable: Some("the keychain is unavailable (no Secret Service)".into()),
             ..not_signed_in.clone()
         };

@@ -314,7 +314,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                 req.target.range,
                 UNKNOWN_PATH,
                 format!(
-                    "The spec has no path `{}`; check the path (or the spec may be out of date).",
+                    "The spec has no path `{}`; check the path (or the spec may be out of date)",
                     t.path
                 ),
             )),
@@ -322,7 +322,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                 req.method.as_ref().map_or(req.target.range, |m| m.range),
                 UNKNOWN_METHOD,
                 format!(
-                    "The spec has no {} on this path, only {}.",
+                    "The spec has no {} on this path, only {}",
                     req.method_name(),
                     methods.join(", ")
                 ),
@@ -336,7 +336,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                             req.target.range,
                             MISSING_PARAMETER,
                             format!(
-                                "The spec requires the query parameter `{}`{}; add `{}=` to the URL.",
+                                "The spec requires the query parameter `{}`{}; add `{}=` to the URL",
                                 p.name,
                                 type_suffix(&p.type_name),
                                 p.name
@@ -356,7 +356,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                             req.line_range,
                             MISSING_PARAMETER,
                             format!(
-                                "The spec requires the header `{}`{}; add a `{}: ` line.",
+                                "The spec requires the header `{}`{}; add a `{}: ` line",
                                 p.name,
                                 type_suffix(&p.type_name),
                                 p.name
@@ -407,7 +407,7 @@ fn body_diagnostics(
             Diagnostic::warning(
                 TextRange::new(base + p.start, base + p.end),
                 BODY_SCHEMA,
-                format!("The body does not fit the spec's schema: {}.", p.message),
+                format!("The body does not fit the spec's schema: {}", p.message),
             )
         })
         .collect()

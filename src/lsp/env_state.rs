@@ -16,7 +16,7 @@ use crate::auth::{self, AuthSession, TokenStore, env_profiles, fsutil};
 use crate::env::files::{self, PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
 use crate::env::root::folders_up_to;
 use crate::env::{self, Workspace};
-use crate::ide::{EnvVar, EnvView, ProfileState, SourceLocation};
+use crate::ide::{EnvVar, EnvView, SignInView, SourceLocation};
 use crate::openapi::{self, Loaded, Spec, SpecSource};
 
 /// The workspace root of a document (its folder for unsaved/untitled documents: none).
@@ -150,7 +150,7 @@ pub struct Cached {
     pub issues: Vec<ProfileIssue>,
     stamp: Stamp,
     /// The profiles' sign-in state, when last read from the store.
-    states: Mutex<Option<(Instant, Vec<ProfileState>)>>,
+    states: Mutex<Option<(Instant, Vec<SignInView>)>>,
     /// The env files' diagnostics were handed to the client from this load.
     pub env_files_published: AtomicBool,
     /// Unique per load, for caches keyed on "this load" (an `Arc`'s address is not:
@@ -222,7 +222,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Cached {
     /// The profiles' sign-in state: from the store at most every few seconds.
-    pub async fn profile_states(&self, server: &Server) -> Vec<ProfileState> {
+    pub async fn profile_states(&self, server: &Server) -> Vec<SignInView> {
         if self.profiles.is_empty() {
             return Vec::new();
         }
@@ -345,14 +345,14 @@ pub fn token_store(server: &Server) -> Result<std::sync::Arc<dyn TokenStore>, St
 
 /// The profiles' sign-in state as the store has it (never signs in, never a token). A
 /// store that cannot be read leaves every profile listed, its state unknown and why.
-async fn read_profile_states(server: &Server, profiles: Vec<Profile>) -> Vec<ProfileState> {
+async fn read_profile_states(server: &Server, profiles: Vec<Profile>) -> Vec<SignInView> {
     let store = match token_store(server) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("{e}");
             return profiles
                 .iter()
-                .map(|p| ProfileState {
+                .map(|p| SignInView {
                     id: p.id.clone(),
                     grant: Some(p.grant.as_str().to_string()),
                     unavailable: Some(e.clone()),
@@ -370,10 +370,10 @@ async fn read_profile_states(server: &Server, profiles: Vec<Profile>) -> Vec<Pro
     let mut out = Vec::new();
     for (id, grant) in ids {
         let st = match auth.status(&id).await {
-            Ok(s) => ProfileState::from_status(&s),
+            Ok(s) => SignInView::from_stored(&s),
             Err(e) => {
                 tracing::warn!("{e}");
-                ProfileState {
+                SignInView {
                     id: id.clone(),
                     grant: Some(grant),
                     unavailable: Some(e.to_string()),

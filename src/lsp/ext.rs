@@ -45,7 +45,7 @@ pub struct StateResult {
     pub version: String,
     pub environments: Vec<String>,
     pub environment: Option<String>,
-    pub profiles: Vec<ProfileInfo>,
+    pub profiles: Vec<StateProfile>,
     pub token_store: String,
     /// The asked document is one of the server's response documents (clients offer
     /// `Open request` and `Compare with previous` for it, and open it in their response
@@ -56,9 +56,11 @@ pub struct StateResult {
     pub responses_dir: String,
 }
 
+/// One auth profile in the answer to `httplens/state` (the wire form of
+/// [`crate::ide::SignInView`]). Never a token.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileInfo {
+pub struct StateProfile {
     pub id: String,
     pub grant: Option<String>,
     pub signed_in: bool,

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{CodeLens, Command};
 use tower_lsp_server::ls_types::{Range, Uri};
 
 use crate::ide::lenses::{self, Lens, LensAction};
-use crate::ide::{Analysis, EnvView, ProfileState};
+use crate::ide::{Analysis, EnvView, SignInView};
 use crate::lsp::server::Server;
 use crate::lsp::session::Document;
 use crate::lsp::{convert, env_state, ext, responses, stdio};
@@ -28,7 +28,7 @@ use crate::text::PositionEncoding;
 pub struct LensKey {
     version: i32,
     workspace: u64,
-    profiles: Vec<ProfileState>,
+    profiles: Vec<SignInView>,
     now: i64,
 }
 
