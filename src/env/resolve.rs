@@ -18,10 +18,10 @@ use crate::syntax::ast::{
     Diagnostic, HttpFile, RefPart, RefSource, Severity, Template, TemplatePart, TokenKind, VarExpr,
     VarRef,
 };
+use crate::syntax::parse_foreign_template;
 use crate::text::TextRange;
 
 use super::Workspace;
-use super::template::parse_template;
 
 /// No recorded exchanges (a dry run before anything was sent).
 pub struct NoExchanges;
@@ -235,7 +235,7 @@ impl<'a> Resolver<'a> {
     pub fn expand_standalone(ctx: &ResolveContext<'_>, text: &str) -> Result<String, String> {
         let file = HttpFile::default();
         let mut r = Resolver::new(&file, 0, ctx);
-        let t = parse_template(text, 0);
+        let t = parse_foreign_template(text);
         let out = r.expand_foreign(&t, TextRange::default());
         match r.diagnostics.iter().find(|d| d.severity == Severity::Error) {
             Some(d) => Err(d.message.clone()),
@@ -580,7 +580,7 @@ impl<'a> Resolver<'a> {
                     _ => env.shared.get(name),
                 };
                 var.cloned().map(|var| {
-                    let t = parse_template(&var.value, 0);
+                    let t = parse_foreign_template(&var.value);
                     let s = self.expand_at(
                         &t,
                         Site {

@@ -10,7 +10,7 @@ use super::folding::folding_ranges;
 use super::hover::hover;
 use super::lenses::request_lenses;
 use super::symbols::symbols;
-use super::{Analysis, EnvVar, EnvView, SignInView};
+use super::{Analysis, EnvVarView, EnvView, SignInView};
 use crate::openapi;
 use crate::syntax::ast::Severity;
 use crate::text::TextRange;
@@ -35,7 +35,7 @@ fn env(vars: &[&str]) -> EnvView {
             .map(|v| {
                 let (name, value) = v.split_once('=').unwrap();
                 let secret = name.starts_with('!');
-                EnvVar {
+                EnvVarView {
                     name: name.trim_start_matches('!').into(),
                     value: value.into(),
                     secret,

@@ -159,7 +159,7 @@ pub struct EnvView {
     pub environments: Vec<String>,
     pub selected: Option<String>,
     /// The selected environment's variables (private merged over public, `$shared`).
-    pub variables: Vec<EnvVar>,
+    pub variables: Vec<EnvVarView>,
     pub profiles: Vec<SignInView>,
     /// The OpenAPI specs of the document (`# @openapi`, the environment's `"openapi"`),
     /// those that could be read.
@@ -167,7 +167,7 @@ pub struct EnvView {
 }
 
 impl EnvView {
-    pub fn variable(&self, name: &str) -> Option<&EnvVar> {
+    pub fn variable(&self, name: &str) -> Option<&EnvVarView> {
         self.variables.iter().find(|v| v.name == name)
     }
     pub fn profile(&self, id: &str) -> SignInView {
@@ -182,8 +182,11 @@ impl EnvView {
     }
 }
 
+/// The editor's view of one variable of the selected environment (from the env files
+/// or `.env`): what hover, completion and go-to-definition show of it, with where it
+/// is defined (built by the front end from `env::EnvFileVar` and `.env`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvVar {
+pub struct EnvVarView {
     pub name: String,
     pub value: String,
     /// From the private env file (or otherwise secret): shown masked.

@@ -16,7 +16,7 @@ use crate::auth::{self, AuthSession, TokenStore, env_profiles, fsutil};
 use crate::env::files::{self, PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
 use crate::env::root::folders_up_to;
 use crate::env::{self, Workspace};
-use crate::ide::{EnvVar, EnvView, SignInView, SourceLocation};
+use crate::ide::{EnvVarView, EnvView, SignInView, SourceLocation};
 use crate::openapi::{self, Loaded, Spec, SpecSource};
 
 /// The workspace root of a document (its folder for unsaved/untitled documents: none).
@@ -280,7 +280,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
                     range,
                 })
             });
-        let var = EnvVar {
+        let var = EnvVarView {
             name: name.clone(),
             value: v.value.clone(),
             secret: v.secret,
@@ -288,7 +288,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             origin,
         };
         // The selected environment overrides `$shared`.
-        variables.retain(|x: &EnvVar| x.name != var.name);
+        variables.retain(|x: &EnvVarView| x.name != var.name);
         variables.push(var);
     }
     // `.env` values are variables below the env files (docs/syntax.md): shown masked.
@@ -298,10 +298,10 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
         for (name, value) in &ws.dotenv.vars {
-            if variables.iter().any(|x: &EnvVar| &x.name == name) {
+            if variables.iter().any(|x: &EnvVarView| &x.name == name) {
                 continue;
             }
-            variables.push(EnvVar {
+            variables.push(EnvVarView {
                 name: name.clone(),
                 value: value.clone(),
                 secret: true,

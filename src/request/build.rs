@@ -35,13 +35,13 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use crate::env::resolve::{ResolveContext, Resolver};
-use crate::env::template::parse_template;
 use crate::env::{self, NoExchanges, NoTokens, ScriptVars, Workspace};
 use crate::secret::{MASK, SecretSet};
 use crate::syntax::ast::{
     Block, BodyPart, Diagnostic, GqlFragment, HttpFile, OutputRedirect, Request, Severity,
     TokenKind,
 };
+use crate::syntax::parse_foreign_template;
 use crate::text::{LineIndex, TextRange};
 
 use super::spec::{
@@ -146,7 +146,7 @@ fn build_spec<'a>(
     // sets the header itself.
     for (name, value) in &ctx.workspace.env.default_headers {
         if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            let t = parse_template(value, 0);
+            let t = parse_foreign_template(value);
             let value = r.expand_foreign(&t, req.line_range).trim().to_string();
             if is_secret_header(name) {
                 header_secrets.add(credential(&value));
@@ -614,7 +614,7 @@ fn build_body(
                     } else {
                         String::from_utf8_lossy(&bytes).into_owned()
                     };
-                    let t = parse_template(&content, 0);
+                    let t = parse_foreign_template(&content);
                     out.extend_from_slice(r.expand_foreign(&t, f.range).as_bytes());
                 } else {
                     out.extend_from_slice(&bytes);

@@ -32,10 +32,12 @@ use crate::text::TextRange;
 pub use template::parse_var_expr;
 pub(crate) use worker::run_on_parse_thread;
 
-/// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
-/// contents), split exactly as the parser splits values: ranges are offsets into
-/// `text`; an unclosed `{{` stays literal text.
-pub fn parse_template(text: &str) -> Template {
+/// The `{{ }}` template of foreign text, text that does not come from the `.http` file
+/// itself (env values, `<@` file contents), split exactly as the parser splits values
+/// and with expressions classified by [`parse_var_expr`], so they mean the same
+/// everywhere. Ranges are offsets into `text`; an unclosed `{{` stays literal text. The
+/// resolver expands it with `Resolver::expand_foreign`.
+pub fn parse_foreign_template(text: &str) -> Template {
     Template::new(text, 0)
 }
 use template::template;

@@ -449,6 +449,19 @@ mod tests {
     }
 
     #[test]
+    fn foreign_text_splits_and_keeps_ranges() {
+        let t = crate::syntax::parse_foreign_template("a {{ host }}/{{%q}} {{ open");
+        assert_eq!(t.parts().count(), 5);
+        let vars: Vec<_> = t.vars().collect();
+        assert_eq!(vars[0].source, "host");
+        assert_eq!(vars[0].range, TextRange::new(2, 12));
+        assert_eq!(vars[0].expr_range, TextRange::new(5, 9));
+        assert!(vars[1].encode);
+        assert_eq!(vars[1].source, "q");
+        assert_eq!(t.as_written(), "a {{host}}/{{q}} {{ open");
+    }
+
+    #[test]
     fn names_and_system_variables() {
         assert_eq!(parse_var_expr("host"), VarExpr::Name("host".into()));
         assert_eq!(
