@@ -10,6 +10,8 @@ pub mod ims;
 pub mod robot;
 pub mod scaffold;
 
+use crate::process;
+
 /// Default port of the provider (a free one is used when it is taken).
 pub const PROVIDER_PORT: u16 = 8787;
 /// Default port of the API.
@@ -39,7 +41,7 @@ impl DemoServers {
 /// taken (or 0), a free one.
 pub async fn start_servers(provider_port: u16, api_port: u16) -> std::io::Result<DemoServers> {
     // The API's HTTP client needs the process-wide TLS provider (tests call this too).
-    crate::process::install_crypto_provider();
+    process::install_crypto_provider();
     let cfg = |port| ims::ImsConfig {
         port,
         // The demo's redirect is http on loopback (no certificate warning).

@@ -16,6 +16,7 @@ use tower_lsp_server::ls_types::*;
 use super::server::Server;
 use super::session::{self, path_to_uri, uri_to_path};
 use super::{env_state, ext, responses};
+use crate::exec::history;
 use crate::request::code::Language;
 
 /// A command's failure: one sentence for the user.
@@ -305,7 +306,7 @@ async fn open_request(server: &Server, a: ext::OpenRequestArgs<'_>) -> CmdResult
         Some(d) => responses::origin_of(server, &d),
         // Not open: read the history record straight from disk.
         None => uri_to_path(&a.response_uri)
-            .and_then(|p| crate::exec::history::document_origin(&p))
+            .and_then(|p| history::document_origin(&p))
             .and_then(|o| Some((path_to_uri(&o.file)?, o.line.saturating_sub(1)))),
     }
     .ok_or("httplens does not know which request this response came from.")?;

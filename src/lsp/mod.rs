@@ -24,6 +24,7 @@ mod stdio;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use crate::process;
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::{ClientSocket, LspService};
 
@@ -60,7 +61,7 @@ pub fn run_stdio() -> u8 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            crate::process::error_line(format!("cannot start the language server's runtime: {e}"));
+            process::error_line(format!("cannot start the language server's runtime: {e}"));
             return 1;
         }
     };
