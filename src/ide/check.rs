@@ -275,7 +275,7 @@ fn diagnostics_of_the_file_alone() {
 
 /// A small spec for the OpenAPI cases: a server with a base path, a path parameter, a
 /// required query parameter, a required header, an enum, responses.
-const SHOP_SPEC: &str = r##"
+pub(crate) const SHOP_SPEC: &str = r##"
 openapi: 3.1.0
 info: {title: Shop, version: "1"}
 servers:
@@ -523,7 +523,7 @@ fn api_broken_spec_named_by_an_env_file_is_reported_on_its_key() {
 /// A spec with request bodies for the body cases: `$ref`s, a required nested object, a
 /// cycle (`parent`), enums of strings and integers, an array of objects, a body that is
 /// an array, and one that is not JSON.
-const BODY_SPEC: &str = r##"
+pub(crate) const BODY_SPEC: &str = r##"
 openapi: 3.0.3
 info: {title: Bodies, version: "1"}
 servers:

@@ -676,7 +676,8 @@ fn body_region(
 /// A JSON skeleton of `schema` as a snippet: required properties first, then the
 /// optional ones (not `readOnly`); each value a tab stop with a placeholder of its type
 /// (`""`, `0`, `false`, `[]`, `{}`, the enum's first value); required nested objects
-/// written out, to a bounded depth (a cycle of references ends as `{}`).
+/// written out, to a bounded depth and [`SKELETON_STOPS`] tab stops (a cycle of
+/// references ends as `{}`).
 pub fn skeleton(root: &serde_json::Value, schema: &serde_json::Value) -> String {
     let mut out = String::new();
     let mut n = 0;
@@ -713,6 +714,8 @@ pub fn skeleton(root: &serde_json::Value, schema: &serde_json::Value) -> String 
 }
 
 const SKELETON_DEPTH: usize = 6;
+/// The most tab stops one skeleton writes before it stops expanding objects.
+const SKELETON_STOPS: usize = 1_000;
 
 #[allow(clippy::too_many_arguments)]
 fn write_skeleton<'a>(
@@ -772,7 +775,9 @@ fn write_skeleton_value<'a>(
     match schema_walk::json_type(root, schema) {
         "object" => {
             let props = schema_walk::properties(root, schema);
-            if !expand || depth == 0 || props.is_empty() {
+            // Past `SKELETON_STOPS` tab stops (a spec whose schemas reference each
+            // other densely), objects are left for the user to fill.
+            if !expand || depth == 0 || props.is_empty() || *n > SKELETON_STOPS {
                 out.push_str(&format!("{{${stop}}}"));
                 return;
             }

@@ -97,7 +97,9 @@ pub struct Parameter {
 pub struct RequestBody {
     pub required: bool,
     pub content_type: String,
-    /// The schema with local `$ref`s inlined (cycles cut), if any.
+    /// The schema as the spec writes it (`$ref`s not followed: walks follow them
+    /// against the spec's `root`, so a spec whose schemas reference each other densely
+    /// costs nothing when it is read), if any.
     pub schema: Option<Value>,
     /// `example`, else the first of `examples`.
     pub example: Option<Value>,
@@ -242,48 +244,99 @@ pub fn resolve<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
     v
 }
 
+/// How many values one [`inline`] copies at most. A spec whose schemas reference each
+/// other densely (each one two others, thirty deep) would otherwise be copied into
+/// billions of values; an ordinary request or response schema is a few hundred.
+pub const MAX_INLINED_NODES: usize = 20_000;
+
 /// A copy of `schema` with every local `$ref` replaced by what it points to, down to
-/// `depth` levels (deeper, and on a cycle, an empty schema `{}`).
+/// `depth` levels (deeper, and on a cycle, an empty schema `{}`). At most
+/// [`MAX_INLINED_NODES`] values are copied: past that, the rest is left out (an empty
+/// schema, or the members not reached yet: less is checked, never more) and a warning
+/// is logged. Walks that can follow `$ref`s as they go
+/// (`schema_walk`, `example::from_schema_in`, `validate`) need no copy at all.
 pub fn inline(root: &Value, schema: &Value, depth: usize) -> Value {
-    fn go(root: &Value, v: &Value, depth: usize, seen: &mut Vec<String>) -> Value {
-        if depth == 0 {
-            return Value::Object(Map::new());
-        }
-        match v {
-            Value::Object(m) => {
-                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                    if seen.iter().any(|s| s == r) {
-                        return Value::Object(Map::new());
-                    }
-                    let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) else {
-                        return v.clone();
-                    };
-                    seen.push(r.to_string());
-                    let mut out = go(root, target, depth - 1, seen);
-                    seen.pop();
-                    // 3.1: keywords beside `$ref` apply too.
-                    if let Value::Object(o) = &mut out {
-                        for (k, x) in m {
-                            if k != "$ref" {
-                                o.insert(k.clone(), go(root, x, depth - 1, seen));
+    struct Copy<'a> {
+        root: &'a Value,
+        seen: Vec<&'a str>,
+        budget: usize,
+        cut: bool,
+    }
+    impl<'a> Copy<'a> {
+        fn go(&mut self, v: &'a Value, depth: usize) -> Value {
+            if self.budget == 0 {
+                self.cut = true;
+                return Value::Object(Map::new());
+            }
+            self.budget -= 1;
+            if depth == 0 {
+                return Value::Object(Map::new());
+            }
+            match v {
+                Value::Object(m) => {
+                    if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                        if self.seen.contains(&r) {
+                            return Value::Object(Map::new());
+                        }
+                        let Some(target) = r.strip_prefix('#').and_then(|p| self.root.pointer(p))
+                        else {
+                            return v.clone();
+                        };
+                        self.seen.push(r);
+                        let mut out = self.go(target, depth - 1);
+                        self.seen.pop();
+                        // 3.1: keywords beside `$ref` apply too.
+                        if let Value::Object(o) = &mut out {
+                            for (k, x) in m {
+                                if k != "$ref" {
+                                    let x = self.go(x, depth - 1);
+                                    o.insert(k.clone(), x);
+                                }
                             }
                         }
+                        return out;
                     }
-                    return out;
+                    // Out of budget, the rest of a mapping or list is left out.
+                    let mut out = Map::new();
+                    for (k, x) in m {
+                        if self.budget == 0 {
+                            self.cut = true;
+                            break;
+                        }
+                        let x = self.go(x, depth - 1);
+                        out.insert(k.clone(), x);
+                    }
+                    Value::Object(out)
                 }
-                Value::Object(
-                    m.iter()
-                        .map(|(k, x)| (k.clone(), go(root, x, depth - 1, seen)))
-                        .collect(),
-                )
+                Value::Array(a) => {
+                    let mut out = Vec::with_capacity(a.len());
+                    for x in a {
+                        if self.budget == 0 {
+                            self.cut = true;
+                            break;
+                        }
+                        out.push(self.go(x, depth - 1));
+                    }
+                    Value::Array(out)
+                }
+                other => other.clone(),
             }
-            Value::Array(a) => {
-                Value::Array(a.iter().map(|x| go(root, x, depth - 1, seen)).collect())
-            }
-            other => other.clone(),
         }
     }
-    go(root, schema, depth, &mut Vec::new())
+    let mut c = Copy {
+        root,
+        seen: Vec::new(),
+        budget: MAX_INLINED_NODES,
+        cut: false,
+    };
+    let out = c.go(schema, depth);
+    if c.cut {
+        tracing::warn!(
+            "a schema of the spec reaches more than {MAX_INLINED_NODES} values through its `$ref`s: \
+             the copy stops there, and what is left is taken as any value"
+        );
+    }
+    out
 }
 
 fn str_of(v: &Value, key: &str) -> Option<String> {
@@ -292,9 +345,18 @@ fn str_of(v: &Value, key: &str) -> Option<String> {
 
 /// `string`, `integer`, `array of string`, `Product` (a `$ref`'s last segment).
 fn type_name(root: &Value, schema: &Value) -> String {
+    type_name_within(root, schema, 8)
+}
+
+/// [`type_name`], `depth` levels of `$ref`s and `items` at most (a schema that is an
+/// array of itself ends).
+fn type_name_within(root: &Value, schema: &Value, depth: usize) -> String {
+    if depth == 0 {
+        return String::new();
+    }
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let resolved = resolve(root, schema);
-        let t = type_name(root, resolved);
+        let t = type_name_within(root, resolved, depth - 1);
         if !t.is_empty() && t != "object" {
             return t;
         }
@@ -314,7 +376,7 @@ fn type_name(root: &Value, schema: &Value) -> String {
     if t == "array"
         && let Some(items) = schema.get("items")
     {
-        let inner = type_name(root, items);
+        let inner = type_name_within(root, items, depth - 1);
         if !inner.is_empty() {
             return format!("array of {inner}");
         }
@@ -375,7 +437,7 @@ fn request_body(root: &Value, b: &Value) -> Option<RequestBody> {
     Some(RequestBody {
         required: b.get("required").and_then(Value::as_bool).unwrap_or(false),
         content_type: content_type.clone(),
-        schema: media.get("schema").map(|s| inline(root, s, 24)),
+        schema: media.get("schema").cloned(),
         example: first_example(media),
     })
 }
@@ -777,7 +839,7 @@ pub fn find_in<'s>(specs: &'s [std::sync::Arc<Spec>], method: &str, target: &str
 mod tests {
     use super::*;
 
-    const PETS: &str = r##"
+    pub(crate) const PETS: &str = r##"
 openapi: 3.0.3
 info: {title: Pets, version: "1"}
 servers:
@@ -833,8 +895,11 @@ components:
         assert_eq!(list.parameters[0].type_name, "integer");
         let post = &s.operations[1];
         assert_eq!(post.responses[0].1, "created");
-        // The cycle `parent -> Pet` is cut, not followed forever.
-        let schema = post.body.as_ref().unwrap().schema.as_ref().unwrap();
+        // The body's schema as written; copied with its `$ref`s in, the cycle
+        // `parent -> Pet` is cut, not followed forever.
+        let raw = post.body.as_ref().unwrap().schema.as_ref().unwrap();
+        assert_eq!(raw["$ref"], "#/components/schemas/Pet");
+        let schema = inline(&s.root, raw, 24);
         assert_eq!(schema["properties"]["name"]["type"], "string");
         assert_eq!(schema["properties"]["parent"], serde_json::json!({}));
         let by_id = s
@@ -883,6 +948,68 @@ components:
         // A reference to nowhere stays a reference; nothing panics.
         let s = parse("openapi: 3.1.0\npaths:\n  /a: {$ref: '#/nowhere'}\n").unwrap();
         assert!(s.operations.is_empty());
+    }
+
+    /// A spec of `n` schemas, each referencing the next `fan` times (properties `p0`,
+    /// `p1`, ..., all required): copied whole, or written out eight levels deep, the
+    /// first is `fan^8` objects and more.
+    pub(crate) fn dense_spec(n: usize, fan: usize) -> String {
+        let mut s = String::from(
+            "openapi: 3.0.3\ninfo: {title: Dense, version: '1'}\npaths:\n  /s:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/S0'}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/S0'}\ncomponents:\n  schemas:\n",
+        );
+        for i in 0..n {
+            let next = if i + 1 < n {
+                format!("{{$ref: '#/components/schemas/S{}'}}", i + 1)
+            } else {
+                "{type: string}".into()
+            };
+            let names: Vec<String> = (0..fan).map(|k| format!("p{k}")).collect();
+            s.push_str(&format!(
+                "    S{i}:\n      type: object\n      required: [{}]\n      properties:\n        n: {{type: integer, minimum: {i}}}\n",
+                names.join(", ")
+            ));
+            for name in &names {
+                s.push_str(&format!("        {name}: {next}\n"));
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn a_dense_spec_is_read_and_copied_in_bounded_time_and_memory() {
+        let started = std::time::Instant::now();
+        let s = parse(&dense_spec(30, 8)).unwrap();
+        let raw = s.operations[0]
+            .body
+            .as_ref()
+            .unwrap()
+            .schema
+            .clone()
+            .unwrap();
+        // The copy stops at its budget instead of 8^8 objects.
+        let copied = inline(&s.root, &raw, 24);
+        fn count(v: &Value) -> usize {
+            1 + match v {
+                Value::Object(m) => m.values().map(count).sum(),
+                Value::Array(a) => a.iter().map(count).sum(),
+                _ => 0,
+            }
+        }
+        let n = count(&copied);
+        assert!(n <= MAX_INLINED_NODES + 100, "{n} values copied");
+        assert_eq!(copied["properties"]["p0"]["type"], "object");
+        // A parameter whose schema is an array of itself has a type name, not a stack
+        // overflow.
+        let root = serde_json::json!({"A": {"type": "array", "items": {"$ref": "#/A"}}, "L": {"$ref": "#/L"}});
+        assert!(
+            type_name(&root, &serde_json::json!({"$ref": "#/A"})).starts_with("array of array")
+        );
+        assert_eq!(type_name(&root, &serde_json::json!({"$ref": "#/L"})), "L");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     proptest::proptest! {
