@@ -72,6 +72,17 @@ fn benches(c: &mut Criterion) {
     g.bench_function("load 5 MB spec (YAML)", |b| {
         b.iter(|| httplens::openapi::parse(black_box(&yaml)).map(|s| s.operations.len()))
     });
+    // As people write YAML: block style (indented mappings and lists, no braces).
+    let block =
+        serde_norway::to_string(&serde_json::from_str::<serde_json::Value>(&big).unwrap()).unwrap();
+    assert!(!block.trim_start().starts_with('{'));
+    g.bench_function(
+        format!(
+            "load 5 MB spec (YAML, block style, {} MB)",
+            block.len() / 1_000_000
+        ),
+        |b| b.iter(|| httplens::openapi::parse(black_box(&block)).map(|s| s.operations.len())),
+    );
     g.finish();
 }
 
