@@ -385,7 +385,10 @@ fn distinct(v: Value, i: usize) -> Value {
 
 /// The lower and upper bounds of a number schema: `(value, exclusive)` each. 3.0 writes
 /// an exclusive bound as a flag beside `minimum`/`maximum`, 3.1 as a number of its own.
-fn bounds(s: &Keys) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+/// A bound of a number: its value, and whether it is exclusive.
+type Bound = Option<(f64, bool)>;
+
+fn bounds(s: &Keys) -> (Bound, Bound) {
     let bound = |inclusive: &str, exclusive: &str| {
         let mut b = s.get(inclusive).and_then(Value::as_f64).map(|x| {
             let flag = s.get(exclusive) == Some(&Value::Bool(true));
