@@ -14,7 +14,7 @@ pub mod response_doc;
 pub mod symbols;
 
 #[cfg(test)]
-pub(crate) mod check;
+mod check;
 
 use crate::syntax::Parse;
 use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};

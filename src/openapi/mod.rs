@@ -980,7 +980,7 @@ pub fn find_in<'s>(specs: &'s [std::sync::Arc<Spec>], method: &str, target: &str
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) const PETS: &str = r##"

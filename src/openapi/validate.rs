@@ -967,7 +967,7 @@ components:
 /// The example bodies `import openapi` writes (`example::body`, `example::from_schema`)
 /// validate against the schemas they come from.
 #[cfg(test)]
-mod example_bodies {
+pub(crate) mod example_bodies {
     use super::*;
     use crate::openapi::example::{from_schema, from_schema_in};
     use proptest::prelude::*;
@@ -983,8 +983,6 @@ mod example_bodies {
             ("openapi::tests::PETS", crate::openapi::tests::PETS),
             ("validate::tests::SPEC", super::tests::SPEC),
             ("import::tests::SPEC", crate::openapi::import::tests::SPEC),
-            ("ide::check::SHOP_SPEC", crate::ide::check::SHOP_SPEC),
-            ("ide::check::BODY_SPEC", crate::ide::check::BODY_SPEC),
         ]
         .into_iter()
         .map(|(name, text)| (name, super::super::parse(text).unwrap()))
@@ -1030,28 +1028,36 @@ mod example_bodies {
             .expect("compiles")
     }
 
+    /// Checks that every schema of `spec` has an example that fits it (with the
+    /// project's validator, and with formats checked too); the number checked. The
+    /// editor's tests run it on their specs as well (`ide/check.rs`).
+    pub(crate) fn every_schema_has_an_example_that_fits(name: &str, spec: &Spec) -> usize {
+        let mut checked = 0;
+        for (at, schema) in schemas_of(&spec.root) {
+            let example = from_schema_in(&spec.root, schema, 8);
+            for dir in [Direction::Request, Direction::Response] {
+                let v = compile(&spec.root, schema, dir).expect("compiles");
+                let (d, _) = v.differences(&example, 3);
+                assert!(d.is_empty(), "{name} {at} ({dir:?}): {example} {d:?}");
+                let f = with_formats(&spec.root, schema, dir);
+                let errors: Vec<String> = f.iter_errors(&example).map(|e| e.to_string()).collect();
+                assert!(
+                    errors.is_empty(),
+                    "{name} {at} ({dir:?}): {example} {errors:?}"
+                );
+            }
+            checked += 1;
+        }
+        checked
+    }
+
     #[test]
     fn every_schema_of_the_example_and_test_specs_has_an_example_that_fits() {
         let mut checked = 0;
         for (name, spec) in specs() {
-            for (at, schema) in schemas_of(&spec.root) {
-                let example = from_schema_in(&spec.root, schema, 8);
-                for dir in [Direction::Request, Direction::Response] {
-                    let v = compile(&spec.root, schema, dir).expect("compiles");
-                    let (d, _) = v.differences(&example, 3);
-                    assert!(d.is_empty(), "{name} {at} ({dir:?}): {example} {d:?}");
-                    let f = with_formats(&spec.root, schema, dir);
-                    let errors: Vec<String> =
-                        f.iter_errors(&example).map(|e| e.to_string()).collect();
-                    assert!(
-                        errors.is_empty(),
-                        "{name} {at} ({dir:?}): {example} {errors:?}"
-                    );
-                }
-                checked += 1;
-            }
+            checked += every_schema_has_an_example_that_fits(name, &spec);
         }
-        assert!(checked >= 60, "only {checked} schemas checked");
+        assert!(checked >= 40, "only {checked} schemas checked");
     }
 
     /// Following `$ref`s as the walk goes writes the same examples as copying them into
@@ -1157,10 +1163,6 @@ mod example_bodies {
         }
         assert!(count(&example) <= 2 * crate::openapi::example::MAX_VALUES);
         assert!(example["p0"]["p7"].is_object(), "{example}");
-        // The editor's skeleton of the body is bounded too.
-        let snippet = crate::ide::openapi::skeleton(&spec.root, b.schema.as_ref().unwrap());
-        assert!(snippet.len() < 200_000, "{} bytes", snippet.len());
-        assert!(snippet.contains("\"p7\": {"), "{snippet}");
         let v = spec.request_validator(op).expect("a request schema");
         assert!(!v.is_valid(&json!({"p0": {}})));
         let ResponseSchema::Json { validator, .. } =
