@@ -91,7 +91,7 @@ fn workspace(dir: &Path, provider: &str, api: &str) {
         "ci": {
             "baseUrl": api,
             "imsUrl": provider,
-            "clientId": httplens::demo::workspace::CLIENT_ID,
+            "clientId": httplens::demo::scaffold::CLIENT_ID,
             "Security": {"Auth": {"api": {
                 "Type": "OAuth2",
                 "Grant Type": "Client Credentials",
@@ -138,7 +138,7 @@ fn check_report(dir: &Path, output: &str) {
         .unwrap_or_else(|e| panic!("no JUnit report ({e}):\n{output}"));
     assert_eq!(report.matches("<testcase").count(), 2, "{report}");
     assert!(!report.contains("<failure"), "{report}");
-    let secret = httplens::demo::workspace::CLIENT_SECRET;
+    let secret = httplens::demo::scaffold::CLIENT_SECRET;
     assert!(
         !output.contains(secret) && !report.contains(secret),
         "the secret was printed"
@@ -164,7 +164,7 @@ fn the_github_actions_workflow_runs_here() {
         ("NO_COLOR".to_string(), "1".to_string()),
         (
             "API_CLIENT_SECRET".to_string(),
-            httplens::demo::workspace::CLIENT_SECRET.to_string(),
+            httplens::demo::scaffold::CLIENT_SECRET.to_string(),
         ),
     ];
     for line in [
@@ -181,7 +181,7 @@ fn the_github_actions_workflow_runs_here() {
         let mut env = job_env.clone();
         for (k, v) in step_env {
             let v = if v.contains("secrets.API_CLIENT_SECRET") {
-                httplens::demo::workspace::CLIENT_SECRET.to_string()
+                httplens::demo::scaffold::CLIENT_SECRET.to_string()
             } else {
                 v.clone()
             };
@@ -216,7 +216,7 @@ fn the_gitlab_ci_job_runs_here() {
         ),
         (
             "API_CLIENT_SECRET".to_string(),
-            httplens::demo::workspace::CLIENT_SECRET.to_string(),
+            httplens::demo::scaffold::CLIENT_SECRET.to_string(),
         ),
     ];
     let mut output = String::new();

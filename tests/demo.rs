@@ -341,7 +341,7 @@ fn profile_errors(file: &Path, env: Option<&str>) -> Vec<String> {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     );
-    let (_, issues) = httplens::auth::workspace::profiles(&ws);
+    let (_, issues) = httplens::auth::env_profiles::profiles(&ws);
     issues
         .into_iter()
         .filter(|i| i.severity == httplens::auth::profile::IssueSeverity::Error)

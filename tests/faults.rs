@@ -738,7 +738,7 @@ fn a_thousand_sequential_requests() {
     );
 }
 
-/// `run` is sequential by contract; the way to have 100 requests in flight is 100
+/// `run` sends one request after another (`docs/cli.md`); the way to have 100 requests in flight is 100
 /// `httplens.send` commands to the language server at once.
 #[test]
 fn a_hundred_concurrent_lsp_sends() {

@@ -410,7 +410,7 @@ fn the_demo_api_and_the_example_follow_the_example_spec() {
     );
     // The demo workspace names the same spec, and its requests all match it.
     let dir = tempfile::tempdir().unwrap();
-    let w = httplens::demo::workspace::write_workspace(dir.path(), "http://p", "http://a").unwrap();
+    let w = httplens::demo::scaffold::write_workspace(dir.path(), "http://p", "http://a").unwrap();
     let demo = httplens::ide::Analysis::new(std::fs::read_to_string(&w.request_file).unwrap());
     let sources = httplens::openapi::spec_sources(demo.file(), &w.dir, None);
     assert_eq!(sources.len(), 1);

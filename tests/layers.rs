@@ -3,7 +3,7 @@
 //! import that points up the stack (or on a module missing from the table below), so
 //! a new arrow up is caught when it is written, not when a cycle has grown around it.
 //! It also fails on lines or columns counted outside `src/text.rs`, the one position
-//! module.
+//! module, and on a test-only hook (`TEST_HOOKS`) that the shipped library would contain.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -232,4 +232,209 @@ fn the_counting_scanner_finds_what_it_looks_for() {
         ]
     );
     assert!(counting_in("let l = idx.line_of(x);\nlet c = a.line_col(t, x).line + 1;").is_empty());
+}
+
+/// Items only tests and fuzz targets use. They sit behind `#[cfg(feature = "test-hooks")]`
+/// (or `#[cfg(test)]`), so `cargo build`, `cargo install` and releases leave them out;
+/// the integration tests turn the feature on through the crate's dev-dependency on
+/// itself, the fuzz crate through `fuzz/Cargo.toml`.
+const TEST_HOOKS: &[&str] = &[
+    "TokenFault",
+    "inject_token_fault",
+    "fault_response",
+    "fuzz_callback",
+    "sign_id_tokens_with_another_key",
+];
+
+/// The attributes that keep an item out of the shipped library.
+fn is_test_gate(line: &str) -> bool {
+    let l: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    l == "#[cfg(feature=\"test-hooks\")]" || l == "#[cfg(test)]"
+}
+
+/// The braces of a line of code, string and character literals left out.
+fn brace_delta(code: &str) -> (i32, bool) {
+    let mut depth = 0;
+    let mut opened = false;
+    let mut in_str = false;
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_str => {
+                chars.next();
+            }
+            '"' => in_str = !in_str,
+            '\'' if !in_str => {
+                // `'{'`: skip a character literal (a lifetime has no closing quote).
+                let mut ahead = chars.clone();
+                let first = ahead.next();
+                if first == Some('\\') {
+                    ahead.next();
+                }
+                if ahead.next() == Some('\'') {
+                    chars = ahead;
+                }
+            }
+            '{' if !in_str => {
+                depth += 1;
+                opened = true;
+            }
+            '}' if !in_str => depth -= 1,
+            _ => {}
+        }
+    }
+    (depth, opened)
+}
+
+/// For each line of a source text: is it inside an item gated by [`is_test_gate`]
+/// (the item's attributes, doc comments and whole body)?
+fn gated_lines(text: &str) -> Vec<bool> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut gated = vec![false; lines.len()];
+    let mut i = 0;
+    while i < lines.len() {
+        if !is_test_gate(lines[i]) {
+            i += 1;
+            continue;
+        }
+        gated[i] = true;
+        i += 1;
+        // Further attributes and doc comments of the same item.
+        while i < lines.len() {
+            let t = lines[i].trim_start();
+            if t.starts_with("#[") || t.starts_with("//") {
+                gated[i] = true;
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        // The item itself: up to its closing brace, or a `;`/`,` before any brace.
+        let mut depth = 0;
+        let mut opened = false;
+        while i < lines.len() {
+            gated[i] = true;
+            let code = lines[i].split_once("//").map_or(lines[i], |(code, _)| code);
+            let (d, o) = brace_delta(code);
+            depth += d;
+            opened |= o;
+            i += 1;
+            let end = code.trim_end();
+            if (opened && depth <= 0) || (!opened && (end.ends_with(';') || end.ends_with(','))) {
+                break;
+            }
+        }
+    }
+    gated
+}
+
+/// The lines of a source text that name a test hook outside a gated item (comments left
+/// out), with the hook they name.
+fn ungated_hook_uses(text: &str) -> Vec<(usize, &'static str)> {
+    let gated = gated_lines(text);
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split_once("//").map_or(line, |(code, _)| code);
+        for hook in TEST_HOOKS {
+            let named = code.match_indices(hook).any(|(at, _)| {
+                let before = code[..at].chars().next_back();
+                let after = code[at + hook.len()..].chars().next();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if named && !gated[n] {
+                out.push((n + 1, *hook));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn test_hooks_stay_out_of_the_shipped_library() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut wrong = Vec::new();
+    let mut defined = BTreeSet::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        for hook in TEST_HOOKS {
+            if text.contains(&format!("fn {hook}(")) || text.contains(&format!("enum {hook} ")) {
+                defined.insert(*hook);
+            }
+        }
+        for (line, hook) in ungated_hook_uses(&text) {
+            wrong.push(format!(
+                "src/{}:{line}: `{hook}` outside #[cfg(feature = \"test-hooks\")]",
+                file.strip_prefix(&src).expect("under src").display()
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "test hooks in the shipped library:\n{}",
+        wrong.join("\n")
+    );
+    // Not vacuous: every hook is still there (renamed hooks belong in TEST_HOOKS).
+    let missing: Vec<_> = TEST_HOOKS
+        .iter()
+        .filter(|h| !defined.contains(*h))
+        .collect();
+    assert!(missing.is_empty(), "hooks no longer defined: {missing:?}");
+
+    // Off by default; on for tests (the dev-dependency on the crate itself) and fuzzing.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let default = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("default ="))
+        .unwrap_or("");
+    assert!(
+        !default.contains("test-hooks"),
+        "test-hooks is a default feature: {default}"
+    );
+    assert!(manifest.contains("\ntest-hooks = []\n"));
+    assert!(manifest.contains(r#"httplens = { path = ".", features = ["test-hooks"] }"#));
+    let fuzz = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).expect("fuzz/Cargo.toml");
+    assert!(fuzz.contains(r#"httplens = { path = "..", features = ["test-hooks"] }"#));
+}
+
+#[test]
+fn the_hook_scanner_sees_gated_items_only() {
+    let text = r#"/// Doc.
+#[cfg(feature = "test-hooks")]
+#[derive(Debug)]
+pub enum TokenFault {
+    A,
+}
+struct Inner {
+    #[cfg(feature = "test-hooks")]
+    faults: Vec<TokenFault>,
+    other: u8,
+}
+#[cfg(feature = "test-hooks")]
+fn fault_response(f: TokenFault) -> String {
+    match f {
+        TokenFault::A => "{".to_string(),
+    }
+}
+fn token() {
+    #[cfg(feature = "test-hooks")]
+    {
+        let _ = fault_response(TokenFault::A);
+    }
+    let _ = fuzz_callback("", ""); // TokenFault in a comment
+}
+pub fn inject_token_fault(f: TokenFault) {}
+"#;
+    assert_eq!(
+        ungated_hook_uses(text),
+        [
+            (23, "fuzz_callback"),
+            (25, "TokenFault"),
+            (25, "inject_token_fault")
+        ]
+    );
 }

@@ -336,7 +336,7 @@ fn hover_shows_dotenv_and_the_precedence_with_values_masked() {
 /// Lenses carry the document version their lines were counted in; a command made for
 /// another version is refused (the line may point elsewhere now), with the same sentence
 /// as a `window/showMessage` and the error, and a command without a version (what the
-/// contract's `{uri, line}` allows any client to send) acts on the text as it is.
+/// `{uri, line}` of `docs/lsp-extensions.md` allows any client to send) acts on the text as it is.
 #[test]
 fn a_command_from_a_lens_of_an_older_version_is_refused() {
     let ws = Ws::new();
@@ -1353,11 +1353,11 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
     let ws = Ws::new();
     ws.write(
         "http-client.env.json",
-        &httplens::demo::workspace::env_json(&provider, &api).to_string(),
+        &httplens::demo::scaffold::env_json(&provider, &api).to_string(),
     );
     ws.write(
         "http-client.private.env.json",
-        &httplens::demo::workspace::private_env_json().to_string(),
+        &httplens::demo::scaffold::private_env_json().to_string(),
     );
     let text = "### me\n# @name me\nGET {{baseUrl}}/V1/customers/me\nAuthorization: Bearer {{$auth.token(\"demo\")}}\nx-api-key: {{clientId}}\n";
     let uri = ws.write("me.http", text);
@@ -1490,7 +1490,7 @@ fn sign_in_from_the_editor_then_a_signed_send_and_a_pasted_redirect() {
     assert_eq!(r["result"]["status"], 200, "{r}");
     // No token (nor the client secret) ever reached the protocol.
     secrets.extend(stored_secrets(&tokens_file));
-    secrets.push(httplens::demo::workspace::CLIENT_SECRET.to_string());
+    secrets.push(httplens::demo::scaffold::CLIENT_SECRET.to_string());
     assert!(secrets.len() >= 5, "{secrets:?}");
     let all = c.all_output();
     for s in &secrets {

@@ -219,13 +219,13 @@ fn problems_print_as_path_line_col_severity_message() {
         [
             env_line.as_str(),
             "api.http:1:26: error: unknown variable `nope`: not set by --var, the request, the environment `dev` or a file variable above its use",
-            "api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`.",
+            "api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`",
         ],
         "{err}"
     );
     let (_, err, _) = httplens(ws.path(), &["run", "api.http", "--env", "dev"], &[]);
     let lines: Vec<&str> = err.lines().collect();
-    assert!(lines.contains(&"api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`."), "{err}");
+    assert!(lines.contains(&"api.http:6:1: error: This script is never closed: end it with `%}` before the next `###`"), "{err}");
     assert!(lines.contains(&env_line.as_str()), "{err}");
 }
 
@@ -242,7 +242,7 @@ fn show_exit_codes_for_usage_errors() {
     assert_eq!(code, 2);
     assert_eq!(
         err.trim(),
-        "httplens: there is no environment named `stage` (available: dev, prod)."
+        "httplens: there is no environment named `stage` (available: dev, prod)"
     );
     // Without an environment, variables only an environment defines are errors that
     // say so; the requests are still printed.

@@ -174,6 +174,9 @@ fn check_invariants(text: &str, p: &Parse) {
                     ok(v.range, what);
                     ok(v.expr_range, what);
                     assert!(v.range.start <= v.expr_range.start && v.expr_range.end <= v.range.end);
+                    if let VarExpr::Invalid(m) = &v.expr {
+                        fragment(m);
+                    }
                 }
             }
         }
@@ -270,8 +273,17 @@ fn check_invariants(text: &str, p: &Parse) {
     }
     for d in &p.errors {
         ok(d.range, "diagnostic");
-        assert!(!d.message.is_empty());
+        fragment(&d.message);
     }
+}
+
+/// A message is a fragment: not empty, no closing period (the renderer and the front
+/// ends present it; nobody strips a period later).
+fn fragment(message: &str) {
+    assert!(
+        !message.is_empty() && !message.ends_with('.') && message.trim_end() == message,
+        "{message:?}"
+    );
 }
 
 /// For `.http` input the lines are exactly the editor's lines and the blocks tile the text.

@@ -1,7 +1,7 @@
 //! Fuzz target: the response renderer. An arbitrary response (content type, status and
 //! body from the input) is rendered as a response document for a request that carried a
 //! secret. Checks: no panic, and the secret never appears in the document, even when the
-//! server echoes it back in the body (contract: secrets are masked everywhere).
+//! server echoes it back in the body (secrets are masked everywhere: `docs/cli.md`).
 #![no_main]
 
 use std::hint::black_box;

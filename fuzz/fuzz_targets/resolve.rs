@@ -1,8 +1,8 @@
 //! Fuzz target: the variable resolver. Arbitrary `.http` text is parsed and every block
 //! resolved against a fixed environment (public and private values, `$shared`, values
 //! that reference each other, an auth profile), both as a dry run and as a send would.
-//! Checks: no panic; a dry run always yields a spec for a block with a request (the
-//! contract of `request::build`); a masked curl line never shows the private value
+//! Checks: no panic; a dry run always yields a spec for a block with a request (as
+//! `request::build` documents); a masked curl line never shows the private value
 //! unless the file itself spells it out.
 #![no_main]
 

@@ -749,6 +749,8 @@ fn tls_acceptor(config_dir: &Path) -> Result<tokio_rustls::TlsAcceptor, AuthErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::profile;
+    use crate::process;
 
     fn expect() -> Expect {
         Expect {
@@ -847,7 +849,7 @@ mod tests {
 
     #[tokio::test]
     async fn authorization_url_through_the_crate() {
-        crate::process::install_crypto_provider();
+        process::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let opts = SignInOptions {
             timeout: Duration::from_secs(5),
@@ -855,7 +857,7 @@ mod tests {
             config_dir: dir.path().to_path_buf(),
         };
         let url_of = |pkce: serde_json::Value| {
-            let (mut ps, _) = crate::auth::profile::parse_profiles(
+            let (mut ps, _) = profile::parse_profiles(
                 &serde_json::json!({"p": {
                     "Type": "OAuth2", "Grant Type": "Authorization Code",
                     "Auth URL": "http://127.0.0.1:9/authorize?tenant=t1",

@@ -18,6 +18,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::AuthError;
+use crate::net;
 use crate::secret::Secret;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::Jwk};
 
@@ -291,8 +292,7 @@ async fn published_keys(
     alg: &str,
     kid: Option<&str>,
 ) -> Result<Vec<DecodingKey>, AuthError> {
-    if jwks_uri.scheme() != "https"
-        && !(jwks_uri.scheme() == "http" && crate::net::is_loopback(jwks_uri))
+    if jwks_uri.scheme() != "https" && !(jwks_uri.scheme() == "http" && net::is_loopback(jwks_uri))
     {
         return Err(AuthError::Config(
             "the provider's signing keys (jwks_uri) are not served over https; refusing them"

@@ -6,6 +6,7 @@
 //! environment, the store, and the coalescing (one refresh, one browser per entry,
 //! across threads through an async mutex and across processes through a file lock).
 
+pub mod env_profiles;
 pub mod flow;
 pub mod fsutil;
 pub mod idtoken;
@@ -13,7 +14,6 @@ mod jwt_ring;
 pub mod oauth;
 pub mod profile;
 pub mod store;
-pub mod workspace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
+use crate::exec::TokenSource;
 use crate::secret::{Secret, SecretSet};
 use crate::syntax::ast::TokenKind;
 pub use flow::{PendingSignIn, SignInHandle, SignInOptions};
@@ -84,9 +85,10 @@ impl SignInObserver for LogObserver {
     }
 }
 
-/// A profile's state for `status`, lenses and `httplens/state` (never a token).
+/// A profile's sign-in as the token store holds it, read by [`AuthSession::status`]
+/// (never a token). The editor shows it as an `ide::SignInView`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileStatus {
+pub struct StoredSignIn {
     pub profile: String,
     pub grant: Grant,
     pub signed_in: bool,
@@ -210,10 +212,10 @@ impl AuthSession {
     }
 
     /// The state of one profile (reads the store; never signs in).
-    pub async fn status(&self, id: &str) -> Result<ProfileStatus, AuthError> {
+    pub async fn status(&self, id: &str) -> Result<StoredSignIn, AuthError> {
         let p = self.profile(id)?;
         let t = self.read_entry(&p.store_account()).await?;
-        Ok(ProfileStatus {
+        Ok(StoredSignIn {
             profile: p.id.clone(),
             grant: p.grant,
             signed_in: t.is_some(),
@@ -623,7 +625,7 @@ impl AuthSession {
     }
 }
 
-impl crate::exec::TokenSource for AuthSession {
+impl TokenSource for AuthSession {
     fn token<'a>(
         &'a self,
         profile: &'a str,

@@ -53,6 +53,7 @@ use url::Url;
 use super::AuthError;
 use super::profile::{ClientAuth, ParamUse, Profile};
 use crate::secret::{Secret, SecretSet};
+use crate::{net, process};
 
 /// Endpoints of one provider, from the profile, the preset or discovery.
 #[derive(Debug, Clone, Default)]
@@ -72,7 +73,7 @@ pub struct Endpoints {
 /// The client used for every provider call: no redirects (a token endpoint that
 /// redirects is misconfigured, and following it could send the code elsewhere).
 pub fn http_client() -> reqwest::Client {
-    crate::process::install_crypto_provider();
+    process::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
@@ -92,7 +93,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
         device_auth_url: p.device_auth_url.clone(),
         issuer: p.issuer.clone(),
         iss_supported: false,
-        jwks_uri: None,
+        jwks_uri: p.jwks_uri.clone(),
     };
     if !p.discover {
         return Ok(e);
@@ -111,7 +112,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
     e.device_auth_url = e
         .device_auth_url
         .or_else(|| get("device_authorization_endpoint"));
-    e.jwks_uri = get("jwks_uri");
+    e.jwks_uri = e.jwks_uri.or_else(|| get("jwks_uri"));
     e.iss_supported = md
         .get("authorization_response_iss_parameter_supported")
         .and_then(Value::as_bool)
@@ -126,7 +127,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
     ] {
         if let Some(u) = u
             && u.scheme() == "http"
-            && !crate::net::is_loopback(u)
+            && !net::is_loopback(u)
         {
             return Err(AuthError::Config(format!(
                 "the provider's {name} endpoint uses plain http to a host that is not loopback; refusing to send credentials there"
@@ -898,7 +899,7 @@ pub async fn revoke(
     let mut wire = Wire::new(http);
     wire.status_only = true;
     let mut given = revoke_url.clone();
-    if revoke_url.scheme() == "http" && crate::net::is_loopback(revoke_url) {
+    if revoke_url.scheme() == "http" && net::is_loopback(revoke_url) {
         // See the module doc: the crate takes only https; the wire sends this one URL
         // to the loopback address over http, as every other endpoint may.
         let _ = given.set_scheme("https");
@@ -1175,7 +1176,7 @@ mod tests {
 
     #[tokio::test]
     async fn client_authentication_scopes_and_custom_parameters() {
-        crate::process::install_crypto_provider();
+        process::install_crypto_provider();
         let (base, log) = peer(|_, _| {
             (
                 200,
@@ -1237,7 +1238,7 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_worded_from_the_raw_answer() {
-        crate::process::install_crypto_provider();
+        process::install_crypto_provider();
         let (base, _) = peer(|path, _| match path {
             "/json" => (
                 400,
@@ -1339,7 +1340,7 @@ mod tests {
 
     #[tokio::test]
     async fn revocation_reaches_a_loopback_http_endpoint_and_only_https_elsewhere() {
-        crate::process::install_crypto_provider();
+        process::install_crypto_provider();
         let (base, log) = peer(|_, _| (204, "text/plain", String::new())).await;
         let http = http_client();
         let p = profile_of(serde_json::json!({
@@ -1373,7 +1374,7 @@ mod tests {
 
     #[tokio::test]
     async fn device_flow_polls_through_the_crate_and_stops_on_a_dead_endpoint() {
-        crate::process::install_crypto_provider();
+        process::install_crypto_provider();
         let (base, log) = peer(move |path, n| match path {
             "/device" => (
                 200,

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::auth::fsutil;
+use crate::auth::idtoken::IdTokenStatus;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +43,7 @@ pub struct StoredToken {
     pub issuer: Option<String>,
     /// What the ID token check found (absent in entries written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_status: Option<crate::auth::idtoken::IdTokenStatus>,
+    pub id_token_status: Option<IdTokenStatus>,
 }
 
 impl std::fmt::Debug for StoredToken {
@@ -242,18 +244,18 @@ impl FileStore {
         map: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), StoreError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        crate::auth::fsutil::create_private_dir(dir).map_err(|e| self.err(e))?;
+        fsutil::create_private_dir(dir).map_err(|e| self.err(e))?;
         let tmp = self
             .path
             .with_extension(format!("json.tmp{}", std::process::id()));
         let text = serde_json::to_string_pretty(map).map_err(|e| self.err(e))?;
-        crate::auth::fsutil::write_private(&tmp, text.as_bytes()).map_err(|e| self.err(e))?;
+        fsutil::write_private(&tmp, text.as_bytes()).map_err(|e| self.err(e))?;
         std::fs::rename(&tmp, &self.path).map_err(|e| self.err(e))
     }
 
     fn with_lock<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        crate::auth::fsutil::create_private_dir(dir).map_err(|e| self.err(e))?;
+        fsutil::create_private_dir(dir).map_err(|e| self.err(e))?;
         let lock_path = self.path.with_extension("json.lock");
         let lock = std::fs::OpenOptions::new()
             .create(true)
@@ -474,7 +476,7 @@ async fn choose_backend() -> Result<KeychainBackend, StoreError> {
                         tracing::warn!(
                             "no Secret Service: tokens are kept in the kernel keyring for this session and will not survive a reboot"
                         );
-                        eprintln!("httplens: {KEYUTILS_NOTICE_TEXT}.");
+                        eprintln!("httplens: {KEYUTILS_NOTICE_TEXT}");
                     });
                     Ok(KeychainBackend {
                         store,

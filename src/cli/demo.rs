@@ -16,9 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{DemoArgs, EXIT_USAGE, error_line};
 use crate::auth::{self, AuthError, AuthSession, SignInObserver, StoreKind, TokenStore};
-use crate::demo::{self, workspace as dws};
+use crate::demo::{self, scaffold as dws};
 use crate::env::Workspace;
 use crate::exec::{Engine, EngineConfig, FileInput, Outcome, Silent, TokenSource};
+use crate::syntax;
 
 /// The switch that makes the demo stop after its requests instead of serving.
 pub const EXIT_AFTER_SEND_ENV: &str = "HTTPLENS_DEMO_EXIT_AFTER_SEND";
@@ -172,7 +173,6 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         servers.api_url(),
         written.dir.display()
     ));
-
     let ws = match Workspace::load(&written.request_file, &[], Some(dws::ENV_NAME)) {
         Ok(w) => w,
         Err(e) => {
@@ -181,42 +181,12 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         }
     };
     let config = auth::fsutil::config_dir();
-    let (profiles, issues) = auth::workspace::profiles(&ws);
-    if let Some(i) = issues
-        .iter()
-        .find(|i| i.severity == auth::profile::IssueSeverity::Error)
-    {
-        error_line(&i.message);
-        return 1;
-    }
-    let probe = profiles
-        .iter()
-        .find(|p| p.id == dws::USER_PROFILE)
-        .map(|p| p.store_account())
-        .unwrap_or_default();
-    let (store, store_note) = match usable_store(&config, &probe).await {
-        Ok(s) => s,
-        Err(m) => {
-            error_line(m);
-            return EXIT_USAGE;
-        }
+    let (profiles, store) = match profiles_and_store(&ws, &config).await {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    if let Some(n) = store_note {
-        error_line(n);
-    }
-
-    let mode = if args.no_browser {
-        Mode::Paste
-    } else if auth::workspace::browser_available() {
-        Mode::Browser
-    } else {
-        out(
-            "No browser can be opened here (no desktop session and no HTTPLENS_BROWSER), so the\n\
-             demo signs in as the demo user itself, following the same redirects a browser would.\n\n",
-        );
-        Mode::Robot
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mode = sign_in_mode(args);
+    let (tx, rx) = mpsc::unbounded_channel();
     let session = Arc::new(
         AuthSession::new(profiles, store, config.clone())
             .interactive(true)
@@ -224,34 +194,7 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
             .timeout(auth::flow::DEFAULT_TIMEOUT)
             .observer(Arc::new(DemoObserver { tx })),
     );
-
-    // Sign in, driving the login page the way the mode says.
-    let signed = {
-        let s2 = session.clone();
-        let mut sign_in = tokio::spawn(async move { s2.sign_in(dws::USER_PROFILE).await });
-        let driver = {
-            let s3 = session.clone();
-            async move {
-                let Some((url, browser_error)) = rx.recv().await else {
-                    return std::future::pending::<()>().await;
-                };
-                drive(mode, &s3, &url, browser_error).await;
-                std::future::pending::<()>().await
-            }
-        };
-        tokio::select! {
-            r = &mut sign_in => r.unwrap_or(Err(AuthError::Cancelled)),
-            _ = driver => unreachable!("the driver never ends on its own"),
-            _ = stop_signal() => {
-                session.cancel_sign_in(dws::USER_PROFILE);
-                match tokio::time::timeout(Duration::from_secs(5), sign_in).await {
-                    Ok(Ok(r)) => r,
-                    _ => Err(AuthError::Cancelled),
-                }
-            }
-        }
-    };
-    let token = match signed {
+    let token = match sign_in(&session, mode, rx).await {
         Ok(t) => t,
         Err(e) => {
             error_line(e);
@@ -264,10 +207,9 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         dws::USER_PROFILE,
         store_words(session.store_kind(), &config)
     ));
-
     // Send the workspace's requests through the engine behind `httplens run`.
-    let outcomes = send_requests(&written.request_file, &ws, session.clone()).await;
-    let (outcomes, stopped) = match outcomes {
+    let (outcomes, stopped) = match send_requests(&written.request_file, &ws, session.clone()).await
+    {
         Ok(o) => o,
         Err(m) => {
             error_line(m);
@@ -282,7 +224,93 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
         return 1;
     }
     let all_passed = !outcomes.is_empty() && outcomes.iter().all(Outcome::passed);
-    let rel = relative_display(&written.dir);
+    print_editor_hint(&written.dir);
+    serve_until_stopped(&session).await;
+    if all_passed { 0 } else { 1 }
+}
+
+/// The workspace's auth profiles (an error in them stops the demo) and the token store
+/// to keep the demo user's token in.
+async fn profiles_and_store(
+    ws: &Workspace,
+    config: &Path,
+) -> Result<(Vec<auth::Profile>, Arc<dyn TokenStore>), u8> {
+    let (profiles, issues) = auth::env_profiles::profiles(ws);
+    if let Some(i) = issues
+        .iter()
+        .find(|i| i.severity == auth::profile::IssueSeverity::Error)
+    {
+        error_line(&i.message);
+        return Err(1);
+    }
+    let probe = profiles
+        .iter()
+        .find(|p| p.id == dws::USER_PROFILE)
+        .map(|p| p.store_account())
+        .unwrap_or_default();
+    let (store, store_note) = match usable_store(config, &probe).await {
+        Ok(s) => s,
+        Err(m) => {
+            error_line(m);
+            return Err(EXIT_USAGE);
+        }
+    };
+    if let Some(n) = store_note {
+        error_line(n);
+    }
+    Ok((profiles, store))
+}
+
+/// How the login page is reached, said on stdout when no browser can be opened.
+fn sign_in_mode(args: &DemoArgs) -> Mode {
+    if args.no_browser {
+        Mode::Paste
+    } else if auth::env_profiles::browser_available() {
+        Mode::Browser
+    } else {
+        out(
+            "No browser can be opened here (no desktop session and no HTTPLENS_BROWSER), so the\n\
+             demo signs in as the demo user itself, following the same redirects a browser would.\n\n",
+        );
+        Mode::Robot
+    }
+}
+
+/// Sign the demo user in, driving the login page the way `mode` says; Ctrl-C (or
+/// SIGTERM) cancels.
+async fn sign_in(
+    session: &Arc<AuthSession>,
+    mode: Mode,
+    mut rx: mpsc::UnboundedReceiver<(String, Option<String>)>,
+) -> Result<auth::StoredToken, AuthError> {
+    let s2 = session.clone();
+    let mut sign_in = tokio::spawn(async move { s2.sign_in(dws::USER_PROFILE).await });
+    let driver = {
+        let s3 = session.clone();
+        async move {
+            let Some((url, browser_error)) = rx.recv().await else {
+                return std::future::pending::<()>().await;
+            };
+            drive(mode, &s3, &url, browser_error).await;
+            std::future::pending::<()>().await
+        }
+    };
+    tokio::select! {
+        r = &mut sign_in => r.unwrap_or(Err(AuthError::Cancelled)),
+        _ = driver => unreachable!("the driver never ends on its own"),
+        _ = stop_signal() => {
+            session.cancel_sign_in(dws::USER_PROFILE);
+            match tokio::time::timeout(Duration::from_secs(5), sign_in).await {
+                Ok(Ok(r)) => r,
+                _ => Err(AuthError::Cancelled),
+            }
+        }
+    }
+}
+
+/// How to use the same folder from an editor or the CLI while the demo runs.
+fn print_editor_hint(dir: &Path) {
+    let rel = relative_display(dir);
     out(&format!(
         "\nThe same folder works in an editor while the demo runs:\n\
          \x20 VS Code   code {rel}   (with the httplens extension: open demo.http, click \"Send request\")\n\
@@ -290,17 +318,20 @@ async fn demo_with(args: &DemoArgs, servers: &demo::DemoServers) -> u8 {
          \x20 CLI       httplens run {rel}/demo.http --env demo\n\
          The editor signs in through the same provider (a login page with the demo user filled in).\n",
     ));
+}
 
+/// Keep the servers up until Ctrl-C (or stop at once with [`EXIT_AFTER_SEND_ENV`]),
+/// then forget the demo's tokens.
+async fn serve_until_stopped(session: &AuthSession) {
     if std::env::var(EXIT_AFTER_SEND_ENV).is_ok_and(|v| !v.is_empty() && v != "0") {
-        forget_tokens(&session).await;
-        return if all_passed { 0 } else { 1 };
+        forget_tokens(session).await;
+        return;
     }
     let stop = stop_signal();
     out("\nServing until Ctrl-C.\n");
     stop.await;
     out("Stopping the demo servers.\n");
-    forget_tokens(&session).await;
-    if all_passed { 0 } else { 1 }
+    forget_tokens(session).await;
 }
 
 /// The tokens die with the demo's provider: drop their store entries so no stale
@@ -367,7 +398,7 @@ async fn send_requests(
 ) -> Result<(Vec<Outcome>, bool), String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("{}: cannot read the file: {e}", file.display()))?;
-    let parsed = crate::syntax::parse_path(file, &text);
+    let parsed = syntax::parse_path(file, &text);
     let engine = Engine::new(EngineConfig::new(ws.root.clone()), tokens);
     let overrides = BTreeMap::new();
     let input = FileInput {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::lsp;
 use crate::process::{error_line, init_logging, install_crypto_provider, runtime};
 
 mod auth_cmds;
@@ -224,7 +225,7 @@ pub fn main() -> ExitCode {
     init_logging();
     install_crypto_provider();
     let code = match cli.command {
-        Command::Lsp { .. } => crate::lsp::run_stdio(),
+        Command::Lsp { .. } => lsp::run_stdio(),
         Command::Run(a) => run::run(a),
         Command::Show(a) => show::run(a),
         Command::Login(a) => auth_cmds::login(a),

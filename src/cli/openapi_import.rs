@@ -6,6 +6,8 @@
 use std::path::Path;
 
 use super::error_line;
+use crate::env::files::{PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
+use crate::openapi::{self, import};
 
 pub fn run(spec_path: &Path, tag: Option<&str>, out: &Path) -> u8 {
     let text = match std::fs::read_to_string(spec_path) {
@@ -15,14 +17,14 @@ pub fn run(spec_path: &Path, tag: Option<&str>, out: &Path) -> u8 {
             return super::EXIT_USAGE;
         }
     };
-    let spec = match crate::openapi::parse(&text) {
+    let spec = match openapi::parse(&text) {
         Ok(s) => s,
         Err(e) => {
             error_line(format!("{}: {e}", spec_path.display()));
             return 1;
         }
     };
-    let files = crate::openapi::import::http_files(&spec, tag);
+    let files = import::http_files(&spec, tag);
     if files.is_empty() {
         error_line(match tag {
             Some(t) => format!("the spec has no operation tagged {t:?}"),
@@ -34,13 +36,13 @@ pub fn run(spec_path: &Path, tag: Option<&str>, out: &Path) -> u8 {
         error_line(format!("cannot create {}: {e}", out.display()));
         return 1;
     }
-    let env = crate::openapi::import::env_file(&spec);
+    let env = import::env_file(&spec);
     let env_text = serde_json::to_string_pretty(&env).unwrap_or_else(|_| "{}".into()) + "\n";
     let mut all: Vec<(String, String)> = files;
-    all.push((crate::env::files::PUBLIC_ENV_FILE.to_string(), env_text));
-    if let Some(private) = crate::openapi::import::private_env_file(&env) {
+    all.push((PUBLIC_ENV_FILE.to_string(), env_text));
+    if let Some(private) = import::private_env_file(&env) {
         all.push((
-            crate::env::files::PRIVATE_ENV_FILE.to_string(),
+            PRIVATE_ENV_FILE.to_string(),
             serde_json::to_string_pretty(&private).unwrap_or_else(|_| "{}".into()) + "\n",
         ));
     }

@@ -14,10 +14,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::style::{self, Print, sgr};
 use super::{EXIT_USAGE, Format, RunArgs, error_line};
+use crate::auth::profile::IssueSeverity;
+use crate::auth::{self, SignInObserver, env_profiles, fsutil};
 use crate::env::Workspace;
-use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
+use crate::exec::{
+    Engine, EngineConfig, FileInput, NoTokenSource, Observer, Outcome, Progress, Sent, TokenSource,
+    engine,
+};
 use crate::request;
-use crate::syntax::ast::Severity;
+use crate::syntax::ast::{HttpFile, Severity};
+use crate::syntax::{self, Parse, SourceFile};
 
 /// The token source for the selected environment of this workspace: the same store as
 /// `httplens login` and the editor. A profile that needs an interactive sign-in is
@@ -25,20 +31,20 @@ use crate::syntax::ast::Severity;
 /// session); otherwise the token request fails at once, saying to run `httplens login`
 /// or to use a client-credentials profile.
 fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
-    let config = crate::auth::fsutil::config_dir();
-    let store = match crate::auth::open_store(None, &config) {
+    let config = fsutil::config_dir();
+    let store = match auth::open_store(None, &config) {
         Ok(s) => s,
-        Err(m) => return Arc::new(crate::exec::NoTokenSource(m)),
+        Err(m) => return Arc::new(NoTokenSource(m)),
     };
-    let (session, issues) = crate::auth::workspace::session(workspace, store, &config);
+    let (session, issues) = env_profiles::session(workspace, store, &config);
     for i in issues {
-        if i.severity == crate::auth::profile::IssueSeverity::Warning {
+        if i.severity == IssueSeverity::Warning {
             error_line(format!("warning: {}", i.message));
         }
     }
     Arc::new(
         session
-            .interactive(crate::auth::workspace::browser_available())
+            .interactive(env_profiles::browser_available())
             .observer(Arc::new(SignInNotes)),
     )
 }
@@ -46,10 +52,10 @@ fn token_source_for(workspace: &Workspace) -> Arc<dyn TokenSource> {
 /// What a sign-in started by `run` tells the user (on stderr: stdout is the output).
 struct SignInNotes;
 
-impl crate::auth::SignInObserver for SignInNotes {
+impl SignInObserver for SignInNotes {
     fn authorize_url(&self, profile: &str, url: &str, browser_error: Option<&str>) {
         if let Some(err) = browser_error {
-            error_line(format!("{err}."));
+            error_line(err);
         }
         eprintln!(
             "Waiting for the browser to finish signing in to `{profile}` (Ctrl-C cancels). If no browser opened, visit:\n\n  {url}\n"
@@ -85,16 +91,13 @@ fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
+/// An exit code, returned once the reason is printed.
+type Exit = u8;
+
 async fn run_async(args: RunArgs) -> u8 {
-    let text = match std::fs::read_to_string(&args.file) {
+    let text = match read_request_file(&args.file) {
         Ok(t) => t,
-        Err(e) => {
-            error_line(format!(
-                "{}: cannot read the file: {e}",
-                args.file.display()
-            ));
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let mut overrides = match parse_vars(&args.vars) {
         Ok(v) => v,
@@ -103,57 +106,15 @@ async fn run_async(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let parsed = crate::syntax::parse_path(&args.file, &text);
+    let parsed = parse_reporting_errors(&args.file, &text);
     let file = &parsed.file;
-    let source = crate::syntax::SourceFile::new(&args.file, &text);
-    for d in parsed
-        .errors
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-    {
-        eprintln!("{}", source.render_diagnostic(d));
-    }
-    let workspace = match Workspace::load(&args.file, &[], args.env.as_deref()) {
+    let workspace = match load_workspace(&args) {
         Ok(w) => w,
-        Err(e) => {
-            error_line(e);
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
-    for d in workspace
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-    {
-        eprintln!("{d}");
-    }
-    let target = if let Some(name) = &args.name {
-        match request::find_request(file, name) {
-            Some(b) => Some(b),
-            None => {
-                error_line(format!(
-                    "{}: no request is named `{name}` (# @name)",
-                    args.file.display()
-                ));
-                return EXIT_USAGE;
-            }
-        }
-    } else if let Some(line) = args.line {
-        match line
-            .checked_sub(1)
-            .and_then(|l| request::block_at_line(file, &text, l))
-        {
-            Some(b) => Some(b),
-            None => {
-                error_line(format!(
-                    "{}:{line}: no request holds this line",
-                    args.file.display()
-                ));
-                return EXIT_USAGE;
-            }
-        }
-    } else {
-        None
+    let target = match target_block(&args, file, &text) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     if !file.blocks.iter().any(|b| b.request.is_some()) {
         error_line(format!(
@@ -163,22 +124,101 @@ async fn run_async(args: RunArgs) -> u8 {
         return EXIT_USAGE;
     }
     ask_prompts(file, &text, &workspace, target, &mut overrides);
-
-    let mut config = EngineConfig::new(workspace.root.clone());
-    config.history = !args.no_history;
-    config.insecure = args.insecure;
-    config.default_timeout = crate::exec::engine::timeout_from_seconds(args.timeout);
-    config.fail_fast = args.fail_fast;
-    let engine = Engine::new(config, token_source_for(&workspace));
+    let engine = engine_for(&args, &workspace);
     let input = FileInput {
         workspace: &workspace,
         file,
         text: &text,
         overrides: &overrides,
     };
+    let outcomes = send(&engine, &input, target).await;
+    print_script_logs(&outcomes);
+    report(&args, &outcomes, target.is_some())
+}
+
+fn read_request_file(path: &Path) -> Result<String, Exit> {
+    std::fs::read_to_string(path).map_err(|e| {
+        error_line(format!("{}: cannot read the file: {e}", path.display()));
+        EXIT_USAGE
+    })
+}
+
+/// Parse the file and print its syntax errors (the requests they leave alone still run).
+fn parse_reporting_errors(path: &Path, text: &str) -> Parse {
+    let parsed = syntax::parse_path(path, text);
+    let source = SourceFile::new(path, text);
+    for d in parsed
+        .errors
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        eprintln!("{}", source.render_diagnostic(d));
+    }
+    parsed
+}
+
+/// The workspace of the file with `--env` selected; its env-file errors are printed.
+fn load_workspace(args: &RunArgs) -> Result<Workspace, Exit> {
+    let workspace = Workspace::load(&args.file, &[], args.env.as_deref()).map_err(|e| {
+        error_line(e);
+        EXIT_USAGE
+    })?;
+    for d in workspace
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        eprintln!("{d}");
+    }
+    Ok(workspace)
+}
+
+/// The block `--name` or `--line` asks for; `None` sends every request.
+fn target_block(args: &RunArgs, file: &HttpFile, text: &str) -> Result<Option<usize>, Exit> {
+    if let Some(name) = &args.name {
+        return match request::find_request(file, name) {
+            Some(b) => Ok(Some(b)),
+            None => {
+                error_line(format!(
+                    "{}: no request is named `{name}` (# @name)",
+                    args.file.display()
+                ));
+                Err(EXIT_USAGE)
+            }
+        };
+    }
+    let Some(line) = args.line else {
+        return Ok(None);
+    };
+    match line
+        .checked_sub(1)
+        .and_then(|l| request::block_at_line(file, text, l))
+    {
+        Some(b) => Ok(Some(b)),
+        None => {
+            error_line(format!(
+                "{}:{line}: no request holds this line",
+                args.file.display()
+            ));
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+fn engine_for(args: &RunArgs, workspace: &Workspace) -> Engine {
+    let mut config = EngineConfig::new(workspace.root.clone());
+    config.history = !args.no_history;
+    config.insecure = args.insecure;
+    config.default_timeout = engine::timeout_from_seconds(args.timeout);
+    config.fail_fast = args.fail_fast;
+    Engine::new(config, token_source_for(workspace))
+}
+
+/// Send the target block (with what it depends on) or every request, with the progress
+/// line on stderr. Ctrl-C stops what is in flight; the outcome says "cancelled".
+async fn send(engine: &Engine, input: &FileInput<'_>, target: Option<usize>) -> Vec<Outcome> {
     let cancel = CancellationToken::new();
     {
-        // Ctrl-C stops what is in flight; the outcome says "cancelled".
         let cancel = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -188,48 +228,38 @@ async fn run_async(args: RunArgs) -> u8 {
     }
     let observer = Terminal::new(std::io::stdin().is_terminal());
     let outcomes = match target {
-        Some(b) => engine.send_block(&input, b, &cancel, &observer).await,
-        None => engine.send_all(&input, &cancel, &observer).await,
+        Some(b) => engine.send_block(input, b, &cancel, &observer).await,
+        None => engine.send_all(input, &cancel, &observer).await,
     };
     observer.clear();
-    // `client.log` lines of the scripts (masked like everything else) go to stderr.
-    for o in &outcomes {
+    outcomes
+}
+
+/// `client.log` lines of the scripts (masked like everything else) go to stderr.
+fn print_script_logs(outcomes: &[Outcome]) {
+    for o in outcomes {
         if let Ok(sent) = &o.result {
             for l in &sent.logs {
                 eprintln!("{}: {l}", o.label());
             }
         }
     }
+}
+
+/// Print the responses and the summary, write the JUnit report if asked: the exit code.
+/// With a target (`--name`, `--line`) its dependencies are not printed; they only count.
+fn report(args: &RunArgs, outcomes: &[Outcome], targeted: bool) -> u8 {
     let all_passed = outcomes.iter().all(Outcome::passed);
-    // `--name` prints the request asked for alone; its dependencies only count.
     let shown: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| target.is_none() || !o.dependency)
+        .filter(|o| !targeted || !o.dependency)
         .collect();
-    let mut out = std::io::stdout().lock();
-    let color = args.color.enabled();
-    let written = match args.format {
-        Format::Json => write_json(&mut out, &shown),
-        Format::Text => write_text(&mut out, &shown, args.print, color),
-    };
-    let summary = summary(&outcomes);
-    let _ = match args.format {
-        Format::Text if args.print.meta => {
-            let code = if all_passed { sgr::GREEN } else { sgr::RED };
-            writeln!(out, "{}", style::paint(color, code, &summary))
-        }
-        _ => {
-            eprintln!("{summary}");
-            Ok(())
-        }
-    };
-    drop(out);
-    if let Err(e) = written {
+    if let Err(e) = write_output(args, &shown, &summary(outcomes), all_passed) {
         error_line(format!("cannot write the output: {e}"));
         return 1;
     }
     if let Some(path) = &args.junit
-        && let Err(e) = write_junit(path, &args.file, &outcomes)
+        && let Err(e) = write_junit(path, &args.file, outcomes)
     {
         error_line(format!(
             "cannot write the JUnit report {}: {e}",
@@ -240,11 +270,38 @@ async fn run_async(args: RunArgs) -> u8 {
     if all_passed { 0 } else { 1 }
 }
 
+/// The shown outcomes on stdout (text or JSON), then the summary: after them on stdout
+/// when the text output prints the rest (`--print m`), else on stderr.
+fn write_output(
+    args: &RunArgs,
+    shown: &[&Outcome],
+    summary: &str,
+    all_passed: bool,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let color = args.color.enabled();
+    let written = match args.format {
+        Format::Json => write_json(&mut out, shown),
+        Format::Text => write_text(&mut out, shown, args.print, color),
+    };
+    let _ = match args.format {
+        Format::Text if args.print.meta => {
+            let code = if all_passed { sgr::GREEN } else { sgr::RED };
+            writeln!(out, "{}", style::paint(color, code, summary))
+        }
+        _ => {
+            eprintln!("{summary}");
+            Ok(())
+        }
+    };
+    written
+}
+
 /// `@prompt` variables of the requests to send: asked on the terminal when there is
 /// one (a secret one without echo); otherwise the engine reports them as missing
 /// `--var`s.
 fn ask_prompts(
-    file: &crate::syntax::ast::HttpFile,
+    file: &HttpFile,
     text: &str,
     workspace: &Workspace,
     target: Option<usize>,
@@ -464,7 +521,7 @@ fn write_text(
 
 /// `H` and `B`: the request as it went on the wire (secrets masked as `show` masks
 /// them), then a blank line before the response's parts.
-fn request_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+fn request_parts(text: &mut String, sent: &Sent, print: Print, color: bool) {
     if !(print.request_head || print.request_body) {
         return;
     }
@@ -500,7 +557,7 @@ fn request_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, colo
 }
 
 /// `h`, `b` and `m` of the response document, line by line.
-fn response_parts(text: &mut String, sent: &crate::exec::Sent, print: Print, color: bool) {
+fn response_parts(text: &mut String, sent: &Sent, print: Print, color: bool) {
     use crate::exec::render::{BodyKind, body_kind, pretty_body};
     let doc = &sent.document;
     let pretty =
@@ -575,8 +632,8 @@ fn summary(outcomes: &[Outcome]) -> String {
     s
 }
 
-/// The first failed assertion as the JSON `error` (the contract's shape has no other
-/// place for it), or the send error.
+/// The first failed assertion as the JSON `error` (the `--format json` object of
+/// `docs/cli.md` has no other place for it), or the send error.
 fn outcome_error(o: &Outcome) -> Option<String> {
     match &o.result {
         Err(e) => Some(e.clone()),

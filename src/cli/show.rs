@@ -9,8 +9,11 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::auth::env_profiles;
 use crate::env::{ResolveContext, Workspace};
+use crate::ide::{Analysis, diagnostics};
 use crate::request::{self, BodySpec, RequestSpec, is_secret_header, mask_header_value};
+use crate::secret::MASK;
 use crate::syntax::SourceFile;
 use crate::syntax::ast::{Diagnostic, Severity};
 
@@ -28,7 +31,7 @@ pub fn run(args: ShowArgs) -> u8 {
     let ws = match Workspace::load(&args.file, &[], args.env.as_deref()) {
         Ok(ws) => ws,
         Err(e) => {
-            error_line(format!("{e}."));
+            error_line(e);
             return EXIT_USAGE;
         }
     };
@@ -61,7 +64,7 @@ pub fn show(
     reveal: bool,
     color: bool,
 ) -> ShowOutput {
-    let analysis = crate::ide::Analysis::for_path(Some(path), text.to_string());
+    let analysis = Analysis::for_path(Some(path), text.to_string());
     let parse = &analysis.parse;
     let ctx = ResolveContext::dry_run(ws);
     let mut resolver: Vec<Diagnostic> = Vec::new();
@@ -72,13 +75,10 @@ pub fn show(
         specs.extend(spec);
     }
     // Auth profiles that cannot be used, at each use (as the editor shows them).
-    let (_, issues) = crate::auth::workspace::profiles(ws);
-    resolver.extend(crate::ide::diagnostics::profile_use_diagnostics(
-        &parse.file,
-        &issues,
-    ));
+    let (_, issues) = env_profiles::profiles(ws);
+    resolver.extend(diagnostics::profile_use_diagnostics(&parse.file, &issues));
     // The same list the editor shows: parse errors, resolver findings, editor hints.
-    let mut diags = crate::ide::diagnostics::diagnostics(&analysis, &resolver);
+    let mut diags = diagnostics::diagnostics(&analysis, &resolver);
     diags.sort_by_key(|d| (d.range.start, d.range.end));
     diags.dedup_by(|a, b| a.range == b.range && a.message == b.message);
 
@@ -196,11 +196,7 @@ fn spec_text(spec: &RequestSpec, reveal: bool, color: bool) -> String {
         s.push('\n');
     }
     if let Some(d) = &spec.digest {
-        let pass = if reveal {
-            d.password.as_str()
-        } else {
-            crate::secret::MASK
-        };
+        let pass = if reveal { d.password.as_str() } else { MASK };
         let line = format!("# digest auth as {}:{pass}", d.user);
         s.push_str(&style::comment(color, &line));
         s.push('\n');

@@ -4,7 +4,10 @@
 //! authorization code with a PKCE check, refresh with rotation, client credentials),
 //! revoke, userinfo; https-only redirect URIs (http loopback only when allowed, for the
 //! demo), comma-separated scopes, HTTP Basic for web-app credentials, `expires_in` in
-//! seconds or milliseconds, `x-debug-id` on errors. Used by tests, benches and
+//! seconds or milliseconds, `x-debug-id` on errors. ID tokens are signed RS256 and the
+//! key is published at `/ims/keys` (IMS's `jwks_uri`, `kid` "ims"), so the preset's
+//! verification runs against the double as it does against IMS; the ID token of a code
+//! exchange carries the authorization request's `nonce`. Used by tests, benches and
 //! `httplens demo`.
 
 use std::collections::{HashMap, HashSet};
@@ -12,6 +15,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::auth::flow;
+use crate::net;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -126,6 +131,8 @@ struct CodeGrant {
     redirect_uri: String,
     challenge: Option<(String, String)>,
     scope: String,
+    /// The authorization request's `nonce`, echoed in the ID token.
+    nonce: Option<String>,
     issued: Instant,
 }
 
@@ -175,6 +182,78 @@ struct Inner {
     faults: Vec<TokenFault>,
     /// Device flow (RFC 8628): device code -> (client id, scope, user code, approved).
     devices: HashMap<String, DeviceGrant>,
+    /// Sign ID tokens with this key instead of the published one (a forgery, for tests).
+    #[cfg(feature = "test-hooks")]
+    impostor: Option<Arc<SigningKey>>,
+}
+
+/// The key ID tokens are signed with: RSA 2048, RS256, published as a JWK with
+/// `kid` "ims" (the name IMS gives its key).
+struct SigningKey {
+    pair: ring::signature::RsaKeyPair,
+    jwk: serde_json::Value,
+}
+
+impl SigningKey {
+    /// A fresh key (a fraction of a second of prime search: call off the async threads).
+    fn generate() -> std::io::Result<SigningKey> {
+        use rsa::pkcs8::EncodePrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+            .map_err(std::io::Error::other)?;
+        let der = key.to_pkcs8_der().map_err(std::io::Error::other)?;
+        let pair = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let jwk = json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "ims",
+            "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())});
+        Ok(SigningKey { pair, jwk })
+    }
+
+    /// The key of this process: made by the first double started, shared by the others
+    /// (a test binary starts dozens; each would otherwise search for primes).
+    async fn of_process() -> std::io::Result<Arc<SigningKey>> {
+        static KEY: std::sync::OnceLock<Arc<SigningKey>> = std::sync::OnceLock::new();
+        if let Some(k) = KEY.get() {
+            return Ok(k.clone());
+        }
+        let k = tokio::task::spawn_blocking(SigningKey::generate)
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(KEY.get_or_init(|| Arc::new(k)).clone())
+    }
+
+    /// A compact JWS (RS256) over `claims`.
+    fn sign(&self, claims: &serde_json::Value) -> String {
+        let b = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let input = format!(
+            "{}.{}",
+            b(&json!({"alg": "RS256", "typ": "JWT", "kid": "ims"})),
+            b(claims)
+        );
+        let mut sig = vec![0; self.pair.public().modulus_len()];
+        // Signing with a valid key into a buffer of the modulus' length cannot fail
+        // but for the system's random source; an empty signature then fails
+        // verification, which is what a client would see.
+        if self
+            .pair
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
+            .is_err()
+        {
+            sig.clear();
+        }
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sig)
+        )
+    }
 }
 
 struct DeviceGrant {
@@ -187,6 +266,7 @@ struct DeviceGrant {
 struct Shared {
     cfg: ImsConfig,
     base: String,
+    key: Arc<SigningKey>,
     inner: Mutex<Inner>,
 }
 
@@ -208,6 +288,10 @@ impl ImsHandle {
     }
     pub fn token_url(&self) -> String {
         format!("{}/ims/token/v3", self.base_url)
+    }
+    /// The published signing keys (IMS's `jwks_uri`).
+    pub fn jwks_url(&self) -> String {
+        format!("{}/ims/keys", self.base_url)
     }
     pub fn stats(&self) -> ImsStats {
         self.shared
@@ -238,6 +322,18 @@ impl ImsHandle {
             i.faults.push(f);
         }
     }
+    /// From now on, sign ID tokens with a fresh key that `/ims/keys` does not publish
+    /// (a forged token, as a client must see it).
+    #[cfg(feature = "test-hooks")]
+    pub async fn sign_id_tokens_with_another_key(&self) -> std::io::Result<()> {
+        let k = tokio::task::spawn_blocking(SigningKey::generate)
+            .await
+            .map_err(std::io::Error::other)??;
+        if let Ok(mut i) = self.shared.inner.lock() {
+            i.impostor = Some(Arc::new(k));
+        }
+        Ok(())
+    }
     /// Is this access token currently accepted?
     pub fn access_token_valid(&self, token: &str) -> bool {
         self.shared
@@ -265,9 +361,11 @@ pub async fn start(config: ImsConfig) -> std::io::Result<ImsHandle> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://127.0.0.1:{}", addr.port());
+    let key = SigningKey::of_process().await?;
     let shared = Arc::new(Shared {
         cfg: config,
         base: base.clone(),
+        key,
         inner: Mutex::new(Inner::default()),
     });
     let app = router(shared.clone());
@@ -295,6 +393,7 @@ fn router(st: St) -> Router {
         .route("/ims/token/v3", post(token))
         .route("/ims/revoke", post(revoke))
         .route("/ims/userinfo/v2", get(userinfo))
+        .route("/ims/keys", get(keys))
         // Not an IMS endpoint: RFC 8628 device authorization, so httplens's device
         // flow has a local peer too.
         .route("/ims/device", post(device_authorize))
@@ -303,7 +402,7 @@ fn router(st: St) -> Router {
 }
 
 fn random(prefix: &str) -> String {
-    format!("{prefix}{}", crate::auth::flow::random_token())
+    format!("{prefix}{}", flow::random_token())
 }
 
 fn debug_id() -> String {
@@ -330,7 +429,7 @@ fn html_error(status: StatusCode, message: &str) -> Response {
         status,
         Html(format!(
             "<!doctype html><html><body><h1>Adobe ID (local double)</h1><p>{}</p></body></html>",
-            crate::auth::flow::html_escape(message)
+            flow::html_escape(message)
         )),
     )
         .into_response();
@@ -344,13 +443,13 @@ fn html_error(status: StatusCode, message: &str) -> Response {
 fn redirect_allowed(cfg: &ImsConfig, client: &ImsClient, uri: &str) -> Result<(), String> {
     let u = Url::parse(uri).map_err(|_| "redirect_uri is not a URL".to_string())?;
     if u.scheme() != "https"
-        && !(cfg.allow_http_loopback && u.scheme() == "http" && crate::net::is_loopback(&u))
+        && !(cfg.allow_http_loopback && u.scheme() == "http" && net::is_loopback(&u))
     {
         return Err("redirect_uri must use https".into());
     }
     let ok = client.redirect_uris.iter().any(|r| {
         let Ok(reg) = Url::parse(r) else { return false };
-        if crate::net::is_loopback(&reg) && crate::net::is_loopback(&u) {
+        if net::is_loopback(&reg) && net::is_loopback(&u) {
             reg.scheme() == u.scheme() && reg.host_str() == u.host_str() && reg.path() == u.path()
         } else {
             reg.as_str() == u.as_str()
@@ -449,6 +548,7 @@ async fn authorize(State(st): State<St>, Query(q): Query<HashMap<String, String>
         redirect_uri: redirect_uri.clone(),
         challenge,
         scope,
+        nonce: q.get("nonce").cloned(),
         issued: Instant::now(),
     };
     if cfg.auto_approve {
@@ -469,7 +569,7 @@ async fn authorize(State(st): State<St>, Query(q): Query<HashMap<String, String>
             },
         );
     }
-    let e = crate::auth::flow::html_escape;
+    let e = flow::html_escape;
     Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Adobe ID (local double)</title></head>\
 <body style=\"font-family:sans-serif;max-width:28em;margin:4em auto\">\
@@ -576,25 +676,38 @@ fn authenticate<'a>(
     }
 }
 
-fn id_token(st: &Shared, client_id: &str) -> String {
-    let b = |v: serde_json::Value| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
-    };
+/// The ID token of one answer, signed RS256 with the published key (or, when a test
+/// asked, with a key `/ims/keys` does not hold). `nonce`: the authorization request's,
+/// for a code exchange; none after a refresh or a device flow (none was sent).
+#[cfg_attr(not(feature = "test-hooks"), allow(unused_variables))]
+fn id_token(st: &Shared, i: &Inner, client_id: &str, nonce: Option<&str>) -> String {
     let now = chrono::Utc::now().timestamp();
-    // Unsigned (`alg: none`): the double publishes no keys, and httplens decodes ID
-    // tokens only to show the account.
-    format!(
-        "{}.{}.",
-        b(json!({"alg": "none", "typ": "JWT"})),
-        b(
-            json!({"iss": st.base, "aud": client_id, "sub": st.cfg.user.sub,
-            "email": st.cfg.user.email, "name": st.cfg.user.name,
-            "iat": now, "exp": now + 86_399})
-        )
-    )
+    let mut claims = json!({"iss": st.base, "aud": client_id, "sub": st.cfg.user.sub,
+        "email": st.cfg.user.email, "name": st.cfg.user.name,
+        "iat": now, "exp": now + 86_399});
+    if let Some(n) = nonce {
+        claims["nonce"] = json!(n);
+    }
+    #[cfg(feature = "test-hooks")]
+    if let Some(k) = &i.impostor {
+        return k.sign(&claims);
+    }
+    st.key.sign(&claims)
 }
 
-fn issue(st: &Shared, i: &mut Inner, client_id: &str, scope: &str, user: bool) -> Response {
+/// `/ims/keys`: the public key ID tokens are signed with, as a JWK set.
+async fn keys(State(st): State<St>) -> Response {
+    Json(json!({"keys": [st.key.jwk]})).into_response()
+}
+
+fn issue(
+    st: &Shared,
+    i: &mut Inner,
+    client_id: &str,
+    scope: &str,
+    user: bool,
+    nonce: Option<&str>,
+) -> Response {
     let at = random("ims-at-");
     let ttl = st.cfg.access_token_ttl;
     i.access.insert(
@@ -624,7 +737,7 @@ fn issue(st: &Shared, i: &mut Inner, client_id: &str, scope: &str, user: bool) -
         body["refresh_token"] = json!(rt);
     }
     if user && scopes.contains(&"openid") {
-        body["id_token"] = json!(id_token(st, client_id));
+        body["id_token"] = json!(id_token(st, i, client_id, nonce));
     }
     if !scope.is_empty() {
         body["scope"] = json!(scope);
@@ -743,8 +856,14 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
                     );
                 }
             }
-            let scope = g.scope.clone();
-            issue(st, &mut i, &client.client_id, &scope, true)
+            issue(
+                st,
+                &mut i,
+                &client.client_id,
+                &g.scope,
+                true,
+                g.nonce.as_deref(),
+            )
         }
         Some("refresh_token") => {
             i.stats.refreshes += 1;
@@ -774,7 +893,7 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
             }
             // Rotation: the presented token is spent.
             i.rotated.insert(rt.clone());
-            issue(st, &mut i, &client.client_id, &info.scope, true)
+            issue(st, &mut i, &client.client_id, &info.scope, true, None)
         }
         Some("urn:ietf:params:oauth:grant-type:device_code") => {
             let Some(dc) = f.get("device_code") else {
@@ -802,7 +921,7 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
                 ),
                 Some(_) => {
                     let d = i.devices.remove(dc).expect("present");
-                    issue(st, &mut i, &client.client_id, &d.scope, true)
+                    issue(st, &mut i, &client.client_id, &d.scope, true, None)
                 }
             }
         }
@@ -816,7 +935,7 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
                 );
             }
             let scope = f.get("scope").cloned().unwrap_or_default();
-            issue(st, &mut i, &client.client_id, &scope, false)
+            issue(st, &mut i, &client.client_id, &scope, false, None)
         }
         _ => oauth_error(
             StatusCode::BAD_REQUEST,

@@ -1,14 +1,16 @@
 //! `httplens demo`: everything a new user needs to see sign-in and a signed request
 //! work with no account anywhere. [`ims`] is a local IMS-like OAuth provider (with a
 //! one-click login page), [`api`] a small Commerce-like API that accepts only its
-//! tokens, [`workspace`] writes a ready `.http` workspace pointing at both, and
+//! tokens, [`scaffold`] writes a ready `.http` workspace pointing at both, and
 //! [`robot`] signs in as the demo user when no browser can be opened. The CLI front
 //! end (`cli/demo.rs`) puts them together with the same engine as `httplens run`.
 
 pub mod api;
 pub mod ims;
 pub mod robot;
-pub mod workspace;
+pub mod scaffold;
+
+use crate::process;
 
 /// Default port of the provider (a free one is used when it is taken).
 pub const PROVIDER_PORT: u16 = 8787;
@@ -39,7 +41,7 @@ impl DemoServers {
 /// taken (or 0), a free one.
 pub async fn start_servers(provider_port: u16, api_port: u16) -> std::io::Result<DemoServers> {
     // The API's HTTP client needs the process-wide TLS provider (tests call this too).
-    crate::process::install_crypto_provider();
+    process::install_crypto_provider();
     let cfg = |port| ims::ImsConfig {
         port,
         // The demo's redirect is http on loopback (no certificate warning).

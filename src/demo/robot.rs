@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use crate::auth::oauth;
+use crate::{net, process};
 use url::Url;
 
 /// Why the walk failed (one sentence, never a code or a token).
@@ -54,12 +56,12 @@ fn unescape(s: &str) -> String {
 }
 
 fn loopback(u: &Url) -> Result<(), RobotError> {
-    if crate::net::is_loopback(u) {
+    if net::is_loopback(u) {
         Ok(())
     } else {
         Err(RobotError(format!(
             "it would leave this machine ({}); only the local demo provider is followed",
-            crate::auth::oauth::origin(u)
+            oauth::origin(u)
         )))
     }
 }
@@ -69,7 +71,7 @@ fn loopback(u: &Url) -> Result<(), RobotError> {
 /// outcome: a code exchanged, or the provider's error).
 pub async fn sign_in_as_demo_user(authorize_url: &str) -> Result<(), RobotError> {
     // reqwest needs the process-wide provider; harmless when it is already there.
-    crate::process::install_crypto_provider();
+    process::install_crypto_provider();
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -88,14 +90,14 @@ pub async fn sign_in_as_demo_user(authorize_url: &str) -> Result<(), RobotError>
                     reqwest::header::CONTENT_TYPE,
                     "application/x-www-form-urlencoded",
                 )
-                .body(crate::auth::oauth::form_body(&f)),
+                .body(oauth::form_body(&f)),
             None => http.get(url.clone()),
         };
         let resp = req.send().await.map_err(|e| {
             RobotError(format!(
                 "{} did not answer ({})",
-                crate::auth::oauth::origin(&url),
-                crate::auth::oauth::network_reason(&e)
+                oauth::origin(&url),
+                oauth::network_reason(&e)
             ))
         })?;
         let status = resp.status();
@@ -123,7 +125,7 @@ pub async fn sign_in_as_demo_user(authorize_url: &str) -> Result<(), RobotError>
             _ => {
                 return Err(RobotError(format!(
                     "{} answered {}",
-                    crate::auth::oauth::origin(&url),
+                    oauth::origin(&url),
                     status.as_u16()
                 )));
             }

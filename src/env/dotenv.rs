@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::text::TextRange;
 
 use super::files::EnvDiagnostic;
-use super::workspace::folders_up_to;
+use super::root::folders_up_to;
 
 #[derive(Debug, Clone, Default)]
 pub struct DotEnv {

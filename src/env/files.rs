@@ -22,7 +22,7 @@ use crate::syntax::SourceFile;
 use crate::syntax::ast::Severity;
 use crate::text::{TextRange, offset_of_line_byte_col};
 
-use super::workspace::folders_up_to;
+use super::root::folders_up_to;
 
 pub const PUBLIC_ENV_FILE: &str = "http-client.env.json";
 pub const PRIVATE_ENV_FILE: &str = "http-client.private.env.json";
@@ -114,9 +114,11 @@ pub struct Environments {
     pub diagnostics: Vec<EnvDiagnostic>,
 }
 
-/// One variable of the selected environment.
+/// One variable of the selected environment as the env files give it: the winning
+/// value after layering and the file it came from (the resolver reads these; the
+/// editor's view of a variable is `ide::EnvVarView`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvVar {
+pub struct EnvFileVar {
     /// The value as text (numbers and booleans converted, objects as JSON); may
     /// reference other variables (`{{host}}`).
     pub value: String,
@@ -141,9 +143,9 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     pub name: Option<String>,
-    pub vars: BTreeMap<String, EnvVar>,
+    pub vars: BTreeMap<String, EnvFileVar>,
     /// `$shared` alone (for REST Client's `{{$shared name}}`).
-    pub shared: BTreeMap<String, EnvVar>,
+    pub shared: BTreeMap<String, EnvFileVar>,
     pub auth: Option<AuthConfig>,
     /// Every string value from the private file that applies to this selection.
     pub secrets: SecretSet,
@@ -160,8 +162,58 @@ impl Environment {
     pub fn empty() -> Self {
         Environment::default()
     }
-    pub fn get(&self, name: &str) -> Option<&EnvVar> {
+    pub fn get(&self, name: &str) -> Option<&EnvFileVar> {
         self.vars.get(name)
+    }
+
+    /// The variables one layer writes: its keys, and the dotted paths below its objects
+    /// (`{{deep.nested.var}}`, httpyac and kulala), each leaf from the layer that wrote
+    /// it. `Security` holds auth profiles, not variables; kulala's default headers are
+    /// not variables either.
+    fn add_layer_vars(&mut self, file: &EnvFile, value: &Value, shared: bool) {
+        let Value::Object(map) = value else { return };
+        let mut flat = Vec::new();
+        for (k, v) in map {
+            if k == DEFAULT_HEADERS_KEY {
+                continue;
+            }
+            flat.push((k.clone(), v));
+            if k != "Security" {
+                nested_paths(k, v, 0, &mut flat);
+            }
+        }
+        let secret = file.kind == EnvFileKind::Private;
+        for (k, v) in flat {
+            let var = EnvFileVar {
+                value: value_text(v),
+                secret,
+                source: file.path.clone(),
+            };
+            if shared {
+                self.shared.insert(k.clone(), var.clone());
+            }
+            self.vars.insert(k, var);
+        }
+    }
+
+    /// Objects are merged deeply: the text of an object variable is the merged object,
+    /// not the last layer's part of it.
+    fn use_merged_objects(&mut self, merged: &Value) {
+        let Value::Object(map) = merged else { return };
+        let mut all: Vec<(String, &Value)> = Vec::new();
+        for (k, v) in map {
+            all.push((k.clone(), v));
+            if k != "Security" {
+                nested_paths(k, v, 0, &mut all);
+            }
+        }
+        for (k, v) in all {
+            if v.is_object()
+                && let Some(var) = self.vars.get_mut(&k)
+            {
+                var.value = value_text(v);
+            }
+        }
     }
 }
 
@@ -190,68 +242,16 @@ impl Environments {
     /// Parse env file text as if read from `path` (tests, unsaved editor buffers).
     pub fn add_text(&mut self, path: &Path, kind: EnvFileKind, text: String) {
         let parsed = match kind {
-            EnvFileKind::VsCodeSettings => {
-                let cleaned = strip_jsonc(&text);
-                match serde_json::from_str::<Value>(&cleaned) {
-                    Ok(Value::Object(mut settings)) => match settings.remove(VSCODE_SETTINGS_KEY) {
-                        None => Ok(Map::new()),
-                        Some(Value::Object(m)) => Ok(m),
-                        Some(_) => Err(self.diag_at_key(
-                            path,
-                            &text,
-                            VSCODE_SETTINGS_KEY,
-                            format!("`{VSCODE_SETTINGS_KEY}` must be an object of environments"),
-                        )),
-                    },
-                    Ok(_) => Err(EnvDiagnostic::whole_file(
-                        path,
-                        &text,
-                        "the settings file must hold a JSON object".into(),
-                    )),
-                    Err(e) => Err(json_error(path, &text, &e)),
-                }
-            }
-            // JetBrains and Visual Studio accept comments in env files (JSONC): a file
-            // that is not plain JSON is read again without them. When neither reads,
-            // the plain parse's position is reported.
-            _ => match serde_json::from_str::<Value>(&text).or_else(|plain| {
-                serde_json::from_str::<Value>(&strip_jsonc(&text)).map_err(|_| plain)
-            }) {
-                Ok(Value::Object(m)) => Ok(m),
-                Ok(_) => Err(EnvDiagnostic::whole_file(
-                    path,
-                    &text,
-                    "an env file must hold a JSON object of environments \
-                     (`{\"dev\": {\"host\": \"...\"}}`)"
-                        .into(),
-                )),
-                Err(e) => Err(json_error(path, &text, &e)),
-            },
+            EnvFileKind::VsCodeSettings => parse_settings_file(path, &text),
+            EnvFileKind::Public | EnvFileKind::Private => parse_env_file(path, &text),
         };
-        let mut envs = Map::new();
-        match parsed {
-            Ok(map) => {
-                for (name, value) in map {
-                    // kulala's template and editors' JSON schemas put `"$schema"` at
-                    // the top: it names the file's schema, not an environment.
-                    if name == "$schema" {
-                        continue;
-                    }
-                    if value.is_object() {
-                        envs.insert(name, value);
-                    } else {
-                        let d = self.diag_at_key(
-                            path,
-                            &text,
-                            &name,
-                            format!("environment `{name}` must be a JSON object of variables"),
-                        );
-                        self.diagnostics.push(d);
-                    }
-                }
+        let envs = match parsed {
+            Ok(map) => self.keep_environments(path, &text, map),
+            Err(d) => {
+                self.diagnostics.push(d);
+                Map::new()
             }
-            Err(d) => self.diagnostics.push(d),
-        }
+        };
         self.files.push(EnvFile {
             path: path.to_path_buf(),
             kind,
@@ -266,6 +266,35 @@ impl Environments {
         });
     }
 
+    /// The environments of a file's top-level object: every object value, except the
+    /// `"$schema"` key; any other value is reported and left out.
+    fn keep_environments(
+        &mut self,
+        path: &Path,
+        text: &str,
+        map: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let mut envs = Map::new();
+        for (name, value) in map {
+            // kulala's template and editors' JSON schemas put `"$schema"` at the top: it
+            // names the file's schema, not an environment.
+            if name == "$schema" {
+                continue;
+            }
+            if value.is_object() {
+                envs.insert(name, value);
+            } else {
+                self.diagnostics.push(diag_at_key(
+                    path,
+                    text,
+                    &name,
+                    format!("environment `{name}` must be a JSON object of variables"),
+                ));
+            }
+        }
+        envs
+    }
+
     fn read_file(&mut self, path: &Path, kind: EnvFileKind) {
         match std::fs::read_to_string(path) {
             Ok(text) => self.add_text(path, kind, text),
@@ -274,13 +303,6 @@ impl Environments {
                 "",
                 format!("cannot read the env file: {e}"),
             )),
-        }
-    }
-
-    fn diag_at_key(&self, path: &Path, text: &str, key: &str, message: String) -> EnvDiagnostic {
-        EnvDiagnostic {
-            range: locate_key(text, key).unwrap_or_default(),
-            ..EnvDiagnostic::whole_file(path, text, message)
         }
     }
 
@@ -320,6 +342,46 @@ impl Environments {
                 available: names,
             });
         }
+        let (layers, shared_count) = self.layers(name);
+        let mut env = Environment {
+            name: name.map(str::to_string),
+            ..Environment::default()
+        };
+        let mut merged = Value::Object(Map::new());
+        let mut auth_sources: Vec<PathBuf> = Vec::new();
+        for (i, (file, value)) in layers.iter().enumerate() {
+            if file.kind == EnvFileKind::Private {
+                collect_strings(value, &mut env.secrets);
+            }
+            if value.get("Security").and_then(|s| s.get("Auth")).is_some()
+                && !auth_sources.contains(&file.path)
+            {
+                auth_sources.push(file.path.clone());
+            }
+            env.add_layer_vars(file, value, i < shared_count);
+            deep_merge(&mut merged, value);
+        }
+        env.use_merged_objects(&merged);
+        // kulala's default headers: the shared sections' first, the environment's over
+        // them (merged by name); a request's own header wins over both (build.rs).
+        if let Some(Value::Object(h)) = merged.get(DEFAULT_HEADERS_KEY) {
+            env.default_headers = h.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
+        }
+        if let Some(auth) = merged.get("Security").and_then(|s| s.get("Auth")) {
+            env.auth = Some(AuthConfig {
+                profiles: auth.clone(),
+                sources: auth_sources,
+                secrets: env.secrets.clone(),
+            });
+        }
+        env.defined_elsewhere = self.defined_elsewhere(&names, name);
+        Ok(env)
+    }
+
+    /// The objects to merge, lowest precedence first, and how many of them are shared
+    /// sections (`$shared`, `$kulalaShared` of every file, then the named environment of
+    /// every file).
+    fn layers(&self, name: Option<&str>) -> (Vec<(&EnvFile, &Value)>, usize) {
         let mut layers: Vec<(&EnvFile, &Value)> = Vec::new();
         for f in &self.files {
             for shared in [SHARED_ENV, KULALA_SHARED_ENV] {
@@ -336,89 +398,24 @@ impl Environments {
                 }
             }
         }
+        (layers, shared_count)
+    }
 
-        let mut env = Environment {
-            name: name.map(str::to_string),
-            ..Environment::default()
-        };
-        let mut merged = Value::Object(Map::new());
-        let mut auth_sources: Vec<PathBuf> = Vec::new();
-        for (i, (file, value)) in layers.iter().enumerate() {
-            let secret = file.kind == EnvFileKind::Private;
-            if secret {
-                collect_strings(value, &mut env.secrets);
-            }
-            if value.get("Security").and_then(|s| s.get("Auth")).is_some()
-                && !auth_sources.contains(&file.path)
-            {
-                auth_sources.push(file.path.clone());
-            }
-            if let Value::Object(map) = value {
-                let mut flat = Vec::new();
-                for (k, v) in map {
-                    if k == DEFAULT_HEADERS_KEY {
-                        continue;
-                    }
-                    flat.push((k.clone(), v));
-                    // Nested values are variables by their dotted path too
-                    // (`{{deep.nested.var}}`, httpyac and kulala), each leaf from the
-                    // layer that wrote it. `Security` holds auth profiles, not variables.
-                    if k != "Security" {
-                        nested_paths(k, v, 0, &mut flat);
-                    }
-                }
-                for (k, v) in flat {
-                    let var = EnvVar {
-                        value: value_text(v),
-                        secret,
-                        source: file.path.clone(),
-                    };
-                    if i < shared_count {
-                        env.shared.insert(k.clone(), var.clone());
-                    }
-                    env.vars.insert(k, var);
-                }
-            }
-            deep_merge(&mut merged, value);
-        }
-        // Objects are merged deeply: their text is the merged object, not the last
-        // layer's part of it.
-        if let Value::Object(map) = &merged {
-            let mut all: Vec<(String, &Value)> = Vec::new();
-            for (k, v) in map {
-                all.push((k.clone(), v));
-                if k != "Security" {
-                    nested_paths(k, v, 0, &mut all);
-                }
-            }
-            for (k, v) in all {
-                if v.is_object()
-                    && let Some(var) = env.vars.get_mut(&k)
-                {
-                    var.value = value_text(v);
-                }
-            }
-        }
-        // kulala's default headers: the shared sections' first, the environment's over
-        // them (merged by name); a request's own header wins over both (build.rs).
-        if let Some(Value::Object(h)) = merged.get(DEFAULT_HEADERS_KEY) {
-            env.default_headers = h.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
-        }
-        if let Some(auth) = merged.get("Security").and_then(|s| s.get("Auth")) {
-            env.auth = Some(AuthConfig {
-                profiles: auth.clone(),
-                sources: auth_sources,
-                secrets: env.secrets.clone(),
-            });
-        }
-        for other in &names {
-            if Some(other.as_str()) == name {
+    /// Variable name -> the environments other than `selected` that define it.
+    fn defined_elsewhere(
+        &self,
+        names: &[String],
+        selected: Option<&str>,
+    ) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for other in names {
+            if Some(other.as_str()) == selected {
                 continue;
             }
             for f in &self.files {
                 if let Some(Value::Object(map)) = f.envs.get(other) {
                     for k in map.keys() {
-                        let list = env.defined_elsewhere.entry(k.clone()).or_default();
+                        let list = out.entry(k.clone()).or_default();
                         if !list.contains(other) {
                             list.push(other.clone());
                         }
@@ -426,7 +423,7 @@ impl Environments {
                 }
             }
         }
-        Ok(env)
+        out
     }
 
     /// Where `key` is first written in the env file at `path` (the byte range of
@@ -434,6 +431,57 @@ impl Environments {
     pub fn locate(&self, path: &Path, key: &str) -> Option<TextRange> {
         let f = self.files.iter().find(|f| f.path == path)?;
         locate_key(&f.text, key)
+    }
+}
+
+/// `.vscode/settings.json`: its `rest-client.environmentVariables` object (none: no
+/// environments). Comments and trailing commas are allowed.
+fn parse_settings_file(path: &Path, text: &str) -> Result<Map<String, Value>, EnvDiagnostic> {
+    match serde_json::from_str::<Value>(&strip_jsonc(text)) {
+        Ok(Value::Object(mut settings)) => match settings.remove(VSCODE_SETTINGS_KEY) {
+            None => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m),
+            Some(_) => Err(diag_at_key(
+                path,
+                text,
+                VSCODE_SETTINGS_KEY,
+                format!("`{VSCODE_SETTINGS_KEY}` must be an object of environments"),
+            )),
+        },
+        Ok(_) => Err(EnvDiagnostic::whole_file(
+            path,
+            text,
+            "the settings file must hold a JSON object".into(),
+        )),
+        Err(e) => Err(json_error(path, text, &e)),
+    }
+}
+
+/// A JetBrains env file: one object of environments. JetBrains and Visual Studio accept
+/// comments in env files (JSONC): a file that is not plain JSON is read again without
+/// them. When neither reads, the plain parse's position is reported.
+fn parse_env_file(path: &Path, text: &str) -> Result<Map<String, Value>, EnvDiagnostic> {
+    let value = serde_json::from_str::<Value>(text)
+        .or_else(|plain| serde_json::from_str::<Value>(&strip_jsonc(text)).map_err(|_| plain));
+    match value {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(EnvDiagnostic::whole_file(
+            path,
+            text,
+            "an env file must hold a JSON object of environments \
+             (`{\"dev\": {\"host\": \"...\"}}`)"
+                .into(),
+        )),
+        Err(e) => Err(json_error(path, text, &e)),
+    }
+}
+
+/// A problem at the first place `key` is written as a key (the whole file when it is not
+/// found).
+fn diag_at_key(path: &Path, text: &str, key: &str, message: String) -> EnvDiagnostic {
+    EnvDiagnostic {
+        range: locate_key(text, key).unwrap_or_default(),
+        ..EnvDiagnostic::whole_file(path, text, message)
     }
 }
 

@@ -36,18 +36,16 @@ pub mod dotenv;
 pub mod files;
 pub mod lookup;
 pub mod resolve;
+pub mod root;
 pub mod system;
-pub mod template;
-pub mod workspace;
 
 pub use dotenv::DotEnv;
 pub use files::{
-    AuthConfig, EnvDiagnostic, EnvError, EnvFileKind, EnvVar, Environment, Environments,
+    AuthConfig, EnvDiagnostic, EnvError, EnvFileKind, EnvFileVar, Environment, Environments,
 };
 pub use lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
 pub use resolve::{NoExchanges, ResolveContext, Resolver, is_secret_prompt};
-pub use template::parse_template;
-pub use workspace::{absolute, workspace_root};
+pub use root::{absolute, workspace_root};
 
 /// Everything about a request file's surroundings that resolving needs, loaded once:
 /// the workspace root, the env files, the selected environment and `.env`.

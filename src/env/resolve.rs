@@ -11,14 +11,17 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::lookup::{ExchangeLookup, NoTokens, RecordedExchange, ScriptVars, TokenLookup};
+use crate::script::{self, Limits};
 use crate::secret::SecretSet;
+use crate::syntax::Str;
 use crate::syntax::ast::{
-    Diagnostic, HttpFile, RefPart, RefSource, Template, TemplatePart, TokenKind, VarExpr, VarRef,
+    Diagnostic, HttpFile, RefPart, RefSource, Severity, Template, TemplatePart, TokenKind, VarExpr,
+    VarRef,
 };
+use crate::syntax::parse_foreign_template;
 use crate::text::TextRange;
 
 use super::Workspace;
-use super::template::parse_template;
 
 /// No recorded exchanges (a dry run before anything was sent).
 pub struct NoExchanges;
@@ -232,13 +235,9 @@ impl<'a> Resolver<'a> {
     pub fn expand_standalone(ctx: &ResolveContext<'_>, text: &str) -> Result<String, String> {
         let file = HttpFile::default();
         let mut r = Resolver::new(&file, 0, ctx);
-        let t = parse_template(text, 0);
+        let t = parse_foreign_template(text);
         let out = r.expand_foreign(&t, TextRange::default());
-        match r
-            .diagnostics
-            .iter()
-            .find(|d| d.severity == crate::syntax::ast::Severity::Error)
-        {
+        match r.diagnostics.iter().find(|d| d.severity == Severity::Error) {
             Some(d) => Err(d.message.clone()),
             None => Ok(out),
         }
@@ -361,7 +360,7 @@ impl<'a> Resolver<'a> {
                 vars.insert(word.to_string(), v);
             }
         }
-        match crate::script::eval_expression(code, &vars, crate::script::Limits::default()) {
+        match script::eval_expression(code, &vars, Limits::default()) {
             Ok(v) => {
                 if from_secret && !v.is_empty() {
                     self.secrets.add(&v);
@@ -581,7 +580,7 @@ impl<'a> Resolver<'a> {
                     _ => env.shared.get(name),
                 };
                 var.cloned().map(|var| {
-                    let t = parse_template(&var.value, 0);
+                    let t = parse_foreign_template(&var.value);
                     let s = self.expand_at(
                         &t,
                         Site {
@@ -628,13 +627,7 @@ impl<'a> Resolver<'a> {
         value
     }
 
-    fn system(
-        &mut self,
-        name: &str,
-        args: &[crate::syntax::Str],
-        range: TextRange,
-        site: Site,
-    ) -> Option<String> {
+    fn system(&mut self, name: &str, args: &[Str], range: TextRange, site: Site) -> Option<String> {
         let ws = self.ctx.workspace;
         match name {
             "$processEnv" | "$env" | "$dotenv" => {

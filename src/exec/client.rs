@@ -14,7 +14,8 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 use super::response::{Response, ResponseBody, SHOWN_HEAD, SPILL_THRESHOLD, Timings};
-use crate::request::{BodySpec, RequestSpec};
+use crate::net;
+use crate::request::{BodySpec, DigestCredentials, RequestSpec};
 use crate::secret::SecretSet;
 
 /// Redirects followed at most (browsers and curl use similar limits).
@@ -223,137 +224,129 @@ impl Client {
         spec: &RequestSpec,
         opts: &SendOptions,
     ) -> Result<Response, SendError> {
-        let url = reqwest::Url::parse(&spec.url).map_err(|e| SendError::InvalidUrl {
-            url: spec.url.clone(),
-            reason: e.to_string(),
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(SendError::InvalidUrl {
-                url: spec.url.clone(),
-                reason: format!("the scheme `{}` is not http or https", url.scheme()),
-            });
-        }
+        let url = checked_url(spec)?;
         let host = host_label(&url);
-        if opts.carries_token && url.scheme() == "http" && !crate::net::is_loopback(&url) {
+        if opts.carries_token && url.scheme() == "http" && !net::is_loopback(&url) {
             return Err(SendError::TokenOverHttp { host });
         }
-        let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|_| {
-            SendError::InvalidUrl {
-                url: spec.url.clone(),
-                reason: format!("`{}` is not a valid method", spec.method),
-            }
-        })?;
+        let method = checked_method(spec)?;
         let headers = header_map(&spec.headers)?;
+        let timeout = spec.options.timeout.or(self.config.default_timeout);
         if spec.options.asterisk_form {
-            let timeout = spec.options.timeout.or(self.config.default_timeout);
             return send_asterisk_form(spec, &url, method, headers, &host, timeout).await;
         }
-        let client = self.client_for(spec)?;
-        let timeout = spec.options.timeout.or(self.config.default_timeout);
-        let start = Instant::now();
-
-        let build = |extra: Option<HeaderValue>| async {
-            let mut rb = client
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
-            if let Some(v) = extra {
-                rb = rb.header(reqwest::header::AUTHORIZATION, v);
-            }
-            if let Some(t) = timeout {
-                rb = rb.timeout(t);
-            }
-            rb = match &spec.body {
-                BodySpec::None => rb,
-                BodySpec::Bytes(b) => rb.body(b.clone()),
-                BodySpec::File(p) => rb.body(file_body(p, opts.base_dir.as_deref()).await?),
-            };
-            Ok::<_, SendError>(rb)
+        let outgoing = Outgoing {
+            client: self.client_for(spec)?,
+            method,
+            url,
+            headers,
+            timeout,
+            spec,
+            base_dir: opts.base_dir.as_deref(),
+            host: &host,
         };
-
-        let classify_here = |e: reqwest::Error| classify(e, &host, timeout, spec);
-        let mut resp = build(None).await?.send().await.map_err(classify_here)?;
-
+        let start = Instant::now();
+        let mut resp = outgoing.send(None).await?;
         // Digest: the first answer carries the challenge; answer it once.
         if let Some(creds) = &spec.digest
             && resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(challenge) = digest_challenge(&resp)
         {
-            let challenge = resp
-                .headers()
-                .get_all(reqwest::header::WWW_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"))
-                .map(str::to_string);
-            if let Some(challenge) = challenge {
-                let final_url = resp.url().clone();
-                let uri = match final_url.query() {
-                    Some(q) => format!("{}?{q}", final_url.path()),
-                    None => final_url.path().to_string(),
-                };
-                let body_bytes: Option<Vec<u8>> = match &spec.body {
-                    BodySpec::Bytes(b) => Some(b.clone()),
-                    _ => None,
-                };
-                let answer = digest_auth::parse(&challenge)
-                    .and_then(|mut prompt| {
-                        let ctx = digest_auth::AuthContext::new_with_method(
-                            creds.user.as_str(),
-                            creds.password.as_str(),
-                            uri.as_str(),
-                            body_bytes.as_deref(),
-                            digest_auth::HttpMethod(spec.method.clone().into()),
-                        );
-                        prompt.respond(&ctx)
-                    })
-                    .map_err(|e| SendError::Other {
-                        host: host.clone(),
-                        reason: format!("the server's digest challenge cannot be answered ({e})"),
-                    })?;
-                let value = HeaderValue::from_str(&answer.to_header_string()).map_err(|e| {
-                    SendError::InvalidHeader {
-                        name: "Authorization".into(),
-                        reason: e.to_string(),
-                    }
-                })?;
-                // Drain the challenge's body so the connection can be reused.
-                let _ = resp.bytes().await;
-                resp = build(Some(value))
-                    .await?
-                    .send()
-                    .await
-                    .map_err(classify_here)?;
-            }
+            let value = digest_authorization(&challenge, creds, spec, resp.url(), &host)?;
+            // Drain the challenge's body so the connection can be reused.
+            let _ = resp.bytes().await;
+            resp = outgoing.send(Some(value)).await?;
         }
-
         let first_byte = start.elapsed();
-        let status = resp.status();
-        let version = match resp.version() {
-            reqwest::Version::HTTP_09 => "HTTP/0.9",
-            reqwest::Version::HTTP_10 => "HTTP/1.0",
-            reqwest::Version::HTTP_2 => "HTTP/2",
-            reqwest::Version::HTTP_3 => "HTTP/3",
-            _ => "HTTP/1.1",
-        }
-        .to_string();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let final_url = resp.url().to_string();
-        let body = read_body(&mut resp, &opts.spill_dir)
+        outgoing
+            .read_response(resp, &opts.spill_dir, start, first_byte)
             .await
-            .map_err(|e| match e {
-                BodyError::Net(e) => classify_here(e),
-                BodyError::Spill(e) => e,
-            })?;
+    }
+}
+
+/// The spec's URL, parsed, with an http or https scheme.
+fn checked_url(spec: &RequestSpec) -> Result<reqwest::Url, SendError> {
+    let url = reqwest::Url::parse(&spec.url).map_err(|e| SendError::InvalidUrl {
+        url: spec.url.clone(),
+        reason: e.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SendError::InvalidUrl {
+            url: spec.url.clone(),
+            reason: format!("the scheme `{}` is not http or https", url.scheme()),
+        });
+    }
+    Ok(url)
+}
+
+fn checked_method(spec: &RequestSpec) -> Result<reqwest::Method, SendError> {
+    reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|_| SendError::InvalidUrl {
+        url: spec.url.clone(),
+        reason: format!("`{}` is not a valid method", spec.method),
+    })
+}
+
+/// One request as reqwest sends it: built anew for each attempt (a digest challenge is
+/// answered with a second one).
+struct Outgoing<'a> {
+    client: reqwest::Client,
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    timeout: Option<Duration>,
+    spec: &'a RequestSpec,
+    /// Relative body files are read from here.
+    base_dir: Option<&'a Path>,
+    host: &'a str,
+}
+
+impl Outgoing<'_> {
+    /// Sends the request (with `authorization` added, when given) and waits for the
+    /// response head.
+    async fn send(
+        &self,
+        authorization: Option<HeaderValue>,
+    ) -> Result<reqwest::Response, SendError> {
+        let mut rb = self
+            .client
+            .request(self.method.clone(), self.url.clone())
+            .headers(self.headers.clone());
+        if let Some(v) = authorization {
+            rb = rb.header(reqwest::header::AUTHORIZATION, v);
+        }
+        if let Some(t) = self.timeout {
+            rb = rb.timeout(t);
+        }
+        rb = match &self.spec.body {
+            BodySpec::None => rb,
+            BodySpec::Bytes(b) => rb.body(b.clone()),
+            BodySpec::File(p) => rb.body(file_body(p, self.base_dir).await?),
+        };
+        rb.send().await.map_err(|e| self.classify(e))
+    }
+
+    fn classify(&self, e: reqwest::Error) -> SendError {
+        classify(e, self.host, self.timeout, self.spec)
+    }
+
+    /// Reads the status, headers and body of `resp` into a [`Response`].
+    async fn read_response(
+        &self,
+        mut resp: reqwest::Response,
+        spill_dir: &Path,
+        start: Instant,
+        first_byte: Duration,
+    ) -> Result<Response, SendError> {
+        let status = resp.status();
+        let version = version_text(resp.version()).to_string();
+        let headers = header_pairs(resp.headers());
+        let final_url = resp.url().to_string();
+        let body = read_body(&mut resp, spill_dir).await.map_err(|e| match e {
+            BodyError::Net(e) => self.classify(e),
+            BodyError::Spill(e) => e,
+        })?;
         Ok(Response {
-            method: spec.method.clone(),
+            method: self.spec.method.clone(),
             url: final_url,
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("").to_string(),
@@ -368,6 +361,77 @@ impl Client {
     }
 }
 
+/// The `Digest` challenge of a 401, if the server sent one.
+fn digest_challenge(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"))
+        .map(str::to_string)
+}
+
+/// The `Authorization` value that answers `challenge` for the request that reached
+/// `final_url`.
+fn digest_authorization(
+    challenge: &str,
+    creds: &DigestCredentials,
+    spec: &RequestSpec,
+    final_url: &reqwest::Url,
+    host: &str,
+) -> Result<HeaderValue, SendError> {
+    let uri = match final_url.query() {
+        Some(q) => format!("{}?{q}", final_url.path()),
+        None => final_url.path().to_string(),
+    };
+    let body_bytes: Option<&[u8]> = match &spec.body {
+        BodySpec::Bytes(b) => Some(b.as_slice()),
+        _ => None,
+    };
+    let answer = digest_auth::parse(challenge)
+        .and_then(|mut prompt| {
+            let ctx = digest_auth::AuthContext::new_with_method(
+                creds.user.as_str(),
+                creds.password.as_str(),
+                uri.as_str(),
+                body_bytes,
+                digest_auth::HttpMethod(spec.method.clone().into()),
+            );
+            prompt.respond(&ctx)
+        })
+        .map_err(|e| SendError::Other {
+            host: host.to_string(),
+            reason: format!("the server's digest challenge cannot be answered ({e})"),
+        })?;
+    HeaderValue::from_str(&answer.to_header_string()).map_err(|e| SendError::InvalidHeader {
+        name: "Authorization".into(),
+        reason: e.to_string(),
+    })
+}
+
+fn version_text(v: reqwest::Version) -> &'static str {
+    match v {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_2 => "HTTP/2",
+        reqwest::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// Response headers as name and value text (a value that is not UTF-8 read lossily).
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// `OPTIONS * HTTP/1.1` over plain HTTP/1.1: reqwest sends absolute URLs only, so
 /// this one request target goes through hyper's connection directly (no redirects,
 /// cookies or proxy: a server-wide OPTIONS has no use for them).
@@ -379,85 +443,13 @@ async fn send_asterisk_form(
     host: &str,
     timeout: Option<Duration>,
 ) -> Result<Response, SendError> {
-    use http_body_util::BodyExt as _;
-    let other = |reason: String| SendError::Other {
-        host: host.to_string(),
-        reason,
-    };
     if url.scheme() != "http" {
-        return Err(other(
-            "the asterisk form (`OPTIONS *`) is sent over plain http only".into(),
+        return Err(other_error(
+            host,
+            "the asterisk form (`OPTIONS *`) is sent over plain http only",
         ));
     }
-    let start = Instant::now();
-    let addr = (
-        url.host_str().unwrap_or_default().to_string(),
-        url.port_or_known_default().unwrap_or(80),
-    );
-    let exchange = async {
-        let stream =
-            tokio::net::TcpStream::connect(addr)
-                .await
-                .map_err(|_| SendError::Refused {
-                    host: host.to_string(),
-                })?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| other(e.to_string()))?;
-        tokio::spawn(conn);
-        let mut req = hyper::Request::builder()
-            .method(method.clone())
-            .uri("*")
-            .body(http_body_util::Empty::<hyper::body::Bytes>::new())
-            .map_err(|e| other(e.to_string()))?;
-        *req.headers_mut() = headers;
-        if !req.headers().contains_key(reqwest::header::HOST) {
-            let h = match url.port() {
-                Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-                None => url.host_str().unwrap_or_default().to_string(),
-            };
-            req.headers_mut().insert(
-                reqwest::header::HOST,
-                HeaderValue::from_str(&h).map_err(|e| other(e.to_string()))?,
-            );
-        }
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| other(e.to_string()))?;
-        let first_byte = start.elapsed();
-        let status = resp.status();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| other(e.to_string()))?
-            .to_bytes();
-        Ok(Response {
-            method: spec.method.clone(),
-            url: "*".into(),
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_string(),
-            version: "HTTP/1.1".into(),
-            headers,
-            body: ResponseBody::InMemory(body.to_vec()),
-            timings: Timings {
-                first_byte,
-                total: start.elapsed(),
-            },
-        })
-    };
+    let exchange = asterisk_exchange(spec, url, method, headers, host);
     let Some(limit) = timeout else {
         return exchange.await;
     };
@@ -467,6 +459,100 @@ async fn send_asterisk_form(
             host: host.to_string(),
             after: format!("{} ms", limit.as_millis()),
         }),
+    }
+}
+
+/// The asterisk-form exchange itself: connect, send `OPTIONS *`, read the whole answer.
+async fn asterisk_exchange(
+    spec: &RequestSpec,
+    url: &reqwest::Url,
+    method: reqwest::Method,
+    headers: HeaderMap,
+    host: &str,
+) -> Result<Response, SendError> {
+    use http_body_util::BodyExt as _;
+    let start = Instant::now();
+    let mut sender = http1_connection(url, host).await?;
+    let req = asterisk_request(url, method, headers).map_err(|e| other_error(host, e))?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| other_error(host, e))?;
+    let first_byte = start.elapsed();
+    let status = resp.status();
+    let headers = header_pairs(resp.headers());
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| other_error(host, e))?
+        .to_bytes();
+    Ok(Response {
+        method: spec.method.clone(),
+        url: "*".into(),
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        version: "HTTP/1.1".into(),
+        headers,
+        body: ResponseBody::InMemory(body.to_vec()),
+        timings: Timings {
+            first_byte,
+            total: start.elapsed(),
+        },
+    })
+}
+
+type AsteriskBody = http_body_util::Empty<hyper::body::Bytes>;
+
+/// A plain HTTP/1.1 connection to the URL's host and port, driven on its own task.
+async fn http1_connection(
+    url: &reqwest::Url,
+    host: &str,
+) -> Result<hyper::client::conn::http1::SendRequest<AsteriskBody>, SendError> {
+    let addr = (
+        url.host_str().unwrap_or_default().to_string(),
+        url.port_or_known_default().unwrap_or(80),
+    );
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|_| SendError::Refused {
+            host: host.to_string(),
+        })?;
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| other_error(host, e))?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// `OPTIONS *` with the spec's headers, and a `Host` from the URL unless they set one.
+fn asterisk_request(
+    url: &reqwest::Url,
+    method: reqwest::Method,
+    headers: HeaderMap,
+) -> Result<hyper::Request<AsteriskBody>, String> {
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri("*")
+        .body(AsteriskBody::new())
+        .map_err(|e| e.to_string())?;
+    *req.headers_mut() = headers;
+    if !req.headers().contains_key(reqwest::header::HOST) {
+        let h = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        let value = HeaderValue::from_str(&h).map_err(|e| e.to_string())?;
+        req.headers_mut().insert(reqwest::header::HOST, value);
+    }
+    Ok(req)
+}
+
+fn other_error(host: &str, reason: impl ToString) -> SendError {
+    SendError::Other {
+        host: host.to_string(),
+        reason: reason.to_string(),
     }
 }
 
@@ -661,6 +747,8 @@ fn tls_reason(e: &rustls::Error) -> String {
     }
 }
 
+/// A reqwest failure as the one-sentence [`SendError`] a user can act on: first by the
+/// typed causes in its source chain, then by the words of its message.
 fn classify(
     e: reqwest::Error,
     host: &str,
@@ -669,33 +757,8 @@ fn classify(
 ) -> SendError {
     let host = host.to_string();
     let e = e.without_url();
-    // Walk the source chain for the typed causes we can name.
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    let mut io_kind = None;
-    let mut redirect = None;
-    let mut tls = None;
-    while let Some(err) = cur {
-        if let Some(r) = err.downcast_ref::<RedirectProblem>() {
-            redirect = Some(match r {
-                RedirectProblem::Loop(u) => u.clone(),
-                RedirectProblem::TooMany => String::new(),
-            });
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            io_kind.get_or_insert(io.kind());
-            // An io::Error's source() skips its payload: look at the payload itself.
-            if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                tls.get_or_insert(tls_reason(t));
-            }
-        }
-        if let Some(t) = err.downcast_ref::<rustls::Error>() {
-            tls.get_or_insert(tls_reason(t));
-        }
-        cur = err.source();
-    }
-    let text = chain(&e);
-    let lower = text.to_ascii_lowercase();
-    if let Some(r) = redirect {
+    let causes = Causes::of(&e);
+    if let Some(r) = causes.redirect {
         return if r.is_empty() {
             SendError::TooManyRedirects { host }
         } else {
@@ -719,11 +782,11 @@ fn classify(
             }
         };
     }
-    if let Some(reason) = tls {
+    if let Some(reason) = causes.tls {
         return SendError::Tls { host, reason };
     }
     use std::io::ErrorKind as K;
-    match io_kind {
+    match causes.io_kind {
         Some(K::ConnectionRefused) => return SendError::Refused { host },
         Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof) => {
             return SendError::Reset { host };
@@ -736,6 +799,54 @@ fn classify(
         }
         _ => {}
     }
+    classify_by_words(chain(&e), e.is_connect(), host)
+}
+
+/// The typed causes in an error's source chain that [`classify`] can name.
+struct Causes {
+    /// The first I/O error's kind.
+    io_kind: Option<std::io::ErrorKind>,
+    /// A redirect problem: the URL of a loop, empty for too many redirects.
+    redirect: Option<String>,
+    /// The first TLS failure, in words.
+    tls: Option<String>,
+}
+
+impl Causes {
+    fn of(e: &(dyn std::error::Error + 'static)) -> Causes {
+        let mut causes = Causes {
+            io_kind: None,
+            redirect: None,
+            tls: None,
+        };
+        let mut cur = Some(e);
+        while let Some(err) = cur {
+            if let Some(r) = err.downcast_ref::<RedirectProblem>() {
+                causes.redirect = Some(match r {
+                    RedirectProblem::Loop(u) => u.clone(),
+                    RedirectProblem::TooMany => String::new(),
+                });
+            }
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                causes.io_kind.get_or_insert(io.kind());
+                // An io::Error's source() skips its payload: look at the payload itself.
+                if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    causes.tls.get_or_insert(tls_reason(t));
+                }
+            }
+            if let Some(t) = err.downcast_ref::<rustls::Error>() {
+                causes.tls.get_or_insert(tls_reason(t));
+            }
+            cur = err.source();
+        }
+        causes
+    }
+}
+
+/// What no typed cause told, from the words of the error chain `text` (hyper's and
+/// the resolver's wording, which means nothing to a user, put as what the server did).
+fn classify_by_words(text: String, is_connect: bool, host: String) -> SendError {
+    let lower = text.to_ascii_lowercase();
     if lower.contains("dns error") || lower.contains("failed to lookup address") {
         return SendError::Dns { host };
     }
@@ -754,11 +865,9 @@ fn classify(
     {
         return SendError::Reset { host };
     }
-    if e.is_connect() && lower.contains("refused") {
+    if is_connect && lower.contains("refused") {
         return SendError::Refused { host };
     }
-    // hyper's wording ("message head is too large", "invalid HTTP version parsed")
-    // means nothing to a user: say what the server did.
     if lower.contains("message head is too large") {
         return SendError::Other {
             host,

@@ -23,7 +23,7 @@ use crate::env::{NoTokens, RecordedExchange, ResolveContext, ScriptVars, TokenLo
 use crate::request::{self, BodySpec, RequestSpec};
 use crate::script;
 use crate::secret::{Secret, SecretSet};
-use crate::syntax::ast::{Handler, HandlerKind, HttpFile, Severity, TokenKind};
+use crate::syntax::ast::{AssertTarget, Handler, HandlerKind, HttpFile, Severity, TokenKind};
 use crate::text::{LineCol, LineIndex};
 
 /// How long a request may take when neither `# @timeout` nor the front end's setting
@@ -627,7 +627,7 @@ impl Engine {
             let asks = spec
                 .assertions
                 .iter()
-                .any(|a| a.target == crate::syntax::ast::AssertTarget::Schema);
+                .any(|a| a.target == AssertTarget::Schema);
             let specs = schema::specs_of(input.workspace, input.file);
             if specs.is_empty() && !asks {
                 None

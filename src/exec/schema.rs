@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use super::response::{JsonBody, Response};
-use crate::openapi::validate::{Difference, ResponseSchema};
-use crate::openapi::{Match, Spec, find_in};
+use crate::env::Workspace;
+use crate::openapi::validate::{self, Difference, ResponseSchema};
+use crate::openapi::{self, Match, Operation, Spec, find_in};
+use crate::syntax::ast::HttpFile;
 
 /// How many differences a line or a failure shows.
 pub const SHOWN: usize = 3;
@@ -128,7 +130,7 @@ fn operation<'s>(
     method: &str,
     written: &str,
     url: &str,
-) -> Option<&'s crate::openapi::Operation> {
+) -> Option<&'s Operation> {
     if let Match::Operation(op) = find_in(specs, method, written) {
         return Some(op);
     }
@@ -174,7 +176,7 @@ pub fn check_with_body(
             request: format!("{method} {path}"),
         };
     };
-    let Some(spec) = crate::openapi::validate::spec_of(specs, op) else {
+    let Some(spec) = validate::spec_of(specs, op) else {
         return Verdict::NoSpec;
     };
     let operation = format!("{} {}", op.method, op.path);
@@ -216,19 +218,10 @@ pub fn check_with_body(
 
 /// The specs a request file names (`# @openapi`, the environment's `"openapi"`) that
 /// could be read; one that cannot is the editor's warning, not the engine's concern.
-pub fn specs_of(
-    workspace: &crate::env::Workspace,
-    file: &crate::syntax::ast::HttpFile,
-) -> Vec<Arc<Spec>> {
-    crate::openapi::spec_sources(file, workspace.file_dir(), Some(&workspace.env))
+pub fn specs_of(workspace: &Workspace, file: &HttpFile) -> Vec<Arc<Spec>> {
+    openapi::spec_sources(file, workspace.file_dir(), Some(&workspace.env))
         .iter()
-        .filter_map(|s| {
-            crate::openapi::load(&s.path)
-                .as_ref()
-                .as_ref()
-                .ok()
-                .cloned()
-        })
+        .filter_map(|s| openapi::load(&s.path).as_ref().as_ref().ok().cloned())
         .collect()
 }
 

@@ -10,7 +10,9 @@ use super::folding::folding_ranges;
 use super::hover::hover;
 use super::lenses::request_lenses;
 use super::symbols::symbols;
-use super::{Analysis, EnvVar, EnvView, ProfileState};
+use super::{Analysis, EnvVarView, EnvView, SignInView};
+use crate::openapi;
+use crate::syntax::ast::Severity;
 use crate::text::TextRange;
 
 /// 2026-12-05 12:00 UTC: the clock of every fixture ("52 min left").
@@ -33,7 +35,7 @@ fn env(vars: &[&str]) -> EnvView {
             .map(|v| {
                 let (name, value) = v.split_once('=').unwrap();
                 let secret = name.starts_with('!');
-                EnvVar {
+                EnvVarView {
                     name: name.trim_start_matches('!').into(),
                     value: value.into(),
                     secret,
@@ -42,7 +44,7 @@ fn env(vars: &[&str]) -> EnvView {
                 }
             })
             .collect(),
-        profiles: vec![ProfileState {
+        profiles: vec![SignInView {
             id: "shop".into(),
             grant: Some("Authorization Code".into()),
             signed_in: true,
@@ -267,7 +269,7 @@ fn diagnostics_of_the_file_alone() {
     check_diagnostics(
         "GET http://h/a\n# @nope 1\n\n> {%\n  client.global.set(\"a\",\n%}\n",
         r#"
-2:4-2:8 Hint unknown-metadata: `@nope` is not metadata httplens knows; it is kept and ignored.
+2:4-2:8 Hint unknown-metadata: `@nope` is not metadata httplens knows; it is kept and ignored
 6:1-6:1 Error script-syntax: script: unexpected token in expression: '}'
 "#,
     );
@@ -320,7 +322,7 @@ paths:
 fn spec_env() -> EnvView {
     let mut e = env(&[]);
     e.specs = vec![std::sync::Arc::new(
-        crate::openapi::parse(SHOP_SPEC).expect("the fixture spec"),
+        openapi::parse(SHOP_SPEC).expect("the fixture spec"),
     )];
     e
 }
@@ -463,10 +465,10 @@ fn api_diagnostics_are_warnings_for_unknown_paths_methods_and_missing_parameters
     check_api_diagnostics(
         "GET {{api}}/prodcts\n\n###\nDELETE {{api}}/products\n\n###\nGET {{api}}/products\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{}\n\n###\nGET {{api}}/products?searchCriteria[pageSize]=1\n\n###\nGET https://elsewhere.example.com/prodcts\n",
         r#"
-1:5-1:20 Warning openapi-unknown-path: The spec has no path `/prodcts`; check the path (or the spec may be out of date).
-4:1-4:7 Warning openapi-unknown-method: The spec has no DELETE on this path, only GET, POST.
-7:5-7:21 Warning openapi-missing-parameter: The spec requires the query parameter `searchCriteria` (object); add `searchCriteria=` to the URL.
-10:1-10:22 Warning openapi-missing-parameter: The spec requires the header `X-Request-Id` (string); add a `X-Request-Id: ` line.
+1:5-1:20 Warning openapi-unknown-path: The spec has no path `/prodcts`; check the path (or the spec may be out of date)
+4:1-4:7 Warning openapi-unknown-method: The spec has no DELETE on this path, only GET, POST
+7:5-7:21 Warning openapi-missing-parameter: The spec requires the query parameter `searchCriteria` (object); add `searchCriteria=` to the URL
+10:1-10:22 Warning openapi-missing-parameter: The spec requires the header `X-Request-Id` (string); add a `X-Request-Id: ` line
 "#,
     );
 }
@@ -477,17 +479,17 @@ fn api_broken_spec_is_one_warning_on_the_line_that_names_it() {
     std::fs::write(dir.path().join("bad.yaml"), "openapi: 3.0.0\npaths: [").unwrap();
     let text = "# @openapi ./bad.yaml\n\n###\nGET http://h/a\n";
     let a = Analysis::new(text.into());
-    let sources: Vec<_> = crate::openapi::spec_sources(a.file(), dir.path(), None)
+    let sources: Vec<_> = openapi::spec_sources(a.file(), dir.path(), None)
         .into_iter()
         .map(|s| {
-            let l = crate::openapi::load(&s.path);
+            let l = openapi::load(&s.path);
             (s, l)
         })
         .collect();
     let d = super::openapi::source_diagnostics(&sources);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(span(&a, d[0].range), "1:12-1:22");
-    assert_eq!(d[0].severity, crate::syntax::ast::Severity::Warning);
+    assert_eq!(d[0].severity, Severity::Warning);
     assert!(d[0].message.contains("not valid YAML"), "{}", d[0].message);
 }
 
@@ -500,7 +502,7 @@ fn api_broken_spec_named_by_an_env_file_is_reported_on_its_key() {
             path: "/w/missing.yaml".into(),
             named_at: NamedAt::EnvFile("/w/http-client.env.json".into()),
         },
-        crate::openapi::load(std::path::Path::new("/w/missing.yaml")),
+        openapi::load(std::path::Path::new("/w/missing.yaml")),
     )];
     // Not on the request file...
     assert!(super::openapi::source_diagnostics(&sources).is_empty());
@@ -601,7 +603,7 @@ fn check_body_completion(text: &str, expected: &str) {
     let (a, at) = fixture(text);
     let mut e = env(&[]);
     e.specs = vec![std::sync::Arc::new(
-        crate::openapi::parse(BODY_SPEC).expect("the body fixture spec"),
+        openapi::parse(BODY_SPEC).expect("the body fixture spec"),
     )];
     let out: String = complete(&a, at, &e)
         .iter()
@@ -746,7 +748,7 @@ proptest::proptest! {
         let text = format!("POST {{{{api}}}}/products\n\n{body}");
         let a = Analysis::new(text.clone());
         let mut e = env(&[]);
-        e.specs = vec![std::sync::Arc::new(crate::openapi::parse(BODY_SPEC).unwrap())];
+        e.specs = vec![std::sync::Arc::new(openapi::parse(BODY_SPEC).unwrap())];
         let at = (text.len() - body.len() + cut).min(text.len());
         for item in complete(&a, at, &e) {
             proptest::prop_assert!(item.replace.start as usize <= at && item.replace.end as usize <= text.len());
@@ -771,7 +773,7 @@ fn body_skeleton_stops_at_a_required_cycle() {
 fn check_body_diagnostics(text: &str, expected: &str) {
     let (a, _) = fixture(text);
     let specs = vec![std::sync::Arc::new(
-        crate::openapi::parse(BODY_SPEC).expect("the body fixture spec"),
+        openapi::parse(BODY_SPEC).expect("the body fixture spec"),
     )];
     let out: String = super::openapi::diagnostics(&a, &specs)
         .iter()
@@ -793,22 +795,22 @@ fn body_diagnostics_warn_at_each_value_that_does_not_fit_the_schema() {
     check_body_diagnostics(
         "POST {{api}}/products\nContent-Type: application/json\n\n{\n  \"product\": {\n    \"sku\": \"MH01\",\n    \"name\": \"Bag\",\n    \"status\": 3,\n    \"price\": \"12\"\n  }\n}\n",
         r#"
-8:15-8:16 Warning openapi-body: The body does not fit the spec's schema: $.product.status: 3 is not one of 1 or 2.
-9:14-9:18 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "12" is not of type "number".
+8:15-8:16 Warning openapi-body: The body does not fit the spec's schema: $.product.status: 3 is not one of 1 or 2
+9:14-9:18 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "12" is not of type "number"
 "#,
     );
     // A missing required property: on the key of the object that lacks it.
     check_body_diagnostics(
         "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"MH01\"}}\n",
         r#"
-4:2-4:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property.
+4:2-4:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property
 "#,
     );
     // An array body, the schema followed through `$ref`s to an enum.
     check_body_diagnostics(
         "PUT https://shop.example.com/rest/V1/orders\nContent-Type: application/json\n\n[{\"entity_id\": 1, \"state\": \"new\"}, {\"entity_id\": 2, \"state\": \"done\"}]\n",
         r#"
-4:62-4:68 Warning openapi-body: The body does not fit the spec's schema: $[1].state: "done" is not one of "new", "processing" or "complete".
+4:62-4:68 Warning openapi-body: The body does not fit the spec's schema: $[1].state: "done" is not one of "new", "processing" or "complete"
 "#,
     );
 }
@@ -824,8 +826,8 @@ fn body_diagnostics_never_judge_what_a_variable_decides() {
     check_body_diagnostics(
         "POST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": \"a\", \"name\": \"b\", \"price\": \"{{price}}\"}, \"saveOptions\": {{save}}}\n\n###\nPOST {{api}}/products\nContent-Type: application/json\n\n{\"product\": {\"sku\": {{sku}}}}\n",
         r#"
-4:48-4:59 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "{{price}}" is not of type "number".
-10:2-10:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property.
+4:48-4:59 Warning openapi-body: The body does not fit the spec's schema: $.product.price: "{{price}}" is not of type "number"
+10:2-10:11 Warning openapi-body: The body does not fit the spec's schema: $.product: "name" is a required property
 "#,
     );
 }

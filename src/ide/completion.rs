@@ -44,6 +44,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 pub use crate::syntax::METADATA_KEYS;
+use crate::syntax::ast::HandlerKind;
 
 pub const SYSTEM_VARIABLES: &[(&str, &str)] = &[
     ("$guid", "a random UUID v4"),
@@ -483,7 +484,7 @@ fn in_script(a: &Analysis, offset: usize) -> bool {
         .any(|h| {
             h.range.start as usize <= offset
                 && offset <= h.range.end as usize
-                && matches!(h.kind, crate::syntax::ast::HandlerKind::Script(_))
+                && matches!(h.kind, HandlerKind::Script(_))
                 && h.range
                     .slice(&a.text)
                     .find("{%")

@@ -2,7 +2,7 @@
 //! hover too): the request's own `@x =` lines, then the environment, then file-level
 //! `@x =` lines (the last one above the use), the precedence of `docs/syntax.md`.
 
-use super::{Analysis, EnvVar, EnvView, SourceLocation, block_at, var_ref_at};
+use super::{Analysis, EnvVarView, EnvView, SourceLocation, block_at, var_ref_at};
 use crate::syntax::ast::{VarDef, VarExpr};
 use crate::text::TextRange;
 
@@ -10,7 +10,7 @@ use crate::text::TextRange;
 pub enum Origin<'a> {
     /// `@x =` inside the request's own block.
     RequestVar(&'a VarDef),
-    Env(&'a EnvVar),
+    Env(&'a EnvVarView),
     /// `@x =` at file level.
     FileVar(&'a VarDef),
 }

@@ -27,7 +27,7 @@ pub fn diagnostics(a: &Analysis, resolver: &[Diagnostic]) -> Vec<Diagnostic> {
                 out.push(Diagnostic {
                     range: TextRange::new(r.start as usize, r.end as usize),
                     severity: Severity::Hint,
-                    message: "This GET request has a body, which many servers ignore; use POST or PUT to send data.".into(),
+                    message: "This GET request has a body, which many servers ignore; use POST or PUT to send data".into(),
                     code: BODY_ON_GET,
                 });
             }
@@ -143,7 +143,7 @@ pub fn profile_use_diagnostics(
                 out.push(Diagnostic {
                     range: r.range,
                     severity: Severity::Error,
-                    message: i.message.trim_end_matches('.').to_string(),
+                    message: i.message.clone(),
                     code: AUTH_PROFILE,
                 });
             }
@@ -242,7 +242,7 @@ pub fn env_file_diagnostics(
         e.diagnostics.push(Diagnostic {
             range: key,
             severity,
-            message: issue.message.trim_end_matches('.').to_string(),
+            message: issue.message.clone(),
             code: AUTH_PROFILE,
         });
     }

@@ -1,7 +1,7 @@
 //! Folding ranges: request blocks, bodies, and runs of comment lines.
 
 use super::Analysis;
-use crate::syntax::ast::LineKind;
+use crate::syntax::ast::{Line, LineKind};
 use crate::text::TextRange;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +44,10 @@ pub fn folding_ranges(a: &Analysis) -> Vec<Fold> {
         }
         // Runs of two or more comment lines.
         let mut run: Option<(TextRange, usize)> = None;
-        for line in block
-            .lines
-            .iter()
-            .chain(std::iter::once(&crate::syntax::ast::Line {
-                range: TextRange::empty(0),
-                kind: LineKind::Blank,
-            }))
-        {
+        for line in block.lines.iter().chain(std::iter::once(&Line {
+            range: TextRange::empty(0),
+            kind: LineKind::Blank,
+        })) {
             if line.kind == LineKind::Comment {
                 run = Some(match run {
                     Some((r, n)) => (r.cover(line.range), n + 1),

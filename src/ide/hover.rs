@@ -3,6 +3,7 @@
 
 use super::definition::{Origin, lookup};
 use super::{Analysis, EnvView, var_ref_at};
+use crate::env;
 use crate::secret::MASK;
 use crate::syntax::ast::{RefPart, RefSource, TokenKind, VarExpr};
 use crate::text::TextRange;
@@ -47,7 +48,7 @@ pub fn hover(a: &Analysis, env: &EnvView, offset: usize, now_unix: i64) -> Optio
             } else {
                 format!(": {description}")
             };
-            let hidden = if crate::env::is_secret_prompt(name) {
+            let hidden = if env::is_secret_prompt(name) {
                 " (typed without echo, masked in what is shown)"
             } else {
                 ""

@@ -2,7 +2,7 @@
 //! profile a request uses, the selected environment on the first line, and the way back
 //! from a response document to its request.
 
-use super::{Analysis, ProfileState, profiles_used};
+use super::{Analysis, SignInView, profiles_used};
 use crate::text::TextRange;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub struct Lens {
 pub fn request_lenses(
     a: &Analysis,
     environment: Option<&str>,
-    profile: &dyn Fn(&str) -> ProfileState,
+    profile: &dyn Fn(&str) -> SignInView,
     now_unix: i64,
 ) -> Vec<Lens> {
     let mut out = Vec::with_capacity(a.file().blocks.len() + 1);

@@ -16,8 +16,10 @@ pub mod symbols;
 #[cfg(test)]
 mod check;
 
-use crate::syntax::Parse;
+use crate::auth::StoredSignIn;
+use crate::openapi::Spec;
 use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
+use crate::syntax::{self, Parse};
 use crate::text::{LineIndex, TextRange};
 
 /// One open document as the editor features see it: the text, its line index and its
@@ -32,7 +34,7 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(text: String) -> Self {
         let index = LineIndex::new(&text);
-        let parse = crate::syntax::parse(&text);
+        let parse = syntax::parse(&text);
         Analysis { text, index, parse }
     }
 
@@ -40,8 +42,8 @@ impl Analysis {
     pub fn for_path(path: Option<&std::path::Path>, text: String) -> Self {
         let index = LineIndex::new(&text);
         let parse = match path {
-            Some(p) => crate::syntax::parse_path(p, &text),
-            None => crate::syntax::parse(&text),
+            Some(p) => syntax::parse_path(p, &text),
+            None => syntax::parse(&text),
         };
         Analysis { text, index, parse }
     }
@@ -157,31 +159,34 @@ pub struct EnvView {
     pub environments: Vec<String>,
     pub selected: Option<String>,
     /// The selected environment's variables (private merged over public, `$shared`).
-    pub variables: Vec<EnvVar>,
-    pub profiles: Vec<ProfileState>,
+    pub variables: Vec<EnvVarView>,
+    pub profiles: Vec<SignInView>,
     /// The OpenAPI specs of the document (`# @openapi`, the environment's `"openapi"`),
     /// those that could be read.
-    pub specs: Vec<std::sync::Arc<crate::openapi::Spec>>,
+    pub specs: Vec<std::sync::Arc<Spec>>,
 }
 
 impl EnvView {
-    pub fn variable(&self, name: &str) -> Option<&EnvVar> {
+    pub fn variable(&self, name: &str) -> Option<&EnvVarView> {
         self.variables.iter().find(|v| v.name == name)
     }
-    pub fn profile(&self, id: &str) -> ProfileState {
+    pub fn profile(&self, id: &str) -> SignInView {
         self.profiles
             .iter()
             .find(|p| p.id == id)
             .cloned()
-            .unwrap_or_else(|| ProfileState {
+            .unwrap_or_else(|| SignInView {
                 id: id.to_string(),
                 ..Default::default()
             })
     }
 }
 
+/// The editor's view of one variable of the selected environment (from the env files
+/// or `.env`): what hover, completion and go-to-definition show of it, with where it
+/// is defined (built by the front end from `env::EnvFileVar` and `.env`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvVar {
+pub struct EnvVarView {
     pub name: String,
     pub value: String,
     /// From the private env file (or otherwise secret): shown masked.
@@ -199,10 +204,11 @@ pub struct SourceLocation {
     pub range: TextRange,
 }
 
-/// What the editor knows about an auth profile, as shown in lenses and hovers. Never a
-/// token.
+/// What the editor knows about an auth profile's sign-in, as shown in lenses and hovers:
+/// the token store's `auth::StoredSignIn` plus what only the server knows (a sign-in
+/// waiting for the browser, a store that cannot be read). Never a token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProfileState {
+pub struct SignInView {
     pub id: String,
     pub grant: Option<String>,
     pub signed_in: bool,
@@ -224,7 +230,24 @@ pub struct ProfileState {
     pub unavailable: Option<String>,
 }
 
-impl ProfileState {
+impl SignInView {
+    /// A profile's sign-in as the token store has it (`AuthSession::status`): what the
+    /// server's `httplens/state` and the CLI's `status` both start from.
+    pub fn from_stored(s: &StoredSignIn) -> SignInView {
+        SignInView {
+            id: s.profile.clone(),
+            grant: Some(s.grant.as_str().to_string()),
+            signed_in: s.signed_in,
+            account: s.account.clone(),
+            scopes: s.scopes.clone(),
+            expires_at: s.expires_at,
+            id_token_verified: s.id_token.as_ref().map(|t| t.is_verified()),
+            id_token_note: s.id_token.as_ref().map(|t| t.describe()),
+            refreshable: s.refreshable,
+            ..Default::default()
+        }
+    }
+
     /// The sign-in state in words, without the profile's id: what every editor shows
     /// (`httplens/state`'s `summary`), so no client words or times it itself:
     /// `signed in as jane@example.com, 52 min left`, `signed in as jane@example.com,
@@ -299,7 +322,7 @@ mod tests {
         assert_eq!(remaining(-5), "expired");
         assert_eq!(remaining(52 * 60 + 10), "52 min left");
         assert_eq!(remaining(5 * 3600), "5 h left");
-        let p = ProfileState {
+        let p = SignInView {
             id: "p".into(),
             signed_in: true,
             account: Some("jane@example.com".into()),
@@ -310,7 +333,7 @@ mod tests {
             p.summary(1000),
             "p: signed in as jane@example.com, 52 min left"
         );
-        let q = ProfileState {
+        let q = SignInView {
             id: "q".into(),
             ..Default::default()
         };
@@ -322,7 +345,7 @@ mod tests {
     #[test]
     fn status_words_each_sign_in_state() {
         let now = 1_000_000;
-        let signed_in = ProfileState {
+        let signed_in = SignInView {
             id: "shop".into(),
             signed_in: true,
             account: Some("jane@example.com".into()),
@@ -333,13 +356,13 @@ mod tests {
             signed_in.status(now),
             "signed in as jane@example.com, 12 min left"
         );
-        let no_account = ProfileState {
+        let no_account = SignInView {
             account: None,
             expires_at: None,
             ..signed_in.clone()
         };
         assert_eq!(no_account.status(now), "signed in");
-        let expired = ProfileState {
+        let expired = SignInView {
             expires_at: Some(now - 5),
             ..signed_in.clone()
         };
@@ -347,7 +370,7 @@ mod tests {
             expired.status(now),
             "signed in as jane@example.com, expired (sign in again)"
         );
-        let refreshing = ProfileState {
+        let refreshing = SignInView {
             refreshable: true,
             ..expired.clone()
         };
@@ -356,22 +379,22 @@ mod tests {
             "signed in as jane@example.com, expired (refreshed at the next request)"
         );
         // A refresh token changes nothing while the access token is still good.
-        let valid_refreshable = ProfileState {
+        let valid_refreshable = SignInView {
             refreshable: true,
             ..signed_in.clone()
         };
         assert_eq!(valid_refreshable.status(now), signed_in.status(now));
-        let not_signed_in = ProfileState {
+        let not_signed_in = SignInView {
             id: "shop".into(),
             ..Default::default()
         };
         assert_eq!(not_signed_in.status(now), "not signed in");
-        let waiting = ProfileState {
+        let waiting = SignInView {
             signing_in: true,
             ..not_signed_in.clone()
         };
         assert_eq!(waiting.status(now), "signing in");
-        let no_keychain = ProfileState {
+        let no_keychain = SignInView {
             unavailable: Some("the keychain is unavailable (no Secret Service)".into()),
             ..not_signed_in.clone()
         };

@@ -14,8 +14,10 @@ use super::completion::{CompletionItem, ItemKind};
 use super::hover::HoverInfo;
 use crate::openapi::schema_walk::{self, Seg};
 use crate::openapi::sources::NamedAt;
-use crate::openapi::{Match, Operation, ParamIn, Spec, SpecSource, find_in, split_target};
-use crate::syntax::ast::{Block, Diagnostic};
+use crate::openapi::{
+    Loaded, Match, Operation, ParamIn, Spec, SpecSource, find_in, split_target, validate,
+};
+use crate::syntax::ast::{Block, Diagnostic, Request};
 use crate::text::TextRange;
 
 pub const UNKNOWN_PATH: &str = "openapi-unknown-path";
@@ -312,7 +314,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                 req.target.range,
                 UNKNOWN_PATH,
                 format!(
-                    "The spec has no path `{}`; check the path (or the spec may be out of date).",
+                    "The spec has no path `{}`; check the path (or the spec may be out of date)",
                     t.path
                 ),
             )),
@@ -320,7 +322,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                 req.method.as_ref().map_or(req.target.range, |m| m.range),
                 UNKNOWN_METHOD,
                 format!(
-                    "The spec has no {} on this path, only {}.",
+                    "The spec has no {} on this path, only {}",
                     req.method_name(),
                     methods.join(", ")
                 ),
@@ -334,7 +336,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                             req.target.range,
                             MISSING_PARAMETER,
                             format!(
-                                "The spec requires the query parameter `{}`{}; add `{}=` to the URL.",
+                                "The spec requires the query parameter `{}`{}; add `{}=` to the URL",
                                 p.name,
                                 type_suffix(&p.type_name),
                                 p.name
@@ -354,7 +356,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
                             req.line_range,
                             MISSING_PARAMETER,
                             format!(
-                                "The spec requires the header `{}`{}; add a `{}: ` line.",
+                                "The spec requires the header `{}`{}; add a `{}: ` line",
                                 p.name,
                                 type_suffix(&p.type_name),
                                 p.name
@@ -372,7 +374,7 @@ pub fn diagnostics(a: &Analysis, specs: &[Arc<Spec>]) -> Vec<Diagnostic> {
 /// offending value (`openapi::validate::body_problems`; templated values are not judged).
 fn body_diagnostics(
     a: &Analysis,
-    req: &crate::syntax::ast::Request,
+    req: &Request,
     op: &Operation,
     specs: &[Arc<Spec>],
 ) -> Vec<Diagnostic> {
@@ -395,19 +397,17 @@ fn body_diagnostics(
     if !json || text.len() != t.text().len() {
         return Vec::new();
     }
-    let Some(validator) =
-        crate::openapi::validate::spec_of(specs, op).and_then(|s| s.request_validator(op))
-    else {
+    let Some(validator) = validate::spec_of(specs, op).and_then(|s| s.request_validator(op)) else {
         return Vec::new();
     };
     let base = t.range.start as usize;
-    crate::openapi::validate::body_problems(&validator, text)
+    validate::body_problems(&validator, text)
         .into_iter()
         .map(|p| {
             Diagnostic::warning(
                 TextRange::new(base + p.start, base + p.end),
                 BODY_SCHEMA,
-                format!("The body does not fit the spec's schema: {}.", p.message),
+                format!("The body does not fit the spec's schema: {}", p.message),
             )
         })
         .collect()
@@ -423,7 +423,7 @@ fn type_suffix(t: &str) -> String {
 
 /// A spec named by a `# @openapi` line that cannot be read: one warning on that line's
 /// value. Specs named by an env file are reported on the env file ([`env_file_problems`]).
-pub fn source_diagnostics(sources: &[(SpecSource, crate::openapi::Loaded)]) -> Vec<Diagnostic> {
+pub fn source_diagnostics(sources: &[(SpecSource, Loaded)]) -> Vec<Diagnostic> {
     sources
         .iter()
         .filter_map(|(s, loaded)| match (&s.named_at, loaded.as_ref()) {
@@ -438,9 +438,7 @@ pub fn source_diagnostics(sources: &[(SpecSource, crate::openapi::Loaded)]) -> V
 }
 
 /// Specs named by an env file's `"openapi"` that cannot be read: `(env file, message)`.
-pub fn env_file_problems(
-    sources: &[(SpecSource, crate::openapi::Loaded)],
-) -> Vec<(std::path::PathBuf, String)> {
+pub fn env_file_problems(sources: &[(SpecSource, Loaded)]) -> Vec<(std::path::PathBuf, String)> {
     sources
         .iter()
         .filter_map(|(s, loaded)| match (&s.named_at, loaded.as_ref()) {
@@ -630,11 +628,7 @@ fn raw_body_schema<'a>(
 /// Where a request's body may be: from the line after the first blank line below the
 /// request line and headers, to the first handler, assertion or output redirect after
 /// it (else the block's end). `None` while there is no blank line yet.
-fn body_region(
-    a: &Analysis,
-    block: &Block,
-    req: &crate::syntax::ast::Request,
-) -> Option<(usize, usize)> {
+fn body_region(a: &Analysis, block: &Block, req: &Request) -> Option<(usize, usize)> {
     let head_end = req
         .headers
         .iter()

@@ -15,7 +15,8 @@ use tower_lsp_server::ls_types::*;
 
 use super::server::Server;
 use super::session::{self, path_to_uri, uri_to_path};
-use super::{ext, responses, workspace};
+use super::{env_state, ext, responses};
+use crate::exec::history;
 use crate::request::code::Language;
 
 /// A command's failure: one sentence for the user.
@@ -54,7 +55,7 @@ pub async fn execute(server: &Server, params: ExecuteCommandParams) -> Result<Op
     }
     .await;
     // A send may have fetched or refreshed tokens: read the sign-in states again.
-    workspace::forget_profile_states(server);
+    env_state::forget_profile_states(server);
     match result {
         Ok(v) => Ok(Some(v)),
         Err(msg) => {
@@ -256,8 +257,8 @@ async fn select_environment(
     a: ext::SelectEnvironmentArgs<'_>,
 ) -> CmdResult<Value> {
     let doc = document(server, &a.uri, None)?;
-    let view = workspace::env_view(server, &doc);
-    let root = workspace::root_of(server, &doc)
+    let view = env_state::env_view(server, &doc);
+    let root = env_state::root_of(server, &doc)
         .ok_or("This document has no folder on disk, so there is no workspace to select an environment for.")?;
     let name = match a.name {
         Some(n) => n,
@@ -294,7 +295,7 @@ async fn select_environment(
             view.environments.join(", ")
         ));
     }
-    workspace::remember(&root, Some(&name))?;
+    env_state::remember(&root, Some(&name))?;
     server.state_changed_all().await;
     Ok(json!({ "environment": name }))
 }
@@ -305,7 +306,7 @@ async fn open_request(server: &Server, a: ext::OpenRequestArgs<'_>) -> CmdResult
         Some(d) => responses::origin_of(server, &d),
         // Not open: read the history record straight from disk.
         None => uri_to_path(&a.response_uri)
-            .and_then(|p| crate::exec::history::document_origin(&p))
+            .and_then(|p| history::document_origin(&p))
             .and_then(|o| Some((path_to_uri(&o.file)?, o.line.saturating_sub(1)))),
     }
     .ok_or("httplens does not know which request this response came from.")?;
@@ -327,6 +328,6 @@ fn compare_with_previous(a: ext::CompareWithPreviousArgs<'_>) -> CmdResult<Value
     let path = uri_to_path(&a.response_uri).ok_or("This response is not a file on disk.")?;
     let prev = responses::previous_of(&path)
         .ok_or("There is no earlier response to this request to compare with.")?;
-    // The contract's shape: a plain path (both clients open a diff from it).
+    // A plain path, as `docs/lsp-extensions.md` documents (both clients open a diff from it).
     Ok(Value::String(prev.to_string_lossy().into_owned()))
 }

@@ -4,12 +4,12 @@
 use tower_lsp_server::ls_types::{Position, Range};
 
 use crate::ide::Analysis;
-use crate::text::{LineIndex, PositionEncoding, TextRange};
+use crate::text::{self, LineIndex, PositionEncoding, TextRange};
 
 pub fn offset(idx: &LineIndex, text: &str, pos: Position, enc: PositionEncoding) -> usize {
     idx.offset(
         text,
-        crate::text::Position {
+        text::Position {
             line: pos.line,
             character: pos.character,
         },

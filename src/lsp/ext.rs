@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::request::code::Language;
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::Uri;
 use tower_lsp_server::ls_types::notification::Notification;
@@ -44,7 +45,7 @@ pub struct StateResult {
     pub version: String,
     pub environments: Vec<String>,
     pub environment: Option<String>,
-    pub profiles: Vec<ProfileInfo>,
+    pub profiles: Vec<StateProfile>,
     pub token_store: String,
     /// The asked document is one of the server's response documents (clients offer
     /// `Open request` and `Compare with previous` for it, and open it in their response
@@ -55,9 +56,11 @@ pub struct StateResult {
     pub responses_dir: String,
 }
 
+/// One auth profile in the answer to `httplens/state` (the wire form of
+/// [`crate::ide::SignInView`]). Never a token.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileInfo {
+pub struct StateProfile {
     pub id: String,
     pub grant: Option<String>,
     pub signed_in: bool,
@@ -121,8 +124,8 @@ pub const PROMPT_CAPABILITY: &str = "httplensPrompt";
 // the shapes in `docs/lsp-extensions.md`, which a test checks against these) and to read
 // them (`commands.rs`). A command that acts on a document's text carries the document
 // `version` it was made for (lenses always write it); a command made for an older
-// version is refused, one without a version (a generic client following the contract's
-// `{uri, line}`) acts on the document as it is. URIs are `Cow`s so that lenses write
+// version is refused, one without a version (a generic client sending only `{uri, line}`,
+// as `docs/lsp-extensions.md` allows) acts on the document as it is. URIs are `Cow`s so that lenses write
 // them without a copy per lens.
 
 fn is_false(b: &bool) -> bool {
@@ -186,7 +189,7 @@ pub struct CopyAsCurlArgs<'a> {
 pub struct CopyAsCodeArgs<'a> {
     pub uri: Cow<'a, Uri>,
     pub line: u32,
-    pub language: crate::request::code::Language,
+    pub language: Language,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -299,7 +302,7 @@ mod tests {
                 members(CopyAsCodeArgs {
                     uri: uri(),
                     line: 1,
-                    language: crate::request::code::Language::Python,
+                    language: Language::Python,
                     version: Some(2),
                     reveal: true,
                 }),

@@ -44,6 +44,8 @@ fn collect() {}
 
 #[cfg(not(feature = "system-alloc"))]
 fn collect() {
+    use crate::syntax;
+
     // `mi_collect` is part of mimalloc's public C API, compiled into the static
     // library the `mimalloc` crate links (the crate exposes it only with a feature
     // that pulls another dependency). `force`: purge now, not after the delay.
@@ -55,5 +57,5 @@ fn collect() {
     // mimalloc collects the calling thread's heap: the parse thread holds the pages of
     // the second half of every big tree, freed from other threads.
     // SAFETY: as above.
-    crate::syntax::run_on_parse_thread(|| unsafe { mi_collect(true) });
+    syntax::run_on_parse_thread(|| unsafe { mi_collect(true) });
 }

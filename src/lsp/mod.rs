@@ -7,6 +7,7 @@
 
 mod commands;
 mod convert;
+mod env_state;
 mod ext;
 mod guard;
 mod handlers;
@@ -19,11 +20,11 @@ mod session;
 mod settings;
 mod signin;
 mod stdio;
-mod workspace;
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use crate::process;
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::{ClientSocket, LspService};
 
@@ -60,7 +61,7 @@ pub fn run_stdio() -> u8 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            crate::process::error_line(format!("cannot start the language server's runtime: {e}"));
+            process::error_line(format!("cannot start the language server's runtime: {e}"));
             return 1;
         }
     };

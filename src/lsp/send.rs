@@ -15,10 +15,10 @@ use tower_lsp_server::Client as LspClient;
 use tower_lsp_server::ls_types::{MessageActionItem, MessageType, ShowDocumentParams, Uri};
 
 use super::commands::CmdResult;
+use super::env_state;
 use super::ext::SendResult;
 use super::server::Server;
 use super::session::{self, Document, path_to_uri};
-use super::workspace;
 use crate::env::{NoTokens, ResolveContext, Workspace};
 use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
 use crate::request;
@@ -167,7 +167,7 @@ fn load(server: &Server, doc: &Document) -> CmdResult<Workspace> {
     if doc.path.is_none() {
         return Err("Save this file first: requests are sent from files on disk (relative paths and env files are found from there).".into());
     }
-    workspace::load(server, doc)
+    env_state::load(server, doc)
         .ok_or_else(|| "The env files of this workspace could not be read.".into())
 }
 
@@ -227,8 +227,8 @@ pub async fn send(
     };
     let asked: Vec<&Outcome> = outcomes.iter().filter(|o| !o.dependency).collect();
     let mut results = Vec::new();
-    // The response documents on disk, beside `results`, for the summary of Send All.
-    let mut documents: Vec<Option<PathBuf>> = Vec::new();
+    // Beside `results`, for the summary of Send All.
+    let mut details: Vec<Detail> = Vec::new();
     for o in &asked {
         match &o.result {
             Ok(sent) => {
@@ -240,7 +240,10 @@ pub async fn send(
                     response_uri: document.as_deref().and_then(path_to_uri),
                     error: None,
                 });
-                documents.push(document);
+                details.push(Detail {
+                    document,
+                    failure: None,
+                });
             }
             // One request asked for: its failure is the command's failure.
             Err(e) if block.is_some() => return Err(sentence(e)),
@@ -252,7 +255,10 @@ pub async fn send(
                     response_uri: None,
                     error: Some(format!("{}: {}", o.label(), sentence(e))),
                 });
-                documents.push(None);
+                details.push(Detail {
+                    document: None,
+                    failure: Some(e.clone()),
+                });
             }
         }
     }
@@ -261,7 +267,7 @@ pub async fn send(
         // document: the result array alone is not shown by every client, a failure among
         // many responses would go unseen, and the documents before the last one (the
         // one shown) would be hard to find.
-        let (kind, summary) = send_all_summary(&results, &documents);
+        let (kind, summary) = send_all_summary(&results, &details);
         server.client.show_message(kind, summary).await;
     }
     // Show the response of the request asked for (the last one for "send all").
@@ -279,14 +285,19 @@ pub async fn send(
     Ok(results)
 }
 
+/// What the summary of Send All says about a request besides its result: the response
+/// document on disk, or why there was no response (the engine's words, a fragment).
+#[derive(Debug, Clone, Default)]
+struct Detail {
+    document: Option<PathBuf>,
+    failure: Option<String>,
+}
+
 /// "Sent 4 requests: 3 answered (200 ×2, 404), 1 not (b (line 9): ...)." and how loud to
 /// say it: an error when one got no response, a warning for a 4xx/5xx status. Then one
-/// line per request, in file order: its label, status, time and response document
-/// (`documents`, beside `results`), or why it got no response.
-fn send_all_summary(
-    results: &[SendResult],
-    documents: &[Option<PathBuf>],
-) -> (MessageType, String) {
+/// line per request, in file order: its label, status, time and response document, or
+/// why it got no response (`details`, beside `results`).
+fn send_all_summary(results: &[SendResult], details: &[Detail]) -> (MessageType, String) {
     let mut statuses: Vec<(u16, usize)> = Vec::new();
     for s in results.iter().filter_map(|r| r.status) {
         match statuses.iter_mut().find(|(c, _)| *c == s) {
@@ -294,7 +305,11 @@ fn send_all_summary(
             None => statuses.push((s, 1)),
         }
     }
-    let failed: Vec<&str> = results.iter().filter_map(|r| r.error.as_deref()).collect();
+    let failed: Vec<(&str, &str)> = results
+        .iter()
+        .zip(details)
+        .filter_map(|(r, d)| Some((r.label.as_str(), d.failure.as_deref()?)))
+        .collect();
     let answered: usize = statuses.iter().map(|(_, n)| n).sum();
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut text = format!("Sent {} request{}", results.len(), plural(results.len()));
@@ -313,31 +328,30 @@ fn send_all_summary(
     } else {
         text += ": none answered";
     }
-    if let Some(first) = failed.first() {
-        let first = first.trim_end_matches('.');
+    if let Some((label, reason)) = failed.first() {
         let more = match failed.len() {
             1 => String::new(),
             n => format!(", and {} more", n - 1),
         };
-        text += &format!(", {} not ({first}{more})", failed.len());
+        text += &format!(
+            ", {} not ({label}: {}{more})",
+            failed.len(),
+            capitalized(reason)
+        );
     }
     text.push('.');
-    for (i, r) in results.iter().enumerate() {
+    for (r, d) in results.iter().zip(details) {
         text.push_str("\n- ");
-        match (r.status, &r.error) {
+        match (r.status, &d.failure) {
             (Some(status), _) => {
                 text += &format!("{}: {status} in {} ms, ", r.label, r.elapsed_ms);
-                match documents.get(i).and_then(Option::as_ref) {
+                match &d.document {
                     Some(path) => text += &path.display().to_string(),
                     None => text += "no response document (# @no-log)",
                 }
             }
-            (None, Some(error)) => {
-                text += &format!(
-                    "{}: no response ({})",
-                    r.label,
-                    error_reason(error, &r.label)
-                )
+            (None, Some(reason)) => {
+                text += &format!("{}: no response ({})", r.label, capitalized(reason))
             }
             (None, None) => text += &format!("{}: no response", r.label),
         }
@@ -350,15 +364,6 @@ fn send_all_summary(
         MessageType::INFO
     };
     (kind, text)
-}
-
-/// An error of `sendAll` without the label it starts with (the line names it already).
-fn error_reason<'a>(error: &'a str, label: &str) -> &'a str {
-    error
-        .strip_prefix(label)
-        .and_then(|rest| rest.strip_prefix(": "))
-        .unwrap_or(error)
-        .trim_end_matches('.')
 }
 
 async fn show(server: &Server, uri: Uri) {
@@ -376,17 +381,28 @@ async fn show(server: &Server, uri: Uri) {
     }
 }
 
-/// Errors from below are sentences without the capital and the stop.
+/// Errors from below are fragments (no capital, no stop): a window message or a
+/// command error presents one as a sentence. A fragment can end in words httplens
+/// quotes (a provider's `error_description`), which may end a sentence already.
 fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    let mut out: String = match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => return "The request failed.".into(),
-    };
-    if !out.ends_with('.') {
+    if s.is_empty() {
+        return "The request failed.".into();
+    }
+    let mut out = capitalized(s);
+    if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
     out
+}
+
+/// A fragment with its first letter capitalized, as it reads inside a sentence's
+/// parentheses.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// The request at `line` as code to copy (curl, Python, JavaScript), masked unless
@@ -422,19 +438,31 @@ pub async fn code(
 mod tests {
     use super::*;
 
-    fn result(label: &str, status: Option<u16>, error: Option<&str>) -> SendResult {
-        SendResult {
+    /// A request's result as `send` makes it, and the detail beside it; `failure` is the
+    /// engine's error (a fragment).
+    fn result(label: &str, status: Option<u16>, failure: Option<&str>) -> (SendResult, Detail) {
+        let result = SendResult {
             label: label.into(),
             status,
             elapsed_ms: 1,
             response_uri: None,
-            error: error.map(str::to_string),
-        }
+            error: failure.map(|f| format!("{label}: {}", sentence(f))),
+        };
+        let detail = Detail {
+            document: None,
+            failure: failure.map(str::to_string),
+        };
+        (result, detail)
+    }
+
+    fn summary(rows: &[(SendResult, Detail)]) -> (MessageType, String) {
+        let (results, details): (Vec<SendResult>, Vec<Detail>) = rows.iter().cloned().unzip();
+        send_all_summary(&results, &details)
     }
 
     /// The first line of the summary (the count), and its kind.
-    fn head(results: &[SendResult]) -> (MessageType, String) {
-        let (kind, text) = send_all_summary(results, &vec![None; results.len()]);
+    fn head(rows: &[(SendResult, Detail)]) -> (MessageType, String) {
+        let (kind, text) = summary(rows);
         (kind, text.lines().next().unwrap().to_string())
     }
 
@@ -461,8 +489,8 @@ mod tests {
             )
         );
         let failed = [
-            result("a (line 1)", None, Some("a (line 1): Connection refused.")),
-            result("b (line 5)", None, Some("b (line 5): Timed out.")),
+            result("a (line 1)", None, Some("connection refused")),
+            result("b (line 5)", None, Some("timed out")),
         ];
         assert_eq!(
             head(&failed),
@@ -480,27 +508,23 @@ mod tests {
 
     #[test]
     fn the_send_all_summary_names_every_response_document() {
-        let results = [
+        let mut rows = [
             result("login (line 3)", Some(200), None),
             result("line 8", Some(404), None),
             result("quiet (line 12)", Some(204), None),
-            result(
-                "gone (line 15)",
-                None,
-                Some("gone (line 15): Connection refused."),
-            ),
+            result("gone (line 15)", None, Some("connection refused")),
         ];
-        let documents = [
-            Some(PathBuf::from(
-                "/cache/responses/api-0a1b2c3d/login/20261205T101010-200.http",
-            )),
-            Some(PathBuf::from(
-                "/cache/responses/api-0a1b2c3d/line-8/20261205T101011-404.http",
-            )),
-            None,
-            None,
-        ];
-        let (kind, text) = send_all_summary(&results, &documents);
+        assert_eq!(
+            rows[3].0.error.as_deref(),
+            Some("gone (line 15): Connection refused.")
+        );
+        rows[0].1.document = Some(PathBuf::from(
+            "/cache/responses/api-0a1b2c3d/login/20261205T101010-200.http",
+        ));
+        rows[1].1.document = Some(PathBuf::from(
+            "/cache/responses/api-0a1b2c3d/line-8/20261205T101011-404.http",
+        ));
+        let (kind, text) = summary(&rows);
         assert_eq!(kind, MessageType::ERROR);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(

@@ -14,6 +14,8 @@ use super::jobs::Jobs;
 use super::session::{self, ClientFlags, Session};
 use super::settings::Settings;
 use super::{commands, ext, guard, handlers};
+use crate::auth::TokenStore;
+use crate::text::PositionEncoding;
 
 /// The server: cheap to clone, every clone the same server. tower-lsp's service holds
 /// one; the transport another, for the requests it answers itself (`stdio`'s routing:
@@ -34,7 +36,7 @@ pub struct Shared {
     pub session: Arc<Session>,
     pub jobs: Arc<Jobs>,
     pub send_state: super::send::SendState,
-    pub store: std::sync::Mutex<Option<Arc<dyn crate::auth::TokenStore>>>,
+    pub store: std::sync::Mutex<Option<Arc<dyn TokenStore>>>,
     /// Resolver diagnostics per document and block (see `handlers::diagnostics`).
     pub diag_cache:
         std::sync::Mutex<std::collections::HashMap<String, handlers::diagnostics::BlockCache>>,
@@ -44,8 +46,8 @@ pub struct Shared {
     /// The env-file diagnostics last published, by file (published again on change only).
     pub env_diagnostics: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<Diagnostic>>>,
     /// Loaded workspaces by document folder, checked against the files' mtimes on use
-    /// and dropped on every `stateChanged` cause (see `workspace::cached`).
-    pub ws_cache: super::workspace::WsCache,
+    /// and dropped on every `stateChanged` cause (see `env_state::cached`).
+    pub ws_cache: super::env_state::WsCache,
     /// The last lenses answered per document (see `handlers::lenses`).
     pub lens_cache: handlers::lenses::LensCache,
     /// The user was told that tokens fell back to the kernel keyring (once a session).
@@ -129,7 +131,7 @@ impl Server {
     /// Something the lenses and `httplens/state` show changed: refresh lenses,
     /// re-publish diagnostics, and tell the client.
     pub async fn state_changed_all(&self) {
-        super::workspace::forget_all(self);
+        super::env_state::forget_all(self);
         let docs = self.session.all();
         for doc in &docs {
             handlers::diagnostics::publish(self, doc).await;
@@ -177,16 +179,14 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
 
 /// UTF-8 when the client offers it (no conversion at all), else UTF-16, the default
 /// every client must support.
-fn negotiate_encoding(caps: &ClientCapabilities) -> crate::text::PositionEncoding {
+fn negotiate_encoding(caps: &ClientCapabilities) -> PositionEncoding {
     let offered = caps
         .general
         .as_ref()
         .and_then(|g| g.position_encodings.as_ref());
     match offered {
-        Some(list) if list.contains(&PositionEncodingKind::UTF8) => {
-            crate::text::PositionEncoding::Utf8
-        }
-        _ => crate::text::PositionEncoding::Utf16,
+        Some(list) if list.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
+        _ => PositionEncoding::Utf16,
     }
 }
 
@@ -421,11 +421,11 @@ impl LanguageServer for Server {
     }
 }
 
-fn capabilities(enc: crate::text::PositionEncoding) -> ServerCapabilities {
+fn capabilities(enc: PositionEncoding) -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(match enc {
-            crate::text::PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
-            crate::text::PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+            PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+            PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
         }),
         text_document_sync: Some(TextDocumentSyncCapability::Options(
             TextDocumentSyncOptions {

@@ -11,8 +11,9 @@ use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
 use super::convert;
 use super::settings::Settings;
-use crate::ide::Analysis;
-use crate::text::PositionEncoding;
+use crate::exec::history;
+use crate::ide::{Analysis, response_doc};
+use crate::text::{LineIndex, PositionEncoding};
 
 /// One open document. Immutable once built: an edit makes a new one, so handlers can
 /// keep an `Arc` to a consistent snapshot while later edits come in.
@@ -115,7 +116,7 @@ impl Session {
         let mut text = String::with_capacity(old.analysis.text.len() + inserted);
         text.push_str(&old.analysis.text);
         // The old snapshot's index is right for the text until the first change.
-        let mut index: Option<std::borrow::Cow<'_, crate::text::LineIndex>> =
+        let mut index: Option<std::borrow::Cow<'_, LineIndex>> =
             Some(std::borrow::Cow::Borrowed(&old.analysis.index));
         for change in changes {
             match change.range {
@@ -124,9 +125,9 @@ impl Session {
                     index = None;
                 }
                 Some(range) => {
-                    let idx = index.take().unwrap_or_else(|| {
-                        std::borrow::Cow::Owned(crate::text::LineIndex::new(&text))
-                    });
+                    let idx = index
+                        .take()
+                        .unwrap_or_else(|| std::borrow::Cow::Owned(LineIndex::new(&text)));
                     let start = convert::offset(&idx, &text, range.start, enc);
                     let end = convert::offset(&idx, &text, range.end, enc).max(start);
                     text.replace_range(start..end, &change.text);
@@ -150,8 +151,7 @@ impl Session {
 fn make_doc(uri: Uri, version: i32, text: String) -> Document {
     let path = uri_to_path(&uri);
     let cache = cache_dir();
-    let is_response =
-        crate::ide::response_doc::is_response_document(path.as_deref(), cache.as_deref(), &text);
+    let is_response = response_doc::is_response_document(path.as_deref(), cache.as_deref(), &text);
     let analysis = if is_response {
         // Response documents are not request files: no tree, no request features.
         Analysis::without_tree(text)
@@ -180,5 +180,5 @@ pub fn path_to_uri(path: &Path) -> Option<Uri> {
 
 /// The cache folder (`HTTPLENS_CACHE_DIR` or the platform's), as the history uses.
 pub fn cache_dir() -> Option<PathBuf> {
-    Some(crate::exec::history::cache_dir())
+    Some(history::cache_dir())
 }

@@ -12,8 +12,8 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken, ShowDocumentParams,
 
 use super::commands::{CmdResult, with_progress};
 use super::server::Server;
-use super::{ext, session, workspace};
-use crate::auth::{AuthSession, SignInObserver};
+use super::{env_state, ext, session};
+use crate::auth::{AuthSession, SignInObserver, env_profiles, fsutil};
 
 /// Sign-ins waiting for the browser, by profile id: whatever started them (a sign-in
 /// command or a send), "Complete sign-in" finds them here.
@@ -88,15 +88,15 @@ pub async fn auth_session(
             uri.as_str()
         )
     })?;
-    let ws = workspace::load(server, &doc)
+    let ws = env_state::load(server, &doc)
         .ok_or("This document is not a file on disk, so it has no auth profiles.")?;
-    let (profiles, _) = crate::auth::workspace::profiles(&ws);
-    let store = workspace::token_store(server)?;
+    let (profiles, _) = env_profiles::profiles(&ws);
+    let store = env_state::token_store(server)?;
     let via_client = session::read(&server.session.flags).show_document
         && std::env::var_os("HTTPLENS_BROWSER").is_none_or(|v| v.is_empty());
     let pending = server.pending_sign_ins.clone();
     Ok(Arc::new_cyclic(|me| {
-        AuthSession::new(profiles, store, crate::auth::fsutil::config_dir())
+        AuthSession::new(profiles, store, fsutil::config_dir())
             .interactive(interactive)
             .open_browser(!via_client)
             .observer(Arc::new(LspObserver {

@@ -727,6 +727,8 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lsp;
+    use crate::lsp::handlers::lenses::to_json;
     use std::time::Duration;
 
     /// The methods of the requests read from `input`, the error codes of the answers
@@ -847,7 +849,7 @@ mod tests {
     #[tokio::test]
     async fn a_result_is_written_in_the_envelope_tower_lsp_writes() {
         let lenses = some_lenses();
-        let json = crate::lsp::handlers::lenses::to_json(&lenses);
+        let json = to_json(&lenses);
         let real = serde_json::to_value(&lenses).unwrap();
         // Ids of both kinds, one needing escapes; JSON of many pieces; `null`.
         let big = format!("[{}1]", "1,".repeat(PIECE));
@@ -887,7 +889,7 @@ mod tests {
                     .build()
                     .unwrap();
                 rt.block_on(async move {
-                    let (service, socket, server) = crate::lsp::service();
+                    let (service, socket, server) = lsp::service();
                     let (output, writing) = write_output(stdout);
                     let serve = serve(
                         input,
@@ -1018,7 +1020,7 @@ mod tests {
     async fn lenses_of_a_big_file_arrive_whole_and_in_order_and_cancel_like_any_request() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.http");
-        let uri = crate::lsp::session::path_to_uri(&path).unwrap();
+        let uri = session::path_to_uri(&path).unwrap();
         let uri = uri.as_str();
         let (mut client, serving) = Client::start();
         // Asked before `initialize`: refused as tower-lsp refuses any request then.

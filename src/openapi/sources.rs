@@ -88,11 +88,12 @@ fn normalize(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax;
 
     #[test]
     fn file_metadata_names_specs_relative_to_the_file() {
         let text = "# @openapi ./api/spec.yaml\n\n###\n# @openapi ../other.json\nGET http://h/a\n";
-        let p = crate::syntax::parse(text);
+        let p = syntax::parse(text);
         let s = spec_sources(&p.file, Path::new("/w/req"), None);
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].path, Path::new("/w/req/api/spec.yaml"));

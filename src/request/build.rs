@@ -34,13 +34,14 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::env::NoTokens;
 use crate::env::resolve::{ResolveContext, Resolver};
-use crate::env::template::parse_template;
-use crate::secret::SecretSet;
+use crate::env::{self, NoExchanges, NoTokens, ScriptVars, Workspace};
+use crate::secret::{MASK, SecretSet};
 use crate::syntax::ast::{
-    Block, BodyPart, Diagnostic, GqlFragment, HttpFile, Request, Severity, TokenKind,
+    Block, BodyPart, Diagnostic, GqlFragment, HttpFile, OutputRedirect, Request, Severity,
+    TokenKind,
 };
+use crate::syntax::parse_foreign_template;
 use crate::text::{LineIndex, TextRange};
 
 use super::spec::{
@@ -145,7 +146,7 @@ fn build_spec<'a>(
     // sets the header itself.
     for (name, value) in &ctx.workspace.env.default_headers {
         if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            let t = parse_template(value, 0);
+            let t = parse_foreign_template(value);
             let value = r.expand_foreign(&t, req.line_range).trim().to_string();
             if is_secret_header(name) {
                 header_secrets.add(credential(&value));
@@ -552,13 +553,9 @@ pub fn credential(value: &str) -> &str {
 pub fn mask_header_value(value: &str) -> String {
     let cred = credential(value);
     if cred.len() == value.len() {
-        crate::secret::MASK.to_string()
+        MASK.to_string()
     } else {
-        format!(
-            "{} {}",
-            &value[..value.len() - cred.len()].trim_end(),
-            crate::secret::MASK
-        )
+        format!("{} {}", &value[..value.len() - cred.len()].trim_end(), MASK)
     }
 }
 
@@ -617,7 +614,7 @@ fn build_body(
                     } else {
                         String::from_utf8_lossy(&bytes).into_owned()
                     };
-                    let t = parse_template(&content, 0);
+                    let t = parse_foreign_template(&content);
                     out.extend_from_slice(r.expand_foreign(&t, f.range).as_bytes());
                 } else {
                     out.extend_from_slice(&bytes);
@@ -835,16 +832,16 @@ pub struct Prompt {
 pub fn prompts_to_ask(
     file: &HttpFile,
     text: &str,
-    workspace: &crate::env::Workspace,
+    workspace: &Workspace,
     target: Option<usize>,
     overrides: &std::collections::BTreeMap<String, String>,
 ) -> Vec<Prompt> {
     let ctx = ResolveContext {
         workspace,
         overrides,
-        exchanges: &crate::env::NoExchanges,
+        exchanges: &NoExchanges,
         tokens: &NoTokens,
-        script: crate::env::ScriptVars::none(),
+        script: ScriptVars::none(),
         dry_run: true,
     };
     let blocks: Vec<usize> = match target {
@@ -863,7 +860,7 @@ pub fn prompts_to_ask(
         for (name, description) in prompts(file, b, &ctx) {
             if !out.iter().any(|p| p.name == name) {
                 out.push(Prompt {
-                    secret: crate::env::is_secret_prompt(&name),
+                    secret: env::is_secret_prompt(&name),
                     name,
                     description,
                 });
@@ -919,9 +916,9 @@ fn uses(
     let dry = ResolveContext {
         workspace: ctx.workspace,
         overrides: ctx.overrides,
-        exchanges: &crate::env::NoExchanges,
+        exchanges: &NoExchanges,
         tokens: &NoTokens,
-        script: crate::env::ScriptVars::none(),
+        script: ScriptVars::none(),
         dry_run: true,
     };
     let mut r = Resolver::new(file, block, &dry);
@@ -937,7 +934,7 @@ fn uses(
 /// (absolute or through `..`). Each refusal is an error at the `>>` line. The write
 /// itself (`exec::history::write_output`) checks symbolic links again.
 fn output_target(
-    o: &crate::syntax::ast::OutputRedirect,
+    o: &OutputRedirect,
     ctx: &ResolveContext<'_>,
     r: &Resolver<'_>,
     dir: &std::path::Path,

@@ -5,6 +5,7 @@
 
 use super::build::{is_secret_header, mask_header_value};
 use super::spec::{BodySpec, RequestSpec};
+use crate::secret::MASK;
 
 /// What to copy a request as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -57,7 +58,7 @@ fn password(reveal: bool, p: &str) -> String {
     if reveal {
         p.to_string()
     } else {
-        crate::secret::MASK.to_string()
+        MASK.to_string()
     }
 }
 

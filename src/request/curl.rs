@@ -5,6 +5,7 @@
 
 use super::code::{shown, shown_headers};
 use super::spec::{BodySpec, RequestSpec};
+use crate::secret::MASK;
 
 /// The command, one option per line joined with ` \` continuations.
 pub fn to_curl(spec: &RequestSpec, reveal: bool) -> String {
@@ -31,7 +32,7 @@ pub fn to_curl(spec: &RequestSpec, reveal: bool) -> String {
         let pass = if reveal {
             d.password.clone()
         } else {
-            crate::secret::MASK.to_string()
+            MASK.to_string()
         };
         lines.push(format!(
             "--digest -u {}",

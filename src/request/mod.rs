@@ -33,7 +33,8 @@
 //! Helpers: [`find_request`] (block by `# @name`), [`block_at_line`] (block by 0-based
 //! line), [`curl::to_curl`] and [`code::to_code`] (copy as curl, Python `requests` or
 //! JavaScript `fetch`, masked unless `reveal`),
-//! [`mask_header_value`] / [`is_secret_header`] (the contract's masking rule), and
+//! [`mask_header_value`] / [`is_secret_header`] (which headers are credentials and how
+//! they are masked, as `docs/cli.md` says for `show`), and
 //! `RequestSpec::secrets` (every secret that went into the request, for masking
 //! responses and history).
 

@@ -112,7 +112,7 @@ pub struct OutputTarget {
 impl RequestSpec {
     /// A request for renderer tests: the secret `tok-123` known, a 1.5 s timeout.
     pub(crate) fn for_test(url: &str, headers: &[(&str, &str)], body: &[u8]) -> RequestSpec {
-        let mut secrets = crate::secret::SecretSet::new();
+        let mut secrets = SecretSet::new();
         secrets.add("tok-123");
         RequestSpec {
             name: None,

@@ -5,6 +5,7 @@
 //! reconstructed from the ranges; the structured view (request, headers, body, ...)
 //! points into the same text.
 
+use super::parser;
 use crate::text::{LineCol, TextRange, line_col_from, newlines};
 
 pub use super::str::Str;
@@ -609,7 +610,7 @@ impl Template {
     /// line is literal text.
     pub fn parts(&self) -> impl Iterator<Item = TemplatePart<'_>> {
         self.pieces()
-            .flat_map(|(text, at)| crate::syntax::parser::template_parts(text, at))
+            .flat_map(|(text, at)| parser::template_parts(text, at))
     }
     /// The literal text with every variable written back as `{{expr}}`.
     pub fn as_written(&self) -> String {

@@ -11,7 +11,7 @@ mod str;
 pub use ast::*;
 pub(crate) use parser::run_on_parse_thread;
 pub use parser::{
-    METADATA_KEYS, parse, parse_markdown, parse_one_pass, parse_template, parse_var_expr,
+    METADATA_KEYS, parse, parse_foreign_template, parse_markdown, parse_one_pass, parse_var_expr,
 };
 pub use report::SourceFile;
 

@@ -32,10 +32,12 @@ use crate::text::TextRange;
 pub use template::parse_var_expr;
 pub(crate) use worker::run_on_parse_thread;
 
-/// `{{ }}` templates in text that is not a `.http` file (env values, `<@` file
-/// contents), split exactly as the parser splits values: ranges are offsets into
-/// `text`; an unclosed `{{` stays literal text.
-pub fn parse_template(text: &str) -> Template {
+/// The `{{ }}` template of foreign text, text that does not come from the `.http` file
+/// itself (env values, `<@` file contents), split exactly as the parser splits values
+/// and with expressions classified by [`parse_var_expr`], so they mean the same
+/// everywhere. Ranges are offsets into `text`; an unclosed `{{` stays literal text. The
+/// resolver expands it with `Resolver::expand_foreign`.
+pub fn parse_foreign_template(text: &str) -> Template {
     Template::new(text, 0)
 }
 use template::template;
@@ -648,7 +650,7 @@ impl<'t> Parser<'t> {
             TextRange::new(s.start, line_end.max(s.start)),
             "syntax",
             format!(
-                "This script is never closed: end it with `{}` before the next `###`.",
+                "This script is never closed: end it with `{}` before the next `###`",
                 s.close
             ),
         ));
@@ -772,7 +774,7 @@ impl<'t> Parser<'t> {
         } else if t.starts_with('>') || t.starts_with("??") {
             self.error_line(
                 range,
-                "A response handler, assertion or output file must follow a request line.",
+                "A response handler, assertion or output file must follow a request line",
             );
         } else if header_name_len(t)
             .is_some_and(|n| t[n + 1..].starts_with([' ', '\t']) || t.len() == n + 1)
@@ -782,12 +784,12 @@ impl<'t> Parser<'t> {
             self.block().orphan = true;
             self.error_line(
                 range,
-                "This header has no request line above it (is the request line commented out?); it is not sent.",
+                "This header has no request line above it (is the request line commented out?); it is not sent",
             );
         } else if self.block().orphan && !looks_like_request_line(t) {
             self.error_line(
                 range,
-                "This line belongs to a request whose request line is missing or commented out; it is not sent.",
+                "This line belongs to a request whose request line is missing or commented out; it is not sent",
             );
         } else {
             self.request_line(l, range, ts);
@@ -876,14 +878,14 @@ impl<'t> Parser<'t> {
             self.errors.push(Diagnostic::hint(
                 key_range,
                 "unknown-metadata",
-                format!("`@{key}` is not metadata httplens knows; it is kept and ignored."),
+                format!("`@{key}` is not metadata httplens knows; it is kept and ignored"),
             ));
         }
         if value.is_none() && key.eq_ignore_ascii_case("prompt") {
             self.errors.push(Diagnostic::warning(
                 key_range,
                 "prompt-without-name",
-                "`@prompt` asks for nothing without a name: write `# @prompt NAME [description]`.",
+                "`@prompt` asks for nothing without a name: write `# @prompt NAME [description]`",
             ));
         }
         let meta_range = TextRange::new(ts, trim_range(self.text, ts, line_end).1);
@@ -912,7 +914,7 @@ impl<'t> Parser<'t> {
         let Some(value) = after.strip_prefix('=').filter(|_| valid_name) else {
             self.error_line(
                 range,
-                "A variable line needs a name and `=`, as in `@host = example.com`.",
+                "A variable line needs a name and `=`, as in `@host = example.com`",
             );
             return;
         };
@@ -1039,7 +1041,7 @@ impl<'t> Parser<'t> {
                 self.errors.push(Diagnostic::error(
                     e.range,
                     "syntax",
-                    format!("This curl command cannot be read: {}.", e.message),
+                    format!("This curl command cannot be read: {}", e.message),
                 ));
                 b.req = None;
                 return;
@@ -1399,7 +1401,7 @@ impl<'t> Parser<'t> {
         } else {
             self.error_line(
                 range,
-                "Only handlers (`>`), assertions (`??`), `>>` files, comments and variables may follow a response handler; start a new request with `###`.",
+                "Only handlers (`>`), assertions (`??`), `>>` files, comments and variables may follow a response handler; start a new request with `###`",
             );
         }
     }
@@ -1409,7 +1411,7 @@ impl<'t> Parser<'t> {
         let off = if overwrite { 3 } else { 2 };
         let (ps, pe) = trim_range(self.text, ts + off, end);
         if ps == pe {
-            self.error_line(range, "`>>` needs a file to write the response body to.");
+            self.error_line(range, "`>>` needs a file to write the response body to");
             return;
         }
         let path = template(&self.src, TextRange::new(ps, pe), &mut self.errors);
@@ -1423,7 +1425,7 @@ impl<'t> Parser<'t> {
             self.errors.push(Diagnostic::warning(
                 range,
                 "syntax",
-                "A request writes its response to one file: this `>>` replaces the one above.",
+                "A request writes its response to one file: this `>>` replaces the one above",
             ));
         }
         self.push_line(range, LineKind::OutputRedirect);

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient, ResponseError } from 'vscode-languageclient/node';
 import {
     type HttplensState,
-    type ProfileState,
+    type StateProfile,
     type SendResult,
     ServerCommand,
     type SignInResult,
@@ -284,8 +284,8 @@ export class Commands {
     private async pickProfile(
         state: HttplensState,
         title: string,
-        filter: (p: ProfileState) => boolean,
-    ): Promise<ProfileState | undefined> {
+        filter: (p: StateProfile) => boolean,
+    ): Promise<StateProfile | undefined> {
         if (state.profiles.length === 0) {
             const env = state.environment ?? 'no environment';
             throw new Error(`there are no auth profiles (Security.Auth) in the selected environment (${env}).`);
@@ -370,8 +370,9 @@ export class Commands {
 }
 
 /**
- * The previous response from `httplens.compareWithPrevious`: the contract says a path; an
- * object with `uri` or `path` is read too, so either shape of the server works.
+ * The previous response from `httplens.compareWithPrevious`: a path, as
+ * docs/lsp-extensions.md says; an object with `uri` or `path` is read too, so either shape
+ * of the server works.
  */
 function previousUri(result: unknown): vscode.Uri | undefined {
     const fromText = (text: unknown): vscode.Uri | undefined => {

@@ -22,7 +22,7 @@ let output: vscode.LogOutputChannel | undefined;
 
 /**
  * The settings the server reads (section `httplens`), sent as `initializationOptions`.
- * An empty string means "not set" (the server then falls back as the contract says).
+ * An empty string means "not set" (the server then falls back as docs/lsp-extensions.md says).
  */
 function serverSettings(): Record<string, unknown> {
     const config = vscode.workspace.getConfiguration('httplens');

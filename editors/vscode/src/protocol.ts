@@ -3,7 +3,7 @@
 import { NotificationType, RequestType } from 'vscode-languageclient/node';
 
 /** One auth profile as `httplens/state` reports it; never a token. */
-export interface ProfileState {
+export interface StateProfile {
     id: string;
     grant: string;
     signedIn: boolean;
@@ -19,7 +19,7 @@ export interface HttplensState {
     version: string;
     environments: string[];
     environment: string | null;
-    profiles: ProfileState[];
+    profiles: StateProfile[];
     tokenStore: string;
     /** The asked document is one of the server's response documents. */
     isResponse: boolean;

@@ -7,7 +7,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::ide::completion::{self, ItemKind};
 use crate::lsp::server::Server;
-use crate::lsp::{convert, workspace};
+use crate::lsp::{convert, env_state};
 
 pub async fn completion(
     server: &Server,
@@ -20,7 +20,7 @@ pub async fn completion(
     let enc = server.session.encoding();
     let a = &doc.analysis;
     let offset = convert::to_offset(a, p.position, enc);
-    let view = workspace::env_view_with_profiles(server, &doc).await;
+    let view = env_state::env_view_with_profiles(server, &doc).await;
     let items = completion::complete(a, offset, &view)
         .into_iter()
         .map(|i| CompletionItem {

@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::{
 use crate::ide::Analysis;
 use crate::ide::definition::{self, Target};
 use crate::lsp::server::Server;
-use crate::lsp::{convert, session, workspace};
+use crate::lsp::{convert, env_state, session};
 
 pub fn definition(
     server: &Server,
@@ -21,7 +21,7 @@ pub fn definition(
     let enc = server.session.encoding();
     let a = &doc.analysis;
     let offset = convert::to_offset(a, p.position, enc);
-    let view = workspace::env_view(server, &doc);
+    let view = env_state::env_view(server, &doc);
     let loc = match definition::definition(a, &view, offset)? {
         Target::Here(r) => Location::new(doc.uri.clone(), convert::range(a, r, enc)),
         Target::Elsewhere(l) => {

@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{Diagnostic, DiagnosticSeverity, NumberOrString};
 
+use crate::env::{ResolveContext, Workspace};
 use crate::ide::diagnostics::EnvFileDiagnostics;
 use crate::ide::{self, Analysis};
 use crate::lsp::server::Server;
-use crate::lsp::session::Document;
-use crate::lsp::{convert, workspace};
-use crate::syntax::ast::Severity;
+use crate::lsp::session::{self, Document};
+use crate::lsp::{convert, env_state};
+use crate::openapi::sources::META_KEY;
+use crate::request;
+use crate::syntax::ast::{self, HandlerKind, Severity, VarRef};
+use crate::text::{PositionEncoding, TextRange};
 
 /// The document's diagnostics, and those of the env files of its workspace.
 fn compute_all(server: &Server, doc: &Document) -> (Vec<Diagnostic>, Vec<EnvFileDiagnostics>) {
@@ -22,14 +26,14 @@ fn compute_all(server: &Server, doc: &Document) -> (Vec<Diagnostic>, Vec<EnvFile
     let a = &doc.analysis;
     // The OpenAPI specs: a broken one where it is named, then the requests checked
     // against those that could be read.
-    let c = workspace::cached(server, doc);
-    let sources = workspace::spec_sources(doc, c.as_deref().map(|c| &c.ws));
+    let c = env_state::cached(server, doc);
+    let sources = env_state::spec_sources(doc, c.as_deref().map(|c| &c.ws));
     resolver.extend(ide::openapi::source_diagnostics(&sources));
-    resolver.extend(ide::openapi::diagnostics(a, &workspace::specs_of(&sources)));
+    resolver.extend(ide::openapi::diagnostics(a, &env_state::specs_of(&sources)));
     for (path, message) in ide::openapi::env_file_problems(&sources) {
         if let Some(f) = env_files.iter_mut().find(|f| f.path == path) {
-            let range = ide::openapi::key_range_in(&f.text, crate::openapi::sources::META_KEY);
-            f.diagnostics.push(crate::syntax::ast::Diagnostic::warning(
+            let range = ide::openapi::key_range_in(&f.text, META_KEY);
+            f.diagnostics.push(ast::Diagnostic::warning(
                 range,
                 ide::openapi::BROKEN_SPEC,
                 message,
@@ -48,7 +52,7 @@ fn compute_all(server: &Server, doc: &Document) -> (Vec<Diagnostic>, Vec<EnvFile
 async fn publish_env_files(server: &Server, files: Vec<EnvFileDiagnostics>) {
     let enc = server.session.encoding();
     for f in files {
-        let Some(uri) = crate::lsp::session::path_to_uri(&f.path) else {
+        let Some(uri) = session::path_to_uri(&f.path) else {
             continue;
         };
         let a = Analysis::without_tree(f.text);
@@ -71,11 +75,7 @@ async fn publish_env_files(server: &Server, files: Vec<EnvFileDiagnostics>) {
     }
 }
 
-fn to_proto(
-    a: &Analysis,
-    d: crate::syntax::ast::Diagnostic,
-    enc: crate::text::PositionEncoding,
-) -> Diagnostic {
+fn to_proto(a: &Analysis, d: ast::Diagnostic, enc: PositionEncoding) -> Diagnostic {
     Diagnostic {
         range: convert::range(a, d.range, enc),
         severity: Some(match d.severity {
@@ -96,8 +96,8 @@ fn to_proto(
 fn resolver_diagnostics(
     server: &Server,
     doc: &Document,
-) -> (Vec<crate::syntax::ast::Diagnostic>, Vec<EnvFileDiagnostics>) {
-    let Some(c) = workspace::cached(server, doc) else {
+) -> (Vec<ast::Diagnostic>, Vec<EnvFileDiagnostics>) {
+    let Some(c) = env_state::cached(server, doc) else {
         return (Vec::new(), Vec::new());
     };
     let ws = &c.ws;
@@ -138,7 +138,7 @@ struct Entry {
     key: u64,
     /// The key includes the request names.
     names: bool,
-    diags: Option<Vec<crate::syntax::ast::Diagnostic>>,
+    diags: Option<Vec<ast::Diagnostic>>,
 }
 
 impl BlockCache {
@@ -175,7 +175,7 @@ fn hash_of(seed: u64, parts: &[&[u8]]) -> u64 {
 /// Can one of these references read a response (`{{a.response...}}`, or httpyac's
 /// `{{a.field}}`: any dotted name), so that what it resolves to depends on the names of
 /// the requests?
-fn has_response_ref(mut refs: impl Iterator<Item = crate::syntax::ast::VarRef>) -> bool {
+fn has_response_ref(mut refs: impl Iterator<Item = VarRef>) -> bool {
     use crate::syntax::ast::VarExpr;
     refs.any(|r| match &r.expr {
         VarExpr::RequestRef { .. } => true,
@@ -185,11 +185,11 @@ fn has_response_ref(mut refs: impl Iterator<Item = crate::syntax::ast::VarRef>) 
 }
 
 pub fn resolve_all_cached(
-    ws: &crate::env::Workspace,
+    ws: &Workspace,
     a: &Analysis,
     old: &BlockCache,
-) -> (Vec<crate::syntax::ast::Diagnostic>, BlockCache) {
-    let ctx = crate::env::ResolveContext::dry_run(ws);
+) -> (Vec<ast::Diagnostic>, BlockCache) {
+    let ctx = ResolveContext::dry_run(ws);
     let file = a.file();
     // What every block's resolution may read besides its own text: the variables
     // (file-level blocks whole, a request block's `@name = value` lines, which the
@@ -219,8 +219,8 @@ pub fn resolve_all_cached(
         names_everywhere |= b.variables.iter().any(|v| has_response_ref(v.value.vars()));
         // Names set by scripts: a use of one that nothing else defines is not unknown.
         for h in b.request.iter().flat_map(|r| r.handlers.iter()) {
-            if let crate::syntax::ast::HandlerKind::Script(code) = &h.kind {
-                for n in crate::syntax::ast::script_set_names(code) {
+            if let HandlerKind::Script(code) = &h.kind {
+                for n in ast::script_set_names(code) {
                     vars.push_str("script sets ");
                     vars.push_str(n);
                     vars.push('\n');
@@ -268,9 +268,9 @@ pub fn resolve_all_cached(
         }
         let uses_names = names_everywhere
             || b.refs().next().is_some()
-            || has_response_ref(crate::ide::block_var_refs(b).into_iter());
+            || has_response_ref(ide::block_var_refs(b).into_iter());
         let key = if uses_names { full } else { lite };
-        let diags = crate::request::build(file, &a.text, i, &ctx).1;
+        let diags = request::build(file, &a.text, i, &ctx).1;
         let end = b.range.end as usize;
         if diags
             .iter()
@@ -289,10 +289,8 @@ pub fn resolve_all_cached(
         let rel: Vec<_> = diags
             .into_iter()
             .map(|mut d| {
-                d.range = crate::text::TextRange::new(
-                    d.range.start as usize - start,
-                    d.range.end as usize - start,
-                );
+                d.range =
+                    TextRange::new(d.range.start as usize - start, d.range.end as usize - start);
                 d
             })
             .collect();
@@ -372,7 +370,7 @@ mod tests {
             ));
         }
         std::fs::write(&path, &text).unwrap();
-        let ws = crate::env::Workspace::load(&path, &[], Some("dev")).unwrap();
+        let ws = Workspace::load(&path, &[], Some("dev")).unwrap();
         let pieces = [
             "x",
             "{{nope}}",

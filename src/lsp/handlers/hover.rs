@@ -6,7 +6,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::ide::hover;
 use crate::lsp::server::Server;
-use crate::lsp::{convert, workspace};
+use crate::lsp::{convert, env_state};
 
 pub async fn hover(server: &Server, p: TextDocumentPositionParams) -> Option<Hover> {
     let doc = server.session.get(&p.text_document.uri)?;
@@ -16,7 +16,7 @@ pub async fn hover(server: &Server, p: TextDocumentPositionParams) -> Option<Hov
     let enc = server.session.encoding();
     let a = &doc.analysis;
     let offset = convert::to_offset(a, p.position, enc);
-    let view = workspace::env_view_with_profiles(server, &doc).await;
+    let view = env_state::env_view_with_profiles(server, &doc).await;
     let h = hover::hover(a, &view, offset, chrono::Utc::now().timestamp())?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {

@@ -14,10 +14,11 @@ use serde::Serialize;
 use tower_lsp_server::ls_types::{CodeLens, Command};
 use tower_lsp_server::ls_types::{Range, Uri};
 
-use crate::ide::Analysis;
 use crate::ide::lenses::{self, Lens, LensAction};
+use crate::ide::{Analysis, EnvView, SignInView};
 use crate::lsp::server::Server;
-use crate::lsp::{convert, ext, responses, workspace};
+use crate::lsp::session::Document;
+use crate::lsp::{convert, env_state, ext, responses, stdio};
 use crate::text::PositionEncoding;
 
 /// What a request file's lenses were computed from: the document version, the
@@ -27,7 +28,7 @@ use crate::text::PositionEncoding;
 pub struct LensKey {
     version: i32,
     workspace: u64,
-    profiles: Vec<crate::ide::ProfileState>,
+    profiles: Vec<SignInView>,
     now: i64,
 }
 
@@ -237,7 +238,7 @@ fn digits(n: u32) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
-impl crate::lsp::stdio::Json for KeptLenses {
+impl stdio::Json for KeptLenses {
     fn len(&self) -> usize {
         self.len
     }
@@ -322,7 +323,7 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Arc<KeptLenses>> {
             enc,
         )));
     }
-    let cached = workspace::cached(server, &doc);
+    let cached = env_state::cached(server, &doc);
     let profiles = match &cached {
         Some(c) => c.profile_states(server).await,
         None => Vec::new(),
@@ -349,7 +350,7 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Arc<KeptLenses>> {
             v.profiles = key.profiles.clone();
             v
         }
-        None => workspace::env_view(server, &doc),
+        None => env_state::env_view(server, &doc),
     };
     let kept = Arc::new(KeptLenses::new(
         &found(server, &doc, Some(view)),
@@ -363,11 +364,7 @@ pub async fn code_lens(server: &Server, uri: &Uri) -> Option<Arc<KeptLenses>> {
 }
 
 /// The lenses of a response document (`view: None`) or of a request file.
-fn found(
-    server: &Server,
-    doc: &crate::lsp::session::Document,
-    view: Option<crate::ide::EnvView>,
-) -> Vec<Found> {
+fn found(server: &Server, doc: &Document, view: Option<EnvView>) -> Vec<Found> {
     let a = &doc.analysis;
     if doc.is_response {
         let origin = responses::origin_of(server, doc);
@@ -394,6 +391,7 @@ fn found(
 mod tests {
     use super::*;
     use crate::lsp::stdio::Json;
+    use crate::text::TextRange;
 
     #[test]
     fn digits_of_numbers() {
@@ -413,7 +411,7 @@ mod tests {
         let uri: Uri = "file:///tmp/a%20b/r%C3%A9.http".parse().unwrap();
         let origin: Uri = "file:///tmp/o.http".parse().unwrap();
         let lens = |start: usize, title: &str, action| Lens {
-            range: crate::text::TextRange::new(start, start + 3),
+            range: TextRange::new(start, start + 3),
             title: title.into(),
             action,
         };

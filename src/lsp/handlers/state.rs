@@ -2,11 +2,13 @@
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 
+use crate::auth::StoreKind;
+use crate::auth::store::KEYUTILS_NOTICE_TEXT;
 use crate::exec::history::{History, cache_dir};
-use crate::ide::ProfileState;
-use crate::lsp::ext::{ProfileInfo, StateParams, StateResult};
+use crate::ide::SignInView;
+use crate::lsp::ext::{StateParams, StateProfile, StateResult};
 use crate::lsp::server::Server;
-use crate::lsp::workspace;
+use crate::lsp::{env_state, responses};
 
 pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> {
     let doc = server.session.get(&params.uri).ok_or_else(|| {
@@ -20,17 +22,17 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
     // it came from (when that is open), so a status bar or picker that asks while a
     // response is focused shows the request's environments, not an empty list.
     let doc = if is_response {
-        crate::lsp::responses::origin_of(server, &doc)
+        responses::origin_of(server, &doc)
             .and_then(|(uri, _)| server.session.get(&uri))
             .unwrap_or(doc)
     } else {
         doc
     };
-    let view = workspace::env_view_with_profiles(server, &doc).await;
-    let token_store = workspace::token_store_name(server);
+    let view = env_state::env_view_with_profiles(server, &doc).await;
+    let token_store = env_state::token_store_name(server);
     // The keychain fell back to the kernel keyring: the CLI says so on stderr, which an
     // editor only logs; tell the user once.
-    if token_store == crate::auth::StoreKind::Keyutils.as_str()
+    if token_store == StoreKind::Keyutils.as_str()
         && !server
             .keyutils_told
             .swap(true, std::sync::atomic::Ordering::Relaxed)
@@ -39,7 +41,7 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
             .client
             .show_message(
                 tower_lsp_server::ls_types::MessageType::WARNING,
-                format!("httplens: {}.", crate::auth::store::KEYUTILS_NOTICE_TEXT),
+                format!("httplens: {KEYUTILS_NOTICE_TEXT}"),
             )
             .await;
     }
@@ -59,7 +61,7 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
         profiles: view
             .profiles
             .iter()
-            .map(|p| profile_info(p, signing_in.contains(&p.id), now))
+            .map(|p| state_profile(p, signing_in.contains(&p.id), now))
             .collect(),
         token_store,
         is_response,
@@ -72,12 +74,12 @@ pub async fn state(server: &Server, params: StateParams) -> Result<StateResult> 
 
 /// One profile as `httplens/state` reports it; `signing_in`: a sign-in of this server
 /// is waiting for the browser.
-fn profile_info(p: &ProfileState, signing_in: bool, now_unix: i64) -> ProfileInfo {
-    let p = ProfileState {
+fn state_profile(p: &SignInView, signing_in: bool, now_unix: i64) -> StateProfile {
+    let p = SignInView {
         signing_in: p.signing_in || signing_in,
         ..p.clone()
     };
-    ProfileInfo {
+    StateProfile {
         summary: p.status(now_unix),
         id: p.id,
         grant: p.grant,
@@ -134,7 +136,7 @@ mod tests {
     #[test]
     fn a_profile_carries_its_summary() {
         let now = 1_000_000;
-        let signed_in = ProfileState {
+        let signed_in = SignInView {
             id: "shop".into(),
             grant: Some("Authorization Code".into()),
             signed_in: true,
@@ -142,7 +144,7 @@ mod tests {
             expires_at: Some(now + 12 * 60),
             ..Default::default()
         };
-        let info = profile_info(&signed_in, false, now);
+        let info = state_profile(&signed_in, false, now);
         assert_eq!(info.summary, "signed in as jane@example.com, 12 min left");
         assert_eq!(info.id, "shop");
         assert_eq!(info.expires_at, Some(now + 12 * 60));
@@ -151,8 +153,8 @@ mod tests {
             json["summary"],
             "signed in as jane@example.com, 12 min left"
         );
-        let waiting = profile_info(
-            &ProfileState {
+        let waiting = state_profile(
+            &SignInView {
                 id: "shop".into(),
                 ..Default::default()
             },
@@ -161,8 +163,8 @@ mod tests {
         );
         assert_eq!(waiting.summary, "signing in");
         assert!(!waiting.signed_in);
-        let expired = profile_info(
-            &ProfileState {
+        let expired = state_profile(
+            &SignInView {
                 expires_at: Some(now - 1),
                 refreshable: true,
                 ..signed_in.clone()

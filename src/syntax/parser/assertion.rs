@@ -2,6 +2,7 @@
 
 use super::template::template;
 use crate::syntax::ast::*;
+use crate::syntax::str::Source;
 use crate::text::TextRange;
 
 /// What an assertion line turned out to be.
@@ -13,23 +14,19 @@ pub(crate) enum Parsed {
 }
 
 /// `range` is the whole line without leading whitespace; it starts with `??`.
-pub(crate) fn assertion(
-    src: &crate::syntax::str::Source,
-    range: TextRange,
-    errors: &mut Vec<Diagnostic>,
-) -> Parsed {
+pub(crate) fn assertion(src: &Source, range: TextRange, errors: &mut Vec<Diagnostic>) -> Parsed {
     let base = range.start as usize + 2;
     let line = src.get(base, range.end as usize);
     let mut words = Words { s: line, pos: 0 };
     let Some((_, kind)) = words.next() else {
-        return Parsed::Invalid("This assertion is empty: write e.g. `?? status == 200`.".into());
+        return Parsed::Invalid("This assertion is empty: write e.g. `?? status == 200`".into());
     };
     let target = match kind.to_ascii_lowercase().as_str() {
         "status" => AssertTarget::Status,
         "duration" => AssertTarget::Duration,
         "header" => match words.next() {
             Some((_, name)) => AssertTarget::Header(Str::new(name)),
-            None => return Parsed::Invalid("`?? header` needs a header name.".into()),
+            None => return Parsed::Invalid("`?? header` needs a header name".into()),
         },
         "body" => {
             let save = words.pos;
@@ -50,27 +47,27 @@ pub(crate) fn assertion(
                     expected: None,
                 }),
                 Some((_, w)) => Parsed::Invalid(format!(
-                    "`?? schema` takes nothing after it, but `{w}` follows it (it checks the response against the OpenAPI spec)."
+                    "`?? schema` takes nothing after it, but `{w}` follows it (it checks the response against the OpenAPI spec)"
                 )),
             };
         }
         "js" | "xpath" => {
             return Parsed::Unsupported(format!(
-                "`?? {kind}` assertions are not evaluated by httplens (it supports status, duration, header, body and schema)."
+                "`?? {kind}` assertions are not evaluated by httplens (it supports status, duration, header, body and schema)"
             ));
         }
         other => {
             return Parsed::Invalid(format!(
-                "`{other}` is not something an assertion can check: use status, duration, header, body or schema."
+                "`{other}` is not something an assertion can check: use status, duration, header, body or schema"
             ));
         }
     };
     let Some((_, op_word)) = words.next() else {
-        return Parsed::Invalid("This assertion has no operator, e.g. `==` or `exists`.".into());
+        return Parsed::Invalid("This assertion has no operator, e.g. `==` or `exists`".into());
     };
     let Some(op) = op(op_word) else {
         return Parsed::Invalid(format!(
-            "`{op_word}` is not an assertion operator (==, !=, <, >, includes, startsWith, exists, isTrue, ...)."
+            "`{op_word}` is not an assertion operator (==, !=, <, >, includes, startsWith, exists, isTrue, ...)"
         ));
     };
     let rest_start = words.rest_start();
@@ -90,14 +87,14 @@ pub(crate) fn assertion(
     );
     let expected = if takes_value {
         if rest_trimmed.is_empty() {
-            return Parsed::Invalid(format!("`{op_word}` needs a value to compare with."));
+            return Parsed::Invalid(format!("`{op_word}` needs a value to compare with"));
         }
         let r = TextRange::new(base + rest_start, base + rest_start + rest_trimmed.len());
         Some(template(src, r, errors))
     } else {
         if !rest_trimmed.is_empty() {
             return Parsed::Invalid(format!(
-                "`{op_word}` takes no value, but `{rest_trimmed}` follows it."
+                "`{op_word}` takes no value, but `{rest_trimmed}` follows it"
             ));
         }
         None

@@ -26,7 +26,7 @@ pub(crate) fn check(s: &str, base: usize, errors: &mut Vec<Diagnostic>) {
                 errors.push(Diagnostic::error(
                     TextRange::new(base + open, base + open + 2),
                     "syntax",
-                    "This `{{` has no closing `}}` on its line, so it is sent as literal text.",
+                    "This `{{` has no closing `}}` on its line, so it is sent as literal text",
                 ));
                 continue;
             }
@@ -209,7 +209,7 @@ pub fn parse_var_expr(expr: &str) -> VarExpr {
     let expr = expr.trim();
     if expr.is_empty() {
         return VarExpr::Invalid(
-            "This `{{}}` is empty: write a variable name inside the braces.".into(),
+            "This `{{}}` is empty: write a variable name inside the braces".into(),
         );
     }
     if let Some(rest) = expr.strip_prefix('$') {
@@ -222,7 +222,7 @@ pub fn parse_var_expr(expr: &str) -> VarExpr {
         if expr.contains("{{") || expr.contains("}}") {
             // Braces inside braces: a template typed over, not an expression.
             return VarExpr::Invalid(format!(
-                "`{expr}` is not a variable name (use letters, digits, `_`, `-` and `.`)."
+                "`{expr}` is not a variable name (use letters, digits, `_`, `-` and `.`)"
             ));
         }
         // httpyac: anything else inside `{{ }}` is a JavaScript expression, evaluated
@@ -262,7 +262,7 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
     })?;
     if request.is_empty() || !request.chars().all(is_name_char) {
         return Some(VarExpr::Invalid(format!(
-            "`{expr}` does not start with a request name (`# @name`)."
+            "`{expr}` does not start with a request name (`# @name`)"
         )));
     }
     let (part, path) = if let Some(p) = rest.strip_prefix("body") {
@@ -273,7 +273,7 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
         (RefPart::Cookies, p)
     } else {
         return Some(VarExpr::Invalid(format!(
-            "`{expr}` must continue with `.body.`, `.headers.` or `.cookies.` after `.{}`.",
+            "`{expr}` must continue with `.body.`, `.headers.` or `.cookies.` after `.{}`",
             if source == RefSource::Response {
                 "response"
             } else {
@@ -298,7 +298,7 @@ fn request_ref(expr: &str) -> Option<VarExpr> {
                 "a header name"
             };
             return Some(VarExpr::Invalid(format!(
-                "`{expr}` needs {hint} at the end."
+                "`{expr}` needs {hint} at the end"
             )));
         }
     };
@@ -319,7 +319,7 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
         let name = name.trim();
         if name.is_empty() || name.chars().any(char::is_whitespace) {
             return VarExpr::Invalid(format!(
-                "`{expr}` needs one environment variable name after `$env.`."
+                "`{expr}` needs one environment variable name after `$env.`"
             ));
         }
         return VarExpr::System {
@@ -333,13 +333,13 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
     let name = &rest[..name_len];
     let tail = &rest[name_len..];
     if name.is_empty() || name.starts_with('.') || name.ends_with('.') {
-        return VarExpr::Invalid(format!("`{expr}` is not a system variable name."));
+        return VarExpr::Invalid(format!("`{expr}` is not a system variable name"));
     }
     let full = Str::from(format!("${name}"));
     // JetBrains style `$random.integer(1, 10)`.
     if let Some(inner) = tail.strip_prefix('(') {
         let Some(inner) = inner.trim_end().strip_suffix(')') else {
-            return VarExpr::Invalid(format!("`{expr}` has no closing `)`."));
+            return VarExpr::Invalid(format!("`{expr}` has no closing `)`"));
         };
         let args = if inner.trim().is_empty() {
             Vec::new()
@@ -353,7 +353,7 @@ fn system_var(expr: &str, rest: &str) -> VarExpr {
     }
     if !tail.is_empty() && !tail.starts_with(char::is_whitespace) {
         return VarExpr::Invalid(format!(
-            "`{expr}` is not a system variable (unexpected `{}` after `{full}`).",
+            "`{expr}` is not a system variable (unexpected `{}` after `{full}`)",
             tail.chars().next().unwrap_or(' ')
         ));
     }
@@ -397,7 +397,7 @@ fn split_args(s: &str) -> Result<Vec<Str>, String> {
                     arg.push(d);
                 }
                 if !closed {
-                    return Err(format!("the quote {c} is never closed."));
+                    return Err(format!("the quote {c} is never closed"));
                 }
             } else {
                 arg.push(c);
@@ -412,7 +412,7 @@ fn split_args(s: &str) -> Result<Vec<Str>, String> {
 fn auth_call(expr: &str, call: &str) -> VarExpr {
     let bad = || {
         VarExpr::Invalid(format!(
-            "`{expr}` is not an auth token reference: write `$auth.token(\"profile\")` or `$auth.idToken(\"profile\")`."
+            "`{expr}` is not an auth token reference: write `$auth.token(\"profile\")` or `$auth.idToken(\"profile\")`"
         ))
     };
     let Some(open) = call.find('(') else {
@@ -446,6 +446,19 @@ mod tests {
             name: name.into(),
             args: args.iter().map(|s| Str::new(s)).collect(),
         }
+    }
+
+    #[test]
+    fn foreign_text_splits_and_keeps_ranges() {
+        let t = crate::syntax::parse_foreign_template("a {{ host }}/{{%q}} {{ open");
+        assert_eq!(t.parts().count(), 5);
+        let vars: Vec<_> = t.vars().collect();
+        assert_eq!(vars[0].source, "host");
+        assert_eq!(vars[0].range, TextRange::new(2, 12));
+        assert_eq!(vars[0].expr_range, TextRange::new(5, 9));
+        assert!(vars[1].encode);
+        assert_eq!(vars[1].source, "q");
+        assert_eq!(t.as_written(), "a {{host}}/{{q}} {{ open");
     }
 
     #[test]

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use super::profile::{ProfileIssue, parse_profiles};
 use super::{AuthSession, Profile, TokenStore};
-use crate::env::Workspace;
+use crate::env::{ResolveContext, Resolver, Workspace};
 
 /// Expand `{{variables}}` in an auth value with the resolver's own rules (environment,
 /// `$shared`, `.env`, process and system variables, `%` indirection); an unknown or
 /// looping variable is an error sentence naming it.
 pub fn resolve_value(ws: &Workspace, text: &str) -> Result<String, String> {
-    crate::env::Resolver::expand_standalone(&crate::env::ResolveContext::dry_run(ws), text)
+    Resolver::expand_standalone(&ResolveContext::dry_run(ws), text)
 }
 
 /// The profiles of the workspace's selected environment.

@@ -7,6 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::auth::fsutil;
+use crate::env;
+use crate::env::files::{PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
 use serde_json::json;
 
 /// The demo's environment name.
@@ -175,18 +178,19 @@ pub fn write_workspace(
         path: dir.display().to_string(),
         source,
     })?;
-    let dir = crate::env::absolute(dir);
+    let dir = env::absolute(dir);
     let request_file = dir.join(REQUEST_FILE);
-    let env_file = dir.join(crate::env::files::PUBLIC_ENV_FILE);
-    let private_env_file = dir.join(crate::env::files::PRIVATE_ENV_FILE);
+    let env_file = dir.join(PUBLIC_ENV_FILE);
+    let private_env_file = dir.join(PRIVATE_ENV_FILE);
     write(&request_file, REQUESTS)?;
     let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
     write(&env_file, &pretty(env_json(provider, api)))?;
-    crate::auth::fsutil::write_private(&private_env_file, pretty(private_env_json()).as_bytes())
-        .map_err(|source| WriteError {
+    fsutil::write_private(&private_env_file, pretty(private_env_json()).as_bytes()).map_err(
+        |source| WriteError {
             path: private_env_file.display().to_string(),
             source,
-        })?;
+        },
+    )?;
     write(&dir.join(".gitignore"), GITIGNORE)?;
     write(&dir.join(SPEC_FILE), SPEC)?;
     Ok(WrittenWorkspace {

@@ -1,6 +1,7 @@
-//! Per-document workspace facts: the workspace root, the environment selected for it
-//! (remembered per root in the cache folder), and the environments, variables and
-//! auth profiles the editor features show, gathered from `env/` and `auth/`.
+//! Per-document environment state: the workspace root, the environment selected for it
+//! (remembered per root in the cache folder), the loaded env files and auth profiles
+//! (cached per document folder, see [`cached`]), and the environments, variables and
+//! profiles the editor features show, gathered from `env/` and `auth/`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -10,14 +11,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::server::Server;
 use super::session::{self, Document, cache_dir};
-use crate::env::Workspace;
-use crate::ide::{EnvVar, EnvView, SourceLocation};
+use crate::auth::profile::{Profile, ProfileIssue};
+use crate::auth::{self, AuthSession, TokenStore, env_profiles, fsutil};
+use crate::env::files::{self, PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
+use crate::env::root::folders_up_to;
+use crate::env::{self, Workspace};
+use crate::ide::{EnvVarView, EnvView, SignInView, SourceLocation};
+use crate::openapi::{self, Loaded, Spec, SpecSource};
 
 /// The workspace root of a document (its folder for unsaved/untitled documents: none).
 pub fn root_of(server: &Server, doc: &Document) -> Option<PathBuf> {
     let path = doc.path.as_ref()?;
     let folders = session::read(&server.session.folders);
-    Some(crate::env::workspace_root(path, &folders))
+    Some(env::workspace_root(path, &folders))
 }
 
 fn remembered_file() -> Option<PathBuf> {
@@ -109,9 +115,8 @@ struct Stamp {
 }
 
 fn stamp(dir: &Path, root: &Path, folders: Vec<PathBuf>, setting: Option<String>) -> Stamp {
-    use crate::env::files::{PRIVATE_ENV_FILE, PUBLIC_ENV_FILE};
     let mut paths = vec![root.join(".vscode").join("settings.json")];
-    for f in crate::env::workspace::folders_up_to(dir, root) {
+    for f in folders_up_to(dir, root) {
         paths.push(f.join(PUBLIC_ENV_FILE));
         paths.push(f.join(PRIVATE_ENV_FILE));
         paths.push(f.join(".env"));
@@ -141,11 +146,11 @@ pub struct Cached {
     pub ws: Workspace,
     /// The environments and variables (no profiles: see [`Cached::view_with_profiles`]).
     pub view: EnvView,
-    pub profiles: Vec<crate::auth::profile::Profile>,
-    pub issues: Vec<crate::auth::profile::ProfileIssue>,
+    pub profiles: Vec<Profile>,
+    pub issues: Vec<ProfileIssue>,
     stamp: Stamp,
     /// The profiles' sign-in state, when last read from the store.
-    states: Mutex<Option<(Instant, Vec<crate::ide::ProfileState>)>>,
+    states: Mutex<Option<(Instant, Vec<SignInView>)>>,
     /// The env files' diagnostics were handed to the client from this load.
     pub env_files_published: AtomicBool,
     /// Unique per load, for caches keyed on "this load" (an `Arc`'s address is not:
@@ -163,10 +168,10 @@ pub type WsCache = Mutex<HashMap<PathBuf, Arc<Cached>>>;
 /// for documents that are not files.
 pub fn cached(server: &Server, doc: &Document) -> Option<Arc<Cached>> {
     let path = doc.path.as_ref()?;
-    let file = crate::env::absolute(path);
+    let file = env::absolute(path);
     let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
     let folders = session::read(&server.session.folders);
-    let root = crate::env::workspace_root(&file, &folders);
+    let root = env::workspace_root(&file, &folders);
     let setting = session::read(&server.session.settings).environment;
     let now = stamp(&dir, &root, folders.clone(), setting);
     if let Some(c) = lock(&server.ws_cache).get(&dir)
@@ -183,7 +188,7 @@ pub fn cached(server: &Server, doc: &Document) -> Option<Arc<Cached>> {
         tracing::warn!("{e}");
     }
     let view = view_of(&ws);
-    let (profiles, issues) = crate::auth::workspace::profiles(&ws);
+    let (profiles, issues) = env_profiles::profiles(&ws);
     let c = Arc::new(Cached {
         ws,
         view,
@@ -217,7 +222,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Cached {
     /// The profiles' sign-in state: from the store at most every few seconds.
-    pub async fn profile_states(&self, server: &Server) -> Vec<crate::ide::ProfileState> {
+    pub async fn profile_states(&self, server: &Server) -> Vec<SignInView> {
         if self.profiles.is_empty() {
             return Vec::new();
         }
@@ -270,12 +275,12 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             .iter()
             .find(|f| f.path == v.source)
             .and_then(|f| {
-                crate::env::files::locate_key(&f.text, name).map(|range| SourceLocation {
+                files::locate_key(&f.text, name).map(|range| SourceLocation {
                     path: f.path.clone(),
                     range,
                 })
             });
-        let var = EnvVar {
+        let var = EnvVarView {
             name: name.clone(),
             value: v.value.clone(),
             secret: v.secret,
@@ -283,7 +288,7 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             origin,
         };
         // The selected environment overrides `$shared`.
-        variables.retain(|x: &EnvVar| x.name != var.name);
+        variables.retain(|x: &EnvVarView| x.name != var.name);
         variables.push(var);
     }
     // `.env` values are variables below the env files (docs/syntax.md): shown masked.
@@ -293,10 +298,10 @@ pub fn view_of(ws: &Workspace) -> EnvView {
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
         for (name, value) in &ws.dotenv.vars {
-            if variables.iter().any(|x: &EnvVar| &x.name == name) {
+            if variables.iter().any(|x: &EnvVarView| &x.name == name) {
                 continue;
             }
-            variables.push(EnvVar {
+            variables.push(EnvVarView {
                 name: name.clone(),
                 value: value.clone(),
                 secret: true,
@@ -327,30 +332,27 @@ pub fn token_store_name(server: &Server) -> String {
 
 /// The token store of this server: opened once (a memory store must persist across
 /// requests), from the `httplens.tokenStore` setting or `HTTPLENS_TOKEN_STORE`.
-pub fn token_store(server: &Server) -> Result<std::sync::Arc<dyn crate::auth::TokenStore>, String> {
+pub fn token_store(server: &Server) -> Result<std::sync::Arc<dyn TokenStore>, String> {
     let mut slot = server.store.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = slot.as_ref() {
         return Ok(s.clone());
     }
     let choice = session::read(&server.session.settings).token_store;
-    let store = crate::auth::open_store(choice.as_deref(), &crate::auth::fsutil::config_dir())?;
+    let store = auth::open_store(choice.as_deref(), &fsutil::config_dir())?;
     *slot = Some(store.clone());
     Ok(store)
 }
 
 /// The profiles' sign-in state as the store has it (never signs in, never a token). A
 /// store that cannot be read leaves every profile listed, its state unknown and why.
-async fn read_profile_states(
-    server: &Server,
-    profiles: Vec<crate::auth::profile::Profile>,
-) -> Vec<crate::ide::ProfileState> {
+async fn read_profile_states(server: &Server, profiles: Vec<Profile>) -> Vec<SignInView> {
     let store = match token_store(server) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("{e}");
             return profiles
                 .iter()
-                .map(|p| crate::ide::ProfileState {
+                .map(|p| SignInView {
                     id: p.id.clone(),
                     grant: Some(p.grant.as_str().to_string()),
                     unavailable: Some(e.clone()),
@@ -359,7 +361,7 @@ async fn read_profile_states(
                 .collect();
         }
     };
-    let auth = crate::auth::AuthSession::new(profiles, store, crate::auth::fsutil::config_dir());
+    let auth = AuthSession::new(profiles, store, fsutil::config_dir());
     let ids: Vec<(String, String)> = auth
         .profiles()
         .iter()
@@ -367,26 +369,18 @@ async fn read_profile_states(
         .collect();
     let mut out = Vec::new();
     for (id, grant) in ids {
-        let mut st = crate::ide::ProfileState {
-            id: id.clone(),
-            grant: Some(grant),
-            ..Default::default()
-        };
-        match auth.status(&id).await {
-            Ok(s) => {
-                st.signed_in = s.signed_in;
-                st.account = s.account;
-                st.scopes = s.scopes;
-                st.expires_at = s.expires_at;
-                st.id_token_verified = s.id_token.as_ref().map(|t| t.is_verified());
-                st.id_token_note = s.id_token.as_ref().map(|t| t.describe());
-                st.refreshable = s.refreshable;
-            }
+        let st = match auth.status(&id).await {
+            Ok(s) => SignInView::from_stored(&s),
             Err(e) => {
                 tracing::warn!("{e}");
-                st.unavailable = Some(e.to_string());
+                SignInView {
+                    id: id.clone(),
+                    grant: Some(grant),
+                    unavailable: Some(e.to_string()),
+                    ..Default::default()
+                }
             }
-        }
+        };
         out.push(st);
     }
     out
@@ -406,28 +400,23 @@ pub async fn env_view_with_profiles(server: &Server, doc: &Document) -> EnvView 
 /// The OpenAPI specs a document names (its `# @openapi` lines, relative to it, and the
 /// environment's `"openapi"`), each through the spec cache (read again only when the
 /// spec file changed).
-pub fn spec_sources(
-    doc: &Document,
-    ws: Option<&Workspace>,
-) -> Vec<(crate::openapi::SpecSource, crate::openapi::Loaded)> {
+pub fn spec_sources(doc: &Document, ws: Option<&Workspace>) -> Vec<(SpecSource, Loaded)> {
     let Some(path) = doc.path.as_ref() else {
         return Vec::new();
     };
-    let file = crate::env::absolute(path);
+    let file = env::absolute(path);
     let dir = file.parent().unwrap_or(Path::new("/"));
-    crate::openapi::spec_sources(doc.analysis.file(), dir, ws.map(|w| &w.env))
+    openapi::spec_sources(doc.analysis.file(), dir, ws.map(|w| &w.env))
         .into_iter()
         .map(|s| {
-            let loaded = crate::openapi::load(&s.path);
+            let loaded = openapi::load(&s.path);
             (s, loaded)
         })
         .collect()
 }
 
 /// The specs that could be read.
-pub fn specs_of(
-    sources: &[(crate::openapi::SpecSource, crate::openapi::Loaded)],
-) -> Vec<Arc<crate::openapi::Spec>> {
+pub fn specs_of(sources: &[(SpecSource, Loaded)]) -> Vec<Arc<Spec>> {
     sources
         .iter()
         .filter_map(|(_, l)| l.as_ref().as_ref().ok().cloned())
