@@ -498,8 +498,8 @@ fn body_items(a: &Analysis, offset: usize, specs: &[Arc<Spec>]) -> Option<Vec<Co
         .find(|s| s.operations.iter().any(|o| std::ptr::eq(o, op)))?;
     let root = &spec.root;
     // The schema as the spec writes it (`$ref`s followed on demand, cycles guarded
-    // here), else the one inlined when the spec was read.
-    let schema = raw_body_schema(root, op, &body.content_type).or(body.schema.as_ref())?;
+    // here).
+    let schema = body.schema.as_ref()?;
     let text = &a.text[start..end];
     let at = offset - start;
     if text.trim().is_empty() {
@@ -610,19 +610,6 @@ fn body_items(a: &Analysis, offset: usize, specs: &[Arc<Spec>]) -> Option<Vec<Co
         }
         _ => None,
     }
-}
-
-/// The request body schema of `op` in the spec's document, `$ref`s not followed.
-fn raw_body_schema<'a>(
-    root: &'a serde_json::Value,
-    op: &Operation,
-    content_type: &str,
-) -> Option<&'a serde_json::Value> {
-    let escaped = op.path.replace('~', "~0").replace('/', "~1");
-    let item = schema_walk::deref(root, root.pointer(&format!("/paths/{escaped}"))?);
-    let operation = schema_walk::deref(root, item.get(op.method.to_ascii_lowercase())?);
-    let body = schema_walk::deref(root, operation.get("requestBody")?);
-    body.get("content")?.get(content_type)?.get("schema")
 }
 
 /// Where a request's body may be: from the line after the first blank line below the
