@@ -974,7 +974,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const SPEC: &str = r##"
+    pub(crate) const SPEC: &str = r##"
 openapi: 3.0.3
 info: {title: T, version: "1"}
 paths:
@@ -1170,10 +1170,143 @@ components:
 /// The example bodies `import openapi` writes (`example::body`, `example::from_schema`)
 /// validate against the schemas they come from.
 #[cfg(test)]
-mod example_bodies {
+pub(crate) mod example_bodies {
     use super::*;
+    use crate::openapi::example::{from_schema, from_schema_in};
     use proptest::prelude::*;
     use serde_json::json;
+
+    /// The Adobe Commerce example spec and the specs of the tests.
+    fn specs() -> Vec<(&'static str, Spec)> {
+        [
+            (
+                "adobe-commerce",
+                include_str!("../../examples/adobe-commerce/commerce.openapi.yaml"),
+            ),
+            ("openapi::tests::PETS", crate::openapi::tests::PETS),
+            ("validate::tests::SPEC", super::tests::SPEC),
+            ("import::tests::SPEC", crate::openapi::import::tests::SPEC),
+        ]
+        .into_iter()
+        .map(|(name, text)| (name, super::super::parse(text).unwrap()))
+        .collect()
+    }
+
+    /// Every schema of a document: the named ones, those of parameters and media types,
+    /// and every property and item schema inside them, with their JSON pointers.
+    fn schemas_of(root: &Value) -> Vec<(String, &Value)> {
+        fn walk<'a>(v: &'a Value, at: String, is_schema: bool, out: &mut Vec<(String, &'a Value)>) {
+            if is_schema && v.is_object() {
+                out.push((at.clone(), v));
+            }
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                        let child_is_schema = matches!(k.as_str(), "schema" | "items")
+                            || at.ends_with("/schemas")
+                            || at.ends_with("/properties");
+                        walk(x, here, child_is_schema, out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        walk(x, format!("{at}/{i}"), false, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(root, String::new(), false, &mut out);
+        out
+    }
+
+    /// A validator of the same schema that checks `format` too (the project's leaves
+    /// formats out: OpenAPI's are mostly annotations).
+    fn with_formats(root: &Value, schema: &Value, dir: Direction) -> jsonschema::Validator {
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&to_json_schema(root, schema, dir))
+            .expect("compiles")
+    }
+
+    /// Checks that every schema of `spec` has an example that fits it (with the
+    /// project's validator, and with formats checked too); the number checked. The
+    /// editor's tests run it on their specs as well (`ide/check.rs`).
+    pub(crate) fn every_schema_has_an_example_that_fits(name: &str, spec: &Spec) -> usize {
+        let mut checked = 0;
+        for (at, schema) in schemas_of(&spec.root) {
+            let example = from_schema_in(&spec.root, schema, 8);
+            for dir in [Direction::Request, Direction::Response] {
+                let v = compile(&spec.root, schema, dir).expect("compiles");
+                let (d, _) = v.differences(&example, 3);
+                assert!(d.is_empty(), "{name} {at} ({dir:?}): {example} {d:?}");
+                let f = with_formats(&spec.root, schema, dir);
+                let errors: Vec<String> = f.iter_errors(&example).map(|e| e.to_string()).collect();
+                assert!(
+                    errors.is_empty(),
+                    "{name} {at} ({dir:?}): {example} {errors:?}"
+                );
+            }
+            checked += 1;
+        }
+        checked
+    }
+
+    #[test]
+    fn every_schema_of_the_example_and_test_specs_has_an_example_that_fits() {
+        let mut checked = 0;
+        for (name, spec) in specs() {
+            checked += every_schema_has_an_example_that_fits(name, &spec);
+        }
+        assert!(checked >= 40, "only {checked} schemas checked");
+    }
+
+    /// Following `$ref`s as the walk goes writes the same examples as copying them into
+    /// the schema first (what `import openapi` did before), on ordinary specs.
+    #[test]
+    fn examples_from_refs_followed_lazily_are_those_of_the_copied_schema() {
+        for (name, spec) in specs() {
+            for (at, schema) in schemas_of(&spec.root) {
+                let copied = super::super::inline(&spec.root, schema, 24);
+                // A cycle: the copy has cut it where the walk writes it once more.
+                if !reaches_a_cycle(&spec.root, schema, &mut Vec::new()) {
+                    assert_eq!(
+                        from_schema_in(&spec.root, schema, 8),
+                        from_schema(&copied, 8),
+                        "{name} {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Does `schema` reach a `$ref` it is inside of?
+    fn reaches_a_cycle<'a>(root: &'a Value, schema: &'a Value, stack: &mut Vec<&'a str>) -> bool {
+        match schema {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    if stack.contains(&r) {
+                        return true;
+                    }
+                    if let Some(t) = r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                        stack.push(r);
+                        let found = reaches_a_cycle(root, t, stack);
+                        stack.pop();
+                        if found {
+                            return true;
+                        }
+                    }
+                }
+                m.iter()
+                    .filter(|(k, _)| *k != "$ref")
+                    .any(|(_, x)| reaches_a_cycle(root, x, stack))
+            }
+            Value::Array(a) => a.iter().any(|x| reaches_a_cycle(root, x, stack)),
+            _ => false,
+        }
+    }
 
     #[test]
     fn every_example_body_of_the_adobe_spec_fits_its_schema() {
@@ -1182,7 +1315,7 @@ mod example_bodies {
         let mut checked = 0;
         for op in &spec.operations {
             if let Some(b) = &op.body {
-                let body = super::super::example::body(b).unwrap();
+                let body = super::super::example::body(&spec.root, b).unwrap();
                 let v = spec.request_validator(op).expect("a request schema");
                 let (d, _) = v.differences(&body, 3);
                 assert!(d.is_empty(), "{} {}: {body} {d:?}", op.method, op.path);
@@ -1200,10 +1333,7 @@ mod example_bodies {
                 let raw = operation_value(&spec, op).unwrap()["responses"][code].clone();
                 let raw = resolve(&spec.root, &raw);
                 let schema = &raw["content"]["application/json"]["schema"];
-                let body = super::super::example::from_schema(
-                    &super::super::inline(&spec.root, schema, 24),
-                    8,
-                );
+                let body = from_schema_in(&spec.root, schema, 8);
                 let (d, _) = validator.differences(&body, 3);
                 assert!(
                     d.is_empty(),
@@ -1215,6 +1345,41 @@ mod example_bodies {
             }
         }
         assert!(checked >= 10, "only {checked} schemas checked");
+    }
+
+    /// Thirty schemas, each referencing the next eight times: copied whole (or written
+    /// out eight levels deep), 8^8 objects.
+    /// Reading the spec, compiling and checking its schemas and writing an example all
+    /// finish at once (this took forever, and all memory, before).
+    #[test]
+    fn a_dense_spec_is_checked_and_exemplified_in_bounded_time() {
+        let started = std::time::Instant::now();
+        let spec = super::super::parse(&super::super::tests::dense_spec(30, 8)).unwrap();
+        let op = &spec.operations[0];
+        let b = op.body.as_ref().unwrap();
+        let example = super::super::example::body(&spec.root, b).unwrap();
+        fn count(v: &Value) -> usize {
+            1 + match v {
+                Value::Object(m) => m.values().map(count).sum(),
+                _ => 0,
+            }
+        }
+        assert!(count(&example) <= 2 * crate::openapi::example::MAX_VALUES);
+        assert!(example["p0"]["p7"].is_object(), "{example}");
+        let v = spec.request_validator(op).expect("a request schema");
+        assert!(!v.is_valid(&json!({"p0": {}})));
+        let ResponseSchema::Json { validator, .. } =
+            spec.response_schema(op, 200, Some("application/json"))
+        else {
+            panic!("a JSON response schema")
+        };
+        let (d, _) = validator.differences(&json!({"p0": {"p0": 1}}), 3);
+        assert!(!d.is_empty());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     /// Schemas of the shapes specs use: scalars with formats and enums, `nullable`,
@@ -1232,6 +1397,45 @@ mod example_bodies {
             Just(json!({"type": "string", "nullable": true})),
             Just(json!({"type": "integer", "example": 42})),
         ];
+        // Bounds and formats the example must keep to.
+        let bounded = prop_oneof![
+            (-50i64..50, 0i64..20, any::<bool>(), any::<bool>()).prop_map(|(lo, width, ex, v31)| {
+                let hi = lo + width + 2;
+                match (ex, v31) {
+                    (false, _) => json!({"type": "integer", "minimum": lo, "maximum": hi}),
+                    (true, false) => json!({"type": "integer", "minimum": lo, "exclusiveMinimum": true, "maximum": hi, "exclusiveMaximum": true}),
+                    (true, true) => json!({"type": "integer", "exclusiveMinimum": lo, "exclusiveMaximum": hi}),
+                }
+            }),
+            (1i64..60, 1i64..7).prop_map(|(lo, m)| json!({"type": "integer", "minimum": lo, "multipleOf": m})),
+            (-5.0f64..5.0, 0.01f64..3.0, any::<bool>()).prop_map(|(lo, width, ex)| {
+                if ex {
+                    json!({"type": "number", "exclusiveMinimum": lo, "exclusiveMaximum": lo + width})
+                } else {
+                    json!({"type": "number", "minimum": lo, "maximum": lo + width})
+                }
+            }),
+            (0u64..40, 0u64..40, prop_oneof![
+                Just(None), Just(Some("date-time")), Just(Some("date")), Just(Some("email")),
+                Just(Some("uuid")), Just(Some("uri")), Just(Some("hostname")), Just(Some("ipv4")),
+            ]).prop_map(|(min, extra, format)| {
+                let mut s = json!({"type": "string", "minLength": min, "maxLength": min + extra});
+                if let Some(f) = format {
+                    // A fixed-length format only with lengths that allow it.
+                    let fixed = match f { "date-time" => Some(20), "date" => Some(10), "uuid" => Some(36), "ipv4" => Some(9), _ => None };
+                    if let Some(n) = fixed {
+                        s = json!({"type": "string", "minLength": min.min(n), "maxLength": (min + extra).max(n)});
+                    }
+                    s["format"] = json!(f);
+                }
+                s
+            }),
+            (0u64..5, 0u64..3, any::<bool>()).prop_map(|(min, extra, unique)| json!({
+                "type": "array", "items": {"type": "integer", "minimum": 3},
+                "minItems": min, "maxItems": min + extra, "uniqueItems": unique,
+            })),
+        ];
+        let leaf = prop_oneof![leaf, bounded];
         leaf.prop_recursive(4, 32, 5, |inner| {
             prop_oneof![
                 (
@@ -1271,9 +1475,12 @@ mod example_bodies {
         #[test]
         fn a_generated_body_fits_the_schema_it_came_from(s in schema()) {
             let v = compile(&Value::Null, &s, Direction::Request).expect("compiles");
-            let body = super::super::example::from_schema(&s, 8);
+            let body = from_schema(&s, 8);
             let (d, _) = v.differences(&body, 3);
             prop_assert!(d.is_empty(), "{} from {}: {:?}", body, s, d);
+            let f = with_formats(&Value::Null, &s, Direction::Request);
+            let errors: Vec<String> = f.iter_errors(&body).map(|e| e.to_string()).collect();
+            prop_assert!(errors.is_empty(), "{} from {}: {:?}", body, s, errors);
         }
     }
 }
