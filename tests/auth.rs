@@ -850,7 +850,7 @@ async fn cli_login_status_logout_no_leaks() {
         .unwrap_or_else(|| panic!("{text_out}"));
     assert!(
         line.starts_with("ims [dev]: signed in as demo.user@example.test, 23 h left, scopes: ")
-            && line.ends_with("; ID token verified (RS256)"),
+            && line.ends_with("; ID token verified (ES256)"),
         "{line}"
     );
 

@@ -668,11 +668,12 @@ async fn the_device_flows_id_token_is_verified_or_refused() {
 }
 
 /// The Adobe IMS preset verifies ID tokens against the keys at the IMS host's
-/// `/ims/keys` (Adobe's `jwks_uri`). The double signs RS256 with a key it makes and
+/// `/ims/keys` (Adobe's `jwks_uri`). The double signs (ES256) with a key it makes and
 /// publishes there: a sign-in through the preset, a refresh and a device flow each get
 /// a verified ID token, the code flow's carrying the sign-in's nonce.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ims_preset_verifies_the_doubles_id_tokens() {
+    httplens::process::install_crypto_provider();
     let ims = httplens::demo::ims::start(httplens::demo::ims::ImsConfig {
         auto_approve: true,
         ..Default::default()
@@ -688,7 +689,7 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
         .json()
         .await
         .unwrap();
-    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    assert_eq!(jwks["keys"][0]["kty"], "EC");
     assert_eq!(jwks["keys"][0]["kid"], "ims");
     assert!(
         jwks["keys"][0].get("d").is_none(),
@@ -715,11 +716,11 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
     .open_browser(false)
     .timeout(Duration::from_secs(20))
     .observer(Arc::new(Follow));
-    let rs256 = Some(IdTokenStatus::Verified {
-        alg: "RS256".into(),
+    let verified = Some(IdTokenStatus::Verified {
+        alg: "ES256".into(),
     });
     let t = s.sign_in("p").await.unwrap();
-    assert_eq!(t.id_token_status, rs256);
+    assert_eq!(t.id_token_status, verified);
     assert_eq!(t.account.as_deref(), Some("demo.user@example.test"));
     // The token echoes the authorization request's nonce (checked by the sign-in).
     let payload = t.id_token.as_deref().unwrap().split('.').nth(1).unwrap();
@@ -731,7 +732,7 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
     .unwrap();
     assert_eq!(claims["nonce"].as_str().map(str::len), Some(43));
     let st = s.status("p").await.unwrap();
-    assert_eq!(st.id_token.unwrap().describe(), "ID token verified (RS256)");
+    assert_eq!(st.id_token.unwrap().describe(), "ID token verified (ES256)");
     // A refresh brings a new ID token (no nonce), verified too.
     let src: &dyn httplens::exec::TokenSource = &s;
     let rejected = httplens::secret::Secret::new(t.access_token.clone());
@@ -741,7 +742,7 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
     assert_eq!(ims.stats().refreshes, 1);
     let refreshed = s.tokens("p").await.unwrap();
     assert_ne!(refreshed.id_token, t.id_token);
-    assert_eq!(refreshed.id_token_status, rs256);
+    assert_eq!(refreshed.id_token_status, verified);
 
     // The device flow through the preset (the double's RFC 8628 endpoint).
     let v = json!({"Preset": "adobe-ims", "Grant Type": "Device Authorization",
@@ -760,7 +761,7 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
     .timeout(Duration::from_secs(20))
     .observer(Arc::new(DeviceApprover));
     let t = s.sign_in("d").await.unwrap();
-    assert_eq!(t.id_token_status, rs256);
+    assert_eq!(t.id_token_status, verified);
     assert_eq!(t.account.as_deref(), Some("demo.user@example.test"));
     ims.shutdown().await;
 }
@@ -770,6 +771,7 @@ async fn the_ims_preset_verifies_the_doubles_id_tokens() {
 /// flow and the device flow alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ims_preset_refuses_a_token_signed_with_another_key() {
+    httplens::process::install_crypto_provider();
     let ims = httplens::demo::ims::start(httplens::demo::ims::ImsConfig {
         auto_approve: true,
         ..Default::default()
@@ -801,7 +803,7 @@ async fn the_ims_preset_refuses_a_token_signed_with_another_key() {
     for id in ["code", "device"] {
         let e = s.sign_in(id).await.err().unwrap().to_string();
         assert_eq!(
-            e, "the provider's ID token was refused: its RS256 signature does not verify",
+            e, "the provider's ID token was refused: its ES256 signature does not verify",
             "{id}"
         );
         assert!(!s.status(id).await.unwrap().signed_in, "{id}: stored");

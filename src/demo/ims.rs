@@ -4,8 +4,8 @@
 //! authorization code with a PKCE check, refresh with rotation, client credentials),
 //! revoke, userinfo; https-only redirect URIs (http loopback only when allowed, for the
 //! demo), comma-separated scopes, HTTP Basic for web-app credentials, `expires_in` in
-//! seconds or milliseconds, `x-debug-id` on errors. ID tokens are signed RS256 and the
-//! key is published at `/ims/keys` (IMS's `jwks_uri`, `kid` "ims"), so the preset's
+//! seconds or milliseconds, `x-debug-id` on errors. ID tokens are signed (ES256, see
+//! `SigningKey`) and the key is published at `/ims/keys` (IMS's `jwks_uri`, `kid` "ims"), so the preset's
 //! verification runs against the double as it does against IMS; the ID token of a code
 //! exchange carries the authorization request's `nonce`. Used by tests, benches and
 //! `httplens demo`.
@@ -187,68 +187,53 @@ struct Inner {
     impostor: Option<Arc<SigningKey>>,
 }
 
-/// The key ID tokens are signed with: RSA 2048, RS256, published as a JWK with
-/// `kid` "ims" (the name IMS gives its key).
+/// The key ID tokens are signed with: ECDSA P-256 (ES256), published as a JWK with
+/// `kid` "ims" (the name IMS gives its key). Adobe IMS signs RS256; ring, which signs
+/// here, cannot make an RSA key, and an RSA key maker would add 0.13 MB to the binary
+/// users get (`httplens demo` runs this double). What the preset does with either is
+/// the same: fetch `/ims/keys`, find the `kid`, check the signature; RS256 itself is
+/// checked against the OpenID peers and keys the tests make (`tests/idtoken.rs`).
 struct SigningKey {
-    pair: ring::signature::RsaKeyPair,
+    pair: ring::signature::EcdsaKeyPair,
     jwk: serde_json::Value,
 }
 
 impl SigningKey {
-    /// A fresh key (a fraction of a second of prime search: call off the async threads).
+    /// A fresh key.
     fn generate() -> std::io::Result<SigningKey> {
-        use rsa::pkcs8::EncodePrivateKey;
-        use rsa::traits::PublicKeyParts;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
         let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
-            .map_err(std::io::Error::other)?;
-        let der = key.to_pkcs8_der().map_err(std::io::Error::other)?;
-        let pair = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
+        let rng = ring::rand::SystemRandom::new();
+        let err = |e: ring::error::Unspecified| std::io::Error::other(e.to_string());
+        let der =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(err)?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref(), &rng)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let jwk = json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "ims",
-            "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())});
+        // The public key is the uncompressed point: 0x04, then x and y (32 bytes each).
+        let point = pair.public_key().as_ref();
+        let (x, y) = point[1..].split_at(32);
+        let jwk = json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+            "kid": "ims", "x": b64(x), "y": b64(y)});
         Ok(SigningKey { pair, jwk })
     }
 
-    /// The key of this process: made by the first double started, shared by the others
-    /// (a test binary starts dozens; each would otherwise search for primes).
-    async fn of_process() -> std::io::Result<Arc<SigningKey>> {
-        static KEY: std::sync::OnceLock<Arc<SigningKey>> = std::sync::OnceLock::new();
-        if let Some(k) = KEY.get() {
-            return Ok(k.clone());
-        }
-        let k = tokio::task::spawn_blocking(SigningKey::generate)
-            .await
-            .map_err(std::io::Error::other)??;
-        Ok(KEY.get_or_init(|| Arc::new(k)).clone())
-    }
-
-    /// A compact JWS (RS256) over `claims`.
+    /// A compact JWS (ES256) over `claims`.
     fn sign(&self, claims: &serde_json::Value) -> String {
         let b = |v: &serde_json::Value| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
         };
         let input = format!(
             "{}.{}",
-            b(&json!({"alg": "RS256", "typ": "JWT", "kid": "ims"})),
+            b(&json!({"alg": "ES256", "typ": "JWT", "kid": "ims"})),
             b(claims)
         );
-        let mut sig = vec![0; self.pair.public().modulus_len()];
-        // Signing with a valid key into a buffer of the modulus' length cannot fail
-        // but for the system's random source; an empty signature then fails
-        // verification, which is what a client would see.
-        if self
+        // Signing with a valid key cannot fail but for the system's random source; an
+        // empty signature then fails verification, which is what a client would see.
+        let sig = self
             .pair
-            .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                input.as_bytes(),
-                &mut sig,
-            )
-            .is_err()
-        {
-            sig.clear();
-        }
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .map(|s| s.as_ref().to_vec())
+            .unwrap_or_default();
         format!(
             "{input}.{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sig)
@@ -326,9 +311,7 @@ impl ImsHandle {
     /// (a forged token, as a client must see it).
     #[cfg(feature = "test-hooks")]
     pub async fn sign_id_tokens_with_another_key(&self) -> std::io::Result<()> {
-        let k = tokio::task::spawn_blocking(SigningKey::generate)
-            .await
-            .map_err(std::io::Error::other)??;
+        let k = SigningKey::generate()?;
         if let Ok(mut i) = self.shared.inner.lock() {
             i.impostor = Some(Arc::new(k));
         }
@@ -361,7 +344,7 @@ pub async fn start(config: ImsConfig) -> std::io::Result<ImsHandle> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://127.0.0.1:{}", addr.port());
-    let key = SigningKey::of_process().await?;
+    let key = Arc::new(SigningKey::generate()?);
     let shared = Arc::new(Shared {
         cfg: config,
         base: base.clone(),
@@ -676,7 +659,7 @@ fn authenticate<'a>(
     }
 }
 
-/// The ID token of one answer, signed RS256 with the published key (or, when a test
+/// The ID token of one answer, signed with the published key (or, when a test
 /// asked, with a key `/ims/keys` does not hold). `nonce`: the authorization request's,
 /// for a code exchange; none after a refresh or a device flow (none was sent).
 #[cfg_attr(not(feature = "test-hooks"), allow(unused_variables))]
