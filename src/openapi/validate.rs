@@ -1436,6 +1436,12 @@ pub(crate) mod example_bodies {
                     if let Some(n) = fixed {
                         s = json!({"type": "string", "minLength": min.min(n), "maxLength": (min + extra).max(n)});
                     }
+                    // ...and the others not shorter than their shortest value ("u@x.io",
+                    // "a:b", "a"): a schema nothing fits has no example to check.
+                    let shortest = match f { "email" => 6, "uri" => 3, "hostname" => 1, _ => 0 };
+                    if min + extra < shortest {
+                        s["maxLength"] = json!(shortest);
+                    }
                     s["format"] = json!(f);
                 }
                 s
