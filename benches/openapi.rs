@@ -72,6 +72,17 @@ fn benches(c: &mut Criterion) {
     g.bench_function("load 5 MB spec (YAML)", |b| {
         b.iter(|| httplens::openapi::parse(black_box(&yaml)).map(|s| s.operations.len()))
     });
+    // As people write YAML: block style (indented mappings and lists, no braces).
+    let block =
+        serde_norway::to_string(&serde_json::from_str::<serde_json::Value>(&big).unwrap()).unwrap();
+    assert!(!block.trim_start().starts_with('{'));
+    g.bench_function(
+        format!(
+            "load 5 MB spec (YAML, block style, {} MB)",
+            block.len() / 1_000_000
+        ),
+        |b| b.iter(|| httplens::openapi::parse(black_box(&block)).map(|s| s.operations.len())),
+    );
     g.finish();
 }
 
@@ -88,8 +99,7 @@ fn schema_benches(c: &mut Criterion) {
         .expect("GET /products");
     let raw = &spec.root["paths"]["/products"]["get"]["responses"]["200"]["content"]["application/json"]
         ["schema"];
-    let mut body =
-        httplens::openapi::example::from_schema(&httplens::openapi::inline(&spec.root, raw, 24), 8);
+    let mut body = httplens::openapi::example::from_schema_in(&spec.root, raw, 8);
     let item = body["items"][0].clone();
     body["items"] = serde_json::Value::Array(
         (0..20)
@@ -145,6 +155,47 @@ fn schema_benches(c: &mut Criterion) {
             )
         })
     });
+    // The same with one body assertion (`?? body $.total_count exists`): before, the
+    // assertions parsed the body again; now the two share one parse.
+    let assertions = vec![httplens::request::ResolvedAssertion {
+        line: 3,
+        text: "?? body $.total_count exists".into(),
+        target: httplens::syntax::ast::AssertTarget::Body(Some("$.total_count".into())),
+        op: httplens::syntax::ast::AssertOp::Exists,
+        expected: None,
+    }];
+    g.bench_function(
+        "run: schema line and a body assertion, body parsed twice (before)",
+        |b| {
+            b.iter(|| {
+                let v = httplens::exec::schema::check(
+                    &specs,
+                    "GET",
+                    "{{api}}/products?pageSize=20",
+                    &resp.url,
+                    black_box(&resp),
+                );
+                httplens::exec::assert::check_all_with_schema(&assertions, &resp, &v)
+            })
+        },
+    );
+    g.bench_function(
+        "run: schema line and a body assertion, body parsed once (now)",
+        |b| {
+            b.iter(|| {
+                let json = httplens::exec::JsonBody::new(black_box(&resp));
+                let v = httplens::exec::schema::check_with_body(
+                    &specs,
+                    "GET",
+                    "{{api}}/products?pageSize=20",
+                    &resp.url,
+                    &resp,
+                    &json,
+                );
+                httplens::exec::assert::check_all_with_body(&assertions, &resp, &v, &json)
+            })
+        },
+    );
     // The editor: a request body with a variable and one wrong value, on every change.
     let comment = spec
         .operations

@@ -136,6 +136,8 @@ step_doctest() { cargo test --locked --doc; }
 
 step_nvim() { with_keyring editors/nvim/test/run.sh; }
 step_vscode() { with_keyring editors/vscode/test/run.sh; }
+# The release binary (the .vsix above built it) against its 12 MB limit.
+step_size() { scripts/size.sh; }
 
 fuzz_targets() {
     find fuzz/fuzz_targets -maxdepth 1 -name '*.rs' -printf '%f\n' 2>/dev/null | sed 's/\.rs$//' | sort
@@ -311,6 +313,7 @@ run_step test          3000 step_test
 run_step doctest       900  step_doctest
 run_step nvim          300  step_nvim         editors/nvim/test/run.sh
 run_step vscode        600  step_vscode       editors/vscode/test/run.sh
+run_step size          1200 step_size         scripts/size.sh
 run_step fuzz          $((2400 + 120 * 8 + FUZZ_SECONDS * 8)) step_fuzz fuzz/Cargo.toml
 run_step deny          300  step_deny         deny.toml
 total=$(( $(date +%s) - total_start ))

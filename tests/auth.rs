@@ -449,9 +449,16 @@ async fn refresh_ahead_of_expiry_rotates_and_persists() {
         httplens::auth::StoredToken::from_json(&store.get(&account).await.unwrap().unwrap())
             .unwrap();
     assert_eq!(stored.refresh_token, t2.refresh_token);
-    assert_eq!(
-        stored.id_token, t1.id_token,
-        "the ID token is kept across refreshes"
+    // The refresh brought a new ID token (the double sends one; without the first
+    // one's nonce), checked and stored with the rotated tokens.
+    assert!(stored.id_token.is_some());
+    assert_ne!(stored.id_token, t1.id_token);
+    assert_eq!(stored.id_token, t2.id_token);
+    assert!(
+        stored
+            .id_token_status
+            .as_ref()
+            .is_some_and(|s| s.is_verified())
     );
     assert_eq!(ims.stats().refresh_reuse, 0);
     ims.shutdown().await;
@@ -829,10 +836,22 @@ async fn cli_login_status_logout_no_leaks() {
             .iter()
             .any(|s| s == "offline_access")
     );
+    // The state in the words the server gives the editors (`httplens/state`'s
+    // `summary`), and the preset's ID token checked against the double's keys.
+    assert_eq!(
+        ims_row["summary"],
+        "signed in as demo.user@example.test, 23 h left"
+    );
+    assert_eq!(ims_row["idToken"]["state"], "verified");
     let (_, text_out, _) = env.run(&["status"]).await;
+    let line = text_out
+        .lines()
+        .find(|l| l.starts_with("ims [dev]: "))
+        .unwrap_or_else(|| panic!("{text_out}"));
     assert!(
-        text_out.contains("ims [dev]: signed in as demo.user@example.test"),
-        "{text_out}"
+        line.starts_with("ims [dev]: signed in as demo.user@example.test, 23 h left, scopes: ")
+            && line.ends_with("; ID token verified (ES256)"),
+        "{line}"
     );
 
     // Leak check: no token, refresh token, ID token or client secret in any output or

@@ -127,12 +127,14 @@ impl Keys {
 type Maker = Arc<dyn Fn(Option<&str>) -> String + Send + Sync>;
 
 /// A small OpenID provider on 127.0.0.1: discovery, a token endpoint that answers
-/// with the ID token `maker` makes (with the nonce the authorization request carried),
-/// and the JWKS.
+/// with the ID token `maker` makes (with the nonce the authorization request carried;
+/// none on refresh or for a device code), RFC 8628 device authorization, and the JWKS.
 struct Provider {
     base: String,
     maker: Arc<Mutex<Maker>>,
     nonce: Arc<Mutex<Option<String>>>,
+    /// The form bodies of the device authorization requests.
+    device_requests: Arc<Mutex<Vec<String>>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -143,13 +145,16 @@ impl Provider {
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let maker: Arc<Mutex<Maker>> = Arc::new(Mutex::new(Arc::new(|_| String::new())));
         let nonce: Arc<Mutex<Option<String>>> = Default::default();
+        let device_requests: Arc<Mutex<Vec<String>>> = Default::default();
         let md = json!({
             "issuer": base,
             "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/token"),
+            "device_authorization_endpoint": format!("{base}/device"),
             "jwks_uri": format!("{base}/jwks"),
         });
         let (m, n) = (maker.clone(), nonce.clone());
+        let (dr, verify) = (device_requests.clone(), format!("{base}/verify"));
         let app = axum::Router::new()
             .route(
                 "/.well-known/openid-configuration",
@@ -170,7 +175,10 @@ impl Provider {
                 post(move |body: String| {
                     let (m, n) = (m.clone(), n.clone());
                     async move {
-                        let refresh = body.contains("grant_type=refresh_token");
+                        // No authorization request preceded a refresh or a device
+                        // code: no nonce.
+                        let refresh = body.contains("grant_type=refresh_token")
+                            || body.contains("device_code=");
                         let nonce = if refresh {
                             None
                         } else {
@@ -186,6 +194,23 @@ impl Provider {
                         }))
                     }
                 }),
+            )
+            .route(
+                "/device",
+                post(move |body: String| {
+                    dr.lock().unwrap().push(body);
+                    let verify = verify.clone();
+                    async move {
+                        // Approved at once: the first poll gets the tokens.
+                        axum::Json(json!({
+                            "device_code": format!("idt-dc-{}", rand_suffix()),
+                            "user_code": "WDJB-MJHT",
+                            "verification_uri": verify,
+                            "expires_in": 600,
+                            "interval": 1,
+                        }))
+                    }
+                }),
             );
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -194,6 +219,7 @@ impl Provider {
             base,
             maker,
             nonce,
+            device_requests,
             server,
         }
     }
@@ -529,19 +555,277 @@ async fn a_refreshed_id_token_is_checked_too() {
     );
 }
 
+/// A device flow's ID token is checked like any other: verified when good; refused
+/// with one sentence and nothing stored when its `aud`, `exp`, `iss` or signature is
+/// wrong. No authorization request is made, so no `nonce` is sent and none is compared
+/// (OpenID Connect Core 3.1.3.7: the nonce is checked when the request carried one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_without_keys_gives_not_verified() {
-    // The IMS double signs nothing and publishes no keys (like a provider without a
-    // jwks_uri): the sign-in works and says so.
+async fn the_device_flows_id_token_is_verified_or_refused() {
+    let keys = Arc::new(Keys::new());
+    let p = Provider::start(keys.jwks()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let v = json!({"Type": "OAuth2", "Grant Type": "Device Authorization",
+        "Issuer": p.base, "Client ID": CLIENT, "Client Secret": SECRET,
+        "Scope": "openid email"});
+    let (profiles, issues) = parse_profiles(&json!({ "p": v }), &|s: &str| Ok(s.to_string()));
+    assert!(issues.is_empty(), "{issues:?}");
+    let session = || {
+        AuthSession::new(
+            profiles.clone(),
+            Arc::new(MemoryStore::new()),
+            dir.path().to_path_buf(),
+        )
+        .interactive(true)
+        .open_browser(false)
+        .timeout(Duration::from_secs(20))
+        .observer(Arc::new(DeviceUser))
+    };
+
+    let (k, iss) = (keys.clone(), p.base.clone());
+    p.make(move |n| {
+        assert!(n.is_none(), "a device code gets no nonce");
+        k.sign("RS256", &claims(&iss, None))
+    });
+    let s = session();
+    let t = s.sign_in("p").await.unwrap();
+    assert_eq!(
+        t.id_token_status,
+        Some(IdTokenStatus::Verified {
+            alg: "RS256".into()
+        })
+    );
+    assert_eq!(t.account.as_deref(), Some("ada@example.test"));
+    assert_eq!(
+        s.status("p").await.unwrap().id_token.unwrap().describe(),
+        "ID token verified (RS256)"
+    );
+    // The device authorization request carried no nonce...
+    let sent = p.device_requests.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].contains("nonce"), "{}", sent[0]);
+    // ... so a nonce in the token is not compared (there is nothing to compare it with).
+    let (k, iss) = (keys.clone(), p.base.clone());
+    p.make(move |_| k.sign("ES256", &claims(&iss, Some("from-elsewhere"))));
+    let t = session().sign_in("p").await.unwrap();
+    assert_eq!(
+        t.id_token_status,
+        Some(IdTokenStatus::Verified {
+            alg: "ES256".into()
+        })
+    );
+
+    type Case = (&'static str, fn(&mut Value), &'static str);
+    let cases: [Case; 4] = [
+        (
+            "wrong aud",
+            |c| c["aud"] = json!("someone-else"),
+            "meant for another client",
+        ),
+        (
+            "expired",
+            |c| c["exp"] = json!(now() - 3600),
+            "it has expired",
+        ),
+        (
+            "no exp",
+            |c| drop(c.as_object_mut().unwrap().remove("exp")),
+            "no `exp` claim",
+        ),
+        (
+            "wrong iss",
+            |c| c["iss"] = json!("https://evil.test"),
+            "issued by another issuer",
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let (k, iss) = (keys.clone(), p.base.clone());
+        p.make(move |_| {
+            let mut c = claims(&iss, None);
+            edit(&mut c);
+            k.sign("RS256", &c)
+        });
+        let s = session();
+        let e = s
+            .sign_in("p")
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"))
+            .to_string();
+        assert!(
+            e.starts_with("the provider's ID token was refused: ") && e.contains(want),
+            "{name}: {e}"
+        );
+        assert!(!s.status("p").await.unwrap().signed_in, "{name}: stored");
+    }
+    // Signed by a key the provider does not publish.
+    let other = Arc::new(Keys::new());
+    let iss = p.base.clone();
+    p.make(move |_| other.sign("RS256", &claims(&iss, None)));
+    let s = session();
+    let e = s.sign_in("p").await.err().unwrap().to_string();
+    assert!(e.contains("its RS256 signature does not verify"), "{e}");
+    assert!(!s.status("p").await.unwrap().signed_in);
+}
+
+/// The Adobe IMS preset verifies ID tokens against the keys at the IMS host's
+/// `/ims/keys` (Adobe's `jwks_uri`). The double signs (ES256) with a key it makes and
+/// publishes there: a sign-in through the preset, a refresh and a device flow each get
+/// a verified ID token, the code flow's carrying the sign-in's nonce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ims_preset_verifies_the_doubles_id_tokens() {
+    httplens::process::install_crypto_provider();
     let ims = httplens::demo::ims::start(httplens::demo::ims::ImsConfig {
         auto_approve: true,
         ..Default::default()
     })
     .await
     .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let jwks: Value = http
+        .get(ims.jwks_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "EC");
+    assert_eq!(jwks["keys"][0]["kid"], "ims");
+    assert!(
+        jwks["keys"][0].get("d").is_none(),
+        "a private key published"
+    );
+
     let v = json!({"Preset": "adobe-ims", "Grant Type": "Authorization Code",
         "Issuer": ims.base_url, "Client ID": "demo-native",
+        "Redirect URL": "http://127.0.0.1/callback",
+        "Scope": "openid,AdobeID,email,offline_access"});
+    let (mut profiles, _) = parse_profiles(&json!({ "p": v }), &|s: &str| Ok(s.to_string()));
+    let profile = profiles.remove(0);
+    assert_eq!(
+        profile.jwks_uri.as_ref().map(|u| u.as_str()),
+        Some(ims.jwks_url().as_str())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let s = AuthSession::new(
+        vec![profile],
+        Arc::new(MemoryStore::new()),
+        dir.path().to_path_buf(),
+    )
+    .interactive(true)
+    .open_browser(false)
+    .timeout(Duration::from_secs(20))
+    .observer(Arc::new(Follow));
+    let verified = Some(IdTokenStatus::Verified {
+        alg: "ES256".into(),
+    });
+    let t = s.sign_in("p").await.unwrap();
+    assert_eq!(t.id_token_status, verified);
+    assert_eq!(t.account.as_deref(), Some("demo.user@example.test"));
+    // The token echoes the authorization request's nonce (checked by the sign-in).
+    let payload = t.id_token.as_deref().unwrap().split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["nonce"].as_str().map(str::len), Some(43));
+    let st = s.status("p").await.unwrap();
+    assert_eq!(st.id_token.unwrap().describe(), "ID token verified (ES256)");
+    // A refresh brings a new ID token (no nonce), verified too.
+    let src: &dyn httplens::exec::TokenSource = &s;
+    let rejected = httplens::secret::Secret::new(t.access_token.clone());
+    src.refresh_after_401("p", httplens::syntax::ast::TokenKind::Access, &rejected)
+        .await
+        .unwrap();
+    assert_eq!(ims.stats().refreshes, 1);
+    let refreshed = s.tokens("p").await.unwrap();
+    assert_ne!(refreshed.id_token, t.id_token);
+    assert_eq!(refreshed.id_token_status, verified);
+
+    // The device flow through the preset (the double's RFC 8628 endpoint).
+    let v = json!({"Preset": "adobe-ims", "Grant Type": "Device Authorization",
+        "Issuer": ims.base_url, "Client ID": "demo-native",
+        "Device Auth URL": format!("{}/ims/device", ims.base_url),
+        "Scope": "openid,AdobeID,email"});
+    let (profiles, issues) = parse_profiles(&json!({ "d": v }), &|s: &str| Ok(s.to_string()));
+    assert!(issues.is_empty(), "{issues:?}");
+    let s = AuthSession::new(
+        profiles,
+        Arc::new(MemoryStore::new()),
+        dir.path().to_path_buf(),
+    )
+    .interactive(true)
+    .open_browser(false)
+    .timeout(Duration::from_secs(20))
+    .observer(Arc::new(DeviceApprover));
+    let t = s.sign_in("d").await.unwrap();
+    assert_eq!(t.id_token_status, verified);
+    assert_eq!(t.account.as_deref(), Some("demo.user@example.test"));
+    ims.shutdown().await;
+}
+
+/// The double signing its ID tokens with a key it does not publish (a forged token):
+/// the sign-in is refused with one sentence and nothing is stored, through the code
+/// flow and the device flow alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ims_preset_refuses_a_token_signed_with_another_key() {
+    httplens::process::install_crypto_provider();
+    let ims = httplens::demo::ims::start(httplens::demo::ims::ImsConfig {
+        auto_approve: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    ims.sign_id_tokens_with_another_key().await.unwrap();
+    let code = json!({"Preset": "adobe-ims", "Grant Type": "Authorization Code",
+        "Issuer": ims.base_url, "Client ID": "demo-native",
         "Redirect URL": "http://127.0.0.1/callback", "Scope": "openid,AdobeID,email"});
+    let device = json!({"Preset": "adobe-ims", "Grant Type": "Device Authorization",
+        "Issuer": ims.base_url, "Client ID": "demo-native",
+        "Device Auth URL": format!("{}/ims/device", ims.base_url),
+        "Scope": "openid,AdobeID,email"});
+    let (profiles, _) = parse_profiles(&json!({ "code": code, "device": device }), &|s: &str| {
+        Ok(s.to_string())
+    });
+    assert_eq!(profiles.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let s = AuthSession::new(
+        profiles,
+        Arc::new(MemoryStore::new()),
+        dir.path().to_path_buf(),
+    )
+    .interactive(true)
+    .open_browser(false)
+    .timeout(Duration::from_secs(20))
+    .observer(Arc::new(FollowAndApprove));
+    for id in ["code", "device"] {
+        let e = s.sign_in(id).await.err().unwrap().to_string();
+        assert_eq!(
+            e, "the provider's ID token was refused: its ES256 signature does not verify",
+            "{id}"
+        );
+        assert!(!s.status(id).await.unwrap().signed_in, "{id}: stored");
+    }
+    assert_eq!(ims.stats().code_exchanges, 1);
+    ims.shutdown().await;
+}
+
+/// A provider that publishes no keys (no `Issuer`, so no discovery and no preset): the
+/// double's signed token cannot be checked; the sign-in works and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_without_keys_gives_not_verified() {
+    let ims = httplens::demo::ims::start(httplens::demo::ims::ImsConfig {
+        auto_approve: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let v = json!({"Type": "OAuth2", "Grant Type": "Authorization Code",
+        "Auth URL": ims.authorize_url(), "Token URL": ims.token_url(),
+        "Client ID": "demo-native", "Redirect URL": "http://127.0.0.1/callback",
+        "Scope": "openid"});
     let (mut profiles, _) = parse_profiles(&json!({ "p": v }), &|s: &str| Ok(s.to_string()));
     let dir = tempfile::tempdir().unwrap();
     let s = AuthSession::new(
@@ -557,10 +841,45 @@ async fn a_provider_without_keys_gives_not_verified() {
     assert_eq!(
         t.id_token_status,
         Some(IdTokenStatus::NotVerified {
-            reason: "it is unsigned and the provider publishes no signing keys".into()
+            reason: "the provider publishes no signing keys".into()
         })
     );
     ims.shutdown().await;
+}
+
+/// The device flow's user: the code is typed elsewhere; here the provider has
+/// approved already.
+struct DeviceUser;
+
+impl SignInObserver for DeviceUser {
+    fn authorize_url(&self, _profile: &str, _url: &str, _e: Option<&str>) {
+        panic!("the device flow opens no authorize URL");
+    }
+}
+
+/// The device flow's user at the IMS double: opens the verification URL, which
+/// approves the code.
+struct DeviceApprover;
+
+impl SignInObserver for DeviceApprover {
+    fn authorize_url(&self, _profile: &str, _url: &str, _e: Option<&str>) {
+        panic!("the device flow opens no authorize URL");
+    }
+    fn device_code(&self, _profile: &str, uri: &str, _user_code: &str) {
+        Follow.authorize_url("", uri, None);
+    }
+}
+
+/// Follows an authorize URL or opens a device verification URL, whichever comes.
+struct FollowAndApprove;
+
+impl SignInObserver for FollowAndApprove {
+    fn authorize_url(&self, profile: &str, url: &str, e: Option<&str>) {
+        Follow.authorize_url(profile, url, e);
+    }
+    fn device_code(&self, _profile: &str, uri: &str, _user_code: &str) {
+        Follow.authorize_url("", uri, None);
+    }
 }
 
 /// A browser that follows the provider's redirects to the callback.

@@ -243,6 +243,7 @@ const TEST_HOOKS: &[&str] = &[
     "inject_token_fault",
     "fault_response",
     "fuzz_callback",
+    "sign_id_tokens_with_another_key",
 ];
 
 /// The attributes that keep an item out of the shipped library.

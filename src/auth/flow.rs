@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use rand::RngCore;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use url::Url;
@@ -29,10 +28,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// 32 random bytes from the OS CSPRNG, base64url without padding (43 characters).
 pub fn random_token() -> String {
     let mut b = [0u8; 32];
-    if rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut b).is_err() {
-        // The thread RNG is a CSPRNG seeded from the OS too.
-        rand::rng().fill_bytes(&mut b);
-    }
+    let rng = ring::rand::SystemRandom::new();
+    // The OS source does not fail on the systems we run on (getrandom(2) blocks until
+    // it is seeded); if it ever did, a state, verifier or nonce must not be guessable,
+    // so nothing goes out without one.
+    ring::rand::SecureRandom::fill(&rng, &mut b)
+        .expect("the operating system's random source failed");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 

@@ -93,7 +93,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
         device_auth_url: p.device_auth_url.clone(),
         issuer: p.issuer.clone(),
         iss_supported: false,
-        jwks_uri: None,
+        jwks_uri: p.jwks_uri.clone(),
     };
     if !p.discover {
         return Ok(e);
@@ -112,7 +112,7 @@ pub async fn endpoints(http: &reqwest::Client, p: &Profile) -> Result<Endpoints,
     e.device_auth_url = e
         .device_auth_url
         .or_else(|| get("device_authorization_endpoint"));
-    e.jwks_uri = get("jwks_uri");
+    e.jwks_uri = e.jwks_uri.or_else(|| get("jwks_uri"));
     e.iss_supported = md
         .get("authorization_response_iss_parameter_supported")
         .and_then(Value::as_bool)

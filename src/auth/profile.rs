@@ -91,6 +91,9 @@ pub struct Profile {
     pub device_auth_url: Option<Url>,
     pub revoke_url: Option<Url>,
     pub userinfo_url: Option<Url>,
+    /// The provider's signing keys (JWKS) when the preset fixes them; otherwise they
+    /// come from discovery (`oauth::endpoints`).
+    pub jwks_uri: Option<Url>,
     /// The issuer identifier, from `Issuer` or the preset.
     pub issuer: Option<String>,
     /// Discover endpoints from `<Issuer>/.well-known/openid-configuration`.
@@ -345,6 +348,7 @@ pub fn parse_profile(
         device_auth_url,
         revoke_url,
         userinfo_url,
+        jwks_uri,
         issuer,
         discover,
     } = endpoints;
@@ -366,6 +370,7 @@ pub fn parse_profile(
         device_auth_url,
         revoke_url,
         userinfo_url,
+        jwks_uri,
         issuer,
         discover,
         preset,
@@ -484,6 +489,7 @@ struct Endpoints {
     device_auth_url: Option<Url>,
     revoke_url: Option<Url>,
     userinfo_url: Option<Url>,
+    jwks_uri: Option<Url>,
     issuer: Option<String>,
     discover: bool,
 }
@@ -502,6 +508,7 @@ fn endpoints(c: &mut Ctx, grant: Grant, preset: Option<Preset>) -> Endpoints {
         device_auth_url,
         revoke_url,
         userinfo_url: None,
+        jwks_uri: None,
         issuer,
         discover: false,
     };
@@ -542,6 +549,10 @@ fn expand_adobe_ims(e: &mut Endpoints) {
     e.token_url = e.token_url.take().or_else(|| at("/ims/token/v3"));
     e.revoke_url = e.revoke_url.take().or_else(|| at("/ims/revoke"));
     e.userinfo_url = at("/ims/userinfo/v2");
+    // Adobe publishes the keys that sign its ID tokens (RS256) at `/ims/keys`, the
+    // `jwks_uri` of its openid-configuration. The host is the `Issuer`, already held to
+    // the https rule (plain http only to loopback, the local double).
+    e.jwks_uri = at("/ims/keys");
     e.issuer = Some(host);
 }
 
@@ -972,6 +983,41 @@ mod tests {
         assert_eq!(p.pkce, Pkce::S256);
         assert_eq!(p.redirect_url.scheme(), "https");
         assert!(issues.iter().any(|i| i.key.as_deref() == Some("PKCE")));
+        // ID tokens are verified against the keys Adobe publishes.
+        assert_eq!(
+            p.jwks_uri.as_ref().unwrap().as_str(),
+            "https://ims-na1.adobelogin.com/ims/keys"
+        );
+    }
+
+    /// The preset's signing keys live on the `Issuer` host, under the https rule of
+    /// every other endpoint: stage over https, the local double over loopback http, and
+    /// plain http elsewhere refused (no profile, an error at `Issuer`).
+    #[test]
+    fn adobe_preset_jwks_follows_the_https_rule() {
+        let with_issuer = |issuer: &str| {
+            let auth = json!({"ims": {"Preset": "adobe-ims", "Grant Type": "Authorization Code",
+                "Client ID": "c", "Issuer": issuer}});
+            parse_profiles(&auth, &no_vars)
+        };
+        let (p, _) = with_issuer("https://ims-na1-stg1.adobelogin.com");
+        assert_eq!(
+            p[0].jwks_uri.as_ref().unwrap().as_str(),
+            "https://ims-na1-stg1.adobelogin.com/ims/keys"
+        );
+        let (p, _) = with_issuer("http://127.0.0.1:4567");
+        assert_eq!(
+            p[0].jwks_uri.as_ref().unwrap().as_str(),
+            "http://127.0.0.1:4567/ims/keys"
+        );
+        let (p, issues) = with_issuer("http://ims.example.test");
+        assert!(p.is_empty());
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.key.as_deref() == Some("Issuer") && i.severity == IssueSeverity::Error),
+            "{issues:?}"
+        );
     }
 
     #[test]

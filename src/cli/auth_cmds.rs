@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::auth::profile::IssueSeverity;
 use crate::auth::{self, AuthSession, ProfileIssue, SignInObserver};
 use crate::env::Workspace;
+use crate::ide::{self, SignInView};
 
 use super::{EXIT_USAGE, Format, LoginArgs, LogoutArgs, StatusArgs, error_line};
 
@@ -133,22 +134,37 @@ impl SignInObserver for CliObserver {
     }
 }
 
-fn minutes_left(expires_at: Option<i64>) -> String {
-    match expires_at {
-        None => String::new(),
-        Some(at) => {
-            let left = at - chrono::Utc::now().timestamp();
-            if left <= 0 {
-                ", expired".into()
-            } else if left < 120 {
-                format!(", {left} s left")
-            } else if left < 2 * 3600 {
-                format!(", {} min left", left / 60)
-            } else {
-                format!(", {} h left", left / 3600)
-            }
-        }
-    }
+/// `, 52 min left` after a sign-in: the time words of the editor's state
+/// ([`ide::remaining`]).
+fn time_left(expires_at: Option<i64>, now_unix: i64) -> String {
+    expires_at
+        .map(|at| format!(", {}", ide::remaining(at - now_unix)))
+        .unwrap_or_default()
+}
+
+/// One line of `status`: the profile (and environment), then the state in the words
+/// the server gives every editor (`httplens/state`'s `summary`,
+/// [`SignInView::status`]), then what only the CLI adds: the scopes and
+/// the ID token's check when signed in, the grant when not.
+fn status_line(env: Option<&str>, st: &auth::StoredSignIn, now_unix: i64) -> String {
+    let env = env.map(|e| format!(" [{e}]")).unwrap_or_default();
+    let words = SignInView::from_stored(st).status(now_unix);
+    let extra = if st.signed_in {
+        let scopes = if st.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(", scopes: {}", st.scopes.join(" "))
+        };
+        let id = st
+            .id_token
+            .as_ref()
+            .map(|s| format!("; {}", s.describe()))
+            .unwrap_or_default();
+        format!("{scopes}{id}")
+    } else {
+        format!(" ({})", st.grant.as_str())
+    };
+    format!("{}{env}: {words}{extra}\n", st.profile)
 }
 
 pub fn login(args: LoginArgs) -> u8 {
@@ -223,7 +239,7 @@ pub fn login(args: LoginArgs) -> u8 {
             out(&format!(
                 "Signed in to `{}`{who}{} (tokens kept in the {} store).\n",
                 args.profile,
-                minutes_left(t.expires_at),
+                time_left(t.expires_at, chrono::Utc::now().timestamp()),
                 session.store_kind().as_str()
             ));
             0
@@ -342,6 +358,7 @@ pub fn status(args: StatusArgs) -> u8 {
     }
     match args.format {
         Format::Json => {
+            let now = chrono::Utc::now().timestamp();
             let arr: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|(env, st)| {
@@ -353,6 +370,7 @@ pub fn status(args: StatusArgs) -> u8 {
                         "scopes": st.scopes,
                         "expiresAt": st.expires_at,
                         "idToken": st.id_token,
+                        "summary": SignInView::from_stored(st).status(now),
                     })
                 })
                 .collect();
@@ -367,43 +385,94 @@ pub fn status(args: StatusArgs) -> u8 {
                     "No auth profiles (add `Security.Auth` to an environment in http-client.env.json).\n",
                 );
             }
-            let mut text = String::new();
-            for (env, st) in &rows {
-                let env = env
-                    .as_deref()
-                    .map(|e| format!(" [{e}]"))
-                    .unwrap_or_default();
-                if st.signed_in {
-                    let who = st
-                        .account
-                        .as_deref()
-                        .map(|a| format!(" as {a}"))
-                        .unwrap_or_default();
-                    let scopes = if st.scopes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", scopes: {}", st.scopes.join(" "))
-                    };
-                    let id = st
-                        .id_token
-                        .as_ref()
-                        .map(|s| format!("; {}", s.describe()))
-                        .unwrap_or_default();
-                    text.push_str(&format!(
-                        "{}{env}: signed in{who}{}{scopes}{id}\n",
-                        st.profile,
-                        minutes_left(st.expires_at)
-                    ));
-                } else {
-                    text.push_str(&format!(
-                        "{}{env}: not signed in ({})\n",
-                        st.profile,
-                        st.grant.as_str()
-                    ));
-                }
-            }
+            let now = chrono::Utc::now().timestamp();
+            let text: String = rows
+                .iter()
+                .map(|(env, st)| status_line(env.as_deref(), st, now))
+                .collect();
             out(&text);
         }
     }
     if failed { 1 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::idtoken::IdTokenStatus;
+    use crate::auth::{Grant, StoredSignIn};
+
+    const NOW: i64 = 1_000_000;
+
+    fn signed_in(expires_in: i64, refreshable: bool) -> StoredSignIn {
+        StoredSignIn {
+            profile: "shop".into(),
+            grant: Grant::AuthorizationCode,
+            signed_in: true,
+            account: Some("jane@example.com".into()),
+            scopes: vec!["openid".into(), "orders.read".into()],
+            expires_at: Some(NOW + expires_in),
+            id_token: Some(IdTokenStatus::Verified {
+                alg: "RS256".into(),
+            }),
+            refreshable,
+        }
+    }
+
+    /// The CLI words a profile's state as the server words it for every editor
+    /// (`httplens/state`'s `summary`): one function, so the two cannot drift. The
+    /// cases are where the CLI's own wording differed (90 s, days, an expired token
+    /// that a refresh token will renew or that needs a new sign-in).
+    #[test]
+    fn status_words_are_the_servers() {
+        let cases = [
+            (
+                signed_in(52 * 60 + 10, false),
+                "signed in as jane@example.com, 52 min left",
+            ),
+            (
+                signed_in(90, false),
+                "signed in as jane@example.com, 1 min left",
+            ),
+            (
+                signed_in(3 * 86_400 + 60, false),
+                "signed in as jane@example.com, 3 days left",
+            ),
+            (
+                signed_in(-5, true),
+                "signed in as jane@example.com, expired (refreshed at the next request)",
+            ),
+            (
+                signed_in(-5, false),
+                "signed in as jane@example.com, expired (sign in again)",
+            ),
+        ];
+        for (st, words) in cases {
+            // The server's summary, from the same store answer.
+            assert_eq!(SignInView::from_stored(&st).status(NOW), words);
+            assert_eq!(
+                status_line(Some("dev"), &st, NOW),
+                format!(
+                    "shop [dev]: {words}, scopes: openid orders.read; ID token verified (RS256)\n"
+                )
+            );
+        }
+        let not = StoredSignIn {
+            profile: "shop".into(),
+            grant: Grant::ClientCredentials,
+            signed_in: false,
+            account: None,
+            scopes: vec![],
+            expires_at: None,
+            id_token: None,
+            refreshable: false,
+        };
+        assert_eq!(SignInView::from_stored(&not).status(NOW), "not signed in");
+        assert_eq!(
+            status_line(None, &not, NOW),
+            "shop: not signed in (Client Credentials)\n"
+        );
+        assert_eq!(time_left(Some(NOW + 52 * 60), NOW), ", 52 min left");
+        assert_eq!(time_left(None, NOW), "");
+    }
 }

@@ -4,7 +4,10 @@
 //! authorization code with a PKCE check, refresh with rotation, client credentials),
 //! revoke, userinfo; https-only redirect URIs (http loopback only when allowed, for the
 //! demo), comma-separated scopes, HTTP Basic for web-app credentials, `expires_in` in
-//! seconds or milliseconds, `x-debug-id` on errors. Used by tests, benches and
+//! seconds or milliseconds, `x-debug-id` on errors. ID tokens are signed (ES256, see
+//! `SigningKey`) and the key is published at `/ims/keys` (IMS's `jwks_uri`, `kid` "ims"), so the preset's
+//! verification runs against the double as it does against IMS; the ID token of a code
+//! exchange carries the authorization request's `nonce`. Used by tests, benches and
 //! `httplens demo`.
 
 use std::collections::{HashMap, HashSet};
@@ -128,6 +131,8 @@ struct CodeGrant {
     redirect_uri: String,
     challenge: Option<(String, String)>,
     scope: String,
+    /// The authorization request's `nonce`, echoed in the ID token.
+    nonce: Option<String>,
     issued: Instant,
 }
 
@@ -177,6 +182,63 @@ struct Inner {
     faults: Vec<TokenFault>,
     /// Device flow (RFC 8628): device code -> (client id, scope, user code, approved).
     devices: HashMap<String, DeviceGrant>,
+    /// Sign ID tokens with this key instead of the published one (a forgery, for tests).
+    #[cfg(feature = "test-hooks")]
+    impostor: Option<Arc<SigningKey>>,
+}
+
+/// The key ID tokens are signed with: ECDSA P-256 (ES256), published as a JWK with
+/// `kid` "ims" (the name IMS gives its key). Adobe IMS signs RS256; ring, which signs
+/// here, cannot make an RSA key, and an RSA key maker would add 0.13 MB to the binary
+/// users get (`httplens demo` runs this double). What the preset does with either is
+/// the same: fetch `/ims/keys`, find the `kid`, check the signature; RS256 itself is
+/// checked against the OpenID peers and keys the tests make (`tests/idtoken.rs`).
+struct SigningKey {
+    pair: ring::signature::EcdsaKeyPair,
+    jwk: serde_json::Value,
+}
+
+impl SigningKey {
+    /// A fresh key.
+    fn generate() -> std::io::Result<SigningKey> {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let rng = ring::rand::SystemRandom::new();
+        let err = |e: ring::error::Unspecified| std::io::Error::other(e.to_string());
+        let der =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(err)?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref(), &rng)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        // The public key is the uncompressed point: 0x04, then x and y (32 bytes each).
+        let point = pair.public_key().as_ref();
+        let (x, y) = point[1..].split_at(32);
+        let jwk = json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+            "kid": "ims", "x": b64(x), "y": b64(y)});
+        Ok(SigningKey { pair, jwk })
+    }
+
+    /// A compact JWS (ES256) over `claims`.
+    fn sign(&self, claims: &serde_json::Value) -> String {
+        let b = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let input = format!(
+            "{}.{}",
+            b(&json!({"alg": "ES256", "typ": "JWT", "kid": "ims"})),
+            b(claims)
+        );
+        // Signing with a valid key cannot fail but for the system's random source; an
+        // empty signature then fails verification, which is what a client would see.
+        let sig = self
+            .pair
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .map(|s| s.as_ref().to_vec())
+            .unwrap_or_default();
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sig)
+        )
+    }
 }
 
 struct DeviceGrant {
@@ -189,6 +251,7 @@ struct DeviceGrant {
 struct Shared {
     cfg: ImsConfig,
     base: String,
+    key: Arc<SigningKey>,
     inner: Mutex<Inner>,
 }
 
@@ -210,6 +273,10 @@ impl ImsHandle {
     }
     pub fn token_url(&self) -> String {
         format!("{}/ims/token/v3", self.base_url)
+    }
+    /// The published signing keys (IMS's `jwks_uri`).
+    pub fn jwks_url(&self) -> String {
+        format!("{}/ims/keys", self.base_url)
     }
     pub fn stats(&self) -> ImsStats {
         self.shared
@@ -240,6 +307,16 @@ impl ImsHandle {
             i.faults.push(f);
         }
     }
+    /// From now on, sign ID tokens with a fresh key that `/ims/keys` does not publish
+    /// (a forged token, as a client must see it).
+    #[cfg(feature = "test-hooks")]
+    pub async fn sign_id_tokens_with_another_key(&self) -> std::io::Result<()> {
+        let k = SigningKey::generate()?;
+        if let Ok(mut i) = self.shared.inner.lock() {
+            i.impostor = Some(Arc::new(k));
+        }
+        Ok(())
+    }
     /// Is this access token currently accepted?
     pub fn access_token_valid(&self, token: &str) -> bool {
         self.shared
@@ -267,9 +344,11 @@ pub async fn start(config: ImsConfig) -> std::io::Result<ImsHandle> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://127.0.0.1:{}", addr.port());
+    let key = Arc::new(SigningKey::generate()?);
     let shared = Arc::new(Shared {
         cfg: config,
         base: base.clone(),
+        key,
         inner: Mutex::new(Inner::default()),
     });
     let app = router(shared.clone());
@@ -297,6 +376,7 @@ fn router(st: St) -> Router {
         .route("/ims/token/v3", post(token))
         .route("/ims/revoke", post(revoke))
         .route("/ims/userinfo/v2", get(userinfo))
+        .route("/ims/keys", get(keys))
         // Not an IMS endpoint: RFC 8628 device authorization, so httplens's device
         // flow has a local peer too.
         .route("/ims/device", post(device_authorize))
@@ -451,6 +531,7 @@ async fn authorize(State(st): State<St>, Query(q): Query<HashMap<String, String>
         redirect_uri: redirect_uri.clone(),
         challenge,
         scope,
+        nonce: q.get("nonce").cloned(),
         issued: Instant::now(),
     };
     if cfg.auto_approve {
@@ -578,25 +659,38 @@ fn authenticate<'a>(
     }
 }
 
-fn id_token(st: &Shared, client_id: &str) -> String {
-    let b = |v: serde_json::Value| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
-    };
+/// The ID token of one answer, signed with the published key (or, when a test
+/// asked, with a key `/ims/keys` does not hold). `nonce`: the authorization request's,
+/// for a code exchange; none after a refresh or a device flow (none was sent).
+#[cfg_attr(not(feature = "test-hooks"), allow(unused_variables))]
+fn id_token(st: &Shared, i: &Inner, client_id: &str, nonce: Option<&str>) -> String {
     let now = chrono::Utc::now().timestamp();
-    // Unsigned (`alg: none`): the double publishes no keys, and httplens decodes ID
-    // tokens only to show the account.
-    format!(
-        "{}.{}.",
-        b(json!({"alg": "none", "typ": "JWT"})),
-        b(
-            json!({"iss": st.base, "aud": client_id, "sub": st.cfg.user.sub,
-            "email": st.cfg.user.email, "name": st.cfg.user.name,
-            "iat": now, "exp": now + 86_399})
-        )
-    )
+    let mut claims = json!({"iss": st.base, "aud": client_id, "sub": st.cfg.user.sub,
+        "email": st.cfg.user.email, "name": st.cfg.user.name,
+        "iat": now, "exp": now + 86_399});
+    if let Some(n) = nonce {
+        claims["nonce"] = json!(n);
+    }
+    #[cfg(feature = "test-hooks")]
+    if let Some(k) = &i.impostor {
+        return k.sign(&claims);
+    }
+    st.key.sign(&claims)
 }
 
-fn issue(st: &Shared, i: &mut Inner, client_id: &str, scope: &str, user: bool) -> Response {
+/// `/ims/keys`: the public key ID tokens are signed with, as a JWK set.
+async fn keys(State(st): State<St>) -> Response {
+    Json(json!({"keys": [st.key.jwk]})).into_response()
+}
+
+fn issue(
+    st: &Shared,
+    i: &mut Inner,
+    client_id: &str,
+    scope: &str,
+    user: bool,
+    nonce: Option<&str>,
+) -> Response {
     let at = random("ims-at-");
     let ttl = st.cfg.access_token_ttl;
     i.access.insert(
@@ -626,7 +720,7 @@ fn issue(st: &Shared, i: &mut Inner, client_id: &str, scope: &str, user: bool) -
         body["refresh_token"] = json!(rt);
     }
     if user && scopes.contains(&"openid") {
-        body["id_token"] = json!(id_token(st, client_id));
+        body["id_token"] = json!(id_token(st, i, client_id, nonce));
     }
     if !scope.is_empty() {
         body["scope"] = json!(scope);
@@ -745,8 +839,14 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
                     );
                 }
             }
-            let scope = g.scope.clone();
-            issue(st, &mut i, &client.client_id, &scope, true)
+            issue(
+                st,
+                &mut i,
+                &client.client_id,
+                &g.scope,
+                true,
+                g.nonce.as_deref(),
+            )
         }
         Some("refresh_token") => {
             i.stats.refreshes += 1;
@@ -776,7 +876,7 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
             }
             // Rotation: the presented token is spent.
             i.rotated.insert(rt.clone());
-            issue(st, &mut i, &client.client_id, &info.scope, true)
+            issue(st, &mut i, &client.client_id, &info.scope, true, None)
         }
         Some("urn:ietf:params:oauth:grant-type:device_code") => {
             let Some(dc) = f.get("device_code") else {
@@ -804,7 +904,7 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
                 ),
                 Some(_) => {
                     let d = i.devices.remove(dc).expect("present");
-                    issue(st, &mut i, &client.client_id, &d.scope, true)
+                    issue(st, &mut i, &client.client_id, &d.scope, true, None)
                 }
             }
         }
@@ -818,7 +918,7 @@ fn token_inner(st: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
                 );
             }
             let scope = f.get("scope").cloned().unwrap_or_default();
-            issue(st, &mut i, &client.client_id, &scope, false)
+            issue(st, &mut i, &client.client_id, &scope, false, None)
         }
         _ => oauth_error(
             StatusCode::BAD_REQUEST,

@@ -8,7 +8,6 @@
 //! and live in the resolver.
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, Local, Months, Utc};
-use rand::Rng;
 
 use crate::syntax::Str;
 
@@ -50,7 +49,7 @@ fn random_int(args: &[Str]) -> Result<String, String> {
             "`$randomInt {min} {max}`: MIN must be smaller than MAX (MAX is excluded)"
         ));
     }
-    Ok(rand::rng().random_range(min..max).to_string())
+    Ok(fastrand::i64(min..max).to_string())
 }
 
 /// JetBrains `$random.integer(from, to)`, `$random.alphabetic(n)`, ... The parser may
@@ -67,11 +66,10 @@ fn random_family(name: &str, args: &[Str]) -> Option<Result<String, String>> {
         .filter(|s| !s.is_empty())
         .filter_map(|s| s.parse().ok())
         .collect();
-    let mut rng = rand::rng();
     let len = nums.first().copied().unwrap_or(10).clamp(0, 10_000) as usize;
-    let pick = |chars: &[u8], rng: &mut rand::rngs::ThreadRng| -> String {
+    let pick = |chars: &[u8]| -> String {
         (0..len)
-            .map(|_| chars[rng.random_range(0..chars.len())] as char)
+            .map(|_| chars[fastrand::usize(0..chars.len())] as char)
             .collect()
     };
     const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -88,17 +86,17 @@ fn random_family(name: &str, args: &[Str]) -> Option<Result<String, String>> {
                     "`$random.integer({a}, {b})`: FROM must be smaller than TO"
                 ))
             } else {
-                Ok(rng.random_range(a..b).to_string())
+                Ok(fastrand::i64(a..b).to_string())
             }
         }
-        "float" => Ok(format!("{}", rng.random::<f64>() * 1000.0)),
-        "alphabetic" => Ok(pick(ALPHA, &mut rng)),
-        "alphanumeric" => Ok(pick(ALNUM, &mut rng)),
-        "hexadecimal" => Ok(pick(HEX, &mut rng)),
+        "float" => Ok(format!("{}", fastrand::f64() * 1000.0)),
+        "alphabetic" => Ok(pick(ALPHA)),
+        "alphanumeric" => Ok(pick(ALNUM)),
+        "hexadecimal" => Ok(pick(HEX)),
         "email" => Ok(format!(
             "{}@example.com",
             (0..8)
-                .map(|_| ALPHA[rng.random_range(0..26)] as char)
+                .map(|_| ALPHA[fastrand::usize(0..26)] as char)
                 .collect::<String>()
         )),
         _ => return None,

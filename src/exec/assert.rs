@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::response::Response;
+use super::response::{JsonBody, Response};
 use crate::request::ResolvedAssertion;
 use crate::syntax::ast::{AssertOp, AssertTarget};
 
@@ -38,14 +38,24 @@ pub fn check_all_with_schema(
     resp: &Response,
     schema: &super::schema::Verdict,
 ) -> Vec<AssertionResult> {
-    let json: Option<Value> = serde_json::from_slice(resp.body.bytes()).ok();
+    check_all_with_body(assertions, resp, schema, &JsonBody::new(resp))
+}
+
+/// [`check_all_with_schema`] with the body read as JSON by the caller (once, shared
+/// with the schema check); it is parsed only if an assertion reads it.
+pub fn check_all_with_body(
+    assertions: &[ResolvedAssertion],
+    resp: &Response,
+    schema: &super::schema::Verdict,
+    body: &JsonBody,
+) -> Vec<AssertionResult> {
     assertions
         .iter()
         .map(|a| {
             let outcome = if a.target == AssertTarget::Schema {
                 schema.assertion()
             } else {
-                actual(a, resp, json.as_ref()).and_then(|v| evaluate(a, &v))
+                actual(a, resp, body).and_then(|v| evaluate(a, &v))
             };
             AssertionResult {
                 line: a.line,
@@ -57,7 +67,12 @@ pub fn check_all_with_schema(
         .collect()
 }
 
-fn actual(a: &ResolvedAssertion, resp: &Response, json: Option<&Value>) -> Result<Actual, String> {
+fn actual(a: &ResolvedAssertion, resp: &Response, body: &JsonBody) -> Result<Actual, String> {
+    // Status, headers and duration never need the body parsed.
+    let json = match &a.target {
+        AssertTarget::Body(_) => body.get(),
+        _ => None,
+    };
     Ok(match &a.target {
         AssertTarget::Status => Actual::Value(Value::from(resp.status)),
         AssertTarget::Duration => Actual::Value(Value::from(resp.timings.total.as_millis() as u64)),

@@ -13,7 +13,7 @@ use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::TokenSource;
-use super::assert::{AssertionResult, check_all_with_schema};
+use super::assert::{AssertionResult, check_all_with_body};
 use super::client::{Client, ClientConfig, SendOptions};
 use super::history::{self, History, RequestOrigin, SavedDocument};
 use super::render::{DocumentExtras, render_document_with_notes};
@@ -620,6 +620,8 @@ impl Engine {
             self.set_globals(&run.outcome.globals);
             scripts.add(run);
         }
+        // The body read as JSON once, if the assertions or the schema check need it.
+        let json_body = super::response::JsonBody::new(&response);
         // The spec's verdict on the response: the document's last note and `?? schema`.
         let verdict = {
             let asks = spec
@@ -635,20 +637,23 @@ impl Engine {
                     .as_ref()
                     .map(|r| r.target.text().to_string())
                     .unwrap_or_default();
-                Some(schema::check(
+                Some(schema::check_with_body(
                     &specs,
                     &spec.method,
                     &written,
                     &spec.url,
                     &response,
+                    &json_body,
                 ))
             }
         };
-        let mut assertions: Vec<AssertionResult> = check_all_with_schema(
+        let mut assertions: Vec<AssertionResult> = check_all_with_body(
             &spec.assertions,
             &response,
             verdict.as_ref().unwrap_or(&schema::Verdict::NoSpec),
+            &json_body,
         );
+        drop(json_body);
         assertions.extend(scripts.assertions);
         for a in &mut assertions {
             a.reason = a.reason.take().map(|r| spec.secrets.mask(&r));

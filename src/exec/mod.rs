@@ -12,7 +12,7 @@ pub mod schema;
 
 pub use client::{Client, ClientConfig, SendError, SendOptions};
 pub use engine::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, Sent, Silent};
-pub use response::{Response, ResponseBody, Timings};
+pub use response::{JsonBody, Response, ResponseBody, Timings};
 
 use futures_util::future::BoxFuture;
 

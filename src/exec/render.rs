@@ -21,8 +21,20 @@ pub enum BodyKind {
     Binary,
 }
 
-/// Classifies by media type, falling back to sniffing UTF-8.
+/// The `Content-Encoding` a body still has: the client decodes gzip and deflate (and
+/// then drops the header); anything else (`br`, `zstd`) arrives as the server sent it.
+pub fn undecoded_encoding(resp: &Response) -> Option<&str> {
+    resp.header("content-encoding")
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+}
+
+/// Classifies by media type, falling back to sniffing UTF-8. A body in an encoding the
+/// client does not decode is binary, whatever its type says.
 pub fn body_kind(resp: &Response) -> BodyKind {
+    if undecoded_encoding(resp).is_some() {
+        return BodyKind::Binary;
+    }
     let mt = resp.media_type().unwrap_or_default();
     let bytes = resp.body.bytes();
     if mt == "application/json" || mt.ends_with("+json") || mt.ends_with("/json") {
@@ -169,7 +181,12 @@ pub fn render_document_with_notes(
     let size = resp.body.size();
     let kind = body_kind(resp);
     if kind == BodyKind::Binary {
-        let mt = resp.media_type().unwrap_or_else(|| "unknown type".into());
+        let mut mt = resp.media_type().unwrap_or_else(|| "unknown type".into());
+        if let Some(e) = undecoded_encoding(resp) {
+            // Only when the request asked for it itself (`Accept-Encoding: br`): what the
+            // client asks for on its own, it decodes.
+            mt = format!("{mt} compressed with `{e}`, which httplens does not decode");
+        }
         match extras.body_file {
             Some(p) => doc.push_str(&format!(
                 "# binary body: {}, {mt}, saved to {}\n",

@@ -73,6 +73,34 @@ impl ResponseBody {
     }
 }
 
+/// A response's body read as JSON at most once, when first asked: the assertions
+/// (`?? body $.id exists`) and the schema check (`schema:`, `?? schema`) share it.
+pub struct JsonBody<'a> {
+    bytes: &'a [u8],
+    parsed: std::cell::OnceCell<Option<serde_json::Value>>,
+}
+
+impl<'a> JsonBody<'a> {
+    pub fn new(resp: &'a Response) -> Self {
+        JsonBody {
+            bytes: resp.body.bytes(),
+            parsed: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The body as JSON, `None` when it is not JSON.
+    pub fn get(&self) -> Option<&serde_json::Value> {
+        self.parsed
+            .get_or_init(|| serde_json::from_slice(self.bytes).ok())
+            .as_ref()
+    }
+
+    /// Has the body been parsed yet? (For tests.)
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+}
+
 impl Response {
     /// The first header of that name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {

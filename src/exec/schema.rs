@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use super::response::Response;
+use super::response::{JsonBody, Response};
 use crate::env::Workspace;
 use crate::openapi::validate::{self, Difference, ResponseSchema};
 use crate::openapi::{self, Match, Operation, Spec, find_in};
@@ -154,6 +152,19 @@ pub fn check(
     url: &str,
     resp: &Response,
 ) -> Verdict {
+    check_with_body(specs, method, written, url, resp, &JsonBody::new(resp))
+}
+
+/// [`check`] with the body read as JSON by the caller (once, shared with the
+/// assertions); it is parsed only when the status has a JSON schema.
+pub fn check_with_body(
+    specs: &[Arc<Spec>],
+    method: &str,
+    written: &str,
+    url: &str,
+    resp: &Response,
+    json: &JsonBody,
+) -> Verdict {
     if specs.is_empty() {
         return Verdict::NoSpec;
     }
@@ -184,14 +195,14 @@ pub fn check(
             if resp.body.is_spilled() {
                 return Verdict::TooBig { label };
             }
-            let Ok(body) = serde_json::from_slice::<Value>(resp.body.bytes()) else {
+            let Some(body) = json.get() else {
                 return Verdict::NotJson { label };
             };
             // The quick yes/no first: collecting differences costs more.
-            if validator.is_valid(&body) {
+            if validator.is_valid(body) {
                 return Verdict::Matches { label };
             }
-            let (first, total) = validator.differences(&body, SHOWN);
+            let (first, total) = validator.differences(body, SHOWN);
             if total == 0 {
                 Verdict::Matches { label }
             } else {
@@ -212,4 +223,81 @@ pub fn specs_of(workspace: &Workspace, file: &HttpFile) -> Vec<Arc<Spec>> {
         .iter()
         .filter_map(|s| openapi::load(&s.path).as_ref().as_ref().ok().cloned())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{ResponseBody, Timings};
+    use crate::request::ResolvedAssertion;
+    use crate::syntax::ast::{AssertOp, AssertTarget};
+
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: T, version: "1"}
+paths:
+  /items:
+    get:
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {type: object, required: [id], properties: {id: {type: integer}}}}}
+        "204": {description: nothing}
+"##;
+
+    fn response(status: u16, body: &str) -> Response {
+        Response {
+            method: "GET".into(),
+            url: "http://127.0.0.1:9/items".into(),
+            status,
+            reason: String::new(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: ResponseBody::InMemory(body.as_bytes().to_vec()),
+            timings: Timings::default(),
+        }
+    }
+
+    fn assertion(target: AssertTarget) -> ResolvedAssertion {
+        ResolvedAssertion {
+            line: 1,
+            text: String::new(),
+            target,
+            op: AssertOp::Exists,
+            expected: None,
+        }
+    }
+
+    /// The body is read as JSON once, by whichever needs it first, and not at all when
+    /// nothing does.
+    #[test]
+    fn the_body_is_parsed_once_and_only_when_needed() {
+        let specs = vec![Arc::new(crate::openapi::parse(SPEC).unwrap())];
+        let status = [assertion(AssertTarget::Status)];
+        let body = [assertion(AssertTarget::Body(Some("$.id".into())))];
+        // A status without a schema, a status assertion: nothing parses the body.
+        let r = response(204, "{\"id\": 1}");
+        let json = JsonBody::new(&r);
+        let v = check_with_body(&specs, "GET", "{{u}}/items", &r.url, &r, &json);
+        assert!(matches!(v, Verdict::NoJsonSchema { .. }));
+        let a = crate::exec::assert::check_all_with_body(&status, &r, &v, &json);
+        assert!(a[0].passed);
+        assert!(!json.is_parsed());
+        // The schema check parses it; the body assertion reads the same value.
+        let r = response(200, "{\"id\": 1}");
+        let json = JsonBody::new(&r);
+        let v = check_with_body(&specs, "GET", "{{u}}/items", &r.url, &r, &json);
+        assert!(matches!(v, Verdict::Matches { .. }), "{v:?}");
+        assert!(json.is_parsed());
+        let first = json.get().unwrap() as *const serde_json::Value;
+        let a = crate::exec::assert::check_all_with_body(&body, &r, &v, &json);
+        assert!(a[0].passed, "{:?}", a[0]);
+        assert_eq!(json.get().unwrap() as *const serde_json::Value, first);
+        // Not JSON: the same verdict as before.
+        let r = response(200, "nope");
+        assert!(matches!(
+            check(&specs, "GET", "{{u}}/items", &r.url, &r),
+            Verdict::NotJson { .. }
+        ));
+    }
 }

@@ -840,3 +840,37 @@ fn body_diagnostics_leave_bodies_that_are_not_json_alone() {
         "",
     );
 }
+
+/// The examples `import openapi` would write fit every schema of the editor's fixture
+/// specs (the same check as `openapi::validate`'s on the example spec).
+#[test]
+fn every_schema_of_the_fixture_specs_has_an_example_that_fits() {
+    let mut checked = 0;
+    for (name, text) in [("SHOP_SPEC", SHOP_SPEC), ("BODY_SPEC", BODY_SPEC)] {
+        let spec = crate::openapi::parse(text).unwrap();
+        checked += crate::openapi::validate::example_bodies::every_schema_has_an_example_that_fits(
+            name, &spec,
+        );
+    }
+    assert!(checked >= 15, "only {checked} schemas checked");
+}
+
+/// A body skeleton of a spec whose schemas reference each other densely (thirty
+/// schemas, each referencing the next eight times, all required) stops at its bound
+/// instead of writing 8^6 objects.
+#[test]
+fn a_skeleton_of_a_dense_spec_is_bounded() {
+    let started = std::time::Instant::now();
+    let spec = crate::openapi::parse(&crate::openapi::tests::dense_spec(30, 8)).unwrap();
+    let schema = spec.operations[0]
+        .body
+        .as_ref()
+        .unwrap()
+        .schema
+        .clone()
+        .unwrap();
+    let snippet = super::openapi::skeleton(&spec.root, &schema);
+    assert!(snippet.len() < 200_000, "{} bytes", snippet.len());
+    assert!(snippet.contains("\"p7\": {"), "{snippet}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -80,10 +80,7 @@ const HEADERS: &[(&str, &[&str])] = &[
             "text/plain",
         ],
     ),
-    (
-        "Accept-Encoding",
-        &["gzip, deflate, br", "gzip", "identity"],
-    ),
+    ("Accept-Encoding", &["gzip, deflate", "gzip", "identity"]),
     ("Accept-Language", &["en-US,en;q=0.9", "en"]),
     ("Authorization", &["Bearer ", "Basic ", "Digest "]),
     ("Cache-Control", &["no-cache", "no-store", "max-age=0"]),

@@ -16,6 +16,7 @@ pub mod symbols;
 #[cfg(test)]
 mod check;
 
+use crate::auth::StoredSignIn;
 use crate::openapi::Spec;
 use crate::syntax::ast::{Block, BodyPart, HttpFile, Template, TokenKind, VarExpr, VarRef};
 use crate::syntax::{self, Parse};
@@ -230,6 +231,23 @@ pub struct SignInView {
 }
 
 impl SignInView {
+    /// A profile's sign-in as the token store has it (`AuthSession::status`): what the
+    /// server's `httplens/state` and the CLI's `status` both start from.
+    pub fn from_stored(s: &StoredSignIn) -> SignInView {
+        SignInView {
+            id: s.profile.clone(),
+            grant: Some(s.grant.as_str().to_string()),
+            signed_in: s.signed_in,
+            account: s.account.clone(),
+            scopes: s.scopes.clone(),
+            expires_at: s.expires_at,
+            id_token_verified: s.id_token.as_ref().map(|t| t.is_verified()),
+            id_token_note: s.id_token.as_ref().map(|t| t.describe()),
+            refreshable: s.refreshable,
+            ..Default::default()
+        }
+    }
+
     /// The sign-in state in words, without the profile's id: what every editor shows
     /// (`httplens/state`'s `summary`), so no client words or times it itself:
     /// `signed in as jane@example.com, 52 min left`, `signed in as jane@example.com,

@@ -498,8 +498,8 @@ fn body_items(a: &Analysis, offset: usize, specs: &[Arc<Spec>]) -> Option<Vec<Co
         .find(|s| s.operations.iter().any(|o| std::ptr::eq(o, op)))?;
     let root = &spec.root;
     // The schema as the spec writes it (`$ref`s followed on demand, cycles guarded
-    // here), else the one inlined when the spec was read.
-    let schema = raw_body_schema(root, op, &body.content_type).or(body.schema.as_ref())?;
+    // here).
+    let schema = body.schema.as_ref()?;
     let text = &a.text[start..end];
     let at = offset - start;
     if text.trim().is_empty() {
@@ -612,19 +612,6 @@ fn body_items(a: &Analysis, offset: usize, specs: &[Arc<Spec>]) -> Option<Vec<Co
     }
 }
 
-/// The request body schema of `op` in the spec's document, `$ref`s not followed.
-fn raw_body_schema<'a>(
-    root: &'a serde_json::Value,
-    op: &Operation,
-    content_type: &str,
-) -> Option<&'a serde_json::Value> {
-    let escaped = op.path.replace('~', "~0").replace('/', "~1");
-    let item = schema_walk::deref(root, root.pointer(&format!("/paths/{escaped}"))?);
-    let operation = schema_walk::deref(root, item.get(op.method.to_ascii_lowercase())?);
-    let body = schema_walk::deref(root, operation.get("requestBody")?);
-    body.get("content")?.get(content_type)?.get("schema")
-}
-
 /// Where a request's body may be: from the line after the first blank line below the
 /// request line and headers, to the first handler, assertion or output redirect after
 /// it (else the block's end). `None` while there is no blank line yet.
@@ -670,7 +657,8 @@ fn body_region(a: &Analysis, block: &Block, req: &Request) -> Option<(usize, usi
 /// A JSON skeleton of `schema` as a snippet: required properties first, then the
 /// optional ones (not `readOnly`); each value a tab stop with a placeholder of its type
 /// (`""`, `0`, `false`, `[]`, `{}`, the enum's first value); required nested objects
-/// written out, to a bounded depth (a cycle of references ends as `{}`).
+/// written out, to a bounded depth and [`SKELETON_STOPS`] tab stops (a cycle of
+/// references ends as `{}`).
 pub fn skeleton(root: &serde_json::Value, schema: &serde_json::Value) -> String {
     let mut out = String::new();
     let mut n = 0;
@@ -707,6 +695,8 @@ pub fn skeleton(root: &serde_json::Value, schema: &serde_json::Value) -> String 
 }
 
 const SKELETON_DEPTH: usize = 6;
+/// The most tab stops one skeleton writes before it stops expanding objects.
+const SKELETON_STOPS: usize = 1_000;
 
 #[allow(clippy::too_many_arguments)]
 fn write_skeleton<'a>(
@@ -766,7 +756,9 @@ fn write_skeleton_value<'a>(
     match schema_walk::json_type(root, schema) {
         "object" => {
             let props = schema_walk::properties(root, schema);
-            if !expand || depth == 0 || props.is_empty() {
+            // Past `SKELETON_STOPS` tab stops (a spec whose schemas reference each
+            // other densely), objects are left for the user to fill.
+            if !expand || depth == 0 || props.is_empty() || *n > SKELETON_STOPS {
                 out.push_str(&format!("{{${stop}}}"));
                 return;
             }

@@ -369,26 +369,18 @@ async fn read_profile_states(server: &Server, profiles: Vec<Profile>) -> Vec<Sig
         .collect();
     let mut out = Vec::new();
     for (id, grant) in ids {
-        let mut st = SignInView {
-            id: id.clone(),
-            grant: Some(grant),
-            ..Default::default()
-        };
-        match auth.status(&id).await {
-            Ok(s) => {
-                st.signed_in = s.signed_in;
-                st.account = s.account;
-                st.scopes = s.scopes;
-                st.expires_at = s.expires_at;
-                st.id_token_verified = s.id_token.as_ref().map(|t| t.is_verified());
-                st.id_token_note = s.id_token.as_ref().map(|t| t.describe());
-                st.refreshable = s.refreshable;
-            }
+        let st = match auth.status(&id).await {
+            Ok(s) => SignInView::from_stored(&s),
             Err(e) => {
                 tracing::warn!("{e}");
-                st.unavailable = Some(e.to_string());
+                SignInView {
+                    id: id.clone(),
+                    grant: Some(grant),
+                    unavailable: Some(e.to_string()),
+                    ..Default::default()
+                }
             }
-        }
+        };
         out.push(st);
     }
     out

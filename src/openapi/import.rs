@@ -95,7 +95,7 @@ pub fn http_files(spec: &Spec, tag: Option<&str>) -> Vec<(String, String)> {
         }
         if let Some(b) = &op.body {
             text.push_str(&format!("Content-Type: {}\n", b.content_type));
-            if let Some(v) = super::example::body(b) {
+            if let Some(v) = super::example::body(&spec.root, b) {
                 let body = if b.content_type.contains("json") {
                     serde_json::to_string_pretty(&v).unwrap_or_default()
                 } else {
@@ -266,10 +266,10 @@ fn encode(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const SPEC: &str = r##"
+    pub(crate) const SPEC: &str = r##"
 openapi: 3.0.3
 info: {title: Shop, version: "1"}
 servers: [{url: "https://shop.example.com/v1", description: Production}]

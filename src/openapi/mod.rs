@@ -97,7 +97,9 @@ pub struct Parameter {
 pub struct RequestBody {
     pub required: bool,
     pub content_type: String,
-    /// The schema with local `$ref`s inlined (cycles cut), if any.
+    /// The schema as the spec writes it (`$ref`s not followed: walks follow them
+    /// against the spec's `root`, so a spec whose schemas reference each other densely
+    /// costs nothing when it is read), if any.
     pub schema: Option<Value>,
     /// `example`, else the first of `examples`.
     pub example: Option<Value>,
@@ -175,57 +177,201 @@ pub fn parse(text: &str) -> Result<Spec, String> {
     let root: Value = if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|e| format!("the spec is not valid JSON: {e}"))?
     } else {
-        let y: serde_norway::Value =
-            serde_norway::from_str(text).map_err(|e| format!("the spec is not valid YAML: {e}"))?;
-        yaml_to_json(y, 0)?
+        yaml_to_json(text)?
     };
     from_value(root)
 }
 
-/// YAML values as JSON: keys that are numbers or booleans (`200:` under `responses`)
-/// become strings; tags are dropped.
-fn yaml_to_json(y: serde_norway::Value, depth: usize) -> Result<Value, String> {
-    use serde_norway::Value as Y;
-    if depth > 256 {
-        return Err("the spec nests deeper than 256 levels".into());
+/// How deep a YAML spec may nest.
+const MAX_YAML_DEPTH: usize = 256;
+const NOT_SCALAR_KEY: &str = "the spec has a mapping key that is not a scalar";
+
+/// A YAML document as JSON values, read in one pass: keys that are numbers or booleans
+/// (`200:` under `responses`) become strings; tags are dropped. (Reading into the YAML
+/// crate's own `Value` first and converting that took a third of the time.)
+fn yaml_to_json(text: &str) -> Result<Value, String> {
+    use serde::de::DeserializeSeed;
+    let de = serde_norway::Deserializer::from_str(text);
+    match (Yaml { depth: 0 }).deserialize(de) {
+        Ok(v) => Ok(v),
+        // These two are about the spec's shape, not its syntax: the sentence alone.
+        Err(e) if e.to_string().starts_with(NOT_SCALAR_KEY) => Err(NOT_SCALAR_KEY.into()),
+        Err(e) if e.to_string().starts_with("the spec nests deeper") => Err(format!(
+            "the spec nests deeper than {MAX_YAML_DEPTH} levels"
+        )),
+        Err(e) => Err(format!("the spec is not valid YAML: {e}")),
     }
-    Ok(match y {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
+}
+
+/// Reads a YAML document straight into JSON values, without the YAML crate's own
+/// `Value` in between: keys that are numbers or booleans (`200:` under `responses`)
+/// become strings, tags are dropped, and a key written twice is an error (as in YAML).
+struct Yaml {
+    depth: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Yaml {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Yaml {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::from(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::from(u))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        // `.inf` and `.nan` have no JSON form.
+        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.deeper()?;
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(Yaml { depth: inner })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.deeper()?;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key_seed(YamlKey)? {
+            let value = map.next_value_seed(Yaml { depth: inner })?;
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(e) => {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate entry with key {:?}",
+                        e.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(e) => {
+                    e.insert(value);
+                }
             }
         }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| yaml_to_json(v, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    Y::Null => "null".into(),
-                    _ => return Err("the spec has a mapping key that is not a scalar".into()),
-                };
-                out.insert(key, yaml_to_json(v, depth + 1)?);
-            }
-            Value::Object(out)
+        Ok(Value::Object(out))
+    }
+
+    /// A tagged value (`!Thing value`): the value, without its tag.
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        use serde::de::VariantAccess;
+        let inner = self.deeper()?;
+        let (_, contents) = data.variant::<serde::de::IgnoredAny>()?;
+        contents.newtype_variant_seed(Yaml { depth: inner })
+    }
+}
+
+impl Yaml {
+    fn deeper<E: serde::de::Error>(&self) -> Result<usize, E> {
+        if self.depth >= MAX_YAML_DEPTH {
+            return Err(E::custom(format!(
+                "the spec nests deeper than {MAX_YAML_DEPTH} levels"
+            )));
         }
-        Y::Tagged(t) => yaml_to_json(t.value, depth + 1)?,
-    })
+        Ok(self.depth + 1)
+    }
+}
+
+/// A mapping key as a JSON key: a scalar as its text.
+struct YamlKey;
+
+impl<'de> serde::de::DeserializeSeed<'de> for YamlKey {
+    type Value = String;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for YamlKey {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a scalar mapping key")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<String, E> {
+        Ok(b.to_string())
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<String, E> {
+        Ok(i.to_string())
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<String, E> {
+        Ok(u.to_string())
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<String, E> {
+        Ok(serde_norway::Number::from(f).to_string())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<String, E> {
+        Ok(s.to_string())
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<String, E> {
+        Ok(s)
+    }
+
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok("null".into())
+    }
+
+    fn visit_none<E>(self) -> Result<String, E> {
+        Ok("null".into())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Err(serde::de::Error::custom(NOT_SCALAR_KEY))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Err(serde::de::Error::custom(NOT_SCALAR_KEY))
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Err(serde::de::Error::custom(NOT_SCALAR_KEY))
+    }
 }
 
 /// Follows `$ref`s (`#/...` only) from `v` until a value without one.
@@ -242,48 +388,99 @@ pub fn resolve<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
     v
 }
 
+/// How many values one [`inline`] copies at most. A spec whose schemas reference each
+/// other densely (each one two others, thirty deep) would otherwise be copied into
+/// billions of values; an ordinary request or response schema is a few hundred.
+pub const MAX_INLINED_NODES: usize = 20_000;
+
 /// A copy of `schema` with every local `$ref` replaced by what it points to, down to
-/// `depth` levels (deeper, and on a cycle, an empty schema `{}`).
+/// `depth` levels (deeper, and on a cycle, an empty schema `{}`). At most
+/// [`MAX_INLINED_NODES`] values are copied: past that, the rest is left out (an empty
+/// schema, or the members not reached yet: less is checked, never more) and a warning
+/// is logged. Walks that can follow `$ref`s as they go
+/// (`schema_walk`, `example::from_schema_in`, `validate`) need no copy at all.
 pub fn inline(root: &Value, schema: &Value, depth: usize) -> Value {
-    fn go(root: &Value, v: &Value, depth: usize, seen: &mut Vec<String>) -> Value {
-        if depth == 0 {
-            return Value::Object(Map::new());
-        }
-        match v {
-            Value::Object(m) => {
-                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                    if seen.iter().any(|s| s == r) {
-                        return Value::Object(Map::new());
-                    }
-                    let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) else {
-                        return v.clone();
-                    };
-                    seen.push(r.to_string());
-                    let mut out = go(root, target, depth - 1, seen);
-                    seen.pop();
-                    // 3.1: keywords beside `$ref` apply too.
-                    if let Value::Object(o) = &mut out {
-                        for (k, x) in m {
-                            if k != "$ref" {
-                                o.insert(k.clone(), go(root, x, depth - 1, seen));
+    struct Copy<'a> {
+        root: &'a Value,
+        seen: Vec<&'a str>,
+        budget: usize,
+        cut: bool,
+    }
+    impl<'a> Copy<'a> {
+        fn go(&mut self, v: &'a Value, depth: usize) -> Value {
+            if self.budget == 0 {
+                self.cut = true;
+                return Value::Object(Map::new());
+            }
+            self.budget -= 1;
+            if depth == 0 {
+                return Value::Object(Map::new());
+            }
+            match v {
+                Value::Object(m) => {
+                    if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                        if self.seen.contains(&r) {
+                            return Value::Object(Map::new());
+                        }
+                        let Some(target) = r.strip_prefix('#').and_then(|p| self.root.pointer(p))
+                        else {
+                            return v.clone();
+                        };
+                        self.seen.push(r);
+                        let mut out = self.go(target, depth - 1);
+                        self.seen.pop();
+                        // 3.1: keywords beside `$ref` apply too.
+                        if let Value::Object(o) = &mut out {
+                            for (k, x) in m {
+                                if k != "$ref" {
+                                    let x = self.go(x, depth - 1);
+                                    o.insert(k.clone(), x);
+                                }
                             }
                         }
+                        return out;
                     }
-                    return out;
+                    // Out of budget, the rest of a mapping or list is left out.
+                    let mut out = Map::new();
+                    for (k, x) in m {
+                        if self.budget == 0 {
+                            self.cut = true;
+                            break;
+                        }
+                        let x = self.go(x, depth - 1);
+                        out.insert(k.clone(), x);
+                    }
+                    Value::Object(out)
                 }
-                Value::Object(
-                    m.iter()
-                        .map(|(k, x)| (k.clone(), go(root, x, depth - 1, seen)))
-                        .collect(),
-                )
+                Value::Array(a) => {
+                    let mut out = Vec::with_capacity(a.len());
+                    for x in a {
+                        if self.budget == 0 {
+                            self.cut = true;
+                            break;
+                        }
+                        out.push(self.go(x, depth - 1));
+                    }
+                    Value::Array(out)
+                }
+                other => other.clone(),
             }
-            Value::Array(a) => {
-                Value::Array(a.iter().map(|x| go(root, x, depth - 1, seen)).collect())
-            }
-            other => other.clone(),
         }
     }
-    go(root, schema, depth, &mut Vec::new())
+    let mut c = Copy {
+        root,
+        seen: Vec::new(),
+        budget: MAX_INLINED_NODES,
+        cut: false,
+    };
+    let out = c.go(schema, depth);
+    if c.cut {
+        tracing::warn!(
+            "a schema of the spec reaches more than {MAX_INLINED_NODES} values through its `$ref`s: \
+             the copy stops there, and what is left is taken as any value"
+        );
+    }
+    out
 }
 
 fn str_of(v: &Value, key: &str) -> Option<String> {
@@ -292,9 +489,18 @@ fn str_of(v: &Value, key: &str) -> Option<String> {
 
 /// `string`, `integer`, `array of string`, `Product` (a `$ref`'s last segment).
 fn type_name(root: &Value, schema: &Value) -> String {
+    type_name_within(root, schema, 8)
+}
+
+/// [`type_name`], `depth` levels of `$ref`s and `items` at most (a schema that is an
+/// array of itself ends).
+fn type_name_within(root: &Value, schema: &Value, depth: usize) -> String {
+    if depth == 0 {
+        return String::new();
+    }
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let resolved = resolve(root, schema);
-        let t = type_name(root, resolved);
+        let t = type_name_within(root, resolved, depth - 1);
         if !t.is_empty() && t != "object" {
             return t;
         }
@@ -314,7 +520,7 @@ fn type_name(root: &Value, schema: &Value) -> String {
     if t == "array"
         && let Some(items) = schema.get("items")
     {
-        let inner = type_name(root, items);
+        let inner = type_name_within(root, items, depth - 1);
         if !inner.is_empty() {
             return format!("array of {inner}");
         }
@@ -375,7 +581,7 @@ fn request_body(root: &Value, b: &Value) -> Option<RequestBody> {
     Some(RequestBody {
         required: b.get("required").and_then(Value::as_bool).unwrap_or(false),
         content_type: content_type.clone(),
-        schema: media.get("schema").map(|s| inline(root, s, 24)),
+        schema: media.get("schema").cloned(),
         example: first_example(media),
     })
 }
@@ -774,10 +980,10 @@ pub fn find_in<'s>(specs: &'s [std::sync::Arc<Spec>], method: &str, target: &str
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const PETS: &str = r##"
+    pub(crate) const PETS: &str = r##"
 openapi: 3.0.3
 info: {title: Pets, version: "1"}
 servers:
@@ -833,8 +1039,11 @@ components:
         assert_eq!(list.parameters[0].type_name, "integer");
         let post = &s.operations[1];
         assert_eq!(post.responses[0].1, "created");
-        // The cycle `parent -> Pet` is cut, not followed forever.
-        let schema = post.body.as_ref().unwrap().schema.as_ref().unwrap();
+        // The body's schema as written; copied with its `$ref`s in, the cycle
+        // `parent -> Pet` is cut, not followed forever.
+        let raw = post.body.as_ref().unwrap().schema.as_ref().unwrap();
+        assert_eq!(raw["$ref"], "#/components/schemas/Pet");
+        let schema = inline(&s.root, raw, 24);
         assert_eq!(schema["properties"]["name"]["type"], "string");
         assert_eq!(schema["properties"]["parent"], serde_json::json!({}));
         let by_id = s
@@ -883,6 +1092,178 @@ components:
         // A reference to nowhere stays a reference; nothing panics.
         let s = parse("openapi: 3.1.0\npaths:\n  /a: {$ref: '#/nowhere'}\n").unwrap();
         assert!(s.operations.is_empty());
+    }
+
+    /// A spec of `n` schemas, each referencing the next `fan` times (properties `p0`,
+    /// `p1`, ..., all required): copied whole, or written out eight levels deep, the
+    /// first is `fan^8` objects and more.
+    pub(crate) fn dense_spec(n: usize, fan: usize) -> String {
+        let mut s = String::from(
+            "openapi: 3.0.3\ninfo: {title: Dense, version: '1'}\npaths:\n  /s:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/S0'}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/S0'}\ncomponents:\n  schemas:\n",
+        );
+        for i in 0..n {
+            let next = if i + 1 < n {
+                format!("{{$ref: '#/components/schemas/S{}'}}", i + 1)
+            } else {
+                "{type: string}".into()
+            };
+            let names: Vec<String> = (0..fan).map(|k| format!("p{k}")).collect();
+            s.push_str(&format!(
+                "    S{i}:\n      type: object\n      required: [{}]\n      properties:\n        n: {{type: integer, minimum: {i}}}\n",
+                names.join(", ")
+            ));
+            for name in &names {
+                s.push_str(&format!("        {name}: {next}\n"));
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn a_dense_spec_is_read_and_copied_in_bounded_time_and_memory() {
+        let started = std::time::Instant::now();
+        let s = parse(&dense_spec(30, 8)).unwrap();
+        let raw = s.operations[0]
+            .body
+            .as_ref()
+            .unwrap()
+            .schema
+            .clone()
+            .unwrap();
+        // The copy stops at its budget instead of 8^8 objects.
+        let copied = inline(&s.root, &raw, 24);
+        fn count(v: &Value) -> usize {
+            1 + match v {
+                Value::Object(m) => m.values().map(count).sum(),
+                Value::Array(a) => a.iter().map(count).sum(),
+                _ => 0,
+            }
+        }
+        let n = count(&copied);
+        assert!(n <= MAX_INLINED_NODES + 100, "{n} values copied");
+        assert_eq!(copied["properties"]["p0"]["type"], "object");
+        // A parameter whose schema is an array of itself has a type name, not a stack
+        // overflow.
+        let root = serde_json::json!({"A": {"type": "array", "items": {"$ref": "#/A"}}, "L": {"$ref": "#/L"}});
+        assert!(
+            type_name(&root, &serde_json::json!({"$ref": "#/A"})).starts_with("array of array")
+        );
+        assert_eq!(type_name(&root, &serde_json::json!({"$ref": "#/L"})), "L");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    /// The conversion YAML was read through before: the YAML crate's `Value`, then JSON.
+    fn through_yaml_value(text: &str) -> Result<Value, String> {
+        fn conv(y: serde_norway::Value) -> Result<Value, String> {
+            use serde_norway::Value as Y;
+            Ok(match y {
+                Y::Null => Value::Null,
+                Y::Bool(b) => Value::Bool(b),
+                Y::Number(n) => {
+                    if let Some(i) = n.as_i64() {
+                        Value::from(i)
+                    } else if let Some(u) = n.as_u64() {
+                        Value::from(u)
+                    } else {
+                        n.as_f64()
+                            .and_then(serde_json::Number::from_f64)
+                            .map_or(Value::Null, Value::Number)
+                    }
+                }
+                Y::String(s) => Value::String(s),
+                Y::Sequence(items) => {
+                    Value::Array(items.into_iter().map(conv).collect::<Result<_, _>>()?)
+                }
+                Y::Mapping(m) => {
+                    let mut out = Map::new();
+                    for (k, v) in m {
+                        let key = match k {
+                            Y::String(s) => s,
+                            Y::Number(n) => n.to_string(),
+                            Y::Bool(b) => b.to_string(),
+                            Y::Null => "null".into(),
+                            _ => return Err(NOT_SCALAR_KEY.into()),
+                        };
+                        out.insert(key, conv(v)?);
+                    }
+                    Value::Object(out)
+                }
+                Y::Tagged(t) => conv(t.value)?,
+            })
+        }
+        conv(serde_norway::from_str(text).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn yaml_reads_as_it_did_through_the_yaml_value() {
+        let same = |text: &str| {
+            assert_eq!(
+                yaml_to_json(text).unwrap(),
+                through_yaml_value(text).unwrap(),
+                "{text}"
+            );
+        };
+        same(PETS);
+        same(include_str!(
+            "../../examples/adobe-commerce/commerce.openapi.yaml"
+        ));
+        same("200: a\ntrue: b\n~: c\n1.5: d\n-3: e\n0x1F: f\n");
+        same("a: !Thing {b: !!str 1, c: [!x 2, .inf, .nan, -.inf]}\n");
+        same("base: &b {x: 1, y: [1, 2]}\nother: *b\nmerged: {<<: *b, z: 3}\n");
+        same(
+            "s: 'quoted: 1'\nt: \"a\\nb\"\nu: |\n  block\n  text\nv: >-\n  folded\n  text\nw: 18446744073709551615\nx: 1e400\n",
+        );
+        same("");
+        same("- 1\n- [2, {a: b}]\n");
+        // A key written twice is an error, as it was.
+        assert!(
+            yaml_to_json("a: 1\na: 2\n")
+                .unwrap_err()
+                .contains("duplicate entry")
+        );
+        assert!(through_yaml_value("a: 1\na: 2\n").is_err());
+        assert_eq!(yaml_to_json("? [a]\n: 1\n").unwrap_err(), NOT_SCALAR_KEY);
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        // The YAML reader's own limit (128) comes first; either way, one sentence.
+        assert!(yaml_to_json(&deep).is_err());
+        assert!(
+            yaml_to_json("a: [")
+                .unwrap_err()
+                .starts_with("the spec is not valid YAML")
+        );
+    }
+
+    proptest::proptest! {
+        /// Any JSON document written as block YAML reads back the same, as it did.
+        #[test]
+        fn yaml_of_any_document_reads_back(v in json_value()) {
+            let text = serde_norway::to_string(&v).unwrap();
+            let read = yaml_to_json(&text).unwrap();
+            proptest::prop_assert_eq!(&read, &through_yaml_value(&text).unwrap());
+            proptest::prop_assert_eq!(read, v);
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1.0e9f64..1.0e9).prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map(".{0,8}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 
     proptest::proptest! {

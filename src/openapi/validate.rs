@@ -3,8 +3,8 @@
 //! engine's `schema:` line and `?? schema`). OpenAPI schemas become JSON Schema 2020-12
 //! documents (3.0's `nullable`, boolean `exclusiveMaximum` and `example` translated; 3.1
 //! is 2020-12 already), with every local `$ref` copied into `$defs`, so recursive schemas
-//! stay recursive. The `jsonschema` crate validates; a compiled validator is kept in the
-//! spec. Format checks are off (OpenAPI's formats are mostly annotations: `int64`,
+//! stay recursive. The `boon` crate validates (its errors become our sentences here);
+//! a compiled validator is kept in the spec. Format checks are off (OpenAPI's formats are mostly annotations: `int64`,
 //! `password`), and a schema that cannot be compiled checks nothing: the spec may be
 //! wrong, the request is not.
 
@@ -25,7 +25,8 @@ pub enum Direction {
 
 /// One compiled schema.
 pub struct Compiled {
-    validator: jsonschema::Validator,
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -197,16 +198,46 @@ pub enum ResponseSchema {
 /// A JSON Schema document for an OpenAPI schema, or `None` when it does not compile.
 pub fn compile(root: &Value, schema: &Value, dir: Direction) -> Option<Arc<Compiled>> {
     let doc = to_json_schema(root, schema, dir);
-    match jsonschema::draft202012::options()
-        .should_validate_formats(false)
-        .build(&doc)
-    {
-        Ok(validator) => Some(Arc::new(Compiled { validator })),
+    match compile_document(doc) {
+        Ok(compiled) => Some(Arc::new(compiled)),
         Err(e) => {
             tracing::debug!("a schema of the spec does not compile, not checked: {e}");
             None
         }
     }
+}
+
+/// The name the schema document is known by while it compiles: not a place, nothing is
+/// loaded from it.
+const DOCUMENT: &str = "urn:httplens:schema";
+
+/// Loads nothing: every `$ref` the document may follow is inside it (`$defs`), and a
+/// schema must not make the tool read files or the network.
+struct NoLoader;
+
+impl boon::UrlLoader for NoLoader {
+    fn load(&self, url: &str) -> Result<Value, Box<dyn std::error::Error>> {
+        Err(format!("{url} is outside the spec: not followed").into())
+    }
+}
+
+fn compile_document(doc: Value) -> Result<Compiled, Box<boon::CompileError>> {
+    compile_document_with(doc, false)
+}
+
+/// `formats`: check `format` too (only tests do: OpenAPI's formats are mostly
+/// annotations, `int64`, `password`).
+fn compile_document_with(doc: Value, formats: bool) -> Result<Compiled, Box<boon::CompileError>> {
+    let mut compiler = boon::Compiler::new();
+    compiler.set_default_draft(boon::Draft::V2020_12);
+    if formats {
+        compiler.enable_format_assertions();
+    }
+    compiler.use_loader(Box::new(NoLoader));
+    compiler.add_resource(DOCUMENT, doc)?;
+    let mut schemas = boon::Schemas::new();
+    let index = compiler.compile(DOCUMENT, &mut schemas)?;
+    Ok(Compiled { schemas, index })
 }
 
 /// The OpenAPI schema `schema` (inside the spec `root`) as a JSON Schema 2020-12
@@ -476,27 +507,16 @@ fn short(v: &Value) -> String {
 impl Compiled {
     /// Does the instance fit?
     pub fn is_valid(&self, instance: &Value) -> bool {
-        self.validator.is_valid(instance)
+        self.schemas.validate(instance, self.index).is_ok()
     }
 
     /// Every difference, in the validator's order, with the keyword that found it.
     pub fn all_differences(&self, instance: &Value) -> Vec<(Difference, &'static str)> {
-        self.validator
-            .iter_errors(instance)
-            .map(|e| {
-                let pointer = e.instance_path().as_str().to_string();
-                let message = e.masked_with(short(e.instance())).to_string();
-                let keyword = keyword_of(e.kind());
-                (
-                    Difference {
-                        path: pointer_to_path(&pointer),
-                        pointer,
-                        message,
-                    },
-                    keyword,
-                )
-            })
-            .collect()
+        let mut out = Vec::new();
+        if let Err(e) = self.schemas.validate(instance, self.index) {
+            differences_of(&e, instance, &mut out);
+        }
+        out
     }
 
     /// The first `limit` differences and how many there are in all.
@@ -507,17 +527,162 @@ impl Compiled {
     }
 }
 
-fn keyword_of(kind: &jsonschema::error::ValidationErrorKind) -> &'static str {
-    use jsonschema::error::ValidationErrorKind as K;
-    match kind {
-        K::Required { .. } => "required",
-        K::AdditionalProperties { .. } => "additionalProperties",
-        K::Type { .. } => "type",
-        K::MinProperties { .. } => "minProperties",
-        K::MaxProperties { .. } => "maxProperties",
-        K::MinItems { .. } => "minItems",
-        K::MaxItems { .. } => "maxItems",
-        _ => "",
+/// The differences one validation error stands for, each with the keyword that found it
+/// when the body check needs to know it (`""` otherwise). Errors that only group others
+/// (a schema, a `$ref`, `allOf`) are looked into; the alternatives of `anyOf`/`oneOf` and
+/// a failed `not` are one difference each: the value fits none of them, and why it fails
+/// every alternative says less than that.
+fn differences_of(
+    e: &boon::ValidationError<'_, '_>,
+    root: &Value,
+    out: &mut Vec<(Difference, &'static str)>,
+) {
+    use boon::ErrorKind as K;
+    if matches!(
+        e.kind,
+        K::Group | K::Schema { .. } | K::Reference { .. } | K::AllOf
+    ) {
+        for cause in &e.causes {
+            differences_of(cause, root, out);
+        }
+        return;
+    }
+    let pointer = e.instance_location.to_string();
+    let value = root.pointer(&pointer).unwrap_or(&Value::Null);
+    let v = short(value);
+    let mut push = |message: String, keyword: &'static str| {
+        out.push((
+            Difference {
+                path: pointer_to_path(&pointer),
+                pointer: pointer.clone(),
+                message,
+            },
+            keyword,
+        ))
+    };
+    match &e.kind {
+        K::Required { want } => {
+            for name in want {
+                push(
+                    format!("{} is a required property", quoted(name)),
+                    "required",
+                );
+            }
+        }
+        K::DependentRequired { prop, missing } | K::Dependency { prop, missing } => {
+            for name in missing {
+                let (name, prop) = (quoted(name), quoted(prop));
+                push(format!("{name} is required when {prop} is present"), "");
+            }
+        }
+        K::AdditionalProperties { got } => {
+            let names: Vec<String> = got.iter().map(|n| quoted(n)).collect();
+            let verb = if names.len() == 1 { "was" } else { "were" };
+            let names = names.join(", ");
+            push(
+                format!("Additional properties are not allowed ({names} {verb} unexpected)"),
+                "additionalProperties",
+            );
+        }
+        K::Type { want, .. } => {
+            let want: Vec<String> = want.iter().map(|t| quoted(&t.to_string())).collect();
+            push(format!("{v} is not of type {}", or_list(&want)), "type");
+        }
+        K::Enum { want } => {
+            let want: Vec<String> = want.iter().map(short).collect();
+            push(format!("{v} is not one of {}", or_list(&want)), "");
+        }
+        K::Const { want } => push(format!("{} was expected", short(want)), ""),
+        K::Format { want, .. } => push(format!("{v} is not a {}", quoted(want)), ""),
+        K::MinProperties { want, .. } => {
+            let unit = if *want == 1 { "property" } else { "properties" };
+            push(format!("{v} has less than {want} {unit}"), "minProperties");
+        }
+        K::MaxProperties { want, .. } => {
+            let unit = if *want == 1 { "property" } else { "properties" };
+            push(format!("{v} has more than {want} {unit}"), "maxProperties");
+        }
+        K::MinItems { want, .. } => push(format!("{v} has less than {}", items(*want)), "minItems"),
+        K::MaxItems { want, .. } => push(format!("{v} has more than {}", items(*want)), "maxItems"),
+        K::AdditionalItems { got } => {
+            push(format!("{v} has {} more than allowed", items(*got)), "")
+        }
+        K::UniqueItems { .. } => push(format!("{v} has non-unique elements"), ""),
+        K::Contains | K::MinContains { .. } => {
+            push(format!("{v} does not contain the items it must"), "")
+        }
+        K::MaxContains { want, .. } => push(
+            format!("{v} contains more than {} it may", items(*want)),
+            "",
+        ),
+        K::MinLength { want, .. } => push(format!("{v} is shorter than {}", characters(*want)), ""),
+        K::MaxLength { want, .. } => push(format!("{v} is longer than {}", characters(*want)), ""),
+        K::Pattern { want, .. } => push(format!("{v} does not match {}", quoted(want)), ""),
+        K::Minimum { want, .. } => push(format!("{v} is less than the minimum of {want}"), ""),
+        K::Maximum { want, .. } => push(format!("{v} is greater than the maximum of {want}"), ""),
+        K::ExclusiveMinimum { want, .. } => push(
+            format!("{v} is less than or equal to the minimum of {want}"),
+            "",
+        ),
+        K::ExclusiveMaximum { want, .. } => push(
+            format!("{v} is greater than or equal to the maximum of {want}"),
+            "",
+        ),
+        K::MultipleOf { want, .. } => push(format!("{v} is not a multiple of {want}"), ""),
+        K::AnyOf => push(format!("{v} fits none of the schemas of `anyOf`"), ""),
+        K::OneOf(None) => push(format!("{v} fits none of the schemas of `oneOf`"), ""),
+        K::OneOf(Some((i, j))) => push(
+            format!("{v} fits more than one of the schemas of `oneOf` ({i} and {j})"),
+            "",
+        ),
+        K::Not => push(
+            format!("{v} fits the schema of `not`, which it must not"),
+            "",
+        ),
+        K::FalseSchema => push(format!("{v} is not allowed here"), ""),
+        K::ContentEncoding { want, .. } => push(format!("{v} is not {} encoded", quoted(want)), ""),
+        K::ContentMediaType { want, .. } => push(format!("{v} is not {}", quoted(want)), ""),
+        K::ContentSchema => push(format!("{v} does not fit its `contentSchema`"), ""),
+        K::RefCycle { url, .. } => push(format!("the schema refers to itself at {url}"), ""),
+        K::PropertyName { prop } => push(
+            format!(
+                "the property name {} does not fit `propertyNames`",
+                quoted(prop)
+            ),
+            "",
+        ),
+        // Looked into above.
+        K::Group | K::Schema { .. } | K::Reference { .. } | K::AllOf => {}
+    }
+}
+
+/// A name as a JSON string: `"name"`.
+fn quoted(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn items(n: usize) -> String {
+    if n == 1 {
+        "1 item".into()
+    } else {
+        format!("{n} items")
+    }
+}
+
+fn characters(n: usize) -> String {
+    if n == 1 {
+        "1 character".into()
+    } else {
+        format!("{n} characters")
     }
 }
 
@@ -818,7 +983,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const SPEC: &str = r##"
+    pub(crate) const SPEC: &str = r##"
 openapi: 3.0.3
 info: {title: T, version: "1"}
 paths:
@@ -930,7 +1095,7 @@ components:
             problems(r#"{"qty": 1, "extra": true}"#),
             [
                 r#"{ "name" is a required property"#,
-                "{ Additional properties are not allowed ('extra' was unexpected)",
+                "{ Additional properties are not allowed (\"extra\" was unexpected)",
             ]
         );
         // A nested object: its key.
@@ -940,6 +1105,53 @@ components:
         );
         // Not JSON: nothing to say here (the editor says it elsewhere, if at all).
         assert!(problems("{\"name\": ").is_empty());
+    }
+
+    #[test]
+    fn the_validator_follows_no_reference_out_of_the_document() {
+        // A schema file on disk that a `$ref` names: the default loader of the crate
+        // would read it (and then a number would fail `type: string`); ours refuses, so
+        // the document does not compile and checks nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.json");
+        std::fs::write(&outside, r#"{"type": "string"}"#).unwrap();
+        let url = url::Url::from_file_path(&outside).unwrap();
+        let doc = json!({"$ref": url.as_str()});
+        assert!(compile_document(doc).is_err());
+    }
+
+    #[test]
+    fn differences_are_sentences_in_the_words_of_each_keyword() {
+        let doc = json!({
+            "type": "object",
+            "properties": {
+                "a": {"enum": ["x", "y", "z"]},
+                "b": {"maximum": 10},
+                "c": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                "d": {"type": "array", "minItems": 2},
+                "e": {"type": ["string", "null"]},
+                "f": {"const": 1}
+            }
+        });
+        let v = compile_document(doc).unwrap();
+        let inst = json!({"a": "w", "b": 11, "c": 1.5, "d": [1], "e": 3, "f": 2});
+        let mut got: Vec<String> = v
+            .all_differences(&inst)
+            .into_iter()
+            .map(|(d, _)| d.to_string())
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                r#"$.a: "w" is not one of "x", "y" or "z""#,
+                "$.b: 11 is greater than the maximum of 10",
+                "$.c: 1.5 fits none of the schemas of `anyOf`",
+                "$.d: [1] has less than 2 items",
+                r#"$.e: 3 is not of type "null" or "string""#,
+                "$.f: 1 was expected",
+            ]
+        );
     }
 
     #[test]
@@ -967,10 +1179,144 @@ components:
 /// The example bodies `import openapi` writes (`example::body`, `example::from_schema`)
 /// validate against the schemas they come from.
 #[cfg(test)]
-mod example_bodies {
+pub(crate) mod example_bodies {
     use super::*;
+    use crate::openapi::example::{from_schema, from_schema_in};
     use proptest::prelude::*;
     use serde_json::json;
+
+    /// The Adobe Commerce example spec and the specs of the tests.
+    fn specs() -> Vec<(&'static str, Spec)> {
+        [
+            (
+                "adobe-commerce",
+                include_str!("../../examples/adobe-commerce/commerce.openapi.yaml"),
+            ),
+            ("openapi::tests::PETS", crate::openapi::tests::PETS),
+            ("validate::tests::SPEC", super::tests::SPEC),
+            ("import::tests::SPEC", crate::openapi::import::tests::SPEC),
+        ]
+        .into_iter()
+        .map(|(name, text)| (name, super::super::parse(text).unwrap()))
+        .collect()
+    }
+
+    /// Every schema of a document: the named ones, those of parameters and media types,
+    /// and every property and item schema inside them, with their JSON pointers.
+    fn schemas_of(root: &Value) -> Vec<(String, &Value)> {
+        fn walk<'a>(v: &'a Value, at: String, is_schema: bool, out: &mut Vec<(String, &'a Value)>) {
+            if is_schema && v.is_object() {
+                out.push((at.clone(), v));
+            }
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                        let child_is_schema = matches!(k.as_str(), "schema" | "items")
+                            || at.ends_with("/schemas")
+                            || at.ends_with("/properties");
+                        walk(x, here, child_is_schema, out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        walk(x, format!("{at}/{i}"), false, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(root, String::new(), false, &mut out);
+        out
+    }
+
+    /// A validator of the same schema that checks `format` too (the project's leaves
+    /// formats out: OpenAPI's are mostly annotations).
+    fn with_formats(root: &Value, schema: &Value, dir: Direction) -> Compiled {
+        compile_document_with(to_json_schema(root, schema, dir), true).expect("compiles")
+    }
+
+    /// Checks that every schema of `spec` has an example that fits it (with the
+    /// project's validator, and with formats checked too); the number checked. The
+    /// editor's tests run it on their specs as well (`ide/check.rs`).
+    pub(crate) fn every_schema_has_an_example_that_fits(name: &str, spec: &Spec) -> usize {
+        let mut checked = 0;
+        for (at, schema) in schemas_of(&spec.root) {
+            let example = from_schema_in(&spec.root, schema, 8);
+            for dir in [Direction::Request, Direction::Response] {
+                let v = compile(&spec.root, schema, dir).expect("compiles");
+                let (d, _) = v.differences(&example, 3);
+                assert!(d.is_empty(), "{name} {at} ({dir:?}): {example} {d:?}");
+                let f = with_formats(&spec.root, schema, dir);
+                let errors: Vec<String> = f
+                    .all_differences(&example)
+                    .into_iter()
+                    .map(|(d, _)| d.to_string())
+                    .collect();
+                assert!(
+                    errors.is_empty(),
+                    "{name} {at} ({dir:?}): {example} {errors:?}"
+                );
+            }
+            checked += 1;
+        }
+        checked
+    }
+
+    #[test]
+    fn every_schema_of_the_example_and_test_specs_has_an_example_that_fits() {
+        let mut checked = 0;
+        for (name, spec) in specs() {
+            checked += every_schema_has_an_example_that_fits(name, &spec);
+        }
+        assert!(checked >= 40, "only {checked} schemas checked");
+    }
+
+    /// Following `$ref`s as the walk goes writes the same examples as copying them into
+    /// the schema first (what `import openapi` did before), on ordinary specs.
+    #[test]
+    fn examples_from_refs_followed_lazily_are_those_of_the_copied_schema() {
+        for (name, spec) in specs() {
+            for (at, schema) in schemas_of(&spec.root) {
+                let copied = super::super::inline(&spec.root, schema, 24);
+                // A cycle: the copy has cut it where the walk writes it once more.
+                if !reaches_a_cycle(&spec.root, schema, &mut Vec::new()) {
+                    assert_eq!(
+                        from_schema_in(&spec.root, schema, 8),
+                        from_schema(&copied, 8),
+                        "{name} {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Does `schema` reach a `$ref` it is inside of?
+    fn reaches_a_cycle<'a>(root: &'a Value, schema: &'a Value, stack: &mut Vec<&'a str>) -> bool {
+        match schema {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    if stack.contains(&r) {
+                        return true;
+                    }
+                    if let Some(t) = r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                        stack.push(r);
+                        let found = reaches_a_cycle(root, t, stack);
+                        stack.pop();
+                        if found {
+                            return true;
+                        }
+                    }
+                }
+                m.iter()
+                    .filter(|(k, _)| *k != "$ref")
+                    .any(|(_, x)| reaches_a_cycle(root, x, stack))
+            }
+            Value::Array(a) => a.iter().any(|x| reaches_a_cycle(root, x, stack)),
+            _ => false,
+        }
+    }
 
     #[test]
     fn every_example_body_of_the_adobe_spec_fits_its_schema() {
@@ -979,7 +1325,7 @@ mod example_bodies {
         let mut checked = 0;
         for op in &spec.operations {
             if let Some(b) = &op.body {
-                let body = super::super::example::body(b).unwrap();
+                let body = super::super::example::body(&spec.root, b).unwrap();
                 let v = spec.request_validator(op).expect("a request schema");
                 let (d, _) = v.differences(&body, 3);
                 assert!(d.is_empty(), "{} {}: {body} {d:?}", op.method, op.path);
@@ -997,10 +1343,7 @@ mod example_bodies {
                 let raw = operation_value(&spec, op).unwrap()["responses"][code].clone();
                 let raw = resolve(&spec.root, &raw);
                 let schema = &raw["content"]["application/json"]["schema"];
-                let body = super::super::example::from_schema(
-                    &super::super::inline(&spec.root, schema, 24),
-                    8,
-                );
+                let body = from_schema_in(&spec.root, schema, 8);
                 let (d, _) = validator.differences(&body, 3);
                 assert!(
                     d.is_empty(),
@@ -1012,6 +1355,41 @@ mod example_bodies {
             }
         }
         assert!(checked >= 10, "only {checked} schemas checked");
+    }
+
+    /// Thirty schemas, each referencing the next eight times: copied whole (or written
+    /// out eight levels deep), 8^8 objects.
+    /// Reading the spec, compiling and checking its schemas and writing an example all
+    /// finish at once (this took forever, and all memory, before).
+    #[test]
+    fn a_dense_spec_is_checked_and_exemplified_in_bounded_time() {
+        let started = std::time::Instant::now();
+        let spec = super::super::parse(&super::super::tests::dense_spec(30, 8)).unwrap();
+        let op = &spec.operations[0];
+        let b = op.body.as_ref().unwrap();
+        let example = super::super::example::body(&spec.root, b).unwrap();
+        fn count(v: &Value) -> usize {
+            1 + match v {
+                Value::Object(m) => m.values().map(count).sum(),
+                _ => 0,
+            }
+        }
+        assert!(count(&example) <= 2 * crate::openapi::example::MAX_VALUES);
+        assert!(example["p0"]["p7"].is_object(), "{example}");
+        let v = spec.request_validator(op).expect("a request schema");
+        assert!(!v.is_valid(&json!({"p0": {}})));
+        let ResponseSchema::Json { validator, .. } =
+            spec.response_schema(op, 200, Some("application/json"))
+        else {
+            panic!("a JSON response schema")
+        };
+        let (d, _) = validator.differences(&json!({"p0": {"p0": 1}}), 3);
+        assert!(!d.is_empty());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     /// Schemas of the shapes specs use: scalars with formats and enums, `nullable`,
@@ -1029,6 +1407,51 @@ mod example_bodies {
             Just(json!({"type": "string", "nullable": true})),
             Just(json!({"type": "integer", "example": 42})),
         ];
+        // Bounds and formats the example must keep to.
+        let bounded = prop_oneof![
+            (-50i64..50, 0i64..20, any::<bool>(), any::<bool>()).prop_map(|(lo, width, ex, v31)| {
+                let hi = lo + width + 2;
+                match (ex, v31) {
+                    (false, _) => json!({"type": "integer", "minimum": lo, "maximum": hi}),
+                    (true, false) => json!({"type": "integer", "minimum": lo, "exclusiveMinimum": true, "maximum": hi, "exclusiveMaximum": true}),
+                    (true, true) => json!({"type": "integer", "exclusiveMinimum": lo, "exclusiveMaximum": hi}),
+                }
+            }),
+            (1i64..60, 1i64..7).prop_map(|(lo, m)| json!({"type": "integer", "minimum": lo, "multipleOf": m})),
+            (-5.0f64..5.0, 0.01f64..3.0, any::<bool>()).prop_map(|(lo, width, ex)| {
+                if ex {
+                    json!({"type": "number", "exclusiveMinimum": lo, "exclusiveMaximum": lo + width})
+                } else {
+                    json!({"type": "number", "minimum": lo, "maximum": lo + width})
+                }
+            }),
+            (0u64..40, 0u64..40, prop_oneof![
+                Just(None), Just(Some("date-time")), Just(Some("date")), Just(Some("email")),
+                Just(Some("uuid")), Just(Some("uri")), Just(Some("hostname")), Just(Some("ipv4")),
+            ]).prop_map(|(min, extra, format)| {
+                let mut s = json!({"type": "string", "minLength": min, "maxLength": min + extra});
+                if let Some(f) = format {
+                    // A fixed-length format only with lengths that allow it.
+                    let fixed = match f { "date-time" => Some(20), "date" => Some(10), "uuid" => Some(36), "ipv4" => Some(9), _ => None };
+                    if let Some(n) = fixed {
+                        s = json!({"type": "string", "minLength": min.min(n), "maxLength": (min + extra).max(n)});
+                    }
+                    // ...and the others not shorter than their shortest value ("u@x.io",
+                    // "a:b", "a"): a schema nothing fits has no example to check.
+                    let shortest = match f { "email" => 6, "uri" => 3, "hostname" => 1, _ => 0 };
+                    if min + extra < shortest {
+                        s["maxLength"] = json!(shortest);
+                    }
+                    s["format"] = json!(f);
+                }
+                s
+            }),
+            (0u64..5, 0u64..3, any::<bool>()).prop_map(|(min, extra, unique)| json!({
+                "type": "array", "items": {"type": "integer", "minimum": 3},
+                "minItems": min, "maxItems": min + extra, "uniqueItems": unique,
+            })),
+        ];
+        let leaf = prop_oneof![leaf, bounded];
         leaf.prop_recursive(4, 32, 5, |inner| {
             prop_oneof![
                 (
@@ -1068,9 +1491,13 @@ mod example_bodies {
         #[test]
         fn a_generated_body_fits_the_schema_it_came_from(s in schema()) {
             let v = compile(&Value::Null, &s, Direction::Request).expect("compiles");
-            let body = super::super::example::from_schema(&s, 8);
+            let body = from_schema(&s, 8);
             let (d, _) = v.differences(&body, 3);
             prop_assert!(d.is_empty(), "{} from {}: {:?}", body, s, d);
+            let f = with_formats(&Value::Null, &s, Direction::Request);
+            let errors: Vec<String> =
+                f.all_differences(&body).into_iter().map(|(d, _)| d.to_string()).collect();
+            prop_assert!(errors.is_empty(), "{} from {}: {:?}", body, s, errors);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! A real HTTP server on 127.0.0.1 (axum, port 0) for the engine's tests: echo,
-//! status codes, redirects and a loop, cookies, gzip/brotli, a hang, a streamed body
+//! status codes, redirects and a loop, cookies, gzip/brotli (brotli always, asked or not), a hang, a streamed body
 //! of any size, a delayed answer, digest auth, a token-protected resource, and assorted
 //! content types.
 
