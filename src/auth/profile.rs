@@ -6,6 +6,7 @@
 use serde_json::Value;
 use url::Url;
 
+use crate::net;
 use crate::secret::Secret;
 
 /// Which OAuth grant a profile uses.
@@ -239,7 +240,7 @@ fn parse_url(s: &str) -> Result<Url, String> {
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err("must be an http or https URL".to_string());
     }
-    if u.scheme() == "http" && !crate::net::is_loopback(&u) {
+    if u.scheme() == "http" && !net::is_loopback(&u) {
         return Err(
             "uses plain http to a host that is not loopback: tokens would travel unencrypted; use https"
                 .to_string(),
@@ -604,12 +605,7 @@ fn redirect_url(c: &mut Ctx, grant: Grant, preset: Option<Preset>, issuer: Optio
     let redirect_url = match c.string("Redirect URL") {
         None => Url::parse(default_redirect).expect("static URL"),
         Some(s) => match Url::parse(s.trim()) {
-            Ok(u)
-                if crate::net::is_loopback(&u)
-                    && (u.scheme() == "http" || u.scheme() == "https") =>
-            {
-                u
-            }
+            Ok(u) if net::is_loopback(&u) && (u.scheme() == "http" || u.scheme() == "https") => u,
             Ok(_) if grant != Grant::AuthorizationCode => {
                 Url::parse(default_redirect).expect("static URL")
             }

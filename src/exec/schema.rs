@@ -228,7 +228,7 @@ pub fn specs_of(workspace: &Workspace, file: &HttpFile) -> Vec<Arc<Spec>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::{ResponseBody, Timings};
+    use crate::exec::{ResponseBody, Timings, assert};
     use crate::request::ResolvedAssertion;
     use crate::syntax::ast::{AssertOp, AssertTarget};
 
@@ -272,7 +272,7 @@ paths:
     /// nothing does.
     #[test]
     fn the_body_is_parsed_once_and_only_when_needed() {
-        let specs = vec![Arc::new(crate::openapi::parse(SPEC).unwrap())];
+        let specs = vec![Arc::new(openapi::parse(SPEC).unwrap())];
         let status = [assertion(AssertTarget::Status)];
         let body = [assertion(AssertTarget::Body(Some("$.id".into())))];
         // A status without a schema, a status assertion: nothing parses the body.
@@ -280,7 +280,7 @@ paths:
         let json = JsonBody::new(&r);
         let v = check_with_body(&specs, "GET", "{{u}}/items", &r.url, &r, &json);
         assert!(matches!(v, Verdict::NoJsonSchema { .. }));
-        let a = crate::exec::assert::check_all_with_body(&status, &r, &v, &json);
+        let a = assert::check_all_with_body(&status, &r, &v, &json);
         assert!(a[0].passed);
         assert!(!json.is_parsed());
         // The schema check parses it; the body assertion reads the same value.
@@ -290,7 +290,7 @@ paths:
         assert!(matches!(v, Verdict::Matches { .. }), "{v:?}");
         assert!(json.is_parsed());
         let first = json.get().unwrap() as *const serde_json::Value;
-        let a = crate::exec::assert::check_all_with_body(&body, &r, &v, &json);
+        let a = assert::check_all_with_body(&body, &r, &v, &json);
         assert!(a[0].passed, "{:?}", a[0]);
         assert_eq!(json.get().unwrap() as *const serde_json::Value, first);
         // Not JSON: the same verdict as before.

@@ -12,6 +12,8 @@ use super::lenses::request_lenses;
 use super::symbols::symbols;
 use super::{Analysis, EnvVarView, EnvView, SignInView};
 use crate::openapi;
+use crate::openapi::tests::dense_spec;
+use crate::openapi::validate::example_bodies;
 use crate::syntax::ast::Severity;
 use crate::text::TextRange;
 
@@ -847,10 +849,8 @@ fn body_diagnostics_leave_bodies_that_are_not_json_alone() {
 fn every_schema_of_the_fixture_specs_has_an_example_that_fits() {
     let mut checked = 0;
     for (name, text) in [("SHOP_SPEC", SHOP_SPEC), ("BODY_SPEC", BODY_SPEC)] {
-        let spec = crate::openapi::parse(text).unwrap();
-        checked += crate::openapi::validate::example_bodies::every_schema_has_an_example_that_fits(
-            name, &spec,
-        );
+        let spec = openapi::parse(text).unwrap();
+        checked += example_bodies::every_schema_has_an_example_that_fits(name, &spec);
     }
     assert!(checked >= 15, "only {checked} schemas checked");
 }
@@ -861,7 +861,7 @@ fn every_schema_of_the_fixture_specs_has_an_example_that_fits() {
 #[test]
 fn a_skeleton_of_a_dense_spec_is_bounded() {
     let started = std::time::Instant::now();
-    let spec = crate::openapi::parse(&crate::openapi::tests::dense_spec(30, 8)).unwrap();
+    let spec = openapi::parse(&dense_spec(30, 8)).unwrap();
     let schema = spec.operations[0]
         .body
         .as_ref()

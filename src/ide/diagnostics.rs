@@ -2,8 +2,11 @@
 //! editor adds itself (a body on GET), merged and sorted.
 
 use super::Analysis;
+use crate::auth::profile::ProfileIssue;
+use crate::env::Workspace;
 use crate::env::files::locate_key;
-use crate::syntax::ast::{Diagnostic, Severity};
+use crate::script::{self, ScriptError};
+use crate::syntax::ast::{Diagnostic, HttpFile, Severity};
 use crate::text::{LineCol, TextRange, offset_of_line_col};
 
 /// Code of the "body on GET" hint.
@@ -48,8 +51,7 @@ pub fn script_diagnostics(a: &Analysis) -> Vec<Diagnostic> {
     use crate::syntax::ast::HandlerKind;
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static CHECKED: Mutex<Option<HashMap<u64, Option<crate::script::ScriptError>>>> =
-        Mutex::new(None);
+    static CHECKED: Mutex<Option<HashMap<u64, Option<ScriptError>>>> = Mutex::new(None);
     let mut out = Vec::new();
     for block in &a.file().blocks {
         let Some(req) = &block.request else { continue };
@@ -70,7 +72,7 @@ pub fn script_diagnostics(a: &Analysis) -> Vec<Diagnostic> {
             let found = match cached {
                 Some(found) => found,
                 None => {
-                    let found = crate::script::check_syntax(code);
+                    let found = script::check_syntax(code);
                     let mut guard = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
                     let map = guard.get_or_insert_with(HashMap::new);
                     if map.len() > 4096 {
@@ -121,10 +123,7 @@ pub const ENV_FILE: &str = "env-file";
 /// The auth profiles of the workspace's selected environment that cannot be used: an
 /// error at every `$auth.token("id")` / `$auth.idToken("id")` of such a profile.
 /// (An unknown profile is the resolver's finding.)
-pub fn profile_use_diagnostics(
-    file: &crate::syntax::ast::HttpFile,
-    issues: &[crate::auth::profile::ProfileIssue],
-) -> Vec<Diagnostic> {
+pub fn profile_use_diagnostics(file: &HttpFile, issues: &[ProfileIssue]) -> Vec<Diagnostic> {
     use crate::auth::profile::IssueSeverity;
     use crate::syntax::ast::VarExpr;
     let mut out = Vec::new();
@@ -165,10 +164,7 @@ pub struct EnvFileDiagnostics {
 /// from `env`) and of the selected environment's auth profiles (at the profile's key in
 /// the file that defines it), one entry per env file, also those without problems (so
 /// a client's old diagnostics are cleared).
-pub fn env_file_diagnostics(
-    ws: &crate::env::Workspace,
-    issues: &[crate::auth::profile::ProfileIssue],
-) -> Vec<EnvFileDiagnostics> {
+pub fn env_file_diagnostics(ws: &Workspace, issues: &[ProfileIssue]) -> Vec<EnvFileDiagnostics> {
     use crate::auth::profile::IssueSeverity;
     let mut out: Vec<EnvFileDiagnostics> = ws
         .environments

@@ -19,9 +19,13 @@ use super::env_state;
 use super::ext::SendResult;
 use super::server::Server;
 use super::session::{self, Document, path_to_uri};
-use crate::env::{NoTokens, ResolveContext, Workspace};
-use crate::exec::{Engine, EngineConfig, FileInput, Observer, Outcome, Progress, TokenSource};
+use crate::env::{NoTokens, ResolveContext, ScriptVars, Workspace};
+use crate::exec::{
+    Engine, EngineConfig, FileInput, NoTokenSource, Observer, Outcome, Progress, TokenSource,
+    engine,
+};
 use crate::request;
+use crate::request::code::Language;
 
 /// One engine per workspace root (the cookie jar and the session's named responses are
 /// per root), rebuilt when the settings it was made with change.
@@ -54,14 +58,14 @@ fn engine_for(server: &Server, ws: &Workspace) -> Arc<Engine> {
     }
     let mut config = EngineConfig::new(ws.root.clone());
     if let Some(seconds) = settings.timeout_seconds {
-        config.default_timeout = crate::exec::engine::timeout_from_seconds(seconds);
+        config.default_timeout = engine::timeout_from_seconds(seconds);
     }
     if let Some(n) = settings.history_size {
         config.history_size = n.max(1);
     }
     let engine = Arc::new(Engine::new(
         config,
-        Arc::new(crate::exec::NoTokenSource(
+        Arc::new(NoTokenSource(
             "no sign-in session was given for this send".into(),
         )),
     ));
@@ -196,7 +200,7 @@ pub async fn send(
     let tokens: Arc<dyn TokenSource> =
         match super::signin::auth_session(server, &doc.uri, true).await {
             Ok(s) => s,
-            Err(e) => Arc::new(crate::exec::NoTokenSource(e)),
+            Err(e) => Arc::new(NoTokenSource(e)),
         };
     let observer = EditorObserver {
         client: server.client.clone(),
@@ -412,7 +416,7 @@ pub async fn code(
     doc: &Document,
     line: u32,
     reveal: bool,
-    lang: crate::request::code::Language,
+    lang: Language,
 ) -> CmdResult<String> {
     let ws = load(server, doc)?;
     let a = &doc.analysis;
@@ -426,7 +430,7 @@ pub async fn code(
         overrides: &overrides,
         exchanges: &*exchanges,
         tokens: &NoTokens,
-        script: crate::env::ScriptVars::none(),
+        script: ScriptVars::none(),
         dry_run: true,
     };
     let (spec, _) = request::build(file, &a.text, block, &ctx);

@@ -1181,7 +1181,9 @@ components:
 #[cfg(test)]
 pub(crate) mod example_bodies {
     use super::*;
-    use crate::openapi::example::{from_schema, from_schema_in};
+    use crate::openapi::example::{MAX_VALUES, from_schema, from_schema_in};
+    use crate::openapi::import;
+    use crate::openapi::tests::PETS;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -1192,9 +1194,9 @@ pub(crate) mod example_bodies {
                 "adobe-commerce",
                 include_str!("../../examples/adobe-commerce/commerce.openapi.yaml"),
             ),
-            ("openapi::tests::PETS", crate::openapi::tests::PETS),
+            ("openapi::tests::PETS", PETS),
             ("validate::tests::SPEC", super::tests::SPEC),
-            ("import::tests::SPEC", crate::openapi::import::tests::SPEC),
+            ("import::tests::SPEC", import::tests::SPEC),
         ]
         .into_iter()
         .map(|(name, text)| (name, super::super::parse(text).unwrap()))
@@ -1374,7 +1376,7 @@ pub(crate) mod example_bodies {
                 _ => 0,
             }
         }
-        assert!(count(&example) <= 2 * crate::openapi::example::MAX_VALUES);
+        assert!(count(&example) <= 2 * MAX_VALUES);
         assert!(example["p0"]["p7"].is_object(), "{example}");
         let v = spec.request_validator(op).expect("a request schema");
         assert!(!v.is_valid(&json!({"p0": {}})));
