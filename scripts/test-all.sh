@@ -207,7 +207,7 @@ step_deny() {
 }
 
 export -f with_keyring step_apt install_tool step_tools step_setup_peers step_setup_nvim \
-    step_setup_vscode step_fmt step_clippy step_test step_doctest step_nvim step_vscode \
+    step_setup_vscode step_fmt step_clippy step_test step_doctest step_nvim step_vscode step_size \
     fuzz_targets step_fuzz seed_corpus step_deny
 
 # ---------------------------------------------------------------------------------------
