@@ -313,7 +313,7 @@ run_step test          3000 step_test
 run_step doctest       900  step_doctest
 run_step nvim          300  step_nvim         editors/nvim/test/run.sh
 run_step vscode        600  step_vscode       editors/vscode/test/run.sh
-run_step size          1200 step_size         scripts/size.sh
+run_step size          2400 step_size         scripts/size.sh
 run_step fuzz          $((2400 + 120 * 8 + FUZZ_SECONDS * 8)) step_fuzz fuzz/Cargo.toml
 run_step deny          300  step_deny         deny.toml
 total=$(( $(date +%s) - total_start ))
