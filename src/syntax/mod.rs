@@ -9,6 +9,7 @@ pub mod report;
 mod str;
 
 pub use ast::*;
+#[cfg(not(feature = "system-alloc"))]
 pub(crate) use parser::run_on_parse_thread;
 pub use parser::{
     METADATA_KEYS, parse, parse_foreign_template, parse_markdown, parse_one_pass, parse_var_expr,

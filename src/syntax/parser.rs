@@ -30,6 +30,7 @@ use super::curl;
 use super::str::Source;
 use crate::text::TextRange;
 pub use template::parse_var_expr;
+#[cfg(not(feature = "system-alloc"))]
 pub(crate) use worker::run_on_parse_thread;
 
 /// The `{{ }}` template of foreign text, text that does not come from the `.http` file

@@ -29,7 +29,9 @@ fn worker() -> Option<&'static mpsc::Sender<Job>> {
 }
 
 /// Runs `job` on the parse thread after the parses asked for before it, if the
-/// thread is running (the language server has it give memory back when idle).
+/// thread is running (the language server has it give memory back when idle: mimalloc's
+/// collect, so not with the system allocator).
+#[cfg(not(feature = "system-alloc"))]
 pub(crate) fn run_on_parse_thread(job: impl FnOnce() + Send + 'static) {
     if let Some(worker) = worker() {
         let _ = worker.send(Box::new(job));
