@@ -264,6 +264,22 @@ async function killGroup(child) {
  * workspace into `folder`; resolves once it serves. It signs itself in within its own
  * process (memory token store), so the editor's server starts signed out.
  */
+// Opens a workspace file the way a user does: Ctrl+P, its name, Enter. A file written a
+// moment ago is found once the editor's watcher has seen it, as a user would find it a
+// moment later: ask again until the list shows it.
+async function openWithQuickOpen(name) {
+    const input = page.locator('.quick-input-widget input').first();
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+    await waitFor(`quick open does not find ${name}`, 45000, async () => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+P');
+        await input.waitFor({ state: 'visible', timeout: 10000 });
+        await input.fill(name);
+        return row.waitFor({ timeout: 3000 }).then(() => true, () => false);
+    });
+    await page.keyboard.press('Enter');
+}
+
 async function startDemo(folder, childEnv) {
     const logFile = path.join(artifacts, 'demo.log');
     const demo = spawn(serverBinary, ['demo', '--dir', folder], {
@@ -707,12 +723,7 @@ async function main() {
     await check(
         'Send All lists every response in a quick pick and opens the one picked beside',
         async () => {
-            await page.keyboard.press('Control+P');
-            const open = page.locator('.quick-input-widget input').first();
-            await open.waitFor({ state: 'visible', timeout: 10000 });
-            await open.fill('several.http');
-            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'several.http' }).first().waitFor({ timeout: 15000 });
-            await page.keyboard.press('Enter');
+            await openWithQuickOpen('several.http');
             const group = page.locator('.editor-group-container', {
                 has: page.locator('.tab.active', { hasText: 'several.http' }),
             });
@@ -767,12 +778,7 @@ async function main() {
     await check(
         'a # @prompt variable is asked in an input box (a password one hidden) before sending',
         async () => {
-            await page.keyboard.press('Control+P');
-            const open = page.locator('.quick-input-widget input').first();
-            await open.waitFor({ state: 'visible', timeout: 10000 });
-            await open.fill('prompt.http');
-            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'prompt.http' }).first().waitFor({ timeout: 15000 });
-            await page.keyboard.press('Enter');
+            await openWithQuickOpen('prompt.http');
             const group = page.locator('.editor-group-container', {
                 has: page.locator('.tab.active', { hasText: 'prompt.http' }),
             });
@@ -804,12 +810,7 @@ async function main() {
     await check(
         'a response of a request the spec knows ends with "schema: matches"',
         async () => {
-            await page.keyboard.press('Control+P');
-            const open = page.locator('.quick-input-widget input').first();
-            await open.waitFor({ state: 'visible', timeout: 10000 });
-            await open.fill('openapi.http');
-            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'openapi.http' }).first().waitFor({ timeout: 15000 });
-            await page.keyboard.press('Enter');
+            await openWithQuickOpen('openapi.http');
             const group = page.locator('.editor-group-container', {
                 has: page.locator('.tab.active', { hasText: 'openapi.http' }),
             });
@@ -842,12 +843,7 @@ async function main() {
     await check(
         'completion after `GET ` in a file with # @openapi offers the spec\'s path',
         async () => {
-            await page.keyboard.press('Control+P');
-            const open = page.locator('.quick-input-widget input').first();
-            await open.waitFor({ state: 'visible', timeout: 10000 });
-            await open.fill('openapi.http');
-            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'openapi.http' }).first().waitFor({ timeout: 15000 });
-            await page.keyboard.press('Enter');
+            await openWithQuickOpen('openapi.http');
             const group = page.locator('.editor-group-container', {
                 has: page.locator('.tab.active', { hasText: 'openapi.http' }),
             });
@@ -891,19 +887,9 @@ async function main() {
         'the demo workspace shows a sign-in lens',
         async () => {
             await startDemo(path.join(ws, 'demo'), childEnv);
-            // The demo has just written its folder: the editor's file search finds it once
-            // its watcher has seen it, as a user would find it a moment later. Ask again
-            // until it does.
-            const input = page.locator('.quick-input-widget input').first();
-            const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.http' }).first();
-            await waitFor('quick open does not find demo.http', 45000, async () => {
-                await page.keyboard.press('Escape');
-                await page.keyboard.press('Control+P');
-                await input.waitFor({ state: 'visible', timeout: 10000 });
-                await input.fill('demo.http');
-                return row.waitFor({ timeout: 3000 }).then(() => true, () => false);
-            });
-            await page.keyboard.press('Enter');
+            // The demo has just written its folder: quick open finds demo.http once the
+            // editor's watcher has seen it (openWithQuickOpen asks again until then).
+            await openWithQuickOpen('demo.http');
             signInLens = page.locator('.codelens-decoration a', { hasText: /^demo: sign in$/ }).first();
             await waitFor('no "demo: sign in" lens in demo.http', 45000, () => signInLens.isVisible());
         },
